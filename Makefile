@@ -1,0 +1,204 @@
+# streamverify: GNU make build.
+#
+#   make            build/streamverify, build/libstreamverify.{a,so}
+#   make check      every test suite (Check programs and CLI scripts)
+#   make asan       the same tests built with ASan + UBSan (in build/asan)
+#   make demo       build, generate example inputs, verify a good and a bad one
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make clean
+#
+# Missing Debian packages are installed with apt-get when run as root;
+# otherwise the exact apt-get line is printed and make stops.
+
+BUILD     ?= build
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+SHARED    ?= $(abspath ../shared)
+SANITIZE  ?=
+
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+PROTOC_C  ?= protoc-c
+
+# Debian packages: what `make` needs, and what the tests need on top.
+BUILD_PKGS := pkg-config protobuf-c-compiler libprotobuf-c-dev zlib1g-dev libjansson-dev
+CHECK_PKGS := check
+
+LIB_PCS   := libprotobuf-c zlib jansson
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+             -Wformat=2 -Wvla -Wpointer-arith
+HARDEN    := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection
+OPT       ?= -O2 -g
+ifeq ($(SANITIZE),1)
+OPT       := -O1 -g -fno-omit-frame-pointer
+HARDEN    :=
+SANFLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all
+endif
+
+PC_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(LIB_PCS) 2>/dev/null)
+PC_LIBS    = $(shell $(PKG_CONFIG) --libs $(LIB_PCS) 2>/dev/null)
+CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+
+CPPFLAGS  += -D_GNU_SOURCE -Iinclude -Iverify -I$(BUILD)/proto -I.
+CFLAGS    := -std=c11 $(OPT) $(WARN) $(HARDEN) $(SANFLAGS) -fPIC $(CFLAGS)
+LDFLAGS   += $(SANFLAGS) -Wl,-z,relro,-z,now
+
+# ---- sources ---------------------------------------------------------------
+
+CORE_SRCS   := $(filter-out verify/main.c,$(wildcard verify/*.c))
+FORMAT_SRCS := $(wildcard formats/*.c formats/*/*.c)
+PROTOS      := $(wildcard proto/*.proto)
+PROTO_SRCS  := $(patsubst proto/%.proto,$(BUILD)/proto/%.pb-c.c,$(PROTOS))
+PROTO_HDRS  := $(PROTO_SRCS:.c=.h)
+
+LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CORE_SRCS) $(FORMAT_SRCS)) \
+            $(PROTO_SRCS:.c=.o)
+
+STATIC_LIB := $(BUILD)/libstreamverify.a
+SHARED_LIB := $(BUILD)/libstreamverify.so
+SONAME     := libstreamverify.so.0
+BIN        := $(BUILD)/streamverify
+MANPAGE    := $(BUILD)/streamverify.1
+
+# Test suites: every folder under tests/.  In tests/SUITE/, check_*.c are
+# Check programs, gen_*.c and tool_*.c other programs (fixture generators,
+# test drivers), the rest of
+# the .c files support code linked into both, *.sh scripts run by `make check`.
+SUITES      := $(notdir $(patsubst %/,%,$(wildcard tests/*/)))
+suite_support = $(filter-out tests/$(1)/check_%.c tests/$(1)/gen_%.c tests/$(1)/tool_%.c,$(wildcard tests/$(1)/*.c))
+suite_progs   = $(patsubst %.c,$(BUILD)/%,$(wildcard tests/$(1)/check_*.c tests/$(1)/gen_*.c tests/$(1)/tool_*.c))
+TEST_PROGS  := $(foreach s,$(SUITES),$(call suite_progs,$(s)))
+CHECK_PROGS := $(filter $(BUILD)/tests/%,$(foreach s,$(SUITES),$(patsubst %.c,$(BUILD)/%,$(wildcard tests/$(s)/check_*.c))))
+TEST_SCRIPTS := $(wildcard tests/*/*.sh)
+
+.PHONY: all check asan demo install clean deps check-deps bench bench-quick fuzz fuzz-build
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+# Generated sources are kept; make would otherwise delete them as intermediates.
+.SECONDARY: $(PROTO_SRCS) $(PROTO_HDRS)
+
+all: $(BIN) $(STATIC_LIB) $(SHARED_LIB) $(MANPAGE)
+
+# ---- dependencies ------------------------------------------------------------
+
+# $(call ensure_pkgs,PACKAGES): install what is missing, or say how.
+define ensure_pkgs
+@missing=""; \
+if command -v dpkg-query >/dev/null 2>&1; then \
+  for p in $(1); do \
+    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+  done; \
+fi; \
+if [ -n "$$missing" ]; then \
+  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+    echo "streamverify: installing missing packages:$$missing"; \
+    export DEBIAN_FRONTEND=noninteractive; \
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+      || { echo "streamverify: apt-get install failed" >&2; exit 1; }; \
+  else \
+    echo "streamverify: missing packages. Run:" >&2; \
+    echo "    sudo apt-get install -y$$missing" >&2; \
+    exit 1; \
+  fi; \
+fi
+endef
+
+deps:
+	$(call ensure_pkgs,$(BUILD_PKGS))
+
+check-deps: deps
+	$(call ensure_pkgs,$(CHECK_PKGS))
+
+# ---- build -------------------------------------------------------------------
+
+$(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto | deps
+	@mkdir -p $(dir $@)
+	$(PROTOC_C) --proto_path=proto --c_out=$(BUILD)/proto $<
+
+# Generated code is not ours to keep warning-free under every flag.
+$(BUILD)/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c $(PROTO_HDRS)
+	$(CC) $(CPPFLAGS) $(PC_CFLAGS) $(filter-out -Werror -Wshadow -Wmissing-prototypes,$(CFLAGS)) -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.c $(PROTO_HDRS) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PC_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(STATIC_LIB): $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(SHARED_LIB): $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,$(SONAME) $(LDFLAGS) -o $@ $^ $(PC_LIBS)
+
+$(BIN): $(BUILD)/obj/verify/main.o $(STATIC_LIB)
+	$(CC) -pie $(LDFLAGS) -o $@ $^ $(PC_LIBS)
+
+$(MANPAGE): docs/streamverify.1.in $(BIN)
+	{ sed '/^@CODES@$$/,$$d' $<; $(BIN) --list-codes=man; sed '1,/^@CODES@$$/d' $<; } > $@
+
+# ---- tests -------------------------------------------------------------------
+
+$(BUILD)/tests/%: tests/%.c $(STATIC_LIB) | check-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PC_CFLAGS) $(CHECK_CFLAGS) $(CFLAGS) -Itests -o $@ $< \
+	  $(call suite_support,$(word 2,$(subst /, ,$<))) $(STATIC_LIB) $(PC_LIBS) $(CHECK_LIBS) $(LDFLAGS)
+
+# Support sources of a suite are compiled into each of its programs.
+define suite_deps
+$(call suite_progs,$(1)): $(call suite_support,$(1)) $(wildcard tests/$(1)/*.h)
+endef
+$(foreach s,$(SUITES),$(eval $(call suite_deps,$(s))))
+
+TEST_ENV = SV=$(abspath $(BIN)) SV_BUILD=$(abspath $(BUILD)) SV_SHARED=$(SHARED) \
+           CK_DEFAULT_TIMEOUT=120 SV_SANITIZE=$(SANITIZE)
+
+check: check-deps all $(TEST_PROGS)
+	@failed=0; \
+	for t in $(CHECK_PROGS); do \
+	  echo "== $$t"; \
+	  $(TEST_ENV) SV_TEST_BUILD=$(abspath $(BUILD))/$$(dirname $${t#$(BUILD)/}) $$t || failed=$$((failed+1)); \
+	done; \
+	for t in $(TEST_SCRIPTS); do \
+	  echo "== $$t"; \
+	  $(TEST_ENV) SV_TEST_BUILD=$(abspath $(BUILD))/$$(dirname $$t) bash $$t || failed=$$((failed+1)); \
+	done; \
+	if [ $$failed -ne 0 ]; then echo "make check: $$failed test program(s) failed"; exit 1; fi; \
+	echo "make check: all test programs passed"
+
+asan:
+	$(MAKE) BUILD=$(BUILD)/asan SANITIZE=1 check
+
+# ---- demo --------------------------------------------------------------------
+
+DEMO_DIR := $(BUILD)/demo
+
+demo: all $(TEST_PROGS)
+	@SV=$(abspath $(BIN)) SV_BUILD=$(abspath $(BUILD)) DEMO_DIR=$(abspath $(DEMO_DIR)) \
+	  bash tests/demo.sh
+
+# ---- install -----------------------------------------------------------------
+
+$(BUILD)/streamverify.pc: Makefile
+	@mkdir -p $(dir $@)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+	  'Name: streamverify' 'Description: verify checkpoint images and VM migration streams' \
+	  'Version: $(shell sed -n 's/^#define SV_VERSION "\(.*\)"/\1/p' include/streamverify.h)' \
+	  'Requires.private: $(LIB_PCS)' 'Libs: -L$${libdir} -lstreamverify' 'Cflags: -I$${includedir}' > $@
+
+install: all $(BUILD)/streamverify.pc
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/streamverify
+	install -m 644 $(STATIC_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SHARED_LIB) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libstreamverify.so
+	install -m 644 include/streamverify.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(BUILD)/streamverify.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 644 $(MANPAGE) $(DESTDIR)$(PREFIX)/share/man/man1/
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,161 @@
+/*
+ * streamverify: verify checkpoint images and VM migration streams before
+ * anything is restored from them.
+ *
+ * Public API.  A run verifies one input (a file, a directory, or "-" for
+ * standard input) with one format module, chosen by name or by bidding, and
+ * reports every finding through a sink of callbacks.  The library never
+ * writes to its inputs and never prints anything itself.
+ */
+#ifndef STREAMVERIFY_H
+#define STREAMVERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SV_VERSION "0.1.0"
+
+/* Exit status conventions shared by the library and the CLI. */
+enum {
+	SV_EXIT_VALID = 0,   /* every input valid */
+	SV_EXIT_INVALID = 1, /* some input has an error (or a warning with werror) */
+	SV_EXIT_FAILURE = 2  /* usage error, or an input could not be read */
+};
+
+typedef enum sv_severity {
+	SV_NOTE = 0,
+	SV_WARNING = 1,
+	SV_ERROR = 2
+} sv_severity;
+
+/*
+ * One registered diagnostic code.  Every module declares its codes in one
+ * table; the id is stable ("libxc.padding.nonzero") and is what scripts and
+ * tests match on.
+ */
+typedef struct sv_code {
+	const char *id;
+	sv_severity severity;
+	const char *summary;
+} sv_code;
+
+/* Value of sv_diag.offset / .record when the finding has none. */
+#define SV_NONE UINT64_MAX
+
+/* One finding. */
+typedef struct sv_diag {
+	const sv_code *code;
+	sv_severity severity;    /* code->severity */
+	const char *input;       /* the input as the user named it */
+	const char *file;        /* file the offset refers to (== input for a stream) */
+	uint64_t offset;         /* byte offset in file, or SV_NONE */
+	uint64_t record;         /* record/entry index, or SV_NONE */
+	const char *record_type; /* record type name, or NULL */
+	const char *message;
+} sv_diag;
+
+/* One record of the input, for --verbose. */
+typedef struct sv_record_info {
+	const char *input;
+	const char *file;
+	uint64_t offset;
+	uint64_t record;
+	uint64_t length;         /* bytes of the record, framing included */
+	const char *record_type;
+	const char *summary;     /* one line */
+} sv_record_info;
+
+/* One figure of a module's end-of-input summary, for --verbose. */
+typedef struct sv_stat {
+	const char *input;
+	const char *key;         /* dotted name, e.g. "pages.present" */
+	const char *text;        /* the value as text */
+	int is_number;           /* value is also number (for JSON) */
+	uint64_t number;
+} sv_stat;
+
+/* The outcome for one input. */
+typedef struct sv_summary {
+	const char *input;
+	const char *format;      /* module used, or NULL if none could be chosen */
+	unsigned long errors;
+	unsigned long warnings;
+	unsigned long notes;
+	uint64_t records;        /* records/entries seen, as counted by the module */
+	uint64_t bytes;          /* bytes consumed (decompressed) */
+	int io_failed;           /* the input could not be opened or read */
+	int stopped;             /* --max-errors cut the run short */
+	int status;              /* SV_EXIT_* for this input */
+} sv_summary;
+
+/*
+ * Output callbacks.  Any member may be NULL.  A NULL `record` or `stat`
+ * tells modules not to spend time building per-record summaries.
+ */
+typedef struct sv_sink {
+	void *ctx;
+	void (*diag)(void *ctx, const sv_diag *d);
+	void (*record)(void *ctx, const sv_record_info *r);
+	void (*stat)(void *ctx, const sv_stat *s);
+	void (*summary)(void *ctx, const sv_summary *s);
+} sv_sink;
+
+typedef struct sv_options {
+	const char *format;       /* module name; NULL or "auto": bid */
+	unsigned long max_errors; /* stop after this many errors; 0 = never */
+	int werror;               /* warnings make the input invalid */
+} sv_options;
+
+/*
+ * Verify one input: a path, a directory, or "-" for standard input.
+ * Returns SV_EXIT_*; fills *out (may be NULL).
+ */
+int sv_verify(const char *path, const sv_options *opt, const sv_sink *sink,
+	      sv_summary *out);
+
+/* Registered formats, in registry order. */
+size_t sv_format_count(void);
+const char *sv_format_name(size_t i);
+const char *sv_format_description(size_t i);
+/* Index of the format called name, or -1. */
+long sv_format_index(const char *name);
+
+/* Every registered diagnostic code: the core's first, then each module's. */
+size_t sv_code_count(void);
+const sv_code *sv_code_at(size_t i);
+const sv_code *sv_code_find(const char *id);
+
+const char *sv_severity_name(sv_severity s);
+
+/*
+ * The two output sinks the CLI uses.  Text: one line per diagnostic,
+ * "FILE:0xOFFSET: error: record 17 (PAGE_DATA): message [code]".  JSON
+ * Lines: one object per diagnostic, record, figure and input summary (the
+ * schema is in README.md).  The state struct is the sink's ctx.
+ */
+enum {
+	SV_OUT_COLOR = 1,    /* ANSI colours (text) */
+	SV_OUT_QUIET = 2,    /* errors only, no summary line (text) */
+	SV_OUT_VERBOSE = 4   /* per-record lines and figures */
+};
+
+typedef struct sv_output {
+	void *fp;            /* FILE * */
+	unsigned flags;
+} sv_output;
+
+void sv_sink_text(sv_sink *sink, sv_output *out);
+void sv_sink_json(sv_sink *sink, sv_output *out);
+
+/* Write s as a JSON string (quotes included); bytes that are not UTF-8 are escaped. */
+void sv_json_string(void *fp, const char *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* STREAMVERIFY_H */

@@ -1,0 +1,22 @@
+#!/bin/bash
+# make demo: generate small example inputs and verify a valid and a broken
+# one of each format family, so a newcomer sees both outcomes.
+set -u
+: "${SV:?}" "${SV_BUILD:?}" "${DEMO_DIR:?}"
+rm -rf "$DEMO_DIR"
+mkdir -p "$DEMO_DIR/xen" "$DEMO_DIR/criu"
+"$SV_BUILD/tests/xen/gen_xen" --demo "$DEMO_DIR/xen" || exit 2
+"$SV_BUILD/tests/criu/gen_criu" --demo "$DEMO_DIR/criu" || exit 2
+
+run() {
+	echo
+	echo "\$ streamverify $*"
+	"$SV" "$@"
+	echo "(exit status $?)"
+}
+
+for f in "$DEMO_DIR"/xen/* "$DEMO_DIR"/criu/*; do
+	run "${f#$PWD/}"
+done
+echo
+echo "Add -v for a per-record summary, --json for JSON Lines, --list-codes for every check."

@@ -1,0 +1,103 @@
+#!/bin/bash
+# CLI tests of the core: exit statuses, options, output modes.
+# Runs the command line with the test-only formats (tool_svtest).
+set -u
+T=${SV_TEST_BUILD:?}/tool_svtest
+W=$(mktemp -d "${SV_TEST_BUILD}/cli.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+pass=0 fail=0
+
+# expect STATUS DESCRIPTION -- COMMAND...: runs it, output in $W/out
+expect() {
+	local want=$1 what=$2; shift 3
+	"$@" >"$W/out" 2>"$W/err" </dev/null
+	local got=$?
+	if [ "$got" = "$want" ]; then pass=$((pass+1)); else
+		fail=$((fail+1)); echo "FAIL: $what: exit $got, wanted $want"; cat "$W/out" "$W/err" | head -5; fi
+}
+# contains TEXT DESCRIPTION: last output (stdout+stderr) holds TEXT
+contains() {
+	if grep -qF -- "$1" "$W/out" "$W/err"; then pass=$((pass+1)); else
+		fail=$((fail+1)); echo "FAIL: $2: output lacks '$1'"; cat "$W/out" "$W/err" | head -5; fi
+}
+
+# svt records: u32le type, u32le length, body, zero pad to 8.
+valid() { printf 'SVT1\x01\x00\x00\x00\x03\x00\x00\x00abc\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00'; }
+printf 'SVT1' >"$W/trunc.svt"
+valid >"$W/valid.svt"
+printf 'SVT1\x01\x00\x00\x00\x03\x00\x00\x00abc\x00\x00\x07\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00' >"$W/badpad.svt"
+printf 'SVT1\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00' >"$W/warn.svt"
+printf 'hello, world' >"$W/other.bin"
+gzip -c "$W/badpad.svt" >"$W/badpad.svt.gz"
+gzip -c "$W/valid.svt" >"$W/valid.svt.gz"
+
+expect 0 "valid file" -- "$T" "$W/valid.svt"
+contains "valid svt (2 records, 28 bytes)" "summary line"
+expect 1 "invalid file" -- "$T" "$W/badpad.svt"
+contains "$W/badpad.svt:0xf: error: record 0 (BLOB): padding holds non-zero bytes [svt.padding.nonzero]" "text diagnostic"
+expect 1 "truncated file" -- "$T" "$W/trunc.svt"
+contains "svt.end.missing" "end missing"
+expect 1 "gzip input" -- "$T" "$W/badpad.svt.gz"
+contains ":0xf: error: record 0 (BLOB)" "gzip offsets are decompressed offsets"
+expect 0 "stdin" -- bash -c "cat '$W/valid.svt' | '$T' -"
+contains "<stdin>: valid svt" "stdin is named <stdin>"
+expect 1 "stdin invalid" -- bash -c "cat '$W/badpad.svt' | '$T' -"
+expect 1 "unrecognised input" -- "$T" "$W/other.bin"
+contains "input.format.unknown" "unknown format code"
+expect 2 "missing file" -- "$T" "$W/nope.svt"
+contains "cannot open" "missing file message"
+expect 2 "I/O error wins over invalid" -- "$T" "$W/badpad.svt" "$W/nope.svt"
+expect 1 "several inputs, one invalid" -- "$T" "$W/valid.svt" "$W/badpad.svt"
+expect 0 "several inputs, all valid" -- "$T" "$W/valid.svt" "$W/valid.svt.gz"
+expect 0 "warning alone is valid" -- "$T" "$W/warn.svt"
+expect 1 "--werror" -- "$T" --werror "$W/warn.svt"
+expect 0 "--format forces" -- "$T" --format svt-weak "$W/badpad.svt"
+expect 0 "--format=auto" -- "$T" --format=auto "$W/valid.svt"
+
+# usage errors: exit 2
+expect 2 "no input" -- "$T"
+contains "no input given" "no input message"
+expect 2 "unknown option" -- "$T" --frobnicate "$W/valid.svt"
+expect 2 "unknown format" -- "$T" --format nosuch "$W/valid.svt"
+contains "unknown format 'nosuch'" "unknown format message"
+expect 2 "bad --max-errors" -- "$T" --max-errors x "$W/valid.svt"
+expect 2 "zero --max-errors" -- "$T" --max-errors 0 "$W/valid.svt"
+expect 2 "bad --color" -- "$T" --color=sometimes "$W/valid.svt"
+
+# output modes
+expect 1 "quiet" -- "$T" -q "$W/badpad.svt" "$W/valid.svt"
+[ "$(wc -l <"$W/out")" = 1 ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: -q prints only the error"; cat "$W/out"; }
+expect 0 "verbose" -- "$T" -v "$W/valid.svt"
+contains ":0x4: record 0 BLOB, 16 bytes: 3 body bytes" "verbose record line"
+expect 1 "json" -- "$T" --json "$W/badpad.svt"
+contains '"type":"diagnostic"' "json diagnostic"
+contains '"code":"svt.padding.nonzero"' "json code"
+contains '"verdict":"invalid","exit":1' "json summary"
+expect 1 "colour always" -- "$T" --color=always "$W/badpad.svt"
+contains $'\033[1;31merror' "colour escape"
+expect 1 "no colour into a file" -- "$T" "$W/badpad.svt"
+if grep -q $'\033' "$W/out"; then fail=$((fail+1)); echo "FAIL: colour when not a terminal"; else pass=$((pass+1)); fi
+expect 1 "max errors" -- "$T" --max-errors 1 "$W/badpad.svt"
+contains "stopped early" "max-errors summary"
+
+# information
+expect 0 "help" -- "$T" --help
+contains "Exit status: 0 every input valid" "help text"
+expect 0 "version" -- "$T" --version
+contains "streamverify " "version text"
+expect 0 "list formats" -- "$T" --list-formats
+contains "svt" "format listed"
+expect 0 "list codes" -- "$T" --list-codes
+contains "svt.padding.nonzero" "code listed"
+contains "input.truncated" "core code listed"
+expect 0 "list codes json" -- "$T" --list-codes --json
+contains '{"code":"input.truncated","severity":"error"' "json code list"
+
+# the input is never written
+before=$(stat -c '%Y %s' "$W/badpad.svt"; md5sum <"$W/badpad.svt")
+"$T" "$W/badpad.svt" >/dev/null
+after=$(stat -c '%Y %s' "$W/badpad.svt"; md5sum <"$W/badpad.svt")
+[ "$before" = "$after" ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: input changed"; }
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

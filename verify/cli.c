@@ -1,0 +1,212 @@
+/* The streamverify command line (the library entry point sv_cli_main). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static const char usage_text[] =
+	"Usage: streamverify [OPTIONS] PATH...\n"
+	"Verify checkpoint images and VM migration streams before restoring them.\n"
+	"PATH is a file, a directory (a CRIU dump), or - for standard input;\n"
+	"gzip-compressed input is read transparently.\n"
+	"\n"
+	"Options:\n"
+	"  -f, --format NAME     verify as format NAME, or 'auto' to detect (default)\n"
+	"  -j, --json            JSON Lines output: one object per diagnostic and per input\n"
+	"  -q, --quiet           print errors only, no summary lines\n"
+	"  -v, --verbose         also print a summary of every record and of the input\n"
+	"      --max-errors N    stop verifying an input after N errors\n"
+	"      --werror          treat warnings as errors for the exit status\n"
+	"      --color[=WHEN]    colour text output: auto (default), always, never\n"
+	"      --list-formats    list the format modules and exit\n"
+	"      --list-codes      list every diagnostic code and exit\n"
+	"  -h, --help            show this help and exit\n"
+	"  -V, --version         show the version and exit\n"
+	"\n"
+	"Exit status: 0 every input valid, 1 some input invalid, 2 usage or I/O error.\n";
+
+enum {
+	OPT_MAX_ERRORS = 256,
+	OPT_WERROR,
+	OPT_COLOR,
+	OPT_LIST_FORMATS,
+	OPT_LIST_CODES
+};
+
+static const struct option long_options[] = {
+	{ "format", required_argument, NULL, 'f' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "max-errors", required_argument, NULL, OPT_MAX_ERRORS },
+	{ "werror", no_argument, NULL, OPT_WERROR },
+	{ "color", optional_argument, NULL, OPT_COLOR },
+	{ "colour", optional_argument, NULL, OPT_COLOR },
+	{ "list-formats", no_argument, NULL, OPT_LIST_FORMATS },
+	{ "list-codes", optional_argument, NULL, OPT_LIST_CODES },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("streamverify: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'streamverify --help'.\n", stderr);
+	return SV_EXIT_FAILURE;
+}
+
+static void list_formats(void)
+{
+	for (size_t i = 0; i < sv_format_count(); i++)
+		printf("%-8s %s\n", sv_format_name(i), sv_format_description(i));
+}
+
+/* Text escaped for troff: backslashes doubled, a leading dot defused. */
+static void man_escaped(const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", stdout);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", stdout);
+		else
+			putchar(*s);
+	}
+}
+
+static int list_codes(const char *style, int json)
+{
+	if (style && strcmp(style, "man") != 0 && strcmp(style, "text") != 0)
+		return usage_error("--list-codes takes 'text' or 'man', not '%s'", style);
+	for (size_t i = 0; i < sv_code_count(); i++) {
+		const sv_code *c = sv_code_at(i);
+		if (json) {
+			fputs("{\"code\":", stdout);
+			sv_json_string(stdout, c->id);
+			printf(",\"severity\":\"%s\",\"summary\":", sv_severity_name(c->severity));
+			sv_json_string(stdout, c->summary);
+			fputs("}\n", stdout);
+		} else if (style && strcmp(style, "man") == 0) {
+			fputs(".TP\n.B ", stdout);
+			man_escaped(c->id);
+			printf("\n(%s) ", sv_severity_name(c->severity));
+			man_escaped(c->summary);
+			putchar('\n');
+		} else {
+			printf("%-40s %-7s %s\n", c->id, sv_severity_name(c->severity), c->summary);
+		}
+	}
+	return SV_EXIT_VALID;
+}
+
+static int parse_count(const char *arg, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	if (*arg < '0' || *arg > '9')
+		return -1;
+	*out = strtoul(arg, &end, 10);
+	return errno || *end ? -1 : 0;
+}
+
+int sv_cli_main(int argc, char **argv)
+{
+	sv_options opt = { 0 };
+	sv_output out = { stdout, 0 };
+	sv_sink sink;
+	int json = 0, colour = -1, status = SV_EXIT_VALID, c;
+	const char *list_codes_style = NULL;
+	int want_list_formats = 0, want_list_codes = 0;
+
+	while ((c = getopt_long(argc, argv, "f:jqvhV", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			opt.format = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'q':
+			out.flags |= SV_OUT_QUIET;
+			break;
+		case 'v':
+			out.flags |= SV_OUT_VERBOSE;
+			break;
+		case OPT_MAX_ERRORS:
+			if (parse_count(optarg, &opt.max_errors) != 0 || opt.max_errors == 0)
+				return usage_error("--max-errors needs a positive number, not '%s'", optarg);
+			break;
+		case OPT_WERROR:
+			opt.werror = 1;
+			break;
+		case OPT_COLOR:
+			if (!optarg || strcmp(optarg, "auto") == 0)
+				colour = -1;
+			else if (strcmp(optarg, "always") == 0)
+				colour = 1;
+			else if (strcmp(optarg, "never") == 0)
+				colour = 0;
+			else
+				return usage_error("--color takes auto, always or never, not '%s'", optarg);
+			break;
+		case OPT_LIST_FORMATS:
+			want_list_formats = 1;
+			break;
+		case OPT_LIST_CODES:
+			want_list_codes = 1;
+			list_codes_style = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return SV_EXIT_VALID;
+		case 'V':
+			printf("streamverify %s\n", SV_VERSION);
+			return SV_EXIT_VALID;
+		default:
+			fputs("Try 'streamverify --help'.\n", stderr);
+			return SV_EXIT_FAILURE;
+		}
+	}
+	if (want_list_formats) {
+		list_formats();
+		return SV_EXIT_VALID;
+	}
+	if (want_list_codes)
+		return list_codes(list_codes_style, json);
+	if (optind == argc)
+		return usage_error("%s", "no input given (a path, or - for standard input)");
+	if (opt.format && strcmp(opt.format, "auto") != 0 && sv_format_index(opt.format) < 0)
+		return usage_error("unknown format '%s' (see --list-formats)", opt.format);
+	if (colour == -1)
+		colour = !json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+	if (colour && !json)
+		out.flags |= SV_OUT_COLOR;
+
+	if (json)
+		sv_sink_json(&sink, &out);
+	else
+		sv_sink_text(&sink, &out);
+	for (int i = optind; i < argc; i++) {
+		int st = sv_verify(argv[i], &opt, &sink, NULL);
+		if (st > status)
+			status = st;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		perror("streamverify: writing output");
+		return SV_EXIT_FAILURE;
+	}
+	return status;
+}

@@ -1,0 +1,25 @@
+/* Declarations shared by the core's own files; not for format modules. */
+#ifndef SV_INTERNAL_H
+#define SV_INTERNAL_H
+
+#include "module.h"
+
+/* formats/registry.c: the compiled-in modules. */
+extern const sv_format *const sv_registry[];
+extern const size_t sv_registry_count;
+
+/* Wrap an open descriptor; NULL only when out of memory. */
+sv_stream *sv_stream_open_fd(sv_ctx *cx, int fd, bool owns_fd,
+			     const char *name, unsigned flags);
+
+/* Mark the run as failed by I/O (exit status 2) and stop it. */
+void sv_ctx_io_failed(sv_ctx *cx);
+
+/* All formats, compiled-in then run-time registered. */
+size_t sv_all_format_count(void);
+const sv_format *sv_all_format_at(size_t i);
+
+/* The whole command line: what build/streamverify's main() runs. */
+int sv_cli_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,216 @@
+/*
+ * The interface between the verifier core and format modules.
+ *
+ * A module is one sv_format descriptor: a name, its table of diagnostic
+ * codes, a bid function for auto-detection and a verify callback.  The core
+ * owns all I/O: a module asks an sv_stream for "the next N bytes", "skip N
+ * bytes" or "scan N bytes", and never learns whether it reads a regular
+ * file, a pipe or decompressed gzip.  A module reports findings with
+ * sv_report() and never formats output itself.
+ */
+#ifndef SV_MODULE_H
+#define SV_MODULE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "streamverify.h"
+
+typedef struct sv_stream sv_stream;
+typedef struct sv_ctx sv_ctx;
+
+/*
+ * Declaring codes: a module lists them once with an X-macro,
+ *
+ *   #define LIBXC_CODES(X) \
+ *       X(LIBXC_PAD, "libxc.padding.nonzero", ERROR, "record padding holds non-zero bytes")
+ *   enum { LIBXC_CODES(SV_CODE_ENUM) };
+ *   static const sv_code libxc_codes[] = { LIBXC_CODES(SV_CODE_ROW) };
+ *
+ * and reports with sv_report(cx, &libxc_codes[LIBXC_PAD], off, "...").
+ */
+#define SV_CODE_ENUM(sym, id, sev, summary) sym,
+#define SV_CODE_ROW(sym, id, sev, summary) { id, SV_##sev, summary },
+
+/* What a bid may look at: nothing is consumed. */
+typedef struct sv_bid_input {
+	const char *path;          /* as the user named it ("-" for stdin) */
+	const char *name;          /* last path component ("" for stdin) */
+	bool is_dir;
+	int dirfd;                 /* open directory when is_dir, else -1 */
+	const unsigned char *head; /* first bytes of the (decompressed) input */
+	size_t head_len;           /* up to SV_BID_BYTES; fewer if the input is shorter */
+	bool gzip;                 /* the input was gzip-compressed */
+} sv_bid_input;
+
+#define SV_BID_BYTES 4096
+
+/* Bids: 0 = not this format; 100 = certain.  Build them from evidence. */
+typedef struct sv_format {
+	const char *name;
+	const char *description;
+	const sv_code *codes;
+	size_t ncodes;
+	int (*bid)(const sv_bid_input *in);
+	/* Verify a byte stream positioned at its start.  May be NULL. */
+	void (*verify)(sv_ctx *cx, sv_stream *in);
+	/* Verify a directory (dirfd open, path as named).  May be NULL. */
+	void (*verify_dir)(sv_ctx *cx, int dirfd, const char *path);
+} sv_format;
+
+/* The core's own codes, which modules may report too. */
+enum {
+	SV_CORE_TRUNCATED,     /* input.truncated */
+	SV_CORE_IO,            /* input.io */
+	SV_CORE_NOT_REGULAR,   /* input.not-regular */
+	SV_CORE_GZIP,          /* input.gzip.corrupt */
+	SV_CORE_GZIP_TRUNCATED,/* input.gzip.truncated */
+	SV_CORE_UNKNOWN,       /* input.format.unknown */
+	SV_CORE_UNSUPPORTED,   /* input.format.unsupported */
+	SV_CORE_NCODES
+};
+extern const sv_code sv_core_codes[SV_CORE_NCODES];
+
+/* Report input.truncated: needed bytes at off, got fewer. */
+void sv_report_truncated(sv_ctx *cx, uint64_t off, uint64_t needed,
+			 uint64_t got, const char *what);
+
+/*
+ * Add a format at run time (after the registry's).  For test-only formats;
+ * at most a few.  Returns false when there is no room.
+ */
+bool sv_register_format(const sv_format *f);
+
+/* Look a registered module up by name, e.g. to hand it a nested stream. */
+const sv_format *sv_format_find(const char *name);
+
+/* ---- Input streams ------------------------------------------------------ */
+
+/* Offset of the next byte (in the decompressed stream for gzip input). */
+uint64_t sv_offset(const sv_stream *s);
+
+/*
+ * Read exactly n bytes.  Returns the number read: fewer only at the end of
+ * the input or on a read error (the core reports read errors itself).
+ */
+size_t sv_read(sv_stream *s, void *buf, size_t n);
+
+/*
+ * Read exactly n bytes or report input.truncated ("needed N bytes at offset
+ * X, got M", at the offset where the read began, in the current record
+ * context).  `what` names the structure being read, for the message.
+ * Returns true when all n bytes were read.
+ */
+bool sv_need(sv_ctx *cx, sv_stream *s, void *buf, size_t n, const char *what);
+
+/*
+ * Look at up to n bytes (n <= SV_PEEK_MAX) without consuming them.  *avail
+ * gets how many are there (fewer only at the end of the input).  The
+ * pointer is valid until the next call on the stream.
+ */
+#define SV_PEEK_MAX 65536
+const unsigned char *sv_peek(sv_stream *s, size_t n, size_t *avail);
+
+/* True when no byte remains. */
+bool sv_at_end(sv_stream *s);
+
+/*
+ * Skip n bytes without looking at them: a seek on regular uncompressed
+ * files, a read into the stream's own buffer otherwise.  Returns the number
+ * skipped (fewer only at the end of the input).
+ */
+uint64_t sv_skip(sv_stream *s, uint64_t n);
+
+/*
+ * Hand the next n bytes to fn in pieces straight from the stream's buffer
+ * (no copy), fn(arg, piece, piece_len, offset_of_piece).  fn returns 0 to
+ * go on, non-zero to stop early (the rest is then skipped).  Returns the
+ * number of bytes consumed (fewer only at the end of the input).
+ */
+typedef int (*sv_scan_fn)(void *arg, const unsigned char *p, size_t n,
+			  uint64_t off);
+uint64_t sv_scan(sv_stream *s, uint64_t n, sv_scan_fn fn, void *arg);
+
+/*
+ * Read n bytes into a new malloc'd buffer that grows only as data arrives,
+ * so a forged length on a pipe never allocates more than about twice what
+ * is really there.  The caller caps n first.  Returns NULL on short input
+ * (with *got set to what was there; nothing reported) or on allocation
+ * failure (*got == n is then impossible: check sv_need-style yourself).
+ */
+void *sv_read_alloc(sv_stream *s, size_t n, size_t *got);
+
+/* Bytes left before the end when known (regular uncompressed file), else UINT64_MAX. */
+uint64_t sv_remaining(const sv_stream *s);
+
+const char *sv_stream_name(const sv_stream *s); /* as reported in diagnostics */
+bool sv_stream_gzip(const sv_stream *s);        /* input was gzip-compressed */
+bool sv_stream_seekable(const sv_stream *s);    /* skips are seeks */
+
+/*
+ * Open a file of a directory for reading (read-only; a FIFO or device is
+ * refused with a diagnostic and never opened for a blocking read).  With
+ * SV_OPEN_RAW the bytes are given as stored, gzip or not.  Returns NULL on
+ * failure, having reported why (input.io / input.not-regular) against path.
+ * `path` is the name diagnostics use for the file.
+ */
+#define SV_OPEN_RAW 1u
+sv_stream *sv_open_at(sv_ctx *cx, int dirfd, const char *name,
+		      const char *path, unsigned flags);
+void sv_close(sv_stream *s);
+
+/* ---- Reporting ---------------------------------------------------------- */
+
+/*
+ * Set the record context that reports carry: index, type name (a string
+ * that lives as long as the run, e.g. a literal) and the record's offset.
+ * sv_record_none() clears it.
+ */
+void sv_record(sv_ctx *cx, uint64_t index, const char *type);
+void sv_record_none(sv_ctx *cx);
+
+/*
+ * Set the file that reports refer to (a directory module switches it as it
+ * goes from image to image; NULL: the input itself).  The string must live
+ * until it is changed again.
+ */
+void sv_set_file(sv_ctx *cx, const char *file);
+const char *sv_get_file(const sv_ctx *cx);
+
+/* Report a finding at offset (SV_NONE for none), printf-style message. */
+void sv_report(sv_ctx *cx, const sv_code *code, uint64_t offset,
+	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void sv_vreport(sv_ctx *cx, const sv_code *code, uint64_t offset,
+		const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
+/* True once --max-errors is reached (or reading failed): stop soon. */
+bool sv_stopped(const sv_ctx *cx);
+
+/* Errors reported so far in this run. */
+unsigned long sv_error_count(const sv_ctx *cx);
+
+/* Count one record / entry towards the summary. */
+void sv_count_record(sv_ctx *cx);
+
+/* True when per-record summaries / stats are wanted (--verbose). */
+bool sv_want_records(const sv_ctx *cx);
+
+/* Per-record summary line (only call when sv_want_records()). */
+void sv_emit_record(sv_ctx *cx, uint64_t index, const char *type,
+		    uint64_t offset, uint64_t length, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+/* A figure of the end-of-input summary (only when sv_want_records()). */
+void sv_emit_stat(sv_ctx *cx, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void sv_emit_stat_u64(sv_ctx *cx, const char *key, uint64_t value);
+
+/*
+ * Module state that a nested module call needs from its parent (e.g. libxl
+ * handing control to libxc and back) is the modules' own business: they
+ * share it through their own headers inside their formats/ folder.
+ */
+
+#endif /* SV_MODULE_H */

@@ -1,0 +1,544 @@
+/*
+ * Input streams: one buffered reader for regular files, pipes and gzip.
+ *
+ * Modules see a flat byte stream with an exact offset.  Data sits in one
+ * fixed buffer; peeks and scans hand out pointers into it, so bytes that
+ * are only looked at are never copied, and bytes that are only skipped are
+ * never read at all when the input is a regular uncompressed file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "internal.h"
+
+/* Large enough that a pipe is drained with few system calls. */
+#define STREAM_BUF (1u << 20)
+#define GZIP_INBUF STREAM_BUF
+
+struct sv_stream {
+	sv_ctx *cx;            /* where I/O and gzip failures are reported */
+	int fd;
+	bool owns_fd;
+	char *name;            /* file name used in diagnostics */
+	bool seekable;         /* regular file, not compressed: skips seek */
+	bool gzip;
+	bool src_eof;          /* the source has no more bytes */
+	bool failed;           /* a read or decompression error was reported */
+	uint64_t base;         /* file offset of stream offset 0 (stdin may not start at 0) */
+	uint64_t size;         /* stream length when seekable */
+	uint64_t pos;          /* stream offset of buf[head] */
+	unsigned char *buf;
+	size_t cap, head, tail;
+	/* gzip state: compressed bytes wait in zin[zhead..ztail). */
+	z_stream z;
+	bool z_live;           /* inflate initialised and mid-member */
+	unsigned char *zin;
+	size_t zhead, ztail;
+	uint64_t zraw;         /* compressed bytes consumed, for messages */
+};
+
+static const sv_code *core(int which)
+{
+	return &sv_core_codes[which];
+}
+
+/* Report against this stream's file, keeping the module's record context. */
+static void stream_report(sv_stream *s, int which, uint64_t off,
+			  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void stream_report(sv_stream *s, int which, uint64_t off,
+			  const char *fmt, ...)
+{
+	va_list ap;
+	const char *saved = sv_get_file(s->cx);
+
+	sv_set_file(s->cx, s->name);
+	va_start(ap, fmt);
+	sv_vreport(s->cx, core(which), off, fmt, ap);
+	va_end(ap);
+	sv_set_file(s->cx, saved);
+}
+
+/* One read(2), retried on EINTR, and on EAGAIN after waiting for data. */
+static ssize_t read_some(int fd, void *p, size_t n)
+{
+	for (;;) {
+		ssize_t r = read(fd, p, n);
+		if (r >= 0)
+			return r;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+				return -1;
+		} else if (errno != EINTR) {
+			return -1;
+		}
+	}
+}
+
+static void raw_fail(sv_stream *s, int err)
+{
+	if (!s->failed) {
+		s->failed = true;
+		sv_ctx_io_failed(s->cx);
+		stream_report(s, SV_CORE_IO, s->pos + (s->tail - s->head),
+			      "read error: %s", strerror(err));
+	}
+	s->src_eof = true;
+}
+
+/* Pull compressed bytes into zin. */
+static bool gz_refill(sv_stream *s)
+{
+	ssize_t r;
+
+	if (s->zhead == s->ztail)
+		s->zhead = s->ztail = 0;
+	if (s->ztail == GZIP_INBUF) {
+		memmove(s->zin, s->zin + s->zhead, s->ztail - s->zhead);
+		s->ztail -= s->zhead;
+		s->zhead = 0;
+	}
+	r = read_some(s->fd, s->zin + s->ztail, GZIP_INBUF - s->ztail);
+	if (r < 0) {
+		raw_fail(s, errno);
+		return false;
+	}
+	s->ztail += (size_t)r;
+	return r > 0;
+}
+
+/*
+ * Inflate into buf[tail..cap).  Concatenated gzip members are one stream,
+ * as gzip -d treats them; zlib checks each member's CRC-32 and length.
+ */
+static void gz_fill(sv_stream *s)
+{
+	size_t before = s->tail;
+
+	while (s->tail == before && !s->src_eof) {
+		int rc;
+
+		if (!s->z_live) {
+			/* Between members: more input must be another member. */
+			if (s->zhead == s->ztail && !gz_refill(s)) {
+				s->src_eof = true;
+				break;
+			}
+			if (s->ztail - s->zhead < 2 && !gz_refill(s) &&
+			    s->ztail - s->zhead < 2) {
+				stream_report(s, SV_CORE_GZIP, s->pos + (s->tail - s->head),
+					      "%zu byte(s) of trailing garbage after gzip data (compressed offset %llu)",
+					      s->ztail - s->zhead, (unsigned long long)s->zraw);
+				s->src_eof = true;
+				break;
+			}
+			if (s->zin[s->zhead] != 0x1f || s->zin[s->zhead + 1] != 0x8b) {
+				stream_report(s, SV_CORE_GZIP, s->pos + (s->tail - s->head),
+					      "trailing garbage after gzip data (compressed offset %llu)",
+					      (unsigned long long)s->zraw);
+				s->src_eof = true;
+				break;
+			}
+			if (inflateReset2(&s->z, 16 + MAX_WBITS) != Z_OK) {
+				s->src_eof = true;
+				break;
+			}
+			s->z_live = true;
+		}
+		if (s->zhead == s->ztail && !gz_refill(s)) {
+			if (!s->failed)
+				stream_report(s, SV_CORE_GZIP_TRUNCATED, s->pos + (s->tail - s->head),
+					      "gzip data ends before its end marker (compressed offset %llu)",
+					      (unsigned long long)s->zraw);
+			s->failed = true;
+			s->src_eof = true;
+			break;
+		}
+		s->z.next_in = s->zin + s->zhead;
+		s->z.avail_in = (uInt)(s->ztail - s->zhead);
+		s->z.next_out = s->buf + s->tail;
+		s->z.avail_out = (uInt)(s->cap - s->tail);
+		rc = inflate(&s->z, Z_NO_FLUSH);
+		s->zraw += (s->ztail - s->zhead) - s->z.avail_in;
+		s->zhead = s->ztail - s->z.avail_in;
+		s->tail = s->cap - s->z.avail_out;
+		if (rc == Z_STREAM_END) {
+			s->z_live = false;
+			/* More members may follow; only look when buf has room. */
+			if (s->zhead == s->ztail && !gz_refill(s))
+				s->src_eof = true;
+		} else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+			stream_report(s, SV_CORE_GZIP, s->pos + (s->tail - s->head),
+				      "gzip data is corrupt: %s (compressed offset %llu)",
+				      s->z.msg ? s->z.msg : zError(rc),
+				      (unsigned long long)s->zraw);
+			s->failed = true;
+			s->src_eof = true;
+		}
+	}
+}
+
+/* Make room at the end of buf by moving the live bytes to the front. */
+static void compact(sv_stream *s)
+{
+	if (s->head == 0)
+		return;
+	memmove(s->buf, s->buf + s->head, s->tail - s->head);
+	s->tail -= s->head;
+	s->head = 0;
+}
+
+/* Add bytes to the buffer; false when none could be added. */
+static bool fill(sv_stream *s)
+{
+	size_t before;
+
+	if (s->src_eof)
+		return false;
+	if (s->head == s->tail)
+		s->head = s->tail = 0;
+	else if (s->tail == s->cap)
+		compact(s);
+	if (s->tail == s->cap)
+		return false;
+	before = s->tail;
+	if (s->gzip) {
+		gz_fill(s);
+	} else {
+		ssize_t r = read_some(s->fd, s->buf + s->tail, s->cap - s->tail);
+		if (r < 0)
+			raw_fail(s, errno);
+		else if (r == 0)
+			s->src_eof = true;
+		else
+			s->tail += (size_t)r;
+	}
+	return s->tail > before;
+}
+
+uint64_t sv_offset(const sv_stream *s)
+{
+	return s->pos;
+}
+
+static void consume(sv_stream *s, size_t n)
+{
+	s->head += n;
+	s->pos += n;
+}
+
+size_t sv_read(sv_stream *s, void *dst, size_t n)
+{
+	unsigned char *out = dst;
+	size_t done = 0;
+
+	while (done < n) {
+		size_t avail = s->tail - s->head;
+		if (avail == 0) {
+			/* Big reads of plain data go straight to the caller. */
+			if (!s->gzip && !s->src_eof && n - done >= s->cap) {
+				ssize_t r = read_some(s->fd, out + done, n - done);
+				if (r < 0) {
+					raw_fail(s, errno);
+					break;
+				}
+				if (r == 0) {
+					s->src_eof = true;
+					break;
+				}
+				done += (size_t)r;
+				s->pos += (uint64_t)r;
+				continue;
+			}
+			if (!fill(s))
+				break;
+			avail = s->tail - s->head;
+		}
+		if (avail > n - done)
+			avail = n - done;
+		memcpy(out + done, s->buf + s->head, avail);
+		consume(s, avail);
+		done += avail;
+	}
+	return done;
+}
+
+bool sv_need(sv_ctx *cx, sv_stream *s, void *buf, size_t n, const char *what)
+{
+	uint64_t at = s->pos;
+	size_t got = sv_read(s, buf, n);
+
+	if (got == n)
+		return true;
+	sv_report_truncated(cx, at, n, got, what);
+	return false;
+}
+
+const unsigned char *sv_peek(sv_stream *s, size_t n, size_t *avail)
+{
+	if (n > SV_PEEK_MAX)
+		n = SV_PEEK_MAX;
+	if (s->tail - s->head < n && s->cap - s->head < n)
+		compact(s);
+	while (s->tail - s->head < n && fill(s))
+		;
+	*avail = s->tail - s->head < n ? s->tail - s->head : n;
+	return s->buf + s->head;
+}
+
+bool sv_at_end(sv_stream *s)
+{
+	size_t avail;
+
+	sv_peek(s, 1, &avail);
+	return avail == 0;
+}
+
+uint64_t sv_skip(sv_stream *s, uint64_t n)
+{
+	uint64_t done = 0;
+
+	while (done < n) {
+		uint64_t avail = s->tail - s->head;
+		if (avail == 0) {
+			if (s->seekable && !s->src_eof) {
+				/* Nothing buffered: jump, never reading the bytes. */
+				uint64_t left = s->size > s->pos ? s->size - s->pos : 0;
+				uint64_t step = n - done < left ? n - done : left;
+				if (step > 0) {
+					off_t to = (off_t)(s->base + s->pos + step);
+					if (lseek(s->fd, to, SEEK_SET) == (off_t)-1) {
+						raw_fail(s, errno);
+						break;
+					}
+					s->pos += step;
+					done += step;
+				}
+				if (done < n && !fill(s))
+					break;
+				continue;
+			}
+			if (!fill(s))
+				break;
+			avail = s->tail - s->head;
+		}
+		if (avail > n - done)
+			avail = n - done;
+		consume(s, (size_t)avail);
+		done += avail;
+	}
+	return done;
+}
+
+uint64_t sv_scan(sv_stream *s, uint64_t n, sv_scan_fn fn, void *arg)
+{
+	uint64_t done = 0;
+
+	while (done < n) {
+		size_t avail = s->tail - s->head;
+		if (avail == 0) {
+			if (!fill(s))
+				break;
+			avail = s->tail - s->head;
+		}
+		if (avail > n - done)
+			avail = (size_t)(n - done);
+		uint64_t at = s->pos;
+		const unsigned char *p = s->buf + s->head;
+		consume(s, avail);
+		done += avail;
+		if (fn(arg, p, avail, at) != 0) {
+			done += sv_skip(s, n - done);
+			break;
+		}
+	}
+	return done;
+}
+
+void *sv_read_alloc(sv_stream *s, size_t n, size_t *got)
+{
+	uint64_t rem = sv_remaining(s);
+	size_t cap, have = 0;
+	unsigned char *p;
+
+	*got = 0;
+	/*
+	 * A file cannot hold more than it has left; from a pipe start at one
+	 * buffer and double only while the data keeps coming.
+	 */
+	if (rem != UINT64_MAX)
+		cap = n < rem ? n : (size_t)rem;
+	else
+		cap = n < STREAM_BUF ? n : STREAM_BUF;
+	p = malloc(cap ? cap : 1);
+	if (!p)
+		return NULL;
+	for (;;) {
+		size_t next;
+
+		have += sv_read(s, p + have, cap - have);
+		if (have < cap || have == n || rem != UINT64_MAX)
+			break;
+		next = cap <= n / 2 ? cap * 2 : n;
+		unsigned char *q = realloc(p, next);
+		if (!q)
+			break;
+		p = q;
+		cap = next;
+	}
+	*got = have;
+	if (have != n) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+uint64_t sv_remaining(const sv_stream *s)
+{
+	if (!s->seekable)
+		return UINT64_MAX;
+	return s->size > s->pos ? s->size - s->pos : 0;
+}
+
+const char *sv_stream_name(const sv_stream *s)
+{
+	return s->name;
+}
+
+bool sv_stream_gzip(const sv_stream *s)
+{
+	return s->gzip;
+}
+
+bool sv_stream_seekable(const sv_stream *s)
+{
+	return s->seekable;
+}
+
+/*
+ * Wrap an open descriptor.  The first bytes decide whether the input is
+ * gzip; they are read before anything else so that pipes work too.
+ */
+sv_stream *sv_stream_open_fd(sv_ctx *cx, int fd, bool owns_fd,
+			     const char *name, unsigned flags)
+{
+	sv_stream *s = calloc(1, sizeof(*s));
+	struct stat st;
+
+	if (!s)
+		goto oom;
+	s->cx = cx;
+	s->fd = fd;
+	s->owns_fd = owns_fd;
+	s->name = strdup(name);
+	s->cap = STREAM_BUF;
+	s->buf = malloc(s->cap);
+	if (!s->name || !s->buf)
+		goto oom;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		off_t here = lseek(fd, 0, SEEK_CUR);
+		if (here != (off_t)-1) {
+			s->seekable = true;
+			s->base = (uint64_t)here;
+			s->size = (uint64_t)st.st_size > s->base ? (uint64_t)st.st_size - s->base : 0;
+		}
+	}
+	if (flags & SV_OPEN_RAW)
+		return s;
+
+	/* Sniff for the gzip magic without losing the bytes. */
+	while (s->tail < 2 && fill(s))
+		;
+	if (s->tail >= 2 && s->buf[0] == 0x1f && s->buf[1] == 0x8b) {
+		/* What was read is compressed input: it becomes zin. */
+		s->zin = s->buf;
+		s->ztail = s->tail;
+		s->buf = malloc(s->cap);
+		if (!s->buf)
+			goto oom;
+		s->zhead = 0;
+		s->head = s->tail = 0;
+		s->gzip = true;
+		s->seekable = false;
+		s->src_eof = false;
+		if (inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK)
+			goto oom;
+		s->z_live = true;
+	}
+	return s;
+oom:
+	if (s) {
+		free(s->zin);
+		free(s->buf);
+		free(s->name);
+		free(s);
+	}
+	if (owns_fd)
+		close(fd);
+	return NULL;
+}
+
+void sv_close(sv_stream *s)
+{
+	if (!s)
+		return;
+	if (s->gzip)
+		inflateEnd(&s->z);
+	if (s->owns_fd)
+		close(s->fd);
+	free(s->zin);
+	free(s->buf);
+	free(s->name);
+	free(s);
+}
+
+sv_stream *sv_open_at(sv_ctx *cx, int dirfd, const char *name,
+		      const char *path, unsigned flags)
+{
+	struct stat st;
+	int fd;
+	sv_stream *s;
+	const char *saved = sv_get_file(cx);
+
+	sv_set_file(cx, path);
+	/*
+	 * O_NONBLOCK: a FIFO put where an image should be must not hang the
+	 * run waiting for a writer.  O_NOFOLLOW is not used: CRIU's own
+	 * directories hold symlinks (parent) that are followed on purpose,
+	 * and a loop shows up as ELOOP.
+	 */
+	fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		sv_ctx_io_failed(cx);
+		sv_report(cx, core(SV_CORE_IO), SV_NONE, "cannot open: %s", strerror(errno));
+		sv_set_file(cx, saved);
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		sv_report(cx, core(SV_CORE_NOT_REGULAR), SV_NONE,
+			  "not a regular file (%s): not read",
+			  S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" :
+			  S_ISCHR(st.st_mode) ? "a character device" :
+			  S_ISBLK(st.st_mode) ? "a block device" :
+			  S_ISSOCK(st.st_mode) ? "a socket" : "special file");
+		close(fd);
+		sv_set_file(cx, saved);
+		return NULL;
+	}
+	/* Regular file: blocking reads are fine again. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	sv_set_file(cx, saved);
+	s = sv_stream_open_fd(cx, fd, true, path, flags);
+	if (!s) {
+		sv_report(cx, core(SV_CORE_IO), SV_NONE, "out of memory opening %s", path);
+		sv_ctx_io_failed(cx);
+	}
+	return s;
+}

@@ -1,0 +1,451 @@
+/*
+ * The verification run: choosing a module, the record context, counting
+ * findings and handing them to the sink.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define CORE_CODES(X) \
+	X(SV_CORE_TRUNCATED, "input.truncated", ERROR, "the input ends inside a structure") \
+	X(SV_CORE_IO, "input.io", ERROR, "the input could not be opened or read") \
+	X(SV_CORE_NOT_REGULAR, "input.not-regular", ERROR, "a FIFO, device or directory stands where a file should be") \
+	X(SV_CORE_GZIP, "input.gzip.corrupt", ERROR, "gzip-compressed input is corrupt (bad data, CRC or length)") \
+	X(SV_CORE_GZIP_TRUNCATED, "input.gzip.truncated", ERROR, "gzip-compressed input ends before its end marker") \
+	X(SV_CORE_UNKNOWN, "input.format.unknown", ERROR, "no format module recognises the input") \
+	X(SV_CORE_UNSUPPORTED, "input.format.unsupported", ERROR, "the chosen format cannot read this kind of input")
+
+const sv_code sv_core_codes[SV_CORE_NCODES] = { CORE_CODES(SV_CODE_ROW) };
+
+struct sv_ctx {
+	const sv_options *opt;
+	const sv_sink *sink;
+	const char *input;       /* display name of the input */
+	const char *file;        /* file reports refer to; NULL: the input */
+	uint64_t rec_index;
+	const char *rec_type;
+	unsigned long counts[3]; /* by severity */
+	uint64_t records;
+	bool io_failed;
+	bool stopped;
+};
+
+/* ---- registry ---------------------------------------------------------- */
+
+#define EXTRA_FORMATS 8
+static const sv_format *extra_formats[EXTRA_FORMATS];
+static size_t extra_count;
+
+bool sv_register_format(const sv_format *f)
+{
+	if (extra_count == EXTRA_FORMATS)
+		return false;
+	extra_formats[extra_count++] = f;
+	return true;
+}
+
+size_t sv_all_format_count(void)
+{
+	return sv_registry_count + extra_count;
+}
+
+const sv_format *sv_all_format_at(size_t i)
+{
+	return i < sv_registry_count ? sv_registry[i] : extra_formats[i - sv_registry_count];
+}
+
+size_t sv_format_count(void)
+{
+	return sv_all_format_count();
+}
+
+const char *sv_format_name(size_t i)
+{
+	return i < sv_all_format_count() ? sv_all_format_at(i)->name : NULL;
+}
+
+const char *sv_format_description(size_t i)
+{
+	return i < sv_all_format_count() ? sv_all_format_at(i)->description : NULL;
+}
+
+long sv_format_index(const char *name)
+{
+	for (size_t i = 0; i < sv_all_format_count(); i++)
+		if (strcmp(sv_all_format_at(i)->name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+const sv_format *sv_format_find(const char *name)
+{
+	long i = sv_format_index(name);
+	return i < 0 ? NULL : sv_all_format_at((size_t)i);
+}
+
+size_t sv_code_count(void)
+{
+	size_t n = SV_CORE_NCODES;
+	for (size_t i = 0; i < sv_all_format_count(); i++)
+		n += sv_all_format_at(i)->ncodes;
+	return n;
+}
+
+const sv_code *sv_code_at(size_t i)
+{
+	if (i < SV_CORE_NCODES)
+		return &sv_core_codes[i];
+	i -= SV_CORE_NCODES;
+	for (size_t f = 0; f < sv_all_format_count(); f++) {
+		const sv_format *fmt = sv_all_format_at(f);
+		if (i < fmt->ncodes)
+			return &fmt->codes[i];
+		i -= fmt->ncodes;
+	}
+	return NULL;
+}
+
+const sv_code *sv_code_find(const char *id)
+{
+	for (size_t i = 0; i < sv_code_count(); i++)
+		if (strcmp(sv_code_at(i)->id, id) == 0)
+			return sv_code_at(i);
+	return NULL;
+}
+
+const char *sv_severity_name(sv_severity s)
+{
+	switch (s) {
+	case SV_NOTE:
+		return "note";
+	case SV_WARNING:
+		return "warning";
+	case SV_ERROR:
+		return "error";
+	}
+	return "?";
+}
+
+/* ---- reporting --------------------------------------------------------- */
+
+void sv_record(sv_ctx *cx, uint64_t index, const char *type)
+{
+	cx->rec_index = index;
+	cx->rec_type = type;
+}
+
+void sv_record_none(sv_ctx *cx)
+{
+	cx->rec_index = SV_NONE;
+	cx->rec_type = NULL;
+}
+
+void sv_set_file(sv_ctx *cx, const char *file)
+{
+	cx->file = file;
+}
+
+const char *sv_get_file(const sv_ctx *cx)
+{
+	return cx->file;
+}
+
+static bool error_limit_reached(const sv_ctx *cx)
+{
+	return cx->opt->max_errors && cx->counts[SV_ERROR] >= cx->opt->max_errors;
+}
+
+void sv_vreport(sv_ctx *cx, const sv_code *code, uint64_t offset,
+		const char *fmt, va_list ap)
+{
+	char msg[1024];
+	sv_diag d;
+
+	/* Past --max-errors nothing more is said, not even notes. */
+	if (error_limit_reached(cx))
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	cx->counts[code->severity]++;
+	if (error_limit_reached(cx))
+		cx->stopped = true;
+	if (!cx->sink || !cx->sink->diag)
+		return;
+	d.code = code;
+	d.severity = code->severity;
+	d.input = cx->input;
+	d.file = cx->file ? cx->file : cx->input;
+	d.offset = offset;
+	d.record = cx->rec_index;
+	d.record_type = cx->rec_type;
+	d.message = msg;
+	cx->sink->diag(cx->sink->ctx, &d);
+}
+
+void sv_report(sv_ctx *cx, const sv_code *code, uint64_t offset,
+	       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sv_vreport(cx, code, offset, fmt, ap);
+	va_end(ap);
+}
+
+void sv_report_truncated(sv_ctx *cx, uint64_t off, uint64_t needed,
+			 uint64_t got, const char *what)
+{
+	sv_report(cx, &sv_core_codes[SV_CORE_TRUNCATED], off,
+		  "truncated: needed %llu bytes at offset %llu for %s, got %llu",
+		  (unsigned long long)needed, (unsigned long long)off, what,
+		  (unsigned long long)got);
+}
+
+bool sv_stopped(const sv_ctx *cx)
+{
+	return cx->stopped;
+}
+
+unsigned long sv_error_count(const sv_ctx *cx)
+{
+	return cx->counts[SV_ERROR];
+}
+
+void sv_ctx_io_failed(sv_ctx *cx)
+{
+	cx->io_failed = true;
+	cx->stopped = true;
+}
+
+void sv_count_record(sv_ctx *cx)
+{
+	cx->records++;
+}
+
+bool sv_want_records(const sv_ctx *cx)
+{
+	return cx->sink && (cx->sink->record || cx->sink->stat);
+}
+
+void sv_emit_record(sv_ctx *cx, uint64_t index, const char *type,
+		    uint64_t offset, uint64_t length, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	sv_record_info r;
+
+	if (!cx->sink || !cx->sink->record)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	r.input = cx->input;
+	r.file = cx->file ? cx->file : cx->input;
+	r.offset = offset;
+	r.record = index;
+	r.length = length;
+	r.record_type = type;
+	r.summary = text;
+	cx->sink->record(cx->sink->ctx, &r);
+}
+
+static void emit_stat(sv_ctx *cx, const char *key, const char *text,
+		      bool is_number, uint64_t number)
+{
+	sv_stat st = { cx->input, key, text, is_number, number };
+
+	if (cx->sink && cx->sink->stat)
+		cx->sink->stat(cx->sink->ctx, &st);
+}
+
+void sv_emit_stat(sv_ctx *cx, const char *key, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+
+	if (!cx->sink || !cx->sink->stat)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	emit_stat(cx, key, text, false, 0);
+}
+
+void sv_emit_stat_u64(sv_ctx *cx, const char *key, uint64_t value)
+{
+	char text[32];
+
+	if (!cx->sink || !cx->sink->stat)
+		return;
+	snprintf(text, sizeof(text), "%llu", (unsigned long long)value);
+	emit_stat(cx, key, text, true, value);
+}
+
+/* ---- the run ----------------------------------------------------------- */
+
+static const char *last_component(const char *path)
+{
+	const char *end = path + strlen(path), *p;
+
+	while (end > path + 1 && end[-1] == '/')
+		end--;
+	for (p = end; p > path && p[-1] != '/'; p--)
+		;
+	return p;
+}
+
+/* The module with the highest bid; ties go to the earlier registration. */
+static const sv_format *choose_by_bid(const sv_bid_input *in)
+{
+	const sv_format *best = NULL;
+	int best_bid = 0;
+
+	for (size_t i = 0; i < sv_all_format_count(); i++) {
+		const sv_format *f = sv_all_format_at(i);
+		int bid;
+		if (!f->bid)
+			continue;
+		if (in->is_dir ? !f->verify_dir : !f->verify)
+			continue;
+		bid = f->bid(in);
+		if (bid > best_bid) {
+			best_bid = bid;
+			best = f;
+		}
+	}
+	return best;
+}
+
+static void describe_unknown(sv_ctx *cx, const sv_bid_input *in)
+{
+	const sv_code *c = &sv_core_codes[SV_CORE_UNKNOWN];
+
+	if (in->is_dir)
+		sv_report(cx, c, SV_NONE, "no format module recognises this directory");
+	else if (in->head_len == 0)
+		sv_report(cx, c, 0, "empty input: no format to recognise");
+	else
+		sv_report(cx, c, 0, "no format module recognises the input (first bytes %02x %02x %02x %02x); use --format",
+			  in->head[0], in->head_len > 1 ? in->head[1] : 0,
+			  in->head_len > 2 ? in->head[2] : 0, in->head_len > 3 ? in->head[3] : 0);
+}
+
+static int status_of(const sv_ctx *cx)
+{
+	if (cx->io_failed)
+		return SV_EXIT_FAILURE;
+	if (cx->counts[SV_ERROR] || (cx->opt->werror && cx->counts[SV_WARNING]))
+		return SV_EXIT_INVALID;
+	return SV_EXIT_VALID;
+}
+
+int sv_verify(const char *path, const sv_options *opt, const sv_sink *sink,
+	      sv_summary *out)
+{
+	static const sv_options defaults;
+	sv_ctx cx = { 0 };
+	sv_bid_input bid = { 0 };
+	sv_stream *s = NULL;
+	const sv_format *fmt = NULL;
+	bool is_stdin = strcmp(path, "-") == 0;
+	int fd = -1, dirfd = -1;
+	struct stat st;
+	sv_summary sum = { 0 };
+
+	cx.opt = opt ? opt : &defaults;
+	cx.sink = sink;
+	cx.input = is_stdin ? "<stdin>" : path;
+	sv_record_none(&cx);
+
+	if (is_stdin) {
+		fd = STDIN_FILENO;
+	} else {
+		fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0) {
+			sv_ctx_io_failed(&cx);
+			sv_report(&cx, &sv_core_codes[SV_CORE_IO], SV_NONE,
+				  "cannot open: %s", strerror(errno));
+			goto done;
+		}
+	}
+	bid.path = path;
+	bid.name = is_stdin ? "" : last_component(path);
+	bid.dirfd = -1;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		dirfd = fd;
+		fd = -1;
+		bid.is_dir = true;
+		bid.dirfd = dirfd;
+	} else {
+		size_t avail;
+		s = sv_stream_open_fd(&cx, fd, !is_stdin, cx.input, 0);
+		fd = -1;
+		if (!s) {
+			sv_ctx_io_failed(&cx);
+			sv_report(&cx, &sv_core_codes[SV_CORE_IO], SV_NONE, "out of memory");
+			goto done;
+		}
+		bid.head = sv_peek(s, SV_BID_BYTES, &avail);
+		bid.head_len = avail;
+		bid.gzip = sv_stream_gzip(s);
+		if (cx.io_failed)
+			goto done;
+	}
+
+	if (cx.opt->format && strcmp(cx.opt->format, "auto") != 0) {
+		fmt = sv_format_find(cx.opt->format);
+		if (!fmt) {
+			sv_ctx_io_failed(&cx);
+			sv_report(&cx, &sv_core_codes[SV_CORE_UNSUPPORTED], SV_NONE,
+				  "no format called '%s' (see --list-formats)", cx.opt->format);
+			goto done;
+		}
+		if (bid.is_dir ? !fmt->verify_dir : !fmt->verify) {
+			sv_report(&cx, &sv_core_codes[SV_CORE_UNSUPPORTED], SV_NONE,
+				  "format %s cannot verify a %s", fmt->name,
+				  bid.is_dir ? "directory" : "stream");
+			fmt = NULL;
+			goto done;
+		}
+	} else {
+		fmt = choose_by_bid(&bid);
+		if (!fmt) {
+			describe_unknown(&cx, &bid);
+			goto done;
+		}
+	}
+
+	if (bid.is_dir)
+		fmt->verify_dir(&cx, dirfd, path);
+	else
+		fmt->verify(&cx, s);
+	sv_record_none(&cx);
+	sv_set_file(&cx, NULL);
+
+done:
+	sum.input = cx.input;
+	sum.format = fmt ? fmt->name : NULL;
+	sum.errors = cx.counts[SV_ERROR];
+	sum.warnings = cx.counts[SV_WARNING];
+	sum.notes = cx.counts[SV_NOTE];
+	sum.records = cx.records;
+	sum.bytes = s ? sv_offset(s) : 0;
+	sum.io_failed = cx.io_failed;
+	sum.stopped = cx.stopped && !cx.io_failed;
+	sum.status = status_of(&cx);
+	if (sink && sink->summary)
+		sink->summary(sink->ctx, &sum);
+	if (out)
+		*out = sum;
+	sv_close(s);
+	if (fd >= 0 && !is_stdin)
+		close(fd);
+	if (dirfd >= 0 && !(is_stdin && dirfd == STDIN_FILENO))
+		close(dirfd);
+	return sum.status;
+}
