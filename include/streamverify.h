@@ -117,6 +117,24 @@ typedef struct sv_options {
 int sv_verify(const char *path, const sv_options *opt, const sv_sink *sink,
 	      sv_summary *out);
 
+/*
+ * Conversions of one input by a module that offers them: decode (to JSON
+ * text), encode (JSON text back to the binary form), info (a one-line
+ * description).  The result goes to out (a FILE *); problems are reported
+ * through sink like findings.  For encode, the format is opt->format or
+ * else the only module that can encode.  Returns SV_EXIT_*.
+ */
+typedef enum sv_action {
+	SV_ACTION_VERIFY,
+	SV_ACTION_DECODE,
+	SV_ACTION_ENCODE,
+	SV_ACTION_INFO
+} sv_action;
+#define SV_CONV_PRETTY 0x1u /* decode: human-friendly values (crit --pretty) */
+#define SV_CONV_NOPL   0x2u /* decode: leave out payload blobs (crit --nopl) */
+int sv_convert(const char *path, sv_action action, unsigned flags, void *out,
+	       const sv_options *opt, const sv_sink *sink);
+
 /* Registered formats, in registry order. */
 size_t sv_format_count(void);
 const char *sv_format_name(size_t i);

@@ -5,12 +5,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
 
 static const char usage_text[] =
 	"Usage: streamverify [OPTIONS] PATH...\n"
+	"       streamverify decode [--pretty] [--nopl] [-i IN] [-o OUT]\n"
+	"       streamverify encode [-i IN] [-o OUT]\n"
+	"       streamverify info IMG\n"
 	"Verify checkpoint images and VM migration streams before restoring them.\n"
 	"PATH is a file, a directory (a CRIU dump), or - for standard input;\n"
 	"gzip-compressed input is read transparently.\n"
@@ -27,6 +31,13 @@ static const char usage_text[] =
 	"      --list-codes      list every diagnostic code and exit\n"
 	"  -h, --help            show this help and exit\n"
 	"  -V, --version         show the version and exit\n"
+	"\n"
+	"\n"
+	"decode writes an image as JSON (the same JSON as crit decode; --pretty as\n"
+	"crit decode --pretty; --nopl leaves out payloads), encode turns that JSON\n"
+	"back into the image, info prints an image's type and entry count.  IN and\n"
+	"OUT default to standard input and output; OUT is written only when the\n"
+	"whole conversion succeeds.  They take --format NAME too.\n"
 	"\n"
 	"Exit status: 0 every input valid, 1 some input invalid, 2 usage or I/O error.\n";
 
@@ -122,6 +133,140 @@ static int parse_count(const char *arg, unsigned long *out)
 	return errno || *end ? -1 : 0;
 }
 
+/* ---- decode / encode / info ---------------------------------------------- */
+
+static const struct option conv_options[] = {
+	{ "pretty", no_argument, NULL, 'p' },
+	{ "nopl", no_argument, NULL, 'n' },
+	{ "in", required_argument, NULL, 'i' },
+	{ "out", required_argument, NULL, 'o' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Copy a finished temporary result to standard output. */
+static int copy_out(FILE *from, FILE *to)
+{
+	char buf[65536];
+	size_t n;
+
+	rewind(from);
+	while ((n = fread(buf, 1, sizeof(buf), from)) > 0)
+		if (fwrite(buf, 1, n, to) != n)
+			return -1;
+	return ferror(from) ? -1 : 0;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+static int run_conversion(sv_action action, int argc, char **argv)
+{
+	const char *in = "-", *out_path = NULL;
+	unsigned flags = 0;
+	sv_options opt = { 0 };
+	sv_output diag_out = { stderr, SV_OUT_QUIET };
+	sv_sink sink;
+	char *tmp_path = NULL;
+	FILE *out = stdout;
+	bool buffered;
+	int c, status;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "i:o:f:h", conv_options, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			flags |= SV_CONV_PRETTY;
+			break;
+		case 'n':
+			flags |= SV_CONV_NOPL;
+			break;
+		case 'i':
+			in = optarg;
+			break;
+		case 'o':
+			out_path = optarg;
+			break;
+		case 'f':
+			opt.format = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return SV_EXIT_VALID;
+		default:
+			fputs("Try 'streamverify --help'.\n", stderr);
+			return SV_EXIT_FAILURE;
+		}
+	}
+	if (action == SV_ACTION_INFO && optind < argc && strcmp(in, "-") == 0)
+		in = argv[optind++];
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if ((flags && action != SV_ACTION_DECODE) || (out_path && action == SV_ACTION_INFO))
+		return usage_error("%s", "--pretty, --nopl go with decode; -o with decode and encode");
+	if (opt.format && sv_format_index(opt.format) < 0)
+		return usage_error("unknown format '%s' (see --list-formats)", opt.format);
+	if (out_path && strcmp(out_path, "-") == 0)
+		out_path = NULL;
+	if (out_path && strcmp(in, "-") != 0 && same_file(in, out_path))
+		return usage_error("refusing to write over the input '%s'", in);
+
+	/*
+	 * Encoded images only ever reach OUT whole.  A decode to standard
+	 * output streams (it can be large, and half a JSON document is no
+	 * image); to a named file it is made whole too.
+	 */
+	buffered = out_path || action == SV_ACTION_ENCODE;
+	if (out_path) {
+		int fd;
+		if (asprintf(&tmp_path, "%s.XXXXXX", out_path) < 0)
+			return SV_EXIT_FAILURE;
+		fd = mkstemp(tmp_path);
+		if (fd < 0 || !(out = fdopen(fd, "w+b"))) {
+			fprintf(stderr, "streamverify: cannot create %s: %s\n", tmp_path, strerror(errno));
+			free(tmp_path);
+			return SV_EXIT_FAILURE;
+		}
+	} else if (buffered && !(out = tmpfile())) {
+		perror("streamverify: temporary file");
+		return SV_EXIT_FAILURE;
+	}
+
+	sv_sink_text(&sink, &diag_out);
+	sink.summary = NULL;
+	status = sv_convert(in, action, flags, out, &opt, &sink);
+	if (fflush(out) != 0 || ferror(out)) {
+		perror("streamverify: writing output");
+		status = SV_EXIT_FAILURE;
+	}
+	if (out_path) {
+		if (fclose(out) != 0)
+			status = SV_EXIT_FAILURE;
+		if (status == SV_EXIT_VALID && rename(tmp_path, out_path) != 0) {
+			fprintf(stderr, "streamverify: cannot write %s: %s\n", out_path, strerror(errno));
+			status = SV_EXIT_FAILURE;
+		}
+		if (status != SV_EXIT_VALID)
+			unlink(tmp_path);
+		free(tmp_path);
+	} else if (buffered) {
+		if (status == SV_EXIT_VALID && copy_out(out, stdout) != 0) {
+			perror("streamverify: writing output");
+			status = SV_EXIT_FAILURE;
+		}
+		fclose(out);
+	}
+	if (fflush(stdout) != 0)
+		status = SV_EXIT_FAILURE;
+	return status;
+}
+
 int sv_cli_main(int argc, char **argv)
 {
 	sv_options opt = { 0 };
@@ -130,6 +275,13 @@ int sv_cli_main(int argc, char **argv)
 	int json = 0, colour = -1, status = SV_EXIT_VALID, c;
 	const char *list_codes_style = NULL;
 	int want_list_formats = 0, want_list_codes = 0;
+
+	if (argc > 1 && strcmp(argv[1], "decode") == 0)
+		return run_conversion(SV_ACTION_DECODE, argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "encode") == 0)
+		return run_conversion(SV_ACTION_ENCODE, argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "info") == 0)
+		return run_conversion(SV_ACTION_INFO, argc - 1, argv + 1);
 
 	while ((c = getopt_long(argc, argv, "f:jqvhV", long_options, NULL)) != -1) {
 		switch (c) {

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "streamverify.h"
 
@@ -47,6 +48,22 @@ typedef struct sv_bid_input {
 
 #define SV_BID_BYTES 4096
 
+/*
+ * Optional conversions, behind `streamverify decode | encode | info`.  Each
+ * writes to out and returns true, or reports why it cannot (sv_report, in
+ * the same record context as verification) and returns false; the CLI
+ * then discards everything written to out.  Flags: SV_CONV_* of
+ * streamverify.h.
+ */
+typedef struct sv_converter {
+	/* The input (an image) as JSON text. */
+	bool (*decode)(sv_ctx *cx, sv_stream *in, FILE *out, unsigned flags);
+	/* JSON text (the whole input) back into the image's bytes. */
+	bool (*encode)(sv_ctx *cx, sv_stream *in, FILE *out);
+	/* A short description of the input (its type and entry count). */
+	bool (*info)(sv_ctx *cx, sv_stream *in, FILE *out);
+} sv_converter;
+
 /* Bids: 0 = not this format; 100 = certain.  Build them from evidence. */
 typedef struct sv_format {
 	const char *name;
@@ -58,6 +75,8 @@ typedef struct sv_format {
 	void (*verify)(sv_ctx *cx, sv_stream *in);
 	/* Verify a directory (dirfd open, path as named).  May be NULL. */
 	void (*verify_dir)(sv_ctx *cx, int dirfd, const char *path);
+	/* Conversions, or NULL. */
+	const sv_converter *convert;
 } sv_format;
 
 /* The core's own codes, which modules may report too. */
@@ -69,6 +88,7 @@ enum {
 	SV_CORE_GZIP_TRUNCATED,/* input.gzip.truncated */
 	SV_CORE_UNKNOWN,       /* input.format.unknown */
 	SV_CORE_UNSUPPORTED,   /* input.format.unsupported */
+	SV_CORE_CONVERT,       /* convert.failed */
 	SV_CORE_NCODES
 };
 extern const sv_code sv_core_codes[SV_CORE_NCODES];

@@ -19,7 +19,8 @@
 	X(SV_CORE_GZIP, "input.gzip.corrupt", ERROR, "gzip-compressed input is corrupt (bad data, CRC or length)") \
 	X(SV_CORE_GZIP_TRUNCATED, "input.gzip.truncated", ERROR, "gzip-compressed input ends before its end marker") \
 	X(SV_CORE_UNKNOWN, "input.format.unknown", ERROR, "no format module recognises the input") \
-	X(SV_CORE_UNSUPPORTED, "input.format.unsupported", ERROR, "the chosen format cannot read this kind of input")
+	X(SV_CORE_UNSUPPORTED, "input.format.unsupported", ERROR, "the chosen format cannot read this kind of input") \
+	X(SV_CORE_CONVERT, "convert.failed", ERROR, "a decode, encode or info conversion failed")
 
 const sv_code sv_core_codes[SV_CORE_NCODES] = { CORE_CODES(SV_CODE_ROW) };
 
@@ -299,8 +300,46 @@ static const char *last_component(const char *path)
 	return p;
 }
 
+/* Can f do action on this kind of input? */
+static bool can_do(const sv_format *f, sv_action action, bool is_dir)
+{
+	switch (action) {
+	case SV_ACTION_VERIFY:
+		return is_dir ? f->verify_dir != NULL : f->verify != NULL;
+	case SV_ACTION_DECODE:
+		return !is_dir && f->convert && f->convert->decode;
+	case SV_ACTION_ENCODE:
+		return !is_dir && f->convert && f->convert->encode;
+	case SV_ACTION_INFO:
+		return !is_dir && f->convert && f->convert->info;
+	}
+	return false;
+}
+
+static const char *action_name(sv_action action)
+{
+	static const char *const names[] = { "verify", "decode", "encode", "describe" };
+	return names[action];
+}
+
+/* The only module that can do action, or NULL when none or several can. */
+static const sv_format *only_one_can(sv_action action)
+{
+	const sv_format *found = NULL;
+
+	for (size_t i = 0; i < sv_all_format_count(); i++) {
+		const sv_format *f = sv_all_format_at(i);
+		if (!can_do(f, action, false))
+			continue;
+		if (found)
+			return NULL;
+		found = f;
+	}
+	return found;
+}
+
 /* The module with the highest bid; ties go to the earlier registration. */
-static const sv_format *choose_by_bid(const sv_bid_input *in)
+static const sv_format *choose_by_bid(const sv_bid_input *in, sv_action action)
 {
 	const sv_format *best = NULL;
 	int best_bid = 0;
@@ -308,9 +347,7 @@ static const sv_format *choose_by_bid(const sv_bid_input *in)
 	for (size_t i = 0; i < sv_all_format_count(); i++) {
 		const sv_format *f = sv_all_format_at(i);
 		int bid;
-		if (!f->bid)
-			continue;
-		if (in->is_dir ? !f->verify_dir : !f->verify)
+		if (!f->bid || !can_do(f, action, in->is_dir))
 			continue;
 		bid = f->bid(in);
 		if (bid > best_bid) {
@@ -344,8 +381,8 @@ static int status_of(const sv_ctx *cx)
 	return SV_EXIT_VALID;
 }
 
-int sv_verify(const char *path, const sv_options *opt, const sv_sink *sink,
-	      sv_summary *out)
+static int run(const char *path, sv_action action, unsigned flags, FILE *conv_out,
+	       const sv_options *opt, const sv_sink *sink, sv_summary *out)
 {
 	static const sv_options defaults;
 	sv_ctx cx = { 0 };
@@ -405,25 +442,53 @@ int sv_verify(const char *path, const sv_options *opt, const sv_sink *sink,
 				  "no format called '%s' (see --list-formats)", cx.opt->format);
 			goto done;
 		}
-		if (bid.is_dir ? !fmt->verify_dir : !fmt->verify) {
+		if (!can_do(fmt, action, bid.is_dir)) {
 			sv_report(&cx, &sv_core_codes[SV_CORE_UNSUPPORTED], SV_NONE,
-				  "format %s cannot verify a %s", fmt->name,
+				  "format %s cannot %s a %s", fmt->name, action_name(action),
 				  bid.is_dir ? "directory" : "stream");
 			fmt = NULL;
 			goto done;
 		}
-	} else {
-		fmt = choose_by_bid(&bid);
+	} else if (action == SV_ACTION_ENCODE && !bid.is_dir) {
+		/* JSON carries no magic to bid on: the one encoder, if only one. */
+		fmt = only_one_can(action);
 		if (!fmt) {
-			describe_unknown(&cx, &bid);
+			sv_report(&cx, &sv_core_codes[SV_CORE_UNSUPPORTED], SV_NONE,
+				  "name the format to encode with --format");
+			goto done;
+		}
+	} else {
+		fmt = choose_by_bid(&bid, action);
+		if (!fmt) {
+			if (action == SV_ACTION_VERIFY)
+				describe_unknown(&cx, &bid);
+			else
+				sv_report(&cx, &sv_core_codes[SV_CORE_UNSUPPORTED], SV_NONE,
+					  "no format module can %s this input", action_name(action));
 			goto done;
 		}
 	}
 
-	if (bid.is_dir)
-		fmt->verify_dir(&cx, dirfd, path);
-	else
-		fmt->verify(&cx, s);
+	switch (action) {
+	case SV_ACTION_VERIFY:
+		if (bid.is_dir)
+			fmt->verify_dir(&cx, dirfd, path);
+		else
+			fmt->verify(&cx, s);
+		break;
+	case SV_ACTION_DECODE:
+	case SV_ACTION_ENCODE:
+	case SV_ACTION_INFO: {
+		bool ok = action == SV_ACTION_DECODE ? fmt->convert->decode(&cx, s, conv_out, flags) :
+			  action == SV_ACTION_ENCODE ? fmt->convert->encode(&cx, s, conv_out) :
+			  fmt->convert->info(&cx, s, conv_out);
+		/* A failed conversion is never a success, said or not. */
+		if (!ok && !cx.counts[SV_ERROR] && !cx.io_failed)
+			sv_report(&cx, &sv_core_codes[SV_CORE_CONVERT], SV_NONE,
+				  "%s failed", action_name(action));
+		break;
+	}
+	}
 	sv_record_none(&cx);
 	sv_set_file(&cx, NULL);
 
@@ -448,4 +513,16 @@ done:
 	if (dirfd >= 0 && !(is_stdin && dirfd == STDIN_FILENO))
 		close(dirfd);
 	return sum.status;
+}
+
+int sv_verify(const char *path, const sv_options *opt, const sv_sink *sink,
+	      sv_summary *out)
+{
+	return run(path, SV_ACTION_VERIFY, 0, NULL, opt, sink, out);
+}
+
+int sv_convert(const char *path, sv_action action, unsigned flags, void *out,
+	       const sv_options *opt, const sv_sink *sink)
+{
+	return run(path, action, flags, out, opt, sink, NULL);
 }

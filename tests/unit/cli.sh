@@ -93,6 +93,34 @@ contains "input.truncated" "core code listed"
 expect 0 "list codes json" -- "$T" --list-codes --json
 contains '{"code":"input.truncated","severity":"error"' "json code list"
 
+# conversions
+expect 0 "decode to stdout" -- "$T" decode -i "$W/valid.svt"
+contains '{"records":28,"pretty":false}' "decode output"
+expect 0 "decode --pretty from stdin" -- bash -c "'$T' decode --pretty <'$W/valid.svt'"
+contains '"pretty":true' "pretty flag reaches the module"
+expect 1 "decode of an invalid input" -- "$T" decode -i "$W/badpad.svt" -o "$W/never.json"
+contains "svt.padding.nonzero" "decode failure says why"
+[ ! -e "$W/never.json" ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: failed decode wrote OUT"; }
+printf 'blobs 2' >"$W/enc.txt"
+printf 'junk' >"$W/bad.txt"
+expect 0 "encode" -- "$T" encode -i "$W/enc.txt" -o "$W/enc.svt"
+expect 0 "encoded output verifies" -- "$T" "$W/enc.svt"
+contains "valid svt (3 records" "encoded stream"
+echo keep >"$W/keep.svt"
+expect 1 "failed encode" -- "$T" encode -i "$W/bad.txt" -o "$W/keep.svt"
+[ "$(cat "$W/keep.svt")" = keep ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: failed encode touched OUT"; }
+ls "$W"/keep.svt.* >/dev/null 2>&1 && { fail=$((fail+1)); echo "FAIL: temp file left"; } || pass=$((pass+1))
+expect 1 "failed encode to stdout prints nothing" -- "$T" encode -i "$W/bad.txt"
+[ ! -s "$W/out" ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: failed encode wrote stdout"; }
+expect 2 "encode over its input" -- "$T" encode -i "$W/enc.txt" -o "$W/enc.txt"
+contains "refusing to write over the input" "same-file refusal"
+expect 0 "info" -- "$T" info "$W/valid.svt"
+contains "svt stream of 28 bytes" "info output"
+expect 2 "decode with a stray argument" -- "$T" decode "$W/valid.svt"
+expect 2 "info with -o" -- "$T" info -o x "$W/valid.svt"
+expect 1 "decode of unrecognised input" -- "$T" decode -i "$W/other.bin"
+contains "input.format.unsupported" "no decoder"
+
 # the input is never written
 before=$(stat -c '%Y %s' "$W/badpad.svt"; md5sum <"$W/badpad.svt")
 "$T" "$W/badpad.svt" >/dev/null

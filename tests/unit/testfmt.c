@@ -165,8 +165,51 @@ static void svt_verify(sv_ctx *cx, sv_stream *s)
 	}
 }
 
+/*
+ * Conversions: decode writes {"records":N,"bytes":N} after verifying;
+ * encode turns the text "blobs N" into a stream of N one-byte BLOBs and
+ * END (anything else fails after writing some output, so tests can see
+ * that failed output never reaches OUT); info prints the record count.
+ */
+static bool svt_decode(sv_ctx *cx, sv_stream *in, FILE *out, unsigned flags)
+{
+	unsigned long before = sv_error_count(cx);
+
+	svt_verify(cx, in);
+	fprintf(out, "{\"records\":%llu,\"pretty\":%s}\n",
+		(unsigned long long)sv_offset(in), flags & SV_CONV_PRETTY ? "true" : "false");
+	return sv_error_count(cx) == before;
+}
+
+static bool svt_encode(sv_ctx *cx, sv_stream *in, FILE *out)
+{
+	char text[32] = { 0 };
+	unsigned n;
+
+	sv_read(in, text, sizeof(text) - 1);
+	fputs("SVT1", out);
+	if (sscanf(text, "blobs %u", &n) != 1 || n > 1000) {
+		sv_report(cx, &svt_codes[T_MAGIC], 0, "not 'blobs N'");
+		return false;
+	}
+	for (unsigned i = 0; i < n; i++)
+		fwrite("\x01\0\0\0\x01\0\0\0x\0\0\0\0\0\0\0", 1, 16, out);
+	fwrite("\0\0\0\0\0\0\0\0", 1, 8, out);
+	return true;
+}
+
+static bool svt_info(sv_ctx *cx, sv_stream *in, FILE *out)
+{
+	(void)cx;
+	fprintf(out, "svt stream of %llu bytes\n", (unsigned long long)sv_skip(in, UINT64_MAX));
+	return true;
+}
+
+static const sv_converter svt_converter = { svt_decode, svt_encode, svt_info };
+
 const sv_format test_format_svt = {
-	"svt", "test-only record stream", svt_codes, T_NCODES, svt_bid, svt_verify, NULL
+	"svt", "test-only record stream", svt_codes, T_NCODES, svt_bid, svt_verify, NULL,
+	&svt_converter
 };
 
 static int weak_bid(const sv_bid_input *in)
@@ -181,7 +224,7 @@ static void weak_verify(sv_ctx *cx, sv_stream *s)
 }
 
 const sv_format test_format_weak = {
-	"svt-weak", "test-only: bids 50 on SV", NULL, 0, weak_bid, weak_verify, NULL
+	"svt-weak", "test-only: bids 50 on SV", NULL, 0, weak_bid, weak_verify, NULL, NULL
 };
 
 void (*test_probe_fn)(sv_ctx *cx, sv_stream *s);
@@ -204,10 +247,10 @@ static void dirprobe_verify(sv_ctx *cx, int dirfd, const char *path)
 }
 
 const sv_format test_format_probe = {
-	"probe", "test-only: runs the test's function", NULL, 0, zero_bid, probe_verify, NULL
+	"probe", "test-only: runs the test's function", NULL, 0, zero_bid, probe_verify, NULL, NULL
 };
 const sv_format test_format_dirprobe = {
-	"dirprobe", "test-only: runs the test's directory function", NULL, 0, zero_bid, NULL, dirprobe_verify
+	"dirprobe", "test-only: runs the test's directory function", NULL, 0, zero_bid, NULL, dirprobe_verify, NULL
 };
 
 void test_formats_register(void)
