@@ -35,6 +35,11 @@ OPT       := -O1 -g -fno-omit-frame-pointer
 HARDEN    :=
 SANFLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all
 endif
+ifeq ($(SANITIZE),fuzz)
+OPT       := -O1 -g -fno-omit-frame-pointer
+HARDEN    :=
+SANFLAGS  := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+endif
 
 PC_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(LIB_PCS) 2>/dev/null)
 PC_LIBS    = $(shell $(PKG_CONFIG) --libs $(LIB_PCS) 2>/dev/null)
@@ -73,7 +78,7 @@ TEST_PROGS  := $(foreach s,$(SUITES),$(call suite_progs,$(s)))
 CHECK_PROGS := $(filter $(BUILD)/tests/%,$(foreach s,$(SUITES),$(patsubst %.c,$(BUILD)/%,$(wildcard tests/$(s)/check_*.c))))
 TEST_SCRIPTS := $(wildcard tests/*/*.sh)
 
-.PHONY: all check asan demo install clean deps check-deps bench bench-quick fuzz fuzz-build
+.PHONY: all check asan demo install clean deps check-deps fuzz-deps bench bench-quick fuzz fuzz-build
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 # Generated sources are kept; make would otherwise delete them as intermediates.
@@ -169,6 +174,45 @@ check: check-deps all $(TEST_PROGS)
 
 asan:
 	$(MAKE) BUILD=$(BUILD)/asan SANITIZE=1 check
+
+# ---- fuzzing -------------------------------------------------------------------
+
+# One libFuzzer target per registered format, one for auto-detection, one
+# for CRIU dump directories and one for encode (and decode) of JSON.
+FUZZ_BUILD   := build/fuzz
+FUZZ_FORMATS := $(shell sed -n 's/^SV_FORMAT(sv_format_\(.*\))/\1/p' formats/registry.def)
+FUZZ_TARGETS := $(addprefix fuzz_,$(FUZZ_FORMATS) auto criu_dir encode)
+FUZZ_BINS    := $(addprefix $(FUZZ_BUILD)/,$(FUZZ_TARGETS))
+FUZZ_SECONDS ?= 60
+FUZZ_PKGS    := clang libclang-rt-14-dev
+FUZZ_CFLAGS  := -std=c11 -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Werror \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+fuzz-deps:
+	$(call ensure_pkgs,$(FUZZ_PKGS))
+
+ifneq ($(SANITIZE),fuzz)
+$(FUZZ_BUILD)/libstreamverify.a: fuzz-deps FORCE
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang SANITIZE=fuzz $(FUZZ_BUILD)/libstreamverify.a
+endif
+
+$(FUZZ_BUILD)/fuzz_criu_dir $(FUZZ_BUILD)/fuzz_encode: $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.c $(FUZZ_BUILD)/libstreamverify.a
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< fuzz/fuzz_common.c $(FUZZ_BUILD)/libstreamverify.a $(PC_LIBS)
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_verify.c fuzz/fuzz_common.c $(FUZZ_BUILD)/libstreamverify.a
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -DFUZZ_FORMAT='"$(subst fuzz_,,$(notdir $@))"' -o $@ \
+	  fuzz/fuzz_verify.c fuzz/fuzz_common.c $(FUZZ_BUILD)/libstreamverify.a $(PC_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+# make fuzz FUZZ_SECONDS=N: every target for N seconds, seeded from the
+# fixture generators; prints executions, speed, coverage and findings.
+fuzz: fuzz-build $(TEST_PROGS)
+	SV_BUILD=$(abspath $(BUILD)) FUZZ_BUILD=$(abspath $(FUZZ_BUILD)) SV_SHARED=$(SHARED) \
+	  FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run.sh $(FUZZ_TARGETS)
+
+.PHONY: FORCE
+FORCE:
 
 # ---- demo --------------------------------------------------------------------
 

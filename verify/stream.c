@@ -19,7 +19,6 @@
 
 /* Large enough that a pipe is drained with few system calls. */
 #define STREAM_BUF (1u << 20)
-#define GZIP_INBUF STREAM_BUF
 
 struct sv_stream {
 	sv_ctx *cx;            /* where I/O and gzip failures are reported */
@@ -39,7 +38,7 @@ struct sv_stream {
 	z_stream z;
 	bool z_live;           /* inflate initialised and mid-member */
 	unsigned char *zin;
-	size_t zhead, ztail;
+	size_t zhead, ztail, zcap;
 	uint64_t zraw;         /* compressed bytes consumed, for messages */
 };
 
@@ -99,12 +98,12 @@ static bool gz_refill(sv_stream *s)
 
 	if (s->zhead == s->ztail)
 		s->zhead = s->ztail = 0;
-	if (s->ztail == GZIP_INBUF) {
+	if (s->ztail == s->zcap) {
 		memmove(s->zin, s->zin + s->zhead, s->ztail - s->zhead);
 		s->ztail -= s->zhead;
 		s->zhead = 0;
 	}
-	r = read_some(s->fd, s->zin + s->ztail, GZIP_INBUF - s->ztail);
+	r = read_some(s->fd, s->zin + s->ztail, s->zcap - s->ztail);
 	if (r < 0) {
 		raw_fail(s, errno);
 		return false;
@@ -439,17 +438,23 @@ sv_stream *sv_stream_open_fd(sv_ctx *cx, int fd, bool owns_fd,
 	s->owns_fd = owns_fd;
 	s->name = strdup(name);
 	s->cap = STREAM_BUF;
-	s->buf = malloc(s->cap);
-	if (!s->name || !s->buf)
-		goto oom;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		off_t here = lseek(fd, 0, SEEK_CUR);
 		if (here != (off_t)-1) {
 			s->seekable = true;
 			s->base = (uint64_t)here;
 			s->size = (uint64_t)st.st_size > s->base ? (uint64_t)st.st_size - s->base : 0;
+			/*
+			 * A small file needs no big buffer (one per image of a
+			 * dump directory); a gzip file may inflate to any size.
+			 */
+			if (s->size < STREAM_BUF / 2)
+				s->cap = s->size < SV_PEEK_MAX ? SV_PEEK_MAX : STREAM_BUF / 2;
 		}
 	}
+	s->buf = malloc(s->cap);
+	if (!s->name || !s->buf)
+		goto oom;
 	if (flags & SV_OPEN_RAW)
 		return s;
 
@@ -459,7 +464,9 @@ sv_stream *sv_stream_open_fd(sv_ctx *cx, int fd, bool owns_fd,
 	if (s->tail >= 2 && s->buf[0] == 0x1f && s->buf[1] == 0x8b) {
 		/* What was read is compressed input: it becomes zin. */
 		s->zin = s->buf;
+		s->zcap = s->cap;
 		s->ztail = s->tail;
+		s->cap = STREAM_BUF;
 		s->buf = malloc(s->cap);
 		if (!s->buf)
 			goto oom;
