@@ -214,6 +214,22 @@ fuzz: fuzz-build $(TEST_PROGS)
 .PHONY: FORCE
 FORCE:
 
+# ---- benchmarks ------------------------------------------------------------
+
+$(BUILD)/bench/measure: bench/measure.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS)
+
+BENCH_ENV = SV=$(abspath $(BIN)) SV_BUILD=$(abspath $(BUILD)) SV_SHARED=$(SHARED)
+
+# make bench: full sizes, writes bench/RESULTS.md.  make bench-quick: the
+# same harness at small sizes (CI runs it so the harness never rots).
+bench: all $(TEST_PROGS) $(BUILD)/bench/measure
+	$(BENCH_ENV) bash bench/run.sh full
+
+bench-quick: all $(TEST_PROGS) $(BUILD)/bench/measure
+	$(BENCH_ENV) bash bench/run.sh quick
+
 # ---- demo --------------------------------------------------------------------
 
 DEMO_DIR := $(BUILD)/demo
