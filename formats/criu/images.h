@@ -1,0 +1,208 @@
+/*
+ * CRIU image types: what each kind of image file is, how it is named and
+ * how its entries are laid out (CRIU 3.17: criu/include/magic.h,
+ * criu/image-desc.c; crit's names from lib/py/images).
+ *
+ * One row per type magic.  Types that CRIU writes under several file names
+ * with the same magic (pagemap-PID and pagemap-shmem-N; signal-s and
+ * signal-p; binfmt-misc with and without an id) are one type here with
+ * several names, so a magic identifies exactly one row.  Raw images carry
+ * no magic (magic 0) and are known only by their file name.
+ */
+#ifndef SV_CRIU_IMAGES_H
+#define SV_CRIU_IMAGES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+/* Head magics of image version 1.1 (not image types). */
+#define CRIU_IMG_COMMON_MAGIC  0x54564319u
+#define CRIU_IMG_SERVICE_MAGIC 0x55105940u
+/* inventory img_version values. */
+#define CRIU_IMAGES_V1   1u
+#define CRIU_IMAGES_V1_1 2u
+
+#define CRIU_PAGE_SIZE 4096u
+
+/* How the bytes after the magic are organised. */
+typedef enum criu_layout {
+	CRIU_LAYOUT_ENTRIES,    /* entries of one message, each maybe with a blob */
+	CRIU_LAYOUT_PAGEMAP,    /* pagemap_head, then pagemap_entry entries */
+	CRIU_LAYOUT_GHOST_FILE, /* ghost_file_entry, then contents or chunks */
+	CRIU_LAYOUT_RAW         /* no magic, no entries: see criu_raw_kind */
+} criu_layout;
+
+/* The extra blob that follows each entry, its length taken from the entry. */
+typedef enum criu_blob_kind {
+	CRIU_BLOB_NONE,
+	CRIU_BLOB_PIPE_DATA,   /* pipe_data_entry.bytes octets */
+	CRIU_BLOB_SK_QUEUE,    /* sk_packet_entry.length octets */
+	CRIU_BLOB_TCP_QUEUES,  /* tcp_stream_entry.inq_len, then .outq_len octets */
+	CRIU_BLOB_BPFMAP_DATA, /* bpfmap_data_entry.keys_bytes + .values_bytes */
+	CRIU_BLOB_IPC_SHM,     /* ipc_shm_entry.size octets, padded to 4 (old dumps) */
+	CRIU_BLOB_IPC_SEM,     /* ipc_sem_entry.nsems u16 values, padded to 8 */
+	CRIU_BLOB_IPC_MSG      /* ipc_msg_entry.qnum times: u32, ipc_msg, data padded to 8 */
+} criu_blob_kind;
+
+/* What a raw image holds. */
+typedef enum criu_raw_kind {
+	CRIU_RAW_NONE,
+	CRIU_RAW_PAGES,       /* page contents, a whole number of pages */
+	CRIU_RAW_TMPFS,       /* gzip-compressed tar */
+	CRIU_RAW_IPROUTE,     /* an iproute2 "save" stream: its magic, then netlink messages */
+	CRIU_RAW_TEXT,        /* iptables-save / nft rule sets */
+	CRIU_RAW_NETLINK      /* netlink conntrack dumps */
+} criu_raw_kind;
+
+/* criu_image_type.flags */
+#define CRIU_IMG_SERVICE  0x1u /* IMG_SERVICE head magic (stats, irmap-cache) */
+#define CRIU_IMG_SINGLE   0x2u /* exactly one entry (CRIU reads just one) */
+#define CRIU_IMG_NO_CRIT  0x4u /* crit 3.17 has no handler for it */
+
+/*
+ * Every image type with a magic: T(name, type magic, message of its
+ * entries, layout, blob kind, flags).  The flags column names
+ * CRIU_IMG_<flags> (0 for none).  Types CRIU opens with
+ * pb_read_one() are SINGLE.
+ */
+#define CRIU_IMAGE_TYPES(T) \
+	T(APPARMOR,       0x59423047, apparmor_entry,        ENTRIES,    NONE,        SINGLE)  \
+	T(AUTOFS,         0x49353943, autofs_entry,          ENTRIES,    NONE,        SINGLE)  \
+	T(BINFMT_MISC,    0x67343323, binfmt_misc_entry,     ENTRIES,    NONE,        NO_CRIT) \
+	T(BPFMAP_DATA,    0x64324033, bpfmap_data_entry,     ENTRIES,    BPFMAP_DATA, 0)       \
+	T(BPFMAP_FILE,    0x57506142, bpfmap_file_entry,     ENTRIES,    NONE,        0)       \
+	T(CGROUP,         0x59383330, cgroup_entry,          ENTRIES,    NONE,        SINGLE)  \
+	T(CORE,           0x55053847, core_entry,            ENTRIES,    NONE,        SINGLE)  \
+	T(CPUINFO,        0x61404013, cpuinfo_entry,         ENTRIES,    NONE,        SINGLE)  \
+	T(CREDS,          0x54023547, creds_entry,           ENTRIES,    NONE,        SINGLE)  \
+	T(EVENTFD_FILE,   0x44523722, eventfd_file_entry,    ENTRIES,    NONE,        0)       \
+	T(EVENTPOLL_FILE, 0x45023858, eventpoll_file_entry,  ENTRIES,    NONE,        0)       \
+	T(EVENTPOLL_TFD,  0x44433746, eventpoll_tfd_entry,   ENTRIES,    NONE,        0)       \
+	T(EXT_FILES,      0x59255641, ext_file_entry,        ENTRIES,    NONE,        0)       \
+	T(FANOTIFY_FILE,  0x55096122, fanotify_file_entry,   ENTRIES,    NONE,        0)       \
+	T(FANOTIFY_MARK,  0x56506035, fanotify_mark_entry,   ENTRIES,    NONE,        0)       \
+	T(FDINFO,         0x56213732, fdinfo_entry,          ENTRIES,    NONE,        0)       \
+	T(FIFO,           0x58364939, fifo_entry,            ENTRIES,    NONE,        0)       \
+	T(FIFO_DATA,      0x59333054, pipe_data_entry,       ENTRIES,    PIPE_DATA,   0)       \
+	T(FILES,          0x56303138, file_entry,            ENTRIES,    NONE,        0)       \
+	T(FILE_LOCKS,     0x54323616, file_lock_entry,       ENTRIES,    NONE,        0)       \
+	T(FS,             0x51403912, fs_entry,              ENTRIES,    NONE,        SINGLE)  \
+	T(GHOST_FILE,     0x52583605, ghost_file_entry,      GHOST_FILE, NONE,        0)       \
+	T(IDS,            0x54432030, task_kobj_ids_entry,   ENTRIES,    NONE,        SINGLE)  \
+	T(INETSK,         0x56443851, inet_sk_entry,         ENTRIES,    NONE,        0)       \
+	T(INOTIFY_FILE,   0x48424431, inotify_file_entry,    ENTRIES,    NONE,        0)       \
+	T(INOTIFY_WD,     0x54562009, inotify_wd_entry,      ENTRIES,    NONE,        0)       \
+	T(INVENTORY,      0x58313116, inventory_entry,       ENTRIES,    NONE,        SINGLE)  \
+	T(IPCNS_MSG,      0x55453737, ipc_msg_entry,         ENTRIES,    IPC_MSG,     0)       \
+	T(IPCNS_SEM,      0x59573019, ipc_sem_entry,         ENTRIES,    IPC_SEM,     0)       \
+	T(IPCNS_SHM,      0x46283044, ipc_shm_entry,         ENTRIES,    IPC_SHM,     0)       \
+	T(IPC_VAR,        0x53115007, ipc_var_entry,         ENTRIES,    NONE,        SINGLE)  \
+	T(IRMAP_CACHE,    0x57004059, irmap_cache_entry,     ENTRIES,    NONE,        SERVICE) \
+	T(ITIMERS,        0x57464056, itimer_entry,          ENTRIES,    NONE,        0)       \
+	T(MEMFD_INODE,    0x48453499, memfd_inode_entry,     ENTRIES,    NONE,        0)       \
+	T(MM,             0x57492820, mm_entry,              ENTRIES,    NONE,        SINGLE)  \
+	T(MNTS,           0x55563928, mnt_entry,             ENTRIES,    NONE,        0)       \
+	T(NETDEV,         0x57373951, net_device_entry,      ENTRIES,    NONE,        0)       \
+	T(NETLINK_SK,     0x58005614, netlink_sk_entry,      ENTRIES,    NONE,        0)       \
+	T(NETNS,          0x55933752, netns_entry,           ENTRIES,    NONE,        SINGLE)  \
+	T(NS_FILES,       0x61394011, ns_file_entry,         ENTRIES,    NONE,        0)       \
+	T(PACKETSK,       0x60454618, packet_sock_entry,     ENTRIES,    NONE,        0)       \
+	T(PAGEMAP,        0x56084025, pagemap_entry,         PAGEMAP,    NONE,        0)       \
+	T(PIDNS,          0x61157326, pidns_entry,           ENTRIES,    NONE,        SINGLE)  \
+	T(PIPES,          0x56513555, pipe_entry,            ENTRIES,    NONE,        0)       \
+	T(PIPES_DATA,     0x56453709, pipe_data_entry,       ENTRIES,    PIPE_DATA,   0)       \
+	T(POSIX_TIMERS,   0x52603957, posix_timer_entry,     ENTRIES,    NONE,        0)       \
+	T(PSTREE,         0x50273030, pstree_entry,          ENTRIES,    NONE,        0)       \
+	T(REG_FILES,      0x50363636, reg_file_entry,        ENTRIES,    NONE,        0)       \
+	T(REMAP_FPATH,    0x59133954, remap_file_path_entry, ENTRIES,    NONE,        0)       \
+	T(RLIMIT,         0x57113925, rlimit_entry,          ENTRIES,    NONE,        0)       \
+	T(SECCOMP,        0x64413049, seccomp_entry,         ENTRIES,    NONE,        SINGLE)  \
+	T(SIGACT,         0x55344201, sa_entry,              ENTRIES,    NONE,        0)       \
+	T(SIGNAL,         0x59255647, siginfo_entry,         ENTRIES,    NONE,        NO_CRIT) \
+	T(SIGNALFD,       0x57323820, signalfd_entry,        ENTRIES,    NONE,        0)       \
+	T(SK_QUEUES,      0x56264026, sk_packet_entry,       ENTRIES,    SK_QUEUE,    0)       \
+	T(STATS,          0x57093306, stats_entry,           ENTRIES,    NONE,        SERVICE) \
+	T(TCP_STREAM,     0x51465506, tcp_stream_entry,      ENTRIES,    TCP_QUEUES,  SINGLE)  \
+	T(TIMENS,         0x43114433, timens_entry,          ENTRIES,    NONE,        SINGLE)  \
+	T(TIMERFD,        0x50493712, timerfd_entry,         ENTRIES,    NONE,        0)       \
+	T(TTY_DATA,       0x59413026, tty_data_entry,        ENTRIES,    NONE,        0)       \
+	T(TTY_FILES,      0x59433025, tty_file_entry,        ENTRIES,    NONE,        0)       \
+	T(TTY_INFO,       0x59453036, tty_info_entry,        ENTRIES,    NONE,        0)       \
+	T(TUNFILE,        0x57143751, tunfile_entry,         ENTRIES,    NONE,        0)       \
+	T(UNIXSK,         0x54373943, unix_sk_entry,         ENTRIES,    NONE,        0)       \
+	T(USERNS,         0x55474906, userns_entry,          ENTRIES,    NONE,        SINGLE)  \
+	T(UTSNS,          0x54473203, utsns_entry,           ENTRIES,    NONE,        SINGLE)  \
+	T(VMAS,           0x54123737, vma_entry,             ENTRIES,    NONE,        0)       \
+
+/* Raw images: R(name, raw kind, iproute2 stream magic or 0). */
+#define CRIU_RAW_TYPES(R)                 \
+	R(PAGES,     PAGES,   0)          \
+	R(TMPFS_IMG, TMPFS,   0)          \
+	R(TMPFS_DEV, TMPFS,   0)          \
+	R(IFADDR,    IPROUTE, 0x47361222) \
+	R(ROUTE,     IPROUTE, 0x45311224) \
+	R(ROUTE6,    IPROUTE, 0x45311224) \
+	R(RULE,      IPROUTE, 0x71706986) \
+	R(IPTABLES,  TEXT,    0)          \
+	R(IP6TABLES, TEXT,    0)          \
+	R(NFTABLES,  TEXT,    0)          \
+	R(NETNF_CT,  NETLINK, 0)          \
+	R(NETNF_EXP, NETLINK, 0)
+
+/* Index of each type in criu_image_types[]: CRIU_T_PAGEMAP, CRIU_T_PAGES... */
+#define CRIU_TYPE_ENUM_T(name, magic, msg, layout, blob, flags) CRIU_T_##name,
+#define CRIU_TYPE_ENUM_R(name, kind, raw_magic) CRIU_T_##name,
+typedef enum criu_type_id {
+	CRIU_IMAGE_TYPES(CRIU_TYPE_ENUM_T)
+	CRIU_RAW_TYPES(CRIU_TYPE_ENUM_R)
+	CRIU_T_COUNT
+} criu_type_id;
+
+typedef struct criu_image_type {
+	criu_type_id id;
+	const char *name;                        /* as crit names it: "PAGEMAP" */
+	uint32_t magic;                          /* type magic; 0 for raw images */
+	/* Message of the entries (PAGEMAP: pagemap_entry, after the
+	 * pagemap_head; GHOST_FILE: ghost_file_entry), NULL if raw. */
+	const ProtobufCMessageDescriptor *entry;
+	criu_layout layout;
+	criu_blob_kind blob;
+	criu_raw_kind raw;
+	uint32_t raw_magic;                        /* iproute2 stream magic, else 0 */
+	unsigned flags;
+} criu_image_type;
+
+/* How a file name pattern carries its id. */
+typedef enum criu_name_id {
+	CRIU_ID_NONE,  /* fixed name */
+	CRIU_ID_DEC,   /* decimal number (pid, files id, namespace id, ...) */
+	CRIU_ID_HEX    /* hexadecimal number (ghost file id, socket inode) */
+} criu_name_id;
+
+typedef struct criu_image_name {
+	const char *prefix;       /* "pagemap-shmem-" */
+	criu_name_id id;
+	const char *suffix;       /* ".img", "" for service files */
+	const criu_image_type *type;
+} criu_image_name;
+
+extern const criu_image_type criu_image_types[CRIU_T_COUNT];
+extern const criu_image_name criu_image_names[];
+extern const size_t criu_image_name_count;
+
+/* The type with this type magic (never a raw type), or NULL. */
+const criu_image_type *criu_image_by_magic(uint32_t magic);
+
+/* The type called name ("PAGEMAP"), or NULL. */
+const criu_image_type *criu_image_by_name(const char *name);
+
+/*
+ * The file name pattern that name (a last path component) matches, or
+ * NULL.  *id gets the id it carries (0 for fixed names); id may be NULL.
+ */
+const criu_image_name *criu_image_match_file(const char *name, uint64_t *id);
+
+#endif /* SV_CRIU_IMAGES_H */

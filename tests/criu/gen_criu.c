@@ -1,0 +1,970 @@
+/*
+ * gen_criu: writes CRIU image fixtures with the project's own protobuf-c
+ * code.
+ *
+ *   gen_criu --all DIR         every fixture, and DIR/manifest: one line per
+ *                              file: path, expected code ("-" for clean),
+ *                              offset ("-" for none), expected exit status
+ *   gen_criu --demo DIR        one valid image, one broken one
+ *   gen_criu --pagemap N -o F  a pagemap image of N entries (benchmarks)
+ *   gen_criu --files N -o F    a files.img of N entries of every file kind
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "streamverify.h"
+#include "criu/criu_writer.h"
+#include "formats/criu/schema.h"
+
+static const char *out_dir;
+static FILE *manifest;
+
+static const criu_image_type *T(criu_type_id id)
+{
+	return &criu_image_types[id];
+}
+
+static char *path_of(const char *rel)
+{
+	static char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s/%s", out_dir, rel);
+	return buf;
+}
+
+static void mkdir_p(const char *rel)
+{
+	if (mkdir(path_of(rel), 0755) != 0 && errno != EEXIST) {
+		perror(rel);
+		exit(2);
+	}
+}
+
+/* Record what verifying rel must give: a code at an offset, or clean. */
+static void expect(const char *rel, const char *code_id, long offset)
+{
+	int status = 0;
+
+	if (code_id) {
+		const sv_code *c = sv_code_find(code_id);
+		if (!c) {
+			fprintf(stderr, "gen_criu: unknown code %s\n", code_id);
+			exit(2);
+		}
+		status = c->severity == SV_ERROR ? 1 : 0;
+	}
+	if (offset < 0)
+		fprintf(manifest, "%s\t%s\t-\t%d\n", rel, code_id ? code_id : "-", status);
+	else
+		fprintf(manifest, "%s\t%s\t%ld\t%d\n", rel, code_id, offset, status);
+}
+
+/* The file name CRIU gives an image of type t (id 1 where it has one). */
+static void name_of(const criu_image_type *t, char *buf, size_t n)
+{
+	for (size_t i = 0; i < criu_image_name_count; i++) {
+		const criu_image_name *nm = &criu_image_names[i];
+		if (nm->type != t)
+			continue;
+		snprintf(buf, n, "%s%s%s", nm->prefix, nm->id == CRIU_ID_NONE ? "" : "1",
+			 nm->suffix);
+		return;
+	}
+	snprintf(buf, n, "%s.img", t->name);
+}
+
+/* ---- valid images ---------------------------------------------------------- */
+
+static void blob(FILE *f, size_t n, unsigned char seed)
+{
+	for (size_t i = 0; i < n; i++)
+		fputc((int)(unsigned char)(seed + i * 31), f);
+}
+
+/* Make a filled message of the type's entry obey the type's rules. */
+static void fix_entry(const criu_image_type *t, ProtobufCMessage *m, unsigned k)
+{
+	switch (t->id) {
+	case CRIU_T_INVENTORY: {
+		InventoryEntry *e = (InventoryEntry *)m;
+		e->img_version = 2;
+		e->has_fdinfo_per_id = e->fdinfo_per_id = 1;
+		e->has_pre_dump_mode = 0;
+		e->has_tcp_close = 0;
+		break;
+	}
+	case CRIU_T_PIPES_DATA:
+	case CRIU_T_FIFO_DATA:
+		((PipeDataEntry *)m)->bytes = 11 + k;
+		break;
+	case CRIU_T_SK_QUEUES: {
+		SkPacketEntry *e = (SkPacketEntry *)m;
+		e->length = 20 + k;
+		protobuf_c_message_free_unpacked(&e->scm[1]->base, NULL);
+		e->n_scm = 1;
+		e->scm[0]->type = 1;
+		break;
+	}
+	case CRIU_T_TCP_STREAM: {
+		TcpStreamEntry *e = (TcpStreamEntry *)m;
+		e->inq_len = 5;
+		e->outq_len = 7;
+		e->opt_mask = 0x7;
+		break;
+	}
+	case CRIU_T_BPFMAP_DATA: {
+		BpfmapDataEntry *e = (BpfmapDataEntry *)m;
+		e->keys_bytes = 8;
+		e->values_bytes = 16;
+		e->count = 2;
+		break;
+	}
+	case CRIU_T_IPCNS_SHM: {
+		IpcShmEntry *e = (IpcShmEntry *)m;
+		e->size = 4096;
+		e->has_in_pagemaps = e->in_pagemaps = 1;
+		break;
+	}
+	case CRIU_T_IPCNS_SEM:
+		((IpcSemEntry *)m)->nsems = 3 + k;
+		break;
+	case CRIU_T_IPCNS_MSG: {
+		IpcMsgEntry *e = (IpcMsgEntry *)m;
+		e->qnum = 2;
+		e->qbytes = 16384;
+		break;
+	}
+	case CRIU_T_SECCOMP: {
+		SeccompEntry *e = (SeccompEntry *)m;
+		e->seccomp_filters[0]->has_prev = 0;
+		e->seccomp_filters[1]->has_prev = 1;
+		e->seccomp_filters[1]->prev = 0;
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+/* The blob after entry m of type t (what fix_entry asked for). */
+static void write_blob(FILE *f, const criu_image_type *t, const ProtobufCMessage *m)
+{
+	switch (t->blob) {
+	case CRIU_BLOB_PIPE_DATA:
+		blob(f, ((const PipeDataEntry *)m)->bytes, 'p');
+		break;
+	case CRIU_BLOB_SK_QUEUE:
+		blob(f, ((const SkPacketEntry *)m)->length, 's');
+		break;
+	case CRIU_BLOB_TCP_QUEUES:
+		blob(f, ((const TcpStreamEntry *)m)->inq_len, 'i');
+		blob(f, ((const TcpStreamEntry *)m)->outq_len, 'o');
+		break;
+	case CRIU_BLOB_BPFMAP_DATA:
+		blob(f, 24, 'b');
+		break;
+	case CRIU_BLOB_IPC_SEM: {
+		uint32_t n = ((const IpcSemEntry *)m)->nsems;
+		blob(f, 2 * n, 1);
+		cw_fill(f, 0, (8 - (2 * n) % 8) % 8);
+		break;
+	}
+	case CRIU_BLOB_IPC_MSG:
+		for (uint32_t q = 0; q < ((const IpcMsgEntry *)m)->qnum; q++) {
+			IpcMsg msg = IPC_MSG__INIT;
+			msg.mtype = 1 + q;
+			msg.msize = 5 + 4 * q;
+			cw_entry(f, &msg.base);
+			blob(f, msg.msize, 'm');
+			cw_fill(f, 0, (8 - msg.msize % 8) % 8);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void write_pagemap(FILE *f, uint64_t n, bool v11)
+{
+	PagemapHead h = PAGEMAP_HEAD__INIT;
+	PagemapEntry e = PAGEMAP_ENTRY__INIT;
+	uint64_t va = 0x400000;
+
+	(void)v11;
+	h.pages_id = 1;
+	cw_entry(f, &h.base);
+	for (uint64_t i = 0; i < n; i++) {
+		e.vaddr = va;
+		e.nr_pages = 1 + (uint32_t)(i % 5);
+		e.has_flags = 1;
+		e.flags = i % 3 == 0 ? 4 : i % 3 == 1 ? 6 : 1;
+		cw_entry(f, &e.base);
+		va += (uint64_t)(e.nr_pages + 1 + i % 2) * 4096;
+	}
+}
+
+static void write_ghost_plain(FILE *f)
+{
+	GhostFileEntry g = GHOST_FILE_ENTRY__INIT;
+	g.uid = 1000;
+	g.gid = 1000;
+	g.mode = 0100644;
+	g.has_dev = g.has_ino = 1;
+	g.dev = 0x803;
+	g.ino = 131075;
+	cw_entry(f, &g.base);
+	blob(f, 300, 'g');
+}
+
+static void write_ghost_chunks(FILE *f)
+{
+	GhostFileEntry g = GHOST_FILE_ENTRY__INIT;
+	GhostChunkEntry c = GHOST_CHUNK_ENTRY__INIT;
+	g.uid = 0;
+	g.mode = 0100600;
+	g.has_chunks = g.chunks = 1;
+	g.has_size = 1;
+	g.size = 65536;
+	cw_entry(f, &g.base);
+	c.off = 0;
+	c.len = 4096;
+	cw_entry(f, &c.base);
+	blob(f, c.len, 'a');
+	c.off = 32768;
+	c.len = 8192;
+	cw_entry(f, &c.base);
+	blob(f, c.len, 'b');
+}
+
+/* One valid image of every type with a magic, in layout version `version`. */
+static void valid_images(const char *dir, int version)
+{
+	mkdir_p(dir);
+	for (size_t i = 0; i < CRIU_T_COUNT; i++) {
+		const criu_image_type *t = T((criu_type_id)i);
+		char name[128], rel[256];
+
+		if (t->layout == CRIU_LAYOUT_RAW)
+			continue;
+		name_of(t, name, sizeof(name));
+		snprintf(rel, sizeof(rel), "%s/%s", dir, name);
+		FILE *f = cw_open(path_of(rel));
+		cw_magic(f, t, version);
+		if (t->layout == CRIU_LAYOUT_PAGEMAP) {
+			write_pagemap(f, 40, version == 2);
+		} else if (t->layout == CRIU_LAYOUT_GHOST_FILE) {
+			write_ghost_chunks(f);
+		} else {
+			unsigned n = t->flags & CRIU_IMG_SINGLE ? 1 : 3;
+			for (unsigned k = 0; k < n; k++) {
+				ProtobufCMessage *m = cw_new_filled(t->entry, k);
+				fix_entry(t, m, k);
+				cw_entry(f, m);
+				write_blob(f, t, m);
+				protobuf_c_message_free_unpacked(m, NULL);
+			}
+		}
+		cw_close(f);
+		expect(rel, NULL, -1);
+	}
+}
+
+/* ---- raw images ------------------------------------------------------------ */
+
+static void tar_octal(unsigned char *f, size_t n, uint64_t v)
+{
+	snprintf((char *)f, n, "%0*" PRIo64, (int)n - 1, v);
+}
+
+static void tar_sum(unsigned char h[512])
+{
+	unsigned sum = 0;
+
+	memset(h + 148, ' ', 8);
+	for (int i = 0; i < 512; i++)
+		sum += h[i];
+	snprintf((char *)h + 148, 8, "%06o", sum);
+}
+
+static void tar_header(unsigned char h[512], const char *name, uint64_t size, char type)
+{
+	memset(h, 0, 512);
+	snprintf((char *)h, 100, "%s", name);
+	tar_octal(h + 100, 8, 0644);
+	tar_octal(h + 108, 8, 0);
+	tar_octal(h + 116, 8, 0);
+	tar_octal(h + 124, 12, size);
+	tar_octal(h + 136, 12, 1700000000);
+	h[156] = (unsigned char)type;
+	memcpy(h + 257, "ustar  ", 8);
+	tar_sum(h);
+}
+
+/* A tmpfs archive; breaking: 0 none, 1 checksum, 2 size field, 3 no end. */
+static long write_tmpfs(const char *rel, int breaking, bool gzip)
+{
+	unsigned char tar[512 * 8] = { 0 }, *p = tar;
+	size_t len;
+	long bad = -1;
+
+	tar_header(p, "./", 0, '5');
+	p += 512;
+	tar_header(p, "./hello.txt", 13, '0');
+	if (breaking == 1)
+		p[0] ^= 1;
+	if (breaking == 2) {
+		memcpy(p + 124, "12x4", 4);
+		tar_sum(p);
+	}
+	if (breaking == 1 || breaking == 2)
+		bad = p - tar;
+	p += 512;
+	memcpy(p, "hello, world\n", 13);
+	p += 512;
+	if (breaking == 3)
+		bad = p - tar;
+	else
+		p += 1024; /* two zero blocks */
+	len = (size_t)(p - tar);
+
+	if (!gzip) {
+		FILE *f = cw_open(path_of(rel));
+		cw_bytes(f, tar, len);
+		cw_close(f);
+		return bad;
+	}
+	gzFile g = gzopen(path_of(rel), "wb");
+	if (!g || gzwrite(g, tar, (unsigned)len) != (int)len || gzclose(g) != Z_OK) {
+		fprintf(stderr, "gen_criu: cannot write %s\n", rel);
+		exit(2);
+	}
+	return bad;
+}
+
+static void write_iproute(const char *rel, uint32_t magic, int msgs, uint32_t bad_len)
+{
+	FILE *f = cw_open(path_of(rel));
+	cw_u32(f, magic);
+	for (int i = 0; i < msgs; i++) {
+		uint32_t len = bad_len && i == msgs - 1 ? bad_len : 52;
+		cw_u32(f, len);
+		cw_u32(f, 24 | 0x2 << 16); /* RTM_NEWROUTE, NLM_F_MULTI */
+		cw_u32(f, 1 + (uint32_t)i);
+		cw_u32(f, 0);
+		if (len >= 16)
+			blob(f, len - 16, 'r');
+	}
+	cw_close(f);
+}
+
+static void raw_images(void)
+{
+	mkdir_p("valid/raw");
+	FILE *f = cw_open(path_of("valid/raw/pages-1.img"));
+	blob(f, 3 * 4096, 'P');
+	cw_close(f);
+	expect("valid/raw/pages-1.img", NULL, -1);
+	write_tmpfs("valid/raw/tmpfs-dev-5.tar.gz.img", 0, true);
+	expect("valid/raw/tmpfs-dev-5.tar.gz.img", NULL, -1);
+	write_iproute("valid/raw/route-7.img", 0x45311224, 3, 0);
+	expect("valid/raw/route-7.img", NULL, -1);
+	write_iproute("valid/raw/route6-7.img", 0x45311224, 0, 0);
+	expect("valid/raw/route6-7.img", NULL, -1);
+	write_iproute("valid/raw/ifaddr-7.img", 0x47361222, 2, 0);
+	expect("valid/raw/ifaddr-7.img", NULL, -1);
+	write_iproute("valid/raw/rule-7.img", 0x71706986, 1, 0);
+	expect("valid/raw/rule-7.img", NULL, -1);
+	f = cw_open(path_of("valid/raw/iptables-7.img"));
+	fputs("*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n", f);
+	cw_close(f);
+	expect("valid/raw/iptables-7.img", NULL, -1);
+}
+
+/* ---- broken images: each breaks exactly one rule -------------------------------- */
+
+static FILE *broken(const char *rel, criu_type_id id)
+{
+	FILE *f = cw_open(path_of(rel));
+	cw_magic(f, T(id), 2);
+	return f;
+}
+
+static void broken_images(void)
+{
+	FILE *f;
+	long off;
+	mkdir_p("broken");
+
+	/* magic */
+	f = cw_open(path_of("broken/unknown-magic.img"));
+	cw_u32(f, 0x12345678);
+	cw_close(f);
+	expect("broken/unknown-magic.img", "criu.magic.unknown", 0);
+
+	f = cw_open(path_of("broken/pstree.img"));
+	cw_u32(f, CRIU_IMG_SERVICE_MAGIC);
+	cw_u32(f, T(CRIU_T_PSTREE)->magic);
+	cw_close(f);
+	expect("broken/pstree.img", "criu.magic.head", 0);
+
+	mkdir_p("broken/common-on-service");
+	f = cw_open(path_of("broken/common-on-service/stats-dump"));
+	cw_u32(f, CRIU_IMG_COMMON_MAGIC);
+	cw_u32(f, T(CRIU_T_STATS)->magic);
+	cw_close(f);
+	expect("broken/common-on-service/stats-dump", "criu.magic.head", 0);
+
+	f = cw_open(path_of("broken/inventory.img"));
+	cw_u32(f, CRIU_IMG_COMMON_MAGIC);
+	cw_u32(f, T(CRIU_T_INVENTORY)->magic);
+	{
+		InventoryEntry e = INVENTORY_ENTRY__INIT;
+		e.img_version = 2;
+		e.has_fdinfo_per_id = e.fdinfo_per_id = 1;
+		cw_entry(f, &e.base);
+	}
+	cw_close(f);
+	expect("broken/inventory.img", "criu.magic.inventory-head", 0);
+
+	f = broken("broken/core-7.img", CRIU_T_PSTREE);
+	cw_close(f);
+	expect("broken/core-7.img", "criu.magic.name", 4);
+
+	/* framing */
+	mkdir_p("broken/trunc-size");
+	f = broken("broken/trunc-size/pstree.img", CRIU_T_PSTREE);
+	cw_bytes(f, "\x05\x00", 2);
+	cw_close(f);
+	expect("broken/trunc-size/pstree.img", "input.truncated", 8);
+
+	mkdir_p("broken/trunc-body");
+	f = broken("broken/trunc-body/pstree.img", CRIU_T_PSTREE);
+	cw_u32(f, 5);
+	cw_bytes(f, "\x08\x01", 2);
+	cw_close(f);
+	expect("broken/trunc-body/pstree.img", "input.truncated", 12);
+
+	mkdir_p("broken/malformed");
+	f = broken("broken/malformed/pstree.img", CRIU_T_PSTREE);
+	off = cw_raw_entry(f, "\x08\x01\x0f", 3); /* wire type 7 */
+	cw_close(f);
+	expect("broken/malformed/pstree.img", "criu.entry.malformed", off + 4 + 2);
+
+	mkdir_p("broken/required");
+	f = broken("broken/required/pstree.img", CRIU_T_PSTREE);
+	off = cw_raw_entry(f, "\x10\x01\x18\x01\x20\x01", 6); /* no pid */
+	cw_close(f);
+	expect("broken/required/pstree.img", "criu.entry.required", off);
+
+	mkdir_p("broken/enum");
+	f = broken("broken/enum/fdinfo-2.img", CRIU_T_FDINFO);
+	{
+		FdinfoEntry e = FDINFO_ENTRY__INIT;
+		e.id = 3;
+		e.flags = 0;
+		e.type = 99;
+		e.fd = 4;
+		off = cw_entry(f, &e.base);
+	}
+	cw_close(f);
+	expect("broken/enum/fdinfo-2.img", "criu.entry.enum", off);
+
+	mkdir_p("broken/unknown-field");
+	f = broken("broken/unknown-field/pstree.img", CRIU_T_PSTREE);
+	off = cw_raw_entry(f, "\x08\x01\x10\x00\x18\x01\x20\x01\xb8\x01\x05", 11); /* field 23 */
+	cw_close(f);
+	expect("broken/unknown-field/pstree.img", "criu.entry.unknown-field", off);
+
+	mkdir_p("broken/too-large");
+	f = broken("broken/too-large/pstree.img", CRIU_T_PSTREE);
+	cw_u32(f, 65u << 20);
+	cw_close(f);
+	if (truncate(path_of("broken/too-large/pstree.img"), 12 + (65 << 20)) != 0) {
+		perror("truncate");
+		exit(2);
+	}
+	expect("broken/too-large/pstree.img", "criu.entry.too-large", 8);
+
+	mkdir_p("broken/empty");
+	f = broken("broken/empty/core-1.img", CRIU_T_CORE);
+	cw_close(f);
+	expect("broken/empty/core-1.img", "criu.image.empty", 8);
+
+	mkdir_p("broken/extra");
+	f = broken("broken/extra/ids-1.img", CRIU_T_IDS);
+	{
+		TaskKobjIdsEntry e = TASK_KOBJ_IDS_ENTRY__INIT;
+		e.vm_id = e.files_id = e.fs_id = e.sighand_id = 2;
+		cw_entry(f, &e.base);
+		off = cw_entry(f, &e.base);
+	}
+	cw_close(f);
+	expect("broken/extra/ids-1.img", "criu.image.extra-entry", off);
+
+	/* inventory rules */
+	static const struct { const char *dir, *code; uint32_t ver; int fdinfo, cg; } inv[] = {
+		{ "broken/inv-version", "criu.inventory.version", 3, 1, 1 },
+		{ "broken/inv-fdinfo", "criu.inventory.fdinfo-per-id", 2, 0, 1 },
+		{ "broken/inv-cgset", "criu.inventory.root-cg-set", 2, 1, 0 },
+	};
+	for (size_t i = 0; i < sizeof(inv) / sizeof(inv[0]); i++) {
+		char rel[256];
+		InventoryEntry e = INVENTORY_ENTRY__INIT;
+		mkdir_p(inv[i].dir);
+		snprintf(rel, sizeof(rel), "%s/inventory.img", inv[i].dir);
+		f = cw_open(path_of(rel));
+		cw_u32(f, T(CRIU_T_INVENTORY)->magic);
+		e.img_version = inv[i].ver;
+		e.has_fdinfo_per_id = 1;
+		e.fdinfo_per_id = inv[i].fdinfo;
+		e.has_root_cg_set = 1;
+		e.root_cg_set = (uint32_t)inv[i].cg;
+		off = cw_entry(f, &e.base);
+		cw_close(f);
+		expect(rel, inv[i].code, off);
+	}
+
+	/* pagemap rules: entry 2 breaks one */
+	static const struct { const char *dir, *code; uint64_t va; uint32_t nr; int has_flags; uint32_t flags; } pm[] = {
+		{ "broken/pm-unaligned", "criu.pagemap.unaligned", 0x500100, 1, 1, 4 },
+		{ "broken/pm-zero", "criu.pagemap.zero-pages", 0x500000, 0, 1, 4 },
+		{ "broken/pm-range", "criu.pagemap.range", 0xfffffffffffff000ull, 2, 1, 4 },
+		{ "broken/pm-order", "criu.pagemap.order", 0x300000, 1, 1, 4 },
+		{ "broken/pm-overlap", "criu.pagemap.overlap", 0x401000, 1, 1, 4 },
+		{ "broken/pm-flags", "criu.pagemap.flags", 0x500000, 1, 1, 0x14 },
+		{ "broken/pm-conflict", "criu.pagemap.flags-conflict", 0x500000, 1, 1, 5 },
+	};
+	for (size_t i = 0; i < sizeof(pm) / sizeof(pm[0]); i++) {
+		char rel[256];
+		PagemapHead h = PAGEMAP_HEAD__INIT;
+		PagemapEntry e = PAGEMAP_ENTRY__INIT;
+		mkdir_p(pm[i].dir);
+		snprintf(rel, sizeof(rel), "%s/pagemap-1.img", pm[i].dir);
+		f = broken(rel, CRIU_T_PAGEMAP);
+		h.pages_id = 1;
+		cw_entry(f, &h.base);
+		e.vaddr = 0x400000;
+		e.nr_pages = 2;
+		e.has_flags = 1;
+		e.flags = 4;
+		cw_entry(f, &e.base);
+		e.vaddr = pm[i].va;
+		e.nr_pages = pm[i].nr;
+		e.has_flags = pm[i].has_flags;
+		e.flags = pm[i].flags;
+		off = cw_entry(f, &e.base);
+		cw_close(f);
+		expect(rel, pm[i].code, off);
+	}
+
+	mkdir_p("broken/pm-new-layout");
+	f = broken("broken/pm-new-layout/pagemap-1.img", CRIU_T_PAGEMAP);
+	{
+		PagemapHead h = PAGEMAP_HEAD__INIT;
+		h.pages_id = 1;
+		cw_entry(f, &h.base);
+		/* vaddr 0x400000, nr_pages 0, flags 4, field 5 = 3 */
+		off = cw_raw_entry(f, "\x08\x80\x80\x80\x02\x10\x00\x20\x04\x28\x03", 11);
+	}
+	cw_close(f);
+	expect("broken/pm-new-layout/pagemap-1.img", "criu.pagemap.new-layout", off);
+
+	mkdir_p("broken/pm-empty");
+	f = broken("broken/pm-empty/pagemap-1.img", CRIU_T_PAGEMAP);
+	cw_close(f);
+	expect("broken/pm-empty/pagemap-1.img", "criu.image.empty", 8);
+
+	/* ghost files */
+	{
+		GhostFileEntry g = GHOST_FILE_ENTRY__INIT;
+		GhostChunkEntry c = GHOST_CHUNK_ENTRY__INIT;
+		long coff;
+
+		mkdir_p("broken/ghost-nosize");
+		f = broken("broken/ghost-nosize/ghost-file-1.img", CRIU_T_GHOST_FILE);
+		g.mode = 0100644;
+		g.has_chunks = g.chunks = 1;
+		off = cw_entry(f, &g.base);
+		cw_close(f);
+		expect("broken/ghost-nosize/ghost-file-1.img", "criu.ghost.no-size", off);
+
+		g.has_size = 1;
+		g.size = 16384;
+		mkdir_p("broken/ghost-order");
+		f = broken("broken/ghost-order/ghost-file-1.img", CRIU_T_GHOST_FILE);
+		cw_entry(f, &g.base);
+		c.off = 4096;
+		c.len = 4096;
+		cw_entry(f, &c.base);
+		blob(f, 4096, 'x');
+		c.off = 0;
+		coff = cw_entry(f, &c.base);
+		blob(f, 4096, 'y');
+		cw_close(f);
+		expect("broken/ghost-order/ghost-file-1.img", "criu.ghost.chunk-order", coff);
+
+		mkdir_p("broken/ghost-range");
+		f = broken("broken/ghost-range/ghost-file-1.img", CRIU_T_GHOST_FILE);
+		cw_entry(f, &g.base);
+		c.off = 16000;
+		c.len = 1000;
+		coff = cw_entry(f, &c.base);
+		blob(f, 1000, 'z');
+		cw_close(f);
+		expect("broken/ghost-range/ghost-file-1.img", "criu.ghost.chunk-range", coff);
+
+		mkdir_p("broken/ghost-chunk-trunc");
+		f = broken("broken/ghost-chunk-trunc/ghost-file-1.img", CRIU_T_GHOST_FILE);
+		cw_entry(f, &g.base);
+		c.off = 0;
+		c.len = 4096;
+		cw_entry(f, &c.base);
+		coff = ftell(f);
+		blob(f, 100, 'z');
+		cw_close(f);
+		expect("broken/ghost-chunk-trunc/ghost-file-1.img", "input.truncated", coff);
+
+		GhostFileEntry d = GHOST_FILE_ENTRY__INIT;
+		mkdir_p("broken/ghost-contents");
+		f = broken("broken/ghost-contents/ghost-file-1.img", CRIU_T_GHOST_FILE);
+		d.mode = 040755;
+		off = cw_entry(f, &d.base);
+		long at = ftell(f);
+		blob(f, 10, 'd');
+		cw_close(f);
+		(void)off;
+		expect("broken/ghost-contents/ghost-file-1.img", "criu.ghost.contents", at);
+
+		mkdir_p("broken/ghost-rdev");
+		f = broken("broken/ghost-rdev/ghost-file-1.img", CRIU_T_GHOST_FILE);
+		d.mode = 020644;
+		off = cw_entry(f, &d.base);
+		cw_close(f);
+		expect("broken/ghost-rdev/ghost-file-1.img", "criu.ghost.rdev", off);
+
+		mkdir_p("broken/ghost-symlink");
+		f = broken("broken/ghost-symlink/ghost-file-1.img", CRIU_T_GHOST_FILE);
+		d.mode = 0120777;
+		off = cw_entry(f, &d.base);
+		cw_close(f);
+		expect("broken/ghost-symlink/ghost-file-1.img", "criu.ghost.symlink", off);
+
+		GhostFileEntry p = GHOST_FILE_ENTRY__INIT;
+		mkdir_p("broken/ghost-size");
+		f = broken("broken/ghost-size/ghost-file-1.img", CRIU_T_GHOST_FILE);
+		p.mode = 0100644;
+		p.has_size = 1;
+		p.size = 100;
+		cw_entry(f, &p.base);
+		at = ftell(f);
+		blob(f, 90, 'q');
+		cw_close(f);
+		expect("broken/ghost-size/ghost-file-1.img", "criu.ghost.size", at);
+	}
+
+	/* blobs */
+	{
+		PipeDataEntry pd = PIPE_DATA_ENTRY__INIT;
+		mkdir_p("broken/pipe-trunc");
+		f = broken("broken/pipe-trunc/pipes-data.img", CRIU_T_PIPES_DATA);
+		pd.pipe_id = 77;
+		pd.bytes = 100;
+		off = cw_entry(f, &pd.base);
+		long at = ftell(f);
+		blob(f, 60, 'p');
+		cw_close(f);
+		(void)off;
+		expect("broken/pipe-trunc/pipes-data.img", "input.truncated", at);
+
+		IpcShmEntry shm = IPC_SHM_ENTRY__INIT;
+		IpcDescEntry desc = IPC_DESC_ENTRY__INIT;
+		desc.key = 1;
+		desc.uid = desc.gid = desc.cuid = desc.cgid = 0;
+		desc.mode = 0600;
+		desc.id = 5;
+		shm.desc = &desc;
+		shm.size = 5;
+		mkdir_p("broken/shm-padding");
+		f = broken("broken/shm-padding/ipcns-shm-1.img", CRIU_T_IPCNS_SHM);
+		cw_entry(f, &shm.base);
+		blob(f, 5, 'h');
+		at = ftell(f);
+		cw_bytes(f, "\0\1\0", 3);
+		cw_close(f);
+		expect("broken/shm-padding/ipcns-shm-1.img", "criu.ipc.shm-padding", at + 1);
+
+		IpcSemEntry sem = IPC_SEM_ENTRY__INIT;
+		sem.desc = &desc;
+		sem.nsems = 3;
+		mkdir_p("broken/sem-padding");
+		f = broken("broken/sem-padding/ipcns-sem-1.img", CRIU_T_IPCNS_SEM);
+		cw_entry(f, &sem.base);
+		blob(f, 6, 1);
+		at = ftell(f);
+		cw_bytes(f, "\0\7", 2);
+		cw_close(f);
+		expect("broken/sem-padding/ipcns-sem-1.img", "criu.ipc.sem-padding", at + 1);
+
+		IpcMsgEntry q = IPC_MSG_ENTRY__INIT;
+		IpcMsg msg = IPC_MSG__INIT;
+		q.desc = &desc;
+		q.qbytes = 16384;
+		q.qnum = 1;
+		mkdir_p("broken/msg-padding");
+		f = broken("broken/msg-padding/ipcns-msg-1.img", CRIU_T_IPCNS_MSG);
+		cw_entry(f, &q.base);
+		msg.mtype = 1;
+		msg.msize = 3;
+		cw_entry(f, &msg.base);
+		blob(f, 3, 'm');
+		at = ftell(f);
+		cw_bytes(f, "\0\0\0\0\x09", 5);
+		cw_close(f);
+		expect("broken/msg-padding/ipcns-msg-1.img", "criu.ipc.msg-padding", at + 4);
+
+		mkdir_p("broken/msg-size");
+		f = broken("broken/msg-size/ipcns-msg-1.img", CRIU_T_IPCNS_MSG);
+		cw_entry(f, &q.base);
+		msg.msize = 8200;
+		off = cw_entry(f, &msg.base);
+		blob(f, 8200, 'm');
+		cw_close(f);
+		expect("broken/msg-size/ipcns-msg-1.img", "criu.ipc.msg-size", off);
+
+		mkdir_p("broken/msg-missing");
+		f = broken("broken/msg-missing/ipcns-msg-1.img", CRIU_T_IPCNS_MSG);
+		q.qnum = 2;
+		cw_entry(f, &q.base);
+		msg.msize = 8;
+		cw_entry(f, &msg.base);
+		blob(f, 8, 'm');
+		at = ftell(f);
+		cw_close(f);
+		expect("broken/msg-missing/ipcns-msg-1.img", "input.truncated", at);
+
+		SkPacketEntry pk = SK_PACKET_ENTRY__INIT;
+		ScmEntry scm = SCM_ENTRY__INIT, *scms[2] = { &scm, &scm };
+		uint32_t rights[1] = { 9 };
+		scm.type = 2;
+		scm.n_rights = 1;
+		scm.rights = rights;
+		pk.id_for = 4;
+		pk.length = 3;
+		pk.n_scm = 1;
+		pk.scm = scms;
+		mkdir_p("broken/skq-scm");
+		f = broken("broken/skq-scm/sk-queues.img", CRIU_T_SK_QUEUES);
+		off = cw_entry(f, &pk.base);
+		blob(f, 3, 'k');
+		cw_close(f);
+		expect("broken/skq-scm/sk-queues.img", "criu.skq.scm", off);
+
+		scm.type = 1;
+		pk.n_scm = 2;
+		mkdir_p("broken/skq-scm2");
+		f = broken("broken/skq-scm2/sk-queues.img", CRIU_T_SK_QUEUES);
+		off = cw_entry(f, &pk.base);
+		blob(f, 3, 'k');
+		cw_close(f);
+		expect("broken/skq-scm2/sk-queues.img", "criu.skq.scm", off);
+	}
+
+	/* TCP */
+	static const struct { const char *dir, *code; int unsq, wscale, ts; } tcp[] = {
+		{ "broken/tcp-unsq", "criu.tcp.unsq-len", 0, 1, 1 },
+		{ "broken/tcp-wscale", "criu.tcp.wscale", 1, 0, 1 },
+		{ "broken/tcp-ts", "criu.tcp.timestamp", 1, 1, 0 },
+	};
+	for (size_t i = 0; i < sizeof(tcp) / sizeof(tcp[0]); i++) {
+		char rel[256];
+		TcpStreamEntry e = TCP_STREAM_ENTRY__INIT;
+		mkdir_p(tcp[i].dir);
+		snprintf(rel, sizeof(rel), "%s/tcp-stream-2b37.img", tcp[i].dir);
+		f = broken(rel, CRIU_T_TCP_STREAM);
+		e.inq_len = 2;
+		e.outq_len = 3;
+		e.opt_mask = 5;
+		e.snd_wscale = 7;
+		e.mss_clamp = 65483;
+		e.has_unsq_len = tcp[i].unsq;
+		e.has_rcv_wscale = tcp[i].wscale;
+		e.rcv_wscale = 7;
+		e.has_timestamp = tcp[i].ts;
+		e.timestamp = 12345;
+		off = cw_entry(f, &e.base);
+		blob(f, 5, 't');
+		cw_close(f);
+		expect(rel, tcp[i].code, off);
+	}
+
+	/* seccomp */
+	{
+		SeccompEntry se = SECCOMP_ENTRY__INIT;
+		SeccompFilter a = SECCOMP_FILTER__INIT, b = SECCOMP_FILTER__INIT, *fl[2] = { &a, &b };
+		uint8_t code8[12] = { 6, 0, 0, 0, 0, 0, 0xff, 0x7f };
+		a.filter.len = 8;
+		a.filter.data = code8;
+		b.filter.len = 12;
+		b.filter.data = code8;
+		b.has_prev = 1;
+		b.prev = 0;
+		se.n_seccomp_filters = 2;
+		se.seccomp_filters = fl;
+		mkdir_p("broken/seccomp-len");
+		f = broken("broken/seccomp-len/seccomp.img", CRIU_T_SECCOMP);
+		off = cw_entry(f, &se.base);
+		cw_close(f);
+		expect("broken/seccomp-len/seccomp.img", "criu.seccomp.filter-len", off);
+
+		b.filter.len = 8;
+		b.prev = 1;
+		mkdir_p("broken/seccomp-prev");
+		f = broken("broken/seccomp-prev/seccomp.img", CRIU_T_SECCOMP);
+		off = cw_entry(f, &se.base);
+		cw_close(f);
+		expect("broken/seccomp-prev/seccomp.img", "criu.seccomp.prev", off);
+	}
+
+	/* raw */
+	mkdir_p("broken/pages");
+	f = cw_open(path_of("broken/pages/pages-1.img"));
+	blob(f, 4097, 'P');
+	cw_close(f);
+	expect("broken/pages/pages-1.img", "criu.pages.size", 4096);
+
+	mkdir_p("broken/tmpfs-plain");
+	write_tmpfs("broken/tmpfs-plain/tmpfs-dev-5.tar.gz.img", 0, false);
+	expect("broken/tmpfs-plain/tmpfs-dev-5.tar.gz.img", "criu.tmpfs.not-gzip", 0);
+	mkdir_p("broken/tar-checksum");
+	off = write_tmpfs("broken/tar-checksum/tmpfs-dev-5.tar.gz.img", 1, true);
+	expect("broken/tar-checksum/tmpfs-dev-5.tar.gz.img", "criu.tar.checksum", off);
+	mkdir_p("broken/tar-size");
+	off = write_tmpfs("broken/tar-size/tmpfs-dev-5.tar.gz.img", 2, true);
+	expect("broken/tar-size/tmpfs-dev-5.tar.gz.img", "criu.tar.header", off);
+	mkdir_p("broken/tar-end");
+	off = write_tmpfs("broken/tar-end/tmpfs-dev-5.tar.gz.img", 3, true);
+	expect("broken/tar-end/tmpfs-dev-5.tar.gz.img", "criu.tar.end", off);
+
+	mkdir_p("broken/iproute-magic");
+	write_iproute("broken/iproute-magic/rule-7.img", 0x45311224, 1, 0);
+	expect("broken/iproute-magic/rule-7.img", "criu.iproute.magic", 0);
+	mkdir_p("broken/iproute-nlmsg");
+	write_iproute("broken/iproute-nlmsg/route-7.img", 0x45311224, 2, 8);
+	expect("broken/iproute-nlmsg/route-7.img", "criu.iproute.nlmsg", 4 + 52);
+}
+
+/* ---- benchmark images ------------------------------------------------------------ */
+
+static void big_files(FILE *f, uint64_t n)
+{
+	/* Every kind of open file and the member of file_entry that holds it. */
+	static const struct { int type; const char *member; } kinds[] = {
+		{ FD_TYPES__REG, "reg" }, { FD_TYPES__INETSK, "isk" },
+		{ FD_TYPES__NS, "nsf" }, { FD_TYPES__PACKETSK, "psk" },
+		{ FD_TYPES__NETLINKSK, "nlsk" }, { FD_TYPES__EVENTFD, "efd" },
+		{ FD_TYPES__EVENTPOLL, "epfd" }, { FD_TYPES__SIGNALFD, "sgfd" },
+		{ FD_TYPES__TUNF, "tunf" }, { FD_TYPES__TIMERFD, "tfd" },
+		{ FD_TYPES__INOTIFY, "ify" }, { FD_TYPES__FANOTIFY, "ffy" },
+		{ FD_TYPES__EXT, "ext" }, { FD_TYPES__UNIXSK, "usk" },
+		{ FD_TYPES__FIFO, "fifo" }, { FD_TYPES__PIPE, "pipe" },
+		{ FD_TYPES__TTY, "tty" }, { FD_TYPES__MEMFD, "memfd" },
+		{ FD_TYPES__BPFMAP, "bpf" },
+	};
+	enum { NK = sizeof(kinds) / sizeof(kinds[0]) };
+	/* One filled message per kind, written again and again with new ids. */
+	FileEntry *proto[NK];
+
+	for (size_t k = 0; k < NK; k++) {
+		FileEntry *e = (FileEntry *)cw_new(&file_entry__descriptor);
+		const ProtobufCFieldDescriptor *fd =
+			protobuf_c_message_descriptor_get_field_by_name(&file_entry__descriptor,
+									kinds[k].member);
+		ProtobufCMessage *sub = cw_new_filled(fd->descriptor, (unsigned)k);
+
+		e->type = kinds[k].type;
+		memcpy((char *)e + fd->offset, &sub, sizeof(sub));
+		proto[k] = e;
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		FileEntry *e = proto[i % NK];
+		e->id = (uint32_t)i + 1;
+		cw_entry(f, &e->base);
+	}
+	for (size_t k = 0; k < NK; k++)
+		protobuf_c_message_free_unpacked(&proto[k]->base, NULL);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: gen_criu --all DIR | --demo DIR | --pagemap N -o FILE | --files N -o FILE\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && (strcmp(argv[1], "--all") == 0 || strcmp(argv[1], "--demo") == 0)) {
+		out_dir = argv[2];
+		if (mkdir(out_dir, 0755) != 0 && errno != EEXIST) {
+			perror(out_dir);
+			return 2;
+		}
+		if (strcmp(argv[1], "--demo") == 0) {
+			FILE *f = cw_open(path_of("pagemap-1.img"));
+			cw_magic(f, T(CRIU_T_PAGEMAP), 2);
+			write_pagemap(f, 8, true);
+			cw_close(f);
+			f = cw_open(path_of("pagemap-2.img"));
+			cw_magic(f, T(CRIU_T_PAGEMAP), 2);
+			PagemapHead h = PAGEMAP_HEAD__INIT;
+			PagemapEntry e = PAGEMAP_ENTRY__INIT;
+			cw_entry(f, &h.base);
+			e.vaddr = 0x400000;
+			e.nr_pages = 4;
+			cw_entry(f, &e.base);
+			e.vaddr = 0x402000; /* overlaps the entry before */
+			cw_entry(f, &e.base);
+			cw_u32(f, 40); /* and the file ends inside an entry */
+			cw_close(f);
+			return 0;
+		}
+		manifest = cw_open(path_of("manifest"));
+		valid_images("valid", 2);
+		valid_images("valid-v1", 1);
+		raw_images();
+		mkdir_p("valid/ghost");
+		FILE *f = cw_open(path_of("valid/ghost/ghost-file-a.img"));
+		cw_magic(f, T(CRIU_T_GHOST_FILE), 2);
+		write_ghost_plain(f);
+		cw_close(f);
+		expect("valid/ghost/ghost-file-a.img", NULL, -1);
+		broken_images();
+		cw_close(manifest);
+		return 0;
+	}
+	if (argc == 5 && strcmp(argv[3], "-o") == 0) {
+		char *end;
+		unsigned long long n = strtoull(argv[2], &end, 10);
+		if (*end)
+			usage();
+		FILE *f = cw_open(argv[4]);
+		if (strcmp(argv[1], "--pagemap") == 0) {
+			cw_magic(f, T(CRIU_T_PAGEMAP), 2);
+			write_pagemap(f, n, true);
+		} else if (strcmp(argv[1], "--files") == 0) {
+			cw_magic(f, T(CRIU_T_FILES), 2);
+			big_files(f, n);
+		} else {
+			usage();
+		}
+		cw_close(f);
+		return 0;
+	}
+	usage();
+	return 2;
+}
