@@ -184,9 +184,9 @@ void sv_close(sv_stream *s);
 /* ---- Reporting ---------------------------------------------------------- */
 
 /*
- * Set the record context that reports carry: index, type name (a string
- * that lives as long as the run, e.g. a literal) and the record's offset.
- * sv_record_none() clears it.
+ * Set the record context that reports carry: the record's index and type
+ * name (a string that lives as long as the run, e.g. a literal).  Each
+ * report gives its own offset.  sv_record_none() clears the context.
  */
 void sv_record(sv_ctx *cx, uint64_t index, const char *type);
 void sv_record_none(sv_ctx *cx);
