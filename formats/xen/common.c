@@ -1,0 +1,105 @@
+/*
+ * What the libxc and libxl record formats share: byte-order loads and the
+ * record framing (body consumption, zero padding to 8 octets).
+ */
+#include "formats/xen/xen.h"
+
+uint16_t xen_ld16(bool be, const unsigned char *p)
+{
+	return be ? (uint16_t)((unsigned)p[0] << 8 | p[1])
+		  : (uint16_t)((unsigned)p[1] << 8 | p[0]);
+}
+
+uint32_t xen_ld32(bool be, const unsigned char *p)
+{
+	if (be)
+		return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+		       (uint32_t)p[2] << 8 | p[3];
+	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[1] << 8 | p[0];
+}
+
+uint64_t xen_ld64(bool be, const unsigned char *p)
+{
+	uint64_t hi = xen_ld32(be, be ? p : p + 4);
+	uint64_t lo = xen_ld32(be, be ? p + 4 : p);
+	return hi << 32 | lo;
+}
+
+bool xen_body_read(sv_ctx *cx, sv_stream *in, xen_rec *r, void *buf, size_t n,
+		   const char *what)
+{
+	if (r->truncated)
+		return false;
+	if (!sv_need(cx, in, buf, n, what)) {
+		r->truncated = true;
+		return false;
+	}
+	r->used += (uint32_t)n;
+	return true;
+}
+
+bool xen_body_skip(sv_ctx *cx, sv_stream *in, xen_rec *r, uint64_t n,
+		   const char *what)
+{
+	uint64_t at, got;
+
+	if (r->truncated)
+		return false;
+	at = sv_offset(in);
+	got = sv_skip(in, n);
+	if (got != n) {
+		sv_report_truncated(cx, at, n, got, what);
+		r->truncated = true;
+		return false;
+	}
+	r->used += (uint32_t)n;
+	return true;
+}
+
+bool xen_body_scan(sv_ctx *cx, sv_stream *in, xen_rec *r, uint64_t n,
+		   sv_scan_fn fn, void *arg, const char *what)
+{
+	uint64_t at, got;
+
+	if (r->truncated)
+		return false;
+	at = sv_offset(in);
+	got = sv_scan(in, n, fn, arg);
+	if (got != n) {
+		sv_report_truncated(cx, at, n, got, what);
+		r->truncated = true;
+		return false;
+	}
+	r->used += (uint32_t)n;
+	return true;
+}
+
+bool xen_rec_finish(sv_ctx *cx, sv_stream *in, xen_rec *r,
+		    const sv_code *pad_code)
+{
+	unsigned char pad[XEN_ALIGN];
+	size_t npad = (size_t)(xen_padded(r->length) - r->length);
+	uint64_t pad_off = xen_body_off(r) + r->length;
+
+	if (r->used < r->length &&
+	    !xen_body_skip(cx, in, r, r->length - r->used, "record body"))
+		return false;
+	if (r->truncated)
+		return false;
+	if (npad == 0)
+		return true;
+	if (!sv_need(cx, in, pad, npad, "record padding")) {
+		r->truncated = true;
+		return false;
+	}
+	for (size_t i = 0; i < npad; i++) {
+		if (pad[i] != 0) {
+			sv_report(cx, pad_code, pad_off + i,
+				  "padding octet %zu of %zu is 0x%02x, not zero",
+				  i + 1, npad, pad[i]);
+			break;
+		}
+	}
+	return true;
+}

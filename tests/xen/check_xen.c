@@ -1,0 +1,345 @@
+/*
+ * Check suite for the Xen format modules: every fixture gives exactly its
+ * expected findings (code and byte offset), valid shapes none; bids pick
+ * the right module; every prefix of a valid stream is invalid; mutated
+ * streams never crash; big streams are verified by seeking; --verbose
+ * figures come out.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "module.h"
+#include "xen_writer.h"
+
+#define MAX_DIAGS 64
+
+typedef struct found {
+	const char *code;
+	uint64_t off;
+	sv_severity sev;
+} found;
+
+typedef struct collect {
+	found d[MAX_DIAGS];
+	size_t n;
+	size_t records, stats;
+	char stat_text[2048];
+} collect;
+
+static void on_diag(void *ctx, const sv_diag *d)
+{
+	collect *c = ctx;
+
+	if (c->n < MAX_DIAGS) {
+		c->d[c->n].code = d->code->id;
+		c->d[c->n].off = d->offset;
+		c->d[c->n].sev = d->severity;
+		c->n++;
+	}
+}
+
+static void on_record(void *ctx, const sv_record_info *r)
+{
+	collect *c = ctx;
+
+	(void)r;
+	c->records++;
+}
+
+static void on_stat(void *ctx, const sv_stat *s)
+{
+	collect *c = ctx;
+	size_t used = strlen(c->stat_text);
+
+	c->stats++;
+	snprintf(c->stat_text + used, sizeof(c->stat_text) - used, "%s=%s\n",
+		 s->key, s->text);
+}
+
+static const char *test_dir(void)
+{
+	static char dir[4096];
+	const char *base = getenv("SV_TEST_BUILD");
+
+	if (!dir[0]) {
+		snprintf(dir, sizeof(dir), "%s/check_xen.d", base ? base : "/tmp");
+		mkdir(base ? base : "/tmp", 0777);
+		mkdir(dir, 0777);
+	}
+	return dir;
+}
+
+static void write_bytes(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+
+	ck_assert_msg(f != NULL, "cannot create %s", path);
+	ck_assert_uint_eq(fwrite(p, 1, n, f), n);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static int run(const char *path, const char *format, collect *c, bool verbose,
+	       sv_summary *sum)
+{
+	sv_sink sink = { .ctx = c, .diag = on_diag };
+	sv_options opt = { .format = format };
+
+	if (verbose) {
+		sink.record = on_record;
+		sink.stat = on_stat;
+	}
+	memset(c, 0, sizeof(*c));
+	return sv_verify(path, &opt, &sink, sum);
+}
+
+/* Write fixture i; returns its path (static buffer). */
+static const char *fixture_file(size_t i, xw *w, fx_expect *e)
+{
+	static char path[4096];
+	char name[256];
+
+	xw_init(w);
+	xen_fixture_build(&xen_fixtures[i], w, e);
+	xen_fixture_filename(&xen_fixtures[i], name, sizeof(name));
+	snprintf(path, sizeof(path), "%s/%s", test_dir(), name);
+	write_bytes(path, w->p, w->len);
+	return path;
+}
+
+static bool has(const collect *c, const char *code, uint64_t off)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->d[i].code, code) == 0 && c->d[i].off == off)
+			return true;
+	return false;
+}
+
+static void dump(const collect *c, const char *name)
+{
+	for (size_t i = 0; i < c->n; i++)
+		fprintf(stderr, "  %s: %s at %llu\n", name, c->d[i].code,
+			(unsigned long long)c->d[i].off);
+}
+
+/* Each fixture: exactly the expected findings, nothing else. */
+START_TEST(test_fixture)
+{
+	const fixture *f = &xen_fixtures[_i];
+	fx_expect e;
+	xw w;
+	collect c;
+	sv_summary sum;
+	const char *path = fixture_file((size_t)_i, &w, &e);
+	size_t want = (e.code ? 1 : 0) + (e.code2 ? 1 : 0);
+	int status = run(path, f->format, &c, false, &sum);
+
+	if (c.n != want)
+		dump(&c, f->name);
+	ck_assert_msg(c.n == want, "%s: %zu findings, expected %zu", f->name, c.n, want);
+	if (e.code) {
+		ck_assert_msg(e.off != UINT64_MAX, "%s: builder set no offset", f->name);
+		ck_assert_msg(has(&c, e.code, e.off), "%s: no %s at %llu", f->name,
+			      e.code, (unsigned long long)e.off);
+	}
+	if (e.code2)
+		ck_assert_msg(has(&c, e.code2, e.off2), "%s: no %s at %llu", f->name,
+			      e.code2, (unsigned long long)e.off2);
+	/* Valid, notes and warnings exit 0; anything with an error exits 1. */
+	{
+		const sv_code *code = e.code ? sv_code_find(e.code) : NULL;
+		bool invalid = code && code->severity == SV_ERROR;
+
+		ck_assert_ptr_nonnull(e.code ? code : (const sv_code *)"");
+		ck_assert_int_eq(status, invalid ? SV_EXIT_INVALID : SV_EXIT_VALID);
+	}
+	xw_free(&w);
+}
+END_TEST
+
+/* Auto-detection picks the fixture's own format for every valid shape. */
+START_TEST(test_bids)
+{
+	for (size_t i = 0; i < xen_nfixtures; i++) {
+		const fixture *f = &xen_fixtures[i];
+		fx_expect e;
+		xw w;
+		collect c;
+		sv_summary sum;
+		const char *path;
+
+		if (strncmp(f->name, "valid-", 6) != 0)
+			continue;
+		path = fixture_file(i, &w, &e);
+		run(path, NULL, &c, false, &sum);
+		ck_assert_msg(sum.format && strcmp(sum.format, f->format) == 0,
+			      "%s: detected as %s", f->name, sum.format ? sum.format : "(none)");
+		ck_assert_uint_eq(sum.errors, 0);
+		xw_free(&w);
+	}
+}
+END_TEST
+
+static const fixture *by_name(const char *name)
+{
+	for (size_t i = 0; i < xen_nfixtures; i++)
+		if (strcmp(xen_fixtures[i].name, name) == 0)
+			return &xen_fixtures[i];
+	ck_abort_msg("no fixture %s", name);
+	return NULL;
+}
+
+/* A valid stream cut anywhere is invalid, and reported without a crash. */
+START_TEST(test_prefixes)
+{
+	static const char *const names[] = { "valid-xl-pv", "valid-libxl-rounds-end" };
+	char path[4096];
+
+	for (size_t k = 0; k < 2; k++) {
+		const fixture *f = by_name(names[k]);
+		fx_expect e;
+		xw w;
+
+		xw_init(&w);
+		xen_fixture_build(f, &w, &e);
+		snprintf(path, sizeof(path), "%s/prefix.%s", test_dir(), f->format);
+		for (size_t len = 0; len < w.len; len += len < 600 ? 1 : 97) {
+			collect c;
+			sv_summary sum;
+
+			write_bytes(path, w.p, len);
+			run(path, f->format, &c, false, &sum);
+			ck_assert_msg(sum.errors > 0, "%s cut at %zu is not invalid",
+				      f->name, len);
+		}
+		xw_free(&w);
+	}
+}
+END_TEST
+
+/* Random corruption of every fixture: findings, never a crash. */
+START_TEST(test_mutations)
+{
+	char path[4096];
+	unsigned seed = 12345;
+
+	snprintf(path, sizeof(path), "%s/mutant", test_dir());
+	for (size_t i = 0; i < xen_nfixtures; i++) {
+		fx_expect e;
+		xw w;
+
+		xw_init(&w);
+		xen_fixture_build(&xen_fixtures[i], &w, &e);
+		for (int round = 0; round < 12 && w.len > 0; round++) {
+			xw m;
+			collect c;
+			sv_summary sum;
+
+			xw_init(&m);
+			xw_raw(&m, w.p, w.len);
+			for (int k = 0; k < 1 + round % 4; k++) {
+				seed = seed * 1103515245u + 12345u;
+				size_t at = (seed >> 8) % (m.len < 512 ? m.len : 512 + (seed >> 4) % (m.len - 512 + 1));
+				if (at >= m.len)
+					at = m.len - 1;
+				m.p[at] ^= (unsigned char)(1u << (seed % 8));
+				if (round % 3 == 0)
+					m.p[at] = 0xff;
+			}
+			write_bytes(path, m.p, m.len);
+			run(path, xen_fixtures[i].format, &c, true, &sum);
+			xw_free(&m);
+		}
+		xw_free(&w);
+	}
+}
+END_TEST
+
+/* --verbose: records squashed, end-of-stream figures emitted. */
+START_TEST(test_verbose)
+{
+	size_t i = (size_t)(by_name("valid-libxl-remus") - xen_fixtures);
+	fx_expect e;
+	xw w;
+	collect c;
+	sv_summary sum;
+	const char *path = fixture_file(i, &w, &e);
+
+	run(path, "libxl", &c, true, &sum);
+	ck_assert_uint_eq(c.n, 0);
+	ck_assert_uint_gt(c.records, 0);
+	ck_assert_uint_lt(c.records, sum.records); /* PAGE_DATA squashed */
+	ck_assert_msg(strstr(c.stat_text, "guest.type=x86 HVM\n") != NULL, "%s", c.stat_text);
+	ck_assert_msg(strstr(c.stat_text, "checkpoints=2\n") != NULL, "%s", c.stat_text);
+	ck_assert_msg(strstr(c.stat_text, "xen.version=4.17\n") != NULL, "%s", c.stat_text);
+	ck_assert_msg(strstr(c.stat_text, "pfn.range=0x0-0x6\n") != NULL, "%s", c.stat_text);
+	ck_assert_msg(strstr(c.stat_text, "emulator.records=2\n") != NULL, "%s", c.stat_text);
+	xw_free(&w);
+}
+END_TEST
+
+/* A large file stream: valid, and page data skipped by seeking. */
+START_TEST(test_big_file)
+{
+	char path[4096];
+	const uint64_t size = 256ull << 20;
+	static const char *const fmts[] = { "libxc", "libxl", "xl" };
+	struct timespec t0, t1;
+
+	for (int wrap = 0; wrap < 3; wrap++) {
+		collect c;
+		sv_summary sum;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/big.%s", test_dir(), fmts[wrap]);
+		f = fopen(path, "wb");
+		ck_assert_ptr_nonnull(f);
+		ck_assert_int_eq(xen_write_big_hvm(f, size, wrap), 0);
+		ck_assert_int_eq(fclose(f), 0);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		ck_assert_int_eq(run(path, NULL, &c, false, &sum), SV_EXIT_VALID);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ck_assert_str_eq(sum.format, fmts[wrap]);
+		ck_assert_uint_ge(sum.bytes, size - (5u << 20));
+		/* Seeks, not reads: far below the time to read 256 MiB. */
+		if (!getenv("SV_SANITIZE") || !*getenv("SV_SANITIZE"))
+			ck_assert_msg((t1.tv_sec - t0.tv_sec) * 1000000000L +
+				      (t1.tv_nsec - t0.tv_nsec) < 500000000L,
+				      "verifying a 256 MiB file took too long");
+		unlink(path);
+	}
+}
+END_TEST
+
+static Suite *xen_suite(void)
+{
+	Suite *s = suite_create("xen");
+	TCase *tc = tcase_create("fixtures");
+
+	tcase_add_loop_test(tc, test_fixture, 0, (int)xen_nfixtures);
+	tcase_add_test(tc, test_bids);
+	tcase_add_test(tc, test_verbose);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("robustness");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_prefixes);
+	tcase_add_test(tc, test_mutations);
+	tcase_add_test(tc, test_big_file);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(xen_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
