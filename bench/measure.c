@@ -2,10 +2,12 @@
  * measure RUNS COMMAND: run `sh -c COMMAND` RUNS times and print the best
  * wall-clock seconds, the peak resident set (KiB) of the run that was
  * best, and the exit status of the last run:  "SECONDS MAXRSS_KIB STATUS".
- * The peak RSS is that of the largest process of the command's tree that
+ * The command's standard output and error go to /dev/null unless it
+ * redirects them itself.  The peak RSS is that of the largest process of the command's tree that
  * has been waited for (getrusage(RUSAGE_CHILDREN) semantics via wait4 on
  * the shell, whose own children are accounted to it).
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -33,6 +35,12 @@ int main(int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		pid = fork();
 		if (pid == 0) {
+			/* Output of the measured command is not ours to print. */
+			int null = open("/dev/null", O_WRONLY);
+			if (null >= 0) {
+				dup2(null, STDOUT_FILENO);
+				dup2(null, STDERR_FILENO);
+			}
 			execl("/bin/sh", "sh", "-c", argv[2], (char *)NULL);
 			_exit(127);
 		}
