@@ -174,7 +174,7 @@ static int run_conversion(sv_action action, int argc, char **argv)
 	sv_output diag_out = { stderr, SV_OUT_QUIET };
 	sv_sink sink;
 	char *tmp_path = NULL;
-	FILE *out = stdout;
+	FILE *out = stdout, *special_out = NULL;
 	bool buffered;
 	int c, status;
 
@@ -220,9 +220,19 @@ static int run_conversion(sv_action action, int argc, char **argv)
 	/*
 	 * Encoded images only ever reach OUT whole.  A decode to standard
 	 * output streams (it can be large, and half a JSON document is no
-	 * image); to a named file it is made whole too.
+	 * image); to a named file it is made whole too: a regular file by a
+	 * temporary renamed into place, a device or FIFO (never replaced) by
+	 * a temporary copied into it.
 	 */
-	buffered = out_path || action == SV_ACTION_ENCODE;
+	struct stat ost;
+	if (out_path && stat(out_path, &ost) == 0 && !S_ISREG(ost.st_mode)) {
+		if (!(special_out = fopen(out_path, "wb"))) {
+			fprintf(stderr, "streamverify: cannot write %s: %s\n", out_path, strerror(errno));
+			return SV_EXIT_FAILURE;
+		}
+		out_path = NULL;
+	}
+	buffered = out_path || special_out || action == SV_ACTION_ENCODE;
 	if (out_path) {
 		int fd;
 		if (asprintf(&tmp_path, "%s.XXXXXX", out_path) < 0)
@@ -256,11 +266,14 @@ static int run_conversion(sv_action action, int argc, char **argv)
 			unlink(tmp_path);
 		free(tmp_path);
 	} else if (buffered) {
-		if (status == SV_EXIT_VALID && copy_out(out, stdout) != 0) {
+		FILE *dest = special_out ? special_out : stdout;
+		if (status == SV_EXIT_VALID && (copy_out(out, dest) != 0 || fflush(dest) != 0)) {
 			perror("streamverify: writing output");
 			status = SV_EXIT_FAILURE;
 		}
 		fclose(out);
+		if (special_out && fclose(special_out) != 0)
+			status = SV_EXIT_FAILURE;
 	}
 	if (fflush(stdout) != 0)
 		status = SV_EXIT_FAILURE;

@@ -103,17 +103,24 @@ contains "svt.padding.nonzero" "decode failure says why"
 [ ! -e "$W/never.json" ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: failed decode wrote OUT"; }
 printf 'blobs 2' >"$W/enc.txt"
 printf 'junk' >"$W/bad.txt"
-expect 0 "encode" -- "$T" encode -i "$W/enc.txt" -o "$W/enc.svt"
+expect 0 "encode" -- "$T" encode --format svt -i "$W/enc.txt" -o "$W/enc.svt"
 expect 0 "encoded output verifies" -- "$T" "$W/enc.svt"
 contains "valid svt (3 records" "encoded stream"
 echo keep >"$W/keep.svt"
-expect 1 "failed encode" -- "$T" encode -i "$W/bad.txt" -o "$W/keep.svt"
+expect 1 "failed encode" -- "$T" encode --format svt -i "$W/bad.txt" -o "$W/keep.svt"
 [ "$(cat "$W/keep.svt")" = keep ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: failed encode touched OUT"; }
 ls "$W"/keep.svt.* >/dev/null 2>&1 && { fail=$((fail+1)); echo "FAIL: temp file left"; } || pass=$((pass+1))
-expect 1 "failed encode to stdout prints nothing" -- "$T" encode -i "$W/bad.txt"
+expect 1 "failed encode to stdout prints nothing" -- "$T" encode --format svt -i "$W/bad.txt"
 [ ! -s "$W/out" ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: failed encode wrote stdout"; }
-expect 2 "encode over its input" -- "$T" encode -i "$W/enc.txt" -o "$W/enc.txt"
+expect 2 "encode over its input" -- "$T" encode --format svt -i "$W/enc.txt" -o "$W/enc.txt"
 contains "refusing to write over the input" "same-file refusal"
+expect 0 "encode to a device writes into it" -- "$T" encode --format svt -i "$W/enc.txt" -o /dev/null
+[ -c /dev/null ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: /dev/null was replaced"; }
+mkfifo "$W/fifo"
+(cat "$W/fifo" >"$W/from-fifo") &
+expect 0 "encode to a FIFO" -- "$T" encode --format svt -i "$W/enc.txt" -o "$W/fifo"
+wait
+cmp -s "$W/from-fifo" "$W/enc.svt" && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: FIFO output differs"; }
 expect 0 "info" -- "$T" info "$W/valid.svt"
 contains "svt stream of 28 bytes" "info output"
 expect 2 "decode with a stray argument" -- "$T" decode "$W/valid.svt"
