@@ -102,6 +102,11 @@
 
 enum { CRIU_CODES(SV_CODE_ENUM) CRIU_NCODES };
 
-extern const sv_code criu_codes[CRIU_NCODES];
+/*
+ * The criu module registers one table: these codes of single images, then
+ * the dump directory checks' (dump.h), then the JSON conversions'
+ * (json_common.h).
+ */
+extern const sv_code criu_codes[];
 
 #endif /* SV_CRIU_CODES_H */

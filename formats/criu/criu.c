@@ -8,8 +8,17 @@
 
 #include "formats/criu/codes.h"
 #include "formats/criu/criu.h"
+#include "formats/criu/dump.h"
+#include "formats/criu/json.h"
+#include "formats/criu/json_common.h"
 
-const sv_code criu_codes[CRIU_NCODES] = { CRIU_CODES(SV_CODE_ROW) };
+const sv_code criu_codes[] = {
+	CRIU_CODES(SV_CODE_ROW)
+	CRIU_DUMP_CODES(SV_CODE_ROW)
+	CRIU_JSON_CODES(SV_CODE_ROW)
+};
+const sv_code *const criu_dump_codes = criu_codes + CRIU_NCODES;
+const sv_code *const criu_json_codes = criu_codes + CRIU_NCODES + CD_NCODES;
 
 static uint32_t le32(const unsigned char *p)
 {
@@ -79,7 +88,9 @@ const sv_format sv_format_criu = {
 	.name = "criu",
 	.description = "CRIU checkpoint images (criu dump, CRIU 3.x)",
 	.codes = criu_codes,
-	.ncodes = CRIU_NCODES,
+	.ncodes = sizeof(criu_codes) / sizeof(criu_codes[0]),
 	.bid = criu_bid,
 	.verify = criu_verify,
+	.verify_dir = criu_verify_dump,
+	.convert = &criu_converter,
 };

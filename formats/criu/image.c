@@ -870,11 +870,16 @@ void criu_verify_image(sv_ctx *cx, sv_stream *s, const char *name,
 	sv_record_none(cx);
 	info->complete = sv_at_end(s) && !sv_stopped(cx);
 
-	if (im.verbose && t->layout == CRIU_LAYOUT_PAGEMAP) {
+	/*
+	 * Figures describe the whole input: an image that is one file of a
+	 * dump directory leaves them to the directory's summary.
+	 */
+	bool whole_input = sv_get_file(cx) == NULL;
+	if (im.verbose && whole_input && t->layout == CRIU_LAYOUT_PAGEMAP) {
 		sv_emit_stat_u64(cx, "pages.present", info->pages_present);
 		sv_emit_stat_u64(cx, "pages.parent", info->pages_parent);
 		sv_emit_stat_u64(cx, "pages.lazy", info->pages_lazy);
 	}
-	if (im.verbose)
+	if (im.verbose && whole_input)
 		sv_emit_stat(cx, "image.type", "%s", t->name);
 }

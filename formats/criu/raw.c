@@ -36,7 +36,8 @@ static void verify_pages(sv_ctx *cx, sv_stream *s, criu_image_info *info)
 	if (sv_want_records(cx)) {
 		sv_emit_record(cx, 0, "pages", 0, size, "%" PRIu64 " pages",
 			       size / CRIU_PAGE_SIZE);
-		sv_emit_stat_u64(cx, "pages.stored", size / CRIU_PAGE_SIZE);
+		if (sv_get_file(cx) == NULL) /* a figure of the whole input only */
+			sv_emit_stat_u64(cx, "pages.stored", size / CRIU_PAGE_SIZE);
 	}
 }
 

@@ -1,0 +1,1091 @@
+/*
+ * CRIU dump directories: reading the directory, verifying every image with
+ * the image module while collecting what each says, deciding what kind of
+ * directory it is, then running the relation checks (dump_*.c) and
+ * reporting the images nothing refers to.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "formats/criu/dump.h"
+#include "formats/criu/schema.h"
+
+
+const char *const dump_ns_names[DNS_COUNT] = {
+	"pid", "net", "ipc", "uts", "mnt", "user", "cgroup", "time"
+};
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+void *dump_push(dump *d, dvec *vec, size_t elem)
+{
+	if (vec->n == vec->cap) {
+		size_t cap = vec->cap ? vec->cap * 2 : 16;
+		void *p;
+
+		if (vec->n >= DUMP_MAX_ITEMS) {
+			if (!d->limited)
+				dump_report(d, d->cur_img, SV_NONE, NULL, CD_LIMIT, SV_NONE,
+					    "more than %u items of one kind: the rest are not "
+					    "cross-checked", DUMP_MAX_ITEMS);
+			d->limited = true;
+			return NULL;
+		}
+		if (cap > DUMP_MAX_ITEMS)
+			cap = DUMP_MAX_ITEMS;
+		p = realloc(vec->v, cap * elem);
+		if (!p) {
+			if (!d->limited)
+				dump_report(d, d->cur_img, SV_NONE, NULL, CD_LIMIT, SV_NONE,
+					    "out of memory: the rest of the dump is not cross-checked");
+			d->limited = true;
+			return NULL;
+		}
+		vec->v = p;
+		vec->cap = cap;
+	}
+	void *item = (char *)vec->v + vec->n * elem;
+	memset(item, 0, elem);
+	vec->n++;
+	return item;
+}
+
+void dump_sort(dvec *vec, size_t elem, int (*cmp)(const void *, const void *))
+{
+	if (vec->n > 1)
+		qsort(vec->v, vec->n, elem, cmp);
+}
+
+void dump_vec_free(dvec *vec)
+{
+	free(vec->v);
+	vec->v = NULL;
+	vec->n = vec->cap = 0;
+}
+
+static char *keep_string(dump *d, char *s)
+{
+	char **slot;
+
+	if (!s)
+		return NULL;
+	/* Strings are few (one or two per file): their table is not capped. */
+	if (d->strs.n == d->strs.cap) {
+		size_t cap = d->strs.cap ? d->strs.cap * 2 : 64;
+		void *p = realloc(d->strs.v, cap * sizeof(char *));
+		if (!p) {
+			free(s);
+			return NULL;
+		}
+		d->strs.v = p;
+		d->strs.cap = cap;
+	}
+	slot = &DV(d->strs, char *)[d->strs.n++];
+	*slot = s;
+	return s;
+}
+
+char *dump_strdup(dump *d, const char *s)
+{
+	return keep_string(d, strdup(s));
+}
+
+char *dump_printf(dump *d, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return keep_string(d, s);
+}
+
+static int cmp_img(const void *a, const void *b)
+{
+	return strcmp(((const dimg *)a)->name, ((const dimg *)b)->name);
+}
+
+dimg *dump_find(dump *d, const char *name)
+{
+	dimg key = { .name = (char *)name };
+
+	if (!d->imgs.n)
+		return NULL;
+	return bsearch(&key, d->imgs.v, d->imgs.n, sizeof(dimg), cmp_img);
+}
+
+dimg *dump_find_id(dump *d, const char *prefix, uint64_t id, bool hex)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), hex ? "%s%" PRIx64 ".img" : "%s%" PRIu64 ".img",
+		 prefix, id);
+	return dump_find(d, name);
+}
+
+dimg *dump_ref(dump *d, const char *prefix, uint64_t id, bool hex)
+{
+	dimg *i = dump_find_id(d, prefix, id, hex);
+
+	if (i)
+		i->referenced = true;
+	return i;
+}
+
+const char *dump_img_path(dump *d, long img)
+{
+	if (img < 0 || (size_t)img >= d->imgs.n)
+		return d->path;
+	return DV(d->imgs, dimg)[img].path;
+}
+
+void dump_report(dump *d, long img, uint64_t rec, const char *rec_type, int code,
+		 uint64_t off, const char *fmt, ...)
+{
+	va_list ap;
+
+	sv_set_file(d->cx, img >= 0 && (size_t)img < d->imgs.n ?
+			   DV(d->imgs, dimg)[img].path : NULL);
+	if (rec == SV_NONE)
+		sv_record_none(d->cx);
+	else
+		sv_record(d->cx, rec, rec_type);
+	va_start(ap, fmt);
+	sv_vreport(d->cx, &criu_dump_codes[code], off, fmt, ap);
+	va_end(ap);
+	sv_record_none(d->cx);
+	sv_set_file(d->cx, NULL);
+}
+
+const char *dump_fd_type_name(uint32_t type)
+{
+	const ProtobufCEnumValue *v =
+		protobuf_c_enum_descriptor_get_value(&fd_types__descriptor, (int)type);
+	return v ? v->name : "unknown";
+}
+
+/* ---- lookups ------------------------------------------------------------------ */
+
+/* dump.task_order: pids with their task index, sorted by pid. */
+typedef struct pid_index {
+	uint32_t pid;
+	size_t task;
+} pid_index;
+
+static int cmp_pid_index(const void *a, const void *b)
+{
+	const pid_index *x = a, *y = b;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->task < y->task ? -1 : x->task > y->task;
+}
+
+dtask *dump_task(dump *d, uint32_t pid)
+{
+	if (d->task_order.n != d->tasks.n) {
+		dump_vec_free(&d->task_order);
+		for (size_t i = 0; i < d->tasks.n; i++) {
+			pid_index *slot = dump_push(d, &d->task_order, sizeof(pid_index));
+			if (!slot)
+				return NULL;
+			slot->pid = DV(d->tasks, dtask)[i].pid;
+			slot->task = i;
+		}
+		dump_sort(&d->task_order, sizeof(pid_index), cmp_pid_index);
+	}
+	size_t lo = 0, hi = d->task_order.n;
+	const pid_index *o = DV(d->task_order, pid_index);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (o[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < d->task_order.n && o[lo].pid == pid ? &DV(d->tasks, dtask)[o[lo].task] : NULL;
+}
+
+static int cmp_core(const void *a, const void *b)
+{
+	uint32_t x = ((const dcore *)a)->tid, y = ((const dcore *)b)->tid;
+	return x < y ? -1 : x > y;
+}
+
+dcore *dump_core(dump *d, uint32_t tid)
+{
+	dcore key = { .tid = tid };
+
+	if (!d->cores.n)
+		return NULL;
+	return bsearch(&key, d->cores.v, d->cores.n, sizeof(dcore), cmp_core);
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+	const dfile *x = a, *y = b;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	/* stable: the earlier entry first, so duplicates name it */
+	if (x->img != y->img)
+		return x->img < y->img ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+dfile *dump_file(dump *d, uint32_t id)
+{
+	size_t lo = 0, hi = d->files.n;
+	dfile *f = DV(d->files, dfile);
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < d->files.n && f[lo].id == id ? &f[lo] : NULL;
+}
+
+const dids *dump_task_ids(dump *d, const dtask *t)
+{
+	if (t->ids >= 0)
+		return &DV(d->ids, dids)[t->ids];
+	if (t->core >= 0 && DV(d->cores, dcore)[t->core].has_ids)
+		return &DV(d->cores, dcore)[t->core].ids;
+	return NULL;
+}
+
+/* ---- collecting what images say ------------------------------------------------ */
+
+static void copy_ids(dids *out, const TaskKobjIdsEntry *e)
+{
+	out->vm = e->vm_id;
+	out->files = e->files_id;
+	out->fs = e->fs_id;
+	out->sighand = e->sighand_id;
+#define NS(k, f) if (e->has_##f) { out->ns[k] = e->f; out->ns_has |= 1u << k; }
+	NS(DNS_PID, pid_ns_id)
+	NS(DNS_NET, net_ns_id)
+	NS(DNS_IPC, ipc_ns_id)
+	NS(DNS_UTS, uts_ns_id)
+	NS(DNS_MNT, mnt_ns_id)
+	NS(DNS_USER, user_ns_id)
+	NS(DNS_CGROUP, cgroup_ns_id)
+	NS(DNS_TIME, time_ns_id)
+#undef NS
+}
+
+/* CRIU 4.2 writes the page count in field 5 and nr_pages 0 (see image.c). */
+static uint64_t pagemap_pages(const PagemapEntry *pe)
+{
+	if (pe->nr_pages != 0 || pe->base.n_unknown_fields != 1)
+		return pe->nr_pages;
+	const ProtobufCMessageUnknownField *u = &pe->base.unknown_fields[0];
+	if (u->tag != 5 || u->wire_type != PROTOBUF_C_WIRE_TYPE_VARINT)
+		return 0;
+	uint64_t v = 0;
+	for (size_t i = 0; i < u->len && i < 10; i++)
+		v |= (uint64_t)(u->data[i] & 0x7f) << (7 * i);
+	return v;
+}
+
+/* Flags as CRIU's init_compat_pagemap_entry() makes them. */
+static uint32_t pagemap_flags(const PagemapEntry *pe)
+{
+	uint32_t f = pe->has_flags ? pe->flags : 0;
+
+	if (pe->has_in_parent && pe->in_parent)
+		f |= DPE_PARENT;
+	else if (!pe->has_flags)
+		f = DPE_PRESENT;
+	return f;
+}
+
+void dump_collect_pagemap(dump *d, dvec *ents, dpagemap *pm, const criu_entry *e)
+{
+	if (e->role == CRIU_ENTRY_PAGEMAP_HEAD) {
+		pm->has_head = true;
+		pm->pages_id = ((const PagemapHead *)e->msg)->pages_id;
+		return;
+	}
+	const PagemapEntry *pe = (const PagemapEntry *)e->msg;
+	dpage *p = dump_push(d, ents, sizeof(dpage));
+	if (!p)
+		return;
+	if (pm->nents == 0)
+		pm->ent0 = ents->n - 1;
+	pm->nents++;
+	p->vaddr = pe->vaddr;
+	p->pages = pagemap_pages(pe);
+	p->flags = pagemap_flags(pe);
+	p->index = e->index;
+	if (p->flags & DPE_PRESENT)
+		pm->present += p->pages;
+	else if (p->flags & DPE_PARENT)
+		pm->parent += p->pages;
+	else if (p->flags & DPE_LAZY)
+		pm->lazy += p->pages;
+}
+
+static dfile *push_file(dump *d, uint32_t id, uint32_t type, uint64_t index)
+{
+	dfile *f = dump_push(d, &d->files, sizeof(dfile));
+
+	if (f) {
+		f->id = id;
+		f->type = type;
+		f->img = d->cur_img;
+		f->index = index;
+	}
+	return f;
+}
+
+static void fill_unix(dfile *f, const UnixSkEntry *u)
+{
+	f->ino = u->ino;
+	f->peer = u->peer;
+	f->uflags = u->uflags;
+	f->sktype = u->type;
+	f->state = u->state;
+	f->family = 1; /* AF_UNIX */
+}
+
+static void fill_inet(dfile *f, const InetSkEntry *s)
+{
+	f->ino = s->ino;
+	f->family = s->family;
+	f->sktype = s->type;
+	f->proto = s->proto;
+	f->state = s->state;
+	f->dst_port = s->dst_port;
+}
+
+static void collect_file_entry(dump *d, const FileEntry *fe, uint64_t index)
+{
+	dfile *f = push_file(d, fe->id, fe->type, index);
+
+	if (!f)
+		return;
+	if (fe->usk)
+		fill_unix(f, fe->usk);
+	if (fe->isk)
+		fill_inet(f, fe->isk);
+	if (fe->psk)
+		f->family = 17; /* AF_PACKET */
+	if (fe->nlsk) {
+		f->family = 16; /* AF_NETLINK */
+		f->ino = fe->nlsk->ino;
+		f->state = fe->nlsk->state;
+	}
+	if (fe->pipe)
+		f->pipe_id = fe->pipe->pipe_id;
+	if (fe->fifo)
+		f->pipe_id = fe->fifo->pipe_id;
+	if (fe->memfd)
+		f->inode_id = fe->memfd->inode_id;
+}
+
+/* File types of the per-type images older CRIUs wrote instead of files.img. */
+static int legacy_file_type(criu_type_id t)
+{
+	switch (t) {
+	case CRIU_T_REG_FILES: return FD_TYPES__REG;
+	case CRIU_T_EXT_FILES: return FD_TYPES__EXT;
+	case CRIU_T_NS_FILES: return FD_TYPES__NS;
+	case CRIU_T_EVENTFD_FILE: return FD_TYPES__EVENTFD;
+	case CRIU_T_EVENTPOLL_FILE: return FD_TYPES__EVENTPOLL;
+	case CRIU_T_SIGNALFD: return FD_TYPES__SIGNALFD;
+	case CRIU_T_INOTIFY_FILE: return FD_TYPES__INOTIFY;
+	case CRIU_T_FANOTIFY_FILE: return FD_TYPES__FANOTIFY;
+	case CRIU_T_PIPES: return FD_TYPES__PIPE;
+	case CRIU_T_FIFO: return FD_TYPES__FIFO;
+	case CRIU_T_UNIXSK: return FD_TYPES__UNIXSK;
+	case CRIU_T_INETSK: return FD_TYPES__INETSK;
+	case CRIU_T_PACKETSK: return FD_TYPES__PACKETSK;
+	case CRIU_T_NETLINK_SK: return FD_TYPES__NETLINKSK;
+	case CRIU_T_TUNFILE: return FD_TYPES__TUNF;
+	case CRIU_T_TIMERFD: return FD_TYPES__TIMERFD;
+	case CRIU_T_TTY_FILES: return FD_TYPES__TTY;
+	case CRIU_T_BPFMAP_FILE: return FD_TYPES__BPFMAP;
+	default: return -1;
+	}
+}
+
+static void collect_legacy_file(dump *d, int type, const ProtobufCMessage *m, uint64_t index)
+{
+	const ProtobufCFieldDescriptor *fd =
+		protobuf_c_message_descriptor_get_field_by_name(m->descriptor, "id");
+
+	if (!fd || fd->type != PROTOBUF_C_TYPE_UINT32 || fd->label != PROTOBUF_C_LABEL_REQUIRED)
+		return;
+	uint32_t id;
+	memcpy(&id, (const char *)m + fd->offset, sizeof(id));
+	dfile *f = push_file(d, id, (uint32_t)type, index);
+	if (!f)
+		return;
+	if (m->descriptor == &unix_sk_entry__descriptor)
+		fill_unix(f, (const UnixSkEntry *)m);
+	else if (m->descriptor == &inet_sk_entry__descriptor)
+		fill_inet(f, (const InetSkEntry *)m);
+	else if (m->descriptor == &pipe_entry__descriptor)
+		f->pipe_id = ((const PipeEntry *)m)->pipe_id;
+	else if (m->descriptor == &fifo_entry__descriptor)
+		f->pipe_id = ((const FifoEntry *)m)->pipe_id;
+}
+
+static void collect_core(dump *d, const CoreEntry *c)
+{
+	dcore *k = dump_push(d, &d->cores, sizeof(dcore));
+
+	if (!k)
+		return;
+	k->tid = (uint32_t)d->cur->id;
+	k->img = d->cur_img;
+	k->has_arch_info = c->thread_info || c->ti_arm || c->ti_aarch64 || c->ti_ppc64 ||
+			   c->ti_s390 || c->ti_mips;
+	if (c->ids) {
+		k->has_ids = true;
+		copy_ids(&k->ids, c->ids);
+	}
+	if (c->tc) {
+		k->has_tc = true;
+		k->task_state = c->tc->task_state;
+		k->exit_code = c->tc->exit_code;
+		k->has_cg_set = c->tc->has_cg_set;
+		k->cg_set = c->tc->cg_set;
+		snprintf(k->comm, sizeof(k->comm), "%s", c->tc->comm ? c->tc->comm : "");
+	}
+	/* Seccomp moved from tc to thread_core; CRIU reads the old place too. */
+	bool filter_mode = false;
+	if (c->thread_core && c->thread_core->has_seccomp_mode)
+		filter_mode = c->thread_core->seccomp_mode == SECCOMP_MODE__filter;
+	else if (c->tc && c->tc->has_old_seccomp_mode)
+		filter_mode = c->tc->old_seccomp_mode == SECCOMP_MODE__filter;
+	if (filter_mode) {
+		if (c->thread_core && c->thread_core->has_seccomp_filter) {
+			k->has_seccomp_filter = true;
+			k->seccomp_filter = c->thread_core->seccomp_filter;
+		} else if (c->tc && c->tc->has_old_seccomp_filter) {
+			k->has_seccomp_filter = true;
+			k->seccomp_filter = c->tc->old_seccomp_filter;
+		} else {
+			/* CRIU then uses index 0 */
+			k->has_seccomp_filter = true;
+			k->seccomp_filter = 0;
+		}
+	}
+	if (!k->comm[0] && c->thread_core && c->thread_core->comm)
+		snprintf(k->comm, sizeof(k->comm), "%s", c->thread_core->comm);
+}
+
+static void collect_mm(dump *d, const MmEntry *m)
+{
+	dmm *mm = dump_push(d, &d->mms, sizeof(dmm));
+
+	if (!mm)
+		return;
+	mm->pid = (uint32_t)d->cur->id;
+	mm->img = d->cur_img;
+	mm->exe_file_id = m->exe_file_id;
+	mm->vma0 = d->vmas.n;
+	for (size_t i = 0; i < m->n_vmas; i++) {
+		dvma *v = dump_push(d, &d->vmas, sizeof(dvma));
+		if (!v)
+			break;
+		v->start = m->vmas[i]->start;
+		v->end = m->vmas[i]->end;
+		v->shmid = m->vmas[i]->shmid;
+		v->status = m->vmas[i]->status;
+		v->flags = m->vmas[i]->flags;
+		v->index = i;
+		mm->nvmas++;
+	}
+}
+
+static dref *push_ref(dump *d, dvec *vec, uint64_t index)
+{
+	dref *r = dump_push(d, vec, sizeof(dref));
+
+	if (r) {
+		r->index = index;
+		r->img = d->cur_img;
+	}
+	return r;
+}
+
+static void collect_inventory(dump *d, const InventoryEntry *e)
+{
+	d->have_inventory = true;
+	d->img_version = e->img_version;
+	d->predump = e->has_pre_dump_mode;
+	d->tcp_close = e->has_tcp_close && e->tcp_close;
+	d->ns_per_id = e->has_ns_per_id && e->ns_per_id;
+	d->has_root_cg_set = e->has_root_cg_set;
+	d->root_cg_set = e->root_cg_set;
+	if (e->root_ids) {
+		d->has_root_ids = true;
+		copy_ids(&d->root_ids, e->root_ids);
+	}
+}
+
+static void collect_stats(dump *d, const StatsEntry *s)
+{
+	const DumpStatsEntry *ds = s->dump;
+
+	if (!ds)
+		return;
+	d->have_stats = true;
+	uint64_t v[14] = {
+		ds->freezing_time, ds->frozen_time, ds->memdump_time, ds->memwrite_time,
+		ds->pages_scanned, ds->pages_skipped_parent, ds->pages_written,
+		ds->irmap_resolve, ds->pages_lazy, ds->page_pipes, ds->page_pipe_bufs,
+		ds->shpages_scanned, ds->shpages_skipped_parent, ds->shpages_written
+	};
+	bool has[14] = {
+		true, true, true, true, true, true, true, ds->has_irmap_resolve, true,
+		ds->has_page_pipes, ds->has_page_pipe_bufs, ds->has_shpages_scanned,
+		ds->has_shpages_skipped_parent, ds->has_shpages_written
+	};
+	memcpy(d->stats, v, sizeof(v));
+	memcpy(d->stats_has, has, sizeof(has));
+}
+
+static int visit_entry(void *arg, const criu_entry *e)
+{
+	dump *d = arg;
+	const ProtobufCMessageDescriptor *desc = e->msg->descriptor;
+	const criu_image_type *named = d->cur->named ? d->cur->named->type : NULL;
+
+	if (!named)
+		return 0;
+	/* Entries of a type the name does not imply were reported (criu.magic.name). */
+	if (e->role == CRIU_ENTRY_PAGEMAP_HEAD || desc == &pagemap_entry__descriptor) {
+		if (named->id == CRIU_T_PAGEMAP && d->cur_pm)
+			dump_collect_pagemap(d, &d->pents, d->cur_pm, e);
+		return 0;
+	}
+	if (e->role != CRIU_ENTRY_MAIN || desc != named->entry)
+		return 0;
+
+	switch (named->id) {
+	case CRIU_T_INVENTORY:
+		collect_inventory(d, (const InventoryEntry *)e->msg);
+		break;
+	case CRIU_T_PSTREE: {
+		const PstreeEntry *p = (const PstreeEntry *)e->msg;
+		dtask *t = dump_push(d, &d->tasks, sizeof(dtask));
+		if (!t)
+			break;
+		t->pid = p->pid;
+		t->ppid = p->ppid;
+		t->pgid = p->pgid;
+		t->sid = p->sid;
+		t->index = e->index;
+		t->offset = e->offset;
+		t->parent = t->core = t->ids = -1;
+		t->thread0 = d->threads.n;
+		for (size_t i = 0; i < p->n_threads; i++) {
+			uint32_t *tid = dump_push(d, &d->threads, sizeof(uint32_t));
+			if (!tid)
+				break;
+			*tid = p->threads[i];
+			t->nthreads++;
+		}
+		break;
+	}
+	case CRIU_T_CORE:
+		collect_core(d, (const CoreEntry *)e->msg);
+		break;
+	case CRIU_T_IDS: {
+		dids *i = dump_push(d, &d->ids, sizeof(dids));
+		if (i) {
+			copy_ids(i, (const TaskKobjIdsEntry *)e->msg);
+			i->pid = (uint32_t)d->cur->id;
+		}
+		break;
+	}
+	case CRIU_T_MM:
+		collect_mm(d, (const MmEntry *)e->msg);
+		break;
+	case CRIU_T_FS: {
+		const FsEntry *f = (const FsEntry *)e->msg;
+		dfs *fs = dump_push(d, &d->fss, sizeof(dfs));
+		if (fs) {
+			fs->pid = (uint32_t)d->cur->id;
+			fs->cwd = f->cwd_id;
+			fs->root = f->root_id;
+			fs->img = d->cur_img;
+		}
+		break;
+	}
+	case CRIU_T_FDINFO: {
+		const FdinfoEntry *f = (const FdinfoEntry *)e->msg;
+		dfd *fd;
+		if (!d->cur_fdinfo)
+			break;
+		fd = dump_push(d, &d->fds, sizeof(dfd));
+		if (!fd)
+			break;
+		if (d->cur_fdinfo->nfds == 0)
+			d->cur_fdinfo->fd0 = d->fds.n - 1;
+		d->cur_fdinfo->nfds++;
+		fd->fd = f->fd;
+		fd->id = f->id;
+		fd->type = f->type;
+		fd->index = e->index;
+		break;
+	}
+	case CRIU_T_FILES:
+		collect_file_entry(d, (const FileEntry *)e->msg, e->index);
+		break;
+	case CRIU_T_MEMFD_INODE: {
+		const MemfdInodeEntry *m = (const MemfdInodeEntry *)e->msg;
+		dmemfd *mi = dump_push(d, &d->memfds, sizeof(dmemfd));
+		if (mi) {
+			mi->inode_id = m->inode_id;
+			mi->shmid = m->shmid;
+			mi->size = m->size;
+			mi->index = e->index;
+		}
+		break;
+	}
+	case CRIU_T_REMAP_FPATH: {
+		const RemapFilePathEntry *r = (const RemapFilePathEntry *)e->msg;
+		dremap *rm = dump_push(d, &d->remaps, sizeof(dremap));
+		if (!rm)
+			break;
+		rm->orig_id = r->orig_id;
+		rm->remap_id = r->remap_id;
+		rm->index = e->index;
+		if (r->has_remap_type) {
+			rm->type = r->remap_type;
+		} else if (r->remap_id & 0x80000000u) {
+			/* Before remap_type, REMAP_GHOST was the id's top bit. */
+			rm->type = REMAP_TYPE__GHOST;
+			rm->remap_id &= ~0x80000000u;
+		} else {
+			rm->type = REMAP_TYPE__LINKED;
+		}
+		break;
+	}
+	case CRIU_T_PIPES_DATA:
+	case CRIU_T_FIFO_DATA: {
+		dref *r = push_ref(d, named->id == CRIU_T_PIPES_DATA ? &d->pipe_data : &d->fifo_data,
+				   e->index);
+		if (r)
+			r->a = ((const PipeDataEntry *)e->msg)->pipe_id;
+		break;
+	}
+	case CRIU_T_SK_QUEUES: {
+		dref *r = push_ref(d, &d->skqs, e->index);
+		if (r)
+			r->a = ((const SkPacketEntry *)e->msg)->id_for;
+		break;
+	}
+	case CRIU_T_FILE_LOCKS: {
+		const FileLockEntry *l = (const FileLockEntry *)e->msg;
+		dref *r = push_ref(d, &d->locks, e->index);
+		if (r) {
+			r->sa = l->pid;
+			r->sb = l->fd;
+		}
+		break;
+	}
+	case CRIU_T_IPCNS_SHM: {
+		const IpcShmEntry *s = (const IpcShmEntry *)e->msg;
+		if (s->has_in_pagemaps && s->in_pagemaps) {
+			dref *r = push_ref(d, &d->ipc_shms, e->index);
+			if (r)
+				r->a = s->desc->id;
+		}
+		break;
+	}
+	case CRIU_T_CGROUP: {
+		const CgroupEntry *c = (const CgroupEntry *)e->msg;
+		d->have_cgroup = true;
+		d->cgroup_img = d->cur_img;
+		for (size_t i = 0; i < c->n_sets; i++) {
+			uint32_t *id = dump_push(d, &d->cgsets, sizeof(uint32_t));
+			if (!id)
+				break;
+			*id = c->sets[i]->id;
+		}
+		break;
+	}
+	case CRIU_T_SECCOMP:
+		d->have_seccomp = true;
+		d->seccomp_img = d->cur_img;
+		d->nseccomp = ((const SeccompEntry *)e->msg)->n_seccomp_filters;
+		break;
+	case CRIU_T_MNTS: {
+		const MntEntry *m = (const MntEntry *)e->msg;
+		dmount *mt = dump_push(d, &d->mounts, sizeof(dmount));
+		if (mt) {
+			mt->fstype = m->fstype;
+			mt->mnt_id = m->mnt_id;
+			mt->root_dev = m->root_dev;
+			mt->ext = m->has_ext_mount && m->ext_mount;
+			mt->index = e->index;
+			mt->img = d->cur_img;
+		}
+		break;
+	}
+	case CRIU_T_STATS:
+		if (strcmp(d->cur->name, "stats-dump") == 0)
+			collect_stats(d, (const StatsEntry *)e->msg);
+		break;
+	default: {
+		int ft = legacy_file_type(named->id);
+		if (ft >= 0)
+			collect_legacy_file(d, ft, e->msg, e->index);
+		break;
+	}
+	}
+	return 0;
+}
+
+/* ---- the directory ------------------------------------------------------------- */
+
+static bool is_log(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 4 && strcmp(name + n - 4, ".log") == 0;
+}
+
+/* Read the names of the directory; false when it cannot be read. */
+static bool read_names(dump *d)
+{
+	int fd = openat(d->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir;
+	struct dirent *de;
+
+	if (fd < 0 || !(dir = fdopendir(fd))) {
+		int err = errno;
+		if (fd >= 0)
+			close(fd);
+		sv_report(d->cx, &sv_core_codes[SV_CORE_IO], SV_NONE,
+			  "cannot read the directory: %s", strerror(err));
+		return false;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    strcmp(de->d_name, "parent") == 0 || is_log(de->d_name))
+			continue;
+		if (d->imgs.n >= DUMP_MAX_FILES) {
+			dump_report(d, -1, SV_NONE, NULL, CD_LIMIT, SV_NONE,
+				    "more than %u files: the rest are not verified", DUMP_MAX_FILES);
+			d->limited = true;
+			break;
+		}
+		dimg *i = dump_push(d, &d->imgs, sizeof(dimg));
+		if (!i)
+			break;
+		i->name = dump_strdup(d, de->d_name);
+		i->path = dump_printf(d, "%s/%s", d->base, de->d_name);
+		if (!i->name || !i->path) {
+			d->imgs.n--;
+			continue;
+		}
+		i->named = criu_image_match_file(i->name, &i->id);
+	}
+	closedir(dir);
+	dump_sort(&d->imgs, sizeof(dimg), cmp_img);
+	return true;
+}
+
+static void verify_one(dump *d, long index)
+{
+	dimg *i = &DV(d->imgs, dimg)[index];
+	criu_visitor v = { d, visit_entry, NULL };
+	sv_stream *s;
+
+	d->cur = i;
+	d->cur_img = index;
+	d->cur_pm = NULL;
+	d->cur_fdinfo = NULL;
+	/*
+	 * A link that loops or points nowhere, or a file that cannot be read,
+	 * makes this image unusable, not the whole run: report it and go on
+	 * (sv_open_at() would stop the run as an I/O failure of the input).
+	 * FIFOs and devices are refused by sv_open_at() itself.
+	 */
+	struct stat st;
+	if (fstatat(d->dirfd, i->name, &st, 0) != 0 ||
+	    (S_ISREG(st.st_mode) && faccessat(d->dirfd, i->name, R_OK, AT_EACCESS) != 0)) {
+		int err = errno;
+		sv_set_file(d->cx, i->path);
+		sv_report(d->cx, &sv_core_codes[SV_CORE_IO], SV_NONE, "cannot open: %s%s",
+			  strerror(err), err == ELOOP ? " (a loop of symbolic links)" :
+			  err == ENOENT ? " (a symbolic link that points nowhere)" : "");
+		sv_set_file(d->cx, NULL);
+		d->cur = NULL;
+		d->cur_img = -1;
+		return;
+	}
+	s = sv_open_at(d->cx, d->dirfd, i->name, i->path, 0);
+	if (!s)
+		return;
+	if (i->named && i->named->type->id == CRIU_T_PAGEMAP) {
+		d->cur_pm = dump_push(d, &d->pagemaps, sizeof(dpagemap));
+		if (d->cur_pm) {
+			d->cur_pm->img = index;
+			d->cur_pm->shmem = strcmp(i->named->prefix, "pagemap-shmem-") == 0;
+			d->cur_pm->id = i->id;
+		}
+	} else if (i->named && i->named->type->id == CRIU_T_FDINFO) {
+		d->cur_fdinfo = dump_push(d, &d->fdinfos, sizeof(dfdinfo));
+		if (d->cur_fdinfo) {
+			d->cur_fdinfo->img = index;
+			d->cur_fdinfo->files_id = (uint32_t)i->id;
+		}
+	}
+	sv_set_file(d->cx, i->path);
+	criu_verify_image(d->cx, s, i->name, &v, &i->info);
+	sv_set_file(d->cx, NULL);
+	sv_close(s);
+	i->verified = true;
+	/* A pagemap with entries that failed their own checks is not sized. */
+	if (d->cur_pm && d->cur_pm->nents + (d->cur_pm->has_head ? 1 : 0) != i->info.entries)
+		d->cur_pm->damaged = true;
+	d->cur = NULL;
+	d->cur_img = -1;
+}
+
+/* Image layout (v1: type magic alone, v1.1: head magic first) vs img_version. */
+static void check_layouts(dump *d)
+{
+	int want = d->img_version == CRIU_IMAGES_V1 ? 1 : 2;
+
+	for (size_t k = 0; k < d->imgs.n; k++) {
+		dimg *i = &DV(d->imgs, dimg)[k];
+		if (!i->verified || !i->info.type || i->info.type->layout == CRIU_LAYOUT_RAW ||
+		    i->info.type->id == CRIU_T_INVENTORY || i->info.version == 0)
+			continue;
+		if (i->info.version != want)
+			dump_report(d, (long)k, SV_NONE, NULL, CD_LAYOUT_VERSION, 0,
+				    "image has the v%s layout, but inventory.img img_version %" PRIu32
+				    " says v%s", i->info.version == 2 ? "1.1" : "1",
+				    d->img_version, want == 2 ? "1.1" : "1");
+	}
+}
+
+static long img_index(dump *d, const dimg *i)
+{
+	return i ? (long)(i - DV(d->imgs, dimg)) : -1;
+}
+
+/* Decide what the directory is; false when it is nothing CRIU wrote. */
+static bool decide_kind(dump *d)
+{
+	dimg *inv = dump_find(d, "inventory.img");
+	dimg *pstree = dump_find(d, "pstree.img");
+	dimg *cpuinfo = dump_find(d, "cpuinfo.img");
+	size_t images = 0;
+
+	for (size_t k = 0; k < d->imgs.n; k++)
+		if (DV(d->imgs, dimg)[k].named)
+			images++;
+	if (!inv) {
+		if (cpuinfo && images == 1) {
+			d->kind = DUMP_CPUINFO;
+			return true;
+		}
+		if (images == 0)
+			dump_report(d, -1, SV_NONE, NULL, CD_KIND_UNKNOWN, SV_NONE,
+				    "the directory holds no CRIU image: not a dump, a pre-dump "
+				    "or `criu cpuinfo dump` output");
+		else if (cpuinfo)
+			dump_report(d, -1, SV_NONE, NULL, CD_INVENTORY_MISSING, SV_NONE,
+				    "cpuinfo.img and %zu other images but no inventory.img: "
+				    "neither `criu cpuinfo dump` output (cpuinfo.img alone) nor a dump",
+				    images - 1);
+		else
+			dump_report(d, -1, SV_NONE, NULL, CD_INVENTORY_MISSING, SV_NONE,
+				    "%zu CRIU images but no inventory.img: CRIU cannot restore "
+				    "from this directory", images);
+		return false;
+	}
+	if (!d->have_inventory) {
+		dump_report(d, img_index(d, inv), SV_NONE, NULL, CD_INVENTORY_UNREADABLE, SV_NONE,
+			    "inventory.img gave no valid entry: the kind of dump and its "
+			    "image version are unknown");
+		return false;
+	}
+	if (d->predump) {
+		if (pstree) {
+			dump_report(d, img_index(d, pstree), SV_NONE, NULL, CD_KIND_PREDUMP_TASKS,
+				    SV_NONE, "inventory.img has pre_dump_mode, but a pre-dump "
+				    "holds no pstree.img; verified as the pre-dump it says it is");
+		}
+		d->kind = DUMP_PRE;
+		return true;
+	}
+	d->kind = DUMP_FULL;
+	if (!pstree) {
+		dump_report(d, img_index(d, inv), SV_NONE, NULL, CD_PSTREE_MISSING, SV_NONE,
+			    "inventory.img is a full dump's (no pre_dump_mode), but pstree.img is "
+			    "absent: no relation to the tasks can be checked");
+		d->no_tasks = true;
+		return true;
+	}
+	if (!d->has_root_ids)
+		dump_report(d, img_index(d, inv), 0, "inventory_entry", CD_INVENTORY_ROOT_IDS,
+			    SV_NONE, "a full dump needs root_ids (CRIU's own ids, to tell which "
+			    "namespaces and ids the root task has of its own)");
+	return true;
+}
+
+/* Images that exist for the whole dump rather than for one id. */
+static void mark_singletons(dump *d)
+{
+	for (size_t k = 0; k < d->imgs.n; k++) {
+		dimg *i = &DV(d->imgs, dimg)[k];
+		if (!i->named)
+			continue;
+		if (d->kind == DUMP_PRE) {
+			criu_type_id t = i->named->type->id;
+			if (t == CRIU_T_INVENTORY || t == CRIU_T_STATS || t == CRIU_T_IRMAP_CACHE ||
+			    t == CRIU_T_PAGEMAP)
+				i->referenced = true;
+			continue;
+		}
+		if (i->named->id == CRIU_ID_NONE)
+			i->referenced = true;
+	}
+}
+
+static void report_unknown_files(dump *d)
+{
+	for (size_t k = 0; k < d->imgs.n; k++) {
+		dimg *i = &DV(d->imgs, dimg)[k];
+		if (!i->named)
+			dump_report(d, (long)k, SV_NONE, NULL, CD_UNKNOWN_FILE, SV_NONE,
+				    "not a CRIU image name (nor a log): ignored, as CRIU ignores it");
+	}
+}
+
+static void report_unreferenced(dump *d)
+{
+	for (size_t k = 0; k < d->imgs.n && !sv_stopped(d->cx); k++) {
+		dimg *i = &DV(d->imgs, dimg)[k];
+		if (!i->named || i->referenced || !i->verified)
+			continue; /* an image that could not be read was reported already */
+		const char *why = "no task, file or namespace of the dump has its id";
+		switch (i->named->type->id) {
+		case CRIU_T_CORE:
+			why = "no task or thread of pstree.img has this tid, or its task is a zombie";
+			break;
+		case CRIU_T_PAGES:
+			why = "no pagemap's pages_id names it";
+			break;
+		case CRIU_T_FDINFO:
+			why = "no live task has this files_id";
+			break;
+		case CRIU_T_GHOST_FILE:
+			why = "no ghost remap in remap-fpath.img names it";
+			break;
+		case CRIU_T_TCP_STREAM:
+			why = "no TCP socket of the dump has this inode";
+			break;
+		case CRIU_T_PAGEMAP:
+			why = strcmp(i->named->prefix, "pagemap-shmem-") == 0 ?
+			      "no memfd, shared mapping or SysV segment has this id" :
+			      "no live task has this pid";
+			break;
+		default:
+			if (d->kind == DUMP_PRE)
+				why = "a pre-dump holds only memory images";
+			break;
+		}
+		dump_report(d, (long)k, SV_NONE, NULL, CD_UNREFERENCED, SV_NONE,
+			    "nothing refers to this %s image: %s", i->named->type->name, why);
+	}
+}
+
+static void dump_free(dump *d)
+{
+	dvec *vecs[] = { &d->imgs, &d->tasks, &d->task_order, &d->threads, &d->cores, &d->ids, &d->mms,
+			 &d->vmas, &d->pagemaps, &d->pents, &d->fss, &d->fdinfos, &d->fds,
+			 &d->files, &d->memfds, &d->remaps, &d->pipe_data, &d->fifo_data,
+			 &d->skqs, &d->locks, &d->ipc_shms, &d->cgsets, &d->mounts };
+
+	for (size_t i = 0; i < d->strs.n; i++)
+		free(DV(d->strs, char *)[i]);
+	dump_vec_free(&d->strs);
+	for (size_t i = 0; i < sizeof(vecs) / sizeof(vecs[0]); i++)
+		dump_vec_free(vecs[i]);
+	free(d->base);
+}
+
+void criu_verify_dump(sv_ctx *cx, int dirfd, const char *path)
+{
+	dump d = { 0 };
+	size_t n;
+
+	d.cx = cx;
+	d.dirfd = dirfd;
+	d.path = path;
+	d.cur_img = -1;
+	d.seccomp_img = d.cgroup_img = -1;
+	d.base = strdup(path && *path ? path : ".");
+	if (!d.base) {
+		sv_report(cx, &sv_core_codes[SV_CORE_IO], SV_NONE, "out of memory");
+		return;
+	}
+	n = strlen(d.base);
+	while (n > 1 && d.base[n - 1] == '/')
+		d.base[--n] = '\0';
+
+	if (!read_names(&d))
+		goto out;
+
+	/* The inventory first: it says how the other images are laid out. */
+	dimg *inv = dump_find(&d, "inventory.img");
+	if (inv)
+		verify_one(&d, img_index(&d, inv));
+	for (size_t k = 0; k < d.imgs.n && !sv_stopped(cx); k++) {
+		dimg *i = &DV(d.imgs, dimg)[k];
+		if (i->named && i != inv)
+			verify_one(&d, (long)k);
+	}
+	if (sv_stopped(cx))
+		goto out;
+	report_unknown_files(&d);
+	if (!decide_kind(&d))
+		goto out;
+	if (d.kind != DUMP_CPUINFO)
+		check_layouts(&d);
+
+	dump_sort(&d.cores, sizeof(dcore), cmp_core);
+	dump_sort(&d.files, sizeof(dfile), cmp_file);
+	mark_singletons(&d);
+
+	if (d.kind == DUMP_FULL && !d.no_tasks) {
+		dump_check_tasks(&d);
+		dump_check_ns(&d);
+		dump_check_cgroups(&d);
+	}
+	if (d.kind == DUMP_FULL || d.kind == DUMP_PRE)
+		dump_check_memory(&d);
+	if (d.kind == DUMP_FULL && !d.no_tasks) {
+		dump_check_files(&d);
+		dump_check_sockets(&d);
+	}
+	if (!sv_stopped(cx) && !d.no_tasks)
+		report_unreferenced(&d);
+	dump_emit_stats(&d);
+out:
+	sv_record_none(cx);
+	sv_set_file(cx, NULL);
+	dump_free(&d);
+}

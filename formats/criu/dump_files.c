@@ -1,0 +1,377 @@
+/*
+ * Files, sockets and pipes of a full dump (CRIU 3.17.1: criu/files.c
+ * prepare_fds() and collect_fd(), criu/files-reg.c remaps, criu/memfd.c,
+ * criu/filesystems.c tmpfs_restore(), criu/file-lock.c, criu/sk-unix.c,
+ * criu/sk-tcp.c, criu/pipes.c, criu/sk-queue.c).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/criu/dump.h"
+#include "formats/criu/schema.h"
+
+#define VMA_FILE_PRIVATE (1u << 6)
+#define VMA_FILE_SHARED  (1u << 7)
+#define VMA_AREA_SOCKET  (1u << 11)
+#define VMA_AREA_MEMFD   (1u << 14)
+#define VMA_EXT_PLUGIN   (1u << 27)
+
+#define USK_EXTERN 1u
+#define IPPROTO_TCP_NR 6u
+#define FSTYPE_TMPFS 5u
+
+static long img_index(dump *d, const dimg *i)
+{
+	return i ? (long)(i - DV(d->imgs, dimg)) : -1;
+}
+
+static bool is_socket(uint32_t type)
+{
+	return type == FD_TYPES__UNIXSK || type == FD_TYPES__INETSK ||
+	       type == FD_TYPES__PACKETSK || type == FD_TYPES__NETLINKSK;
+}
+
+static void check_duplicate_ids(dump *d)
+{
+	const dfile *f = DV(d->files, dfile);
+
+	for (size_t k = 1; k < d->files.n; k++)
+		if (f[k].id == f[k - 1].id)
+			dump_report(d, f[k].img, f[k].index, "file_entry", CD_FILES_DUPLICATE, SV_NONE,
+				    "file id %" PRIu32 " (%s) is also entry %" PRIu64 " of %s (%s)",
+				    f[k].id, dump_fd_type_name(f[k].type), f[k - 1].index,
+				    dump_img_path(d, f[k - 1].img), dump_fd_type_name(f[k - 1].type));
+}
+
+static int cmp_dfd(const void *a, const void *b)
+{
+	const dfd *x = a, *y = b;
+	if (x->fd != y->fd)
+		return x->fd < y->fd ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static void check_fdinfos(dump *d)
+{
+	for (size_t n = 0; n < d->fdinfos.n && !sv_stopped(d->cx); n++) {
+		const dfdinfo *fi = &DV(d->fdinfos, dfdinfo)[n];
+		if (fi->nfds == 0)
+			continue;
+		dfd *fds = DV(d->fds, dfd) + fi->fd0;
+
+		for (size_t k = 0; k < fi->nfds; k++) {
+			const dfile *f = dump_file(d, fds[k].id);
+			if (!f)
+				dump_report(d, fi->img, fds[k].index, "fdinfo_entry", CD_FDINFO_FILE,
+					    SV_NONE, "fd %" PRIu32 " is file id %" PRIu32 " (%s), which "
+					    "files.img does not have", fds[k].fd, fds[k].id,
+					    dump_fd_type_name(fds[k].type));
+			else if (f->type != fds[k].type)
+				dump_report(d, fi->img, fds[k].index, "fdinfo_entry", CD_FDINFO_TYPE,
+					    SV_NONE, "fd %" PRIu32 " is file id %" PRIu32 " of type %s, "
+					    "but entry %" PRIu64 " of %s with that id is %s", fds[k].fd,
+					    fds[k].id, dump_fd_type_name(fds[k].type), f->index,
+					    dump_img_path(d, f->img), dump_fd_type_name(f->type));
+		}
+		/* Duplicate numbers: sort a copy (the table keeps entry order). */
+		dfd *copy = malloc((fi->nfds ? fi->nfds : 1) * sizeof(*copy));
+		if (!copy)
+			continue;
+		memcpy(copy, fds, fi->nfds * sizeof(*copy));
+		qsort(copy, fi->nfds, sizeof(*copy), cmp_dfd);
+		for (size_t k = 1; k < fi->nfds; k++)
+			if (copy[k].fd == copy[k - 1].fd)
+				dump_report(d, fi->img, copy[k].index, "fdinfo_entry",
+					    CD_FDINFO_DUPLICATE, SV_NONE, "fd %" PRIu32 " is also entry %"
+					    PRIu64, copy[k].fd, copy[k - 1].index);
+		free(copy);
+	}
+}
+
+static long ids_img(dump *d, const dtask *t)
+{
+	dimg *i = dump_find_id(d, "ids-", t->pid, false);
+	if (i)
+		return img_index(d, i);
+	return t->core >= 0 ? DV(d->cores, dcore)[t->core].img : -1;
+}
+
+static void check_task_files(dump *d)
+{
+	dtask *t = DV(d->tasks, dtask);
+
+	for (size_t i = 0; i < d->tasks.n; i++) {
+		if (!t[i].live)
+			continue;
+		const dids *ids = dump_task_ids(d, &t[i]);
+		if (ids && !dump_ref(d, "fdinfo-", ids->files, false))
+			dump_report(d, ids_img(d, &t[i]), 0, "task_kobj_ids_entry", CD_FDINFO_MISSING,
+				    SV_NONE, "live task %" PRIu32 " has files_id %" PRIu32
+				    ", but fdinfo-%" PRIu32 ".img is absent: CRIU would restore "
+				    "it with no open files", t[i].pid, ids->files, ids->files);
+	}
+	for (size_t k = 0; k < d->fss.n; k++) {
+		const dfs *fs = &DV(d->fss, dfs)[k];
+		const char *what[2] = { "cwd_id", "root_id" };
+		uint32_t id[2] = { fs->cwd, fs->root };
+		for (int w = 0; w < 2; w++) {
+			const dfile *f = dump_file(d, id[w]);
+			if (!f || f->type != FD_TYPES__REG)
+				dump_report(d, fs->img, 0, "fs_entry", CD_FS_FILE, SV_NONE,
+					    "%s %" PRIu32 " is %s", what[w], id[w],
+					    f ? "not a regular-file entry of files.img" :
+					    "no entry of files.img");
+		}
+	}
+	for (size_t m = 0; m < d->mms.n; m++) {
+		const dmm *mm = &DV(d->mms, dmm)[m];
+		const dfile *f = dump_file(d, mm->exe_file_id);
+		if (!f || f->type != FD_TYPES__REG)
+			dump_report(d, mm->img, 0, "mm_entry", CD_MM_EXE, SV_NONE,
+				    "exe_file_id %" PRIu32 " is %s", mm->exe_file_id,
+				    f ? "not a regular-file entry of files.img" : "no entry of files.img");
+		for (size_t k = 0; k < mm->nvmas; k++) {
+			const dvma *v = &DV(d->vmas, dvma)[mm->vma0 + k];
+			const char *want = NULL;
+			bool ok;
+
+			if (v->status & VMA_EXT_PLUGIN)
+				continue;
+			if (v->status & VMA_AREA_MEMFD) {
+				f = dump_file(d, (uint32_t)v->shmid);
+				ok = f && f->type == FD_TYPES__MEMFD && v->shmid <= UINT32_MAX;
+				want = "a memfd entry";
+			} else if (v->status & VMA_AREA_SOCKET) {
+				f = dump_file(d, (uint32_t)v->shmid);
+				ok = f && is_socket(f->type) && v->shmid <= UINT32_MAX;
+				want = "a socket entry";
+			} else if (v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) {
+				f = dump_file(d, (uint32_t)v->shmid);
+				ok = f && f->type == FD_TYPES__REG && v->shmid <= UINT32_MAX;
+				want = "a regular-file entry";
+			} else {
+				continue;
+			}
+			if (!ok)
+				dump_report(d, mm->img, 0, "mm_entry", CD_VMA_FILE, SV_NONE,
+					    "VMA %zu 0x%" PRIx64 "-0x%" PRIx64 " maps file %" PRIu64
+					    ", which is %s of files.img, not %s", k, v->start, v->end,
+					    v->shmid, f ? dump_fd_type_name(f->type) : "no entry", want);
+		}
+	}
+}
+
+static void check_memfds(dump *d)
+{
+	const dfile *f = DV(d->files, dfile);
+
+	for (size_t k = 0; k < d->files.n; k++) {
+		if (f[k].type != FD_TYPES__MEMFD)
+			continue;
+		bool found = false;
+		for (size_t m = 0; m < d->memfds.n && !found; m++)
+			found = DV(d->memfds, dmemfd)[m].inode_id == f[k].inode_id;
+		if (!found)
+			dump_report(d, f[k].img, f[k].index, "file_entry", CD_MEMFD_INODE, SV_NONE,
+				    "memfd file %" PRIu32 " has inode_id %" PRIu32 ", which %s",
+				    f[k].id, f[k].inode_id,
+				    dump_find(d, "memfd.img") ? "memfd.img does not have" :
+				    "needs memfd.img (absent)");
+	}
+}
+
+static void check_remaps(dump *d)
+{
+	long img = img_index(d, dump_find(d, "remap-fpath.img"));
+
+	for (size_t k = 0; k < d->remaps.n; k++) {
+		const dremap *r = &DV(d->remaps, dremap)[k];
+		if (!dump_file(d, r->orig_id))
+			dump_report(d, img, r->index, "remap_file_path_entry", CD_REMAP_FILE, SV_NONE,
+				    "orig_id %" PRIu32 " is no entry of files.img", r->orig_id);
+		if (r->type == REMAP_TYPE__GHOST) {
+			if (!dump_ref(d, "ghost-file-", r->remap_id, true))
+				dump_report(d, img, r->index, "remap_file_path_entry", CD_GHOST_MISSING,
+					    SV_NONE, "file %" PRIu32 " is a ghost with remap_id %" PRIu32
+					    ", but ghost-file-%" PRIx32 ".img is absent", r->orig_id,
+					    r->remap_id, r->remap_id);
+		} else if (r->type == REMAP_TYPE__LINKED) {
+			const dfile *f = dump_file(d, r->remap_id);
+			if (!f || f->type != FD_TYPES__REG)
+				dump_report(d, img, r->index, "remap_file_path_entry", CD_REMAP_FILE,
+					    SV_NONE, "linked remap of file %" PRIu32 " names remap_id %"
+					    PRIu32 ", which is not a regular-file entry of files.img",
+					    r->orig_id, r->remap_id);
+		}
+	}
+}
+
+static void check_mounts(dump *d)
+{
+	for (size_t k = 0; k < d->mounts.n; k++) {
+		const dmount *m = &DV(d->mounts, dmount)[k];
+		char name[64];
+
+		dump_ref(d, "autofs-", m->mnt_id, false);
+		dump_ref(d, "binfmt-misc-", m->root_dev, false);
+		snprintf(name, sizeof(name), "tmpfs-%" PRIu32 ".tar.gz.img", m->mnt_id);
+		dimg *old = dump_find(d, name);
+		if (old)
+			old->referenced = true;
+		if (m->fstype != FSTYPE_TMPFS)
+			continue;
+		snprintf(name, sizeof(name), "tmpfs-dev-%" PRIu32 ".tar.gz.img", m->root_dev);
+		dimg *dev = dump_find(d, name);
+		if (dev)
+			dev->referenced = true;
+		if (dev || old || m->ext)
+			continue;
+		/* Another mount of the same tmpfs may carry the old-style archive. */
+		bool found = false;
+		for (size_t j = 0; j < d->mounts.n && !found; j++) {
+			const dmount *o = &DV(d->mounts, dmount)[j];
+			snprintf(name, sizeof(name), "tmpfs-%" PRIu32 ".tar.gz.img", o->mnt_id);
+			found = o->root_dev == m->root_dev && dump_find(d, name);
+		}
+		if (!found)
+			dump_report(d, m->img, m->index, "mnt_entry", CD_TMPFS_MISSING, SV_NONE,
+				    "tmpfs mount %" PRIu32 " (dev %" PRIu32 ") has no "
+				    "tmpfs-dev-%" PRIu32 ".tar.gz.img nor tmpfs-%" PRIu32
+				    ".tar.gz.img (CRIU: can't restore tmpfs content)",
+				    m->mnt_id, m->root_dev, m->root_dev, m->mnt_id);
+	}
+}
+
+static bool task_has_fd(dump *d, const dtask *t, int32_t fd)
+{
+	const dids *ids = dump_task_ids(d, t);
+
+	if (!ids || fd < 0)
+		return false;
+	for (size_t n = 0; n < d->fdinfos.n; n++) {
+		const dfdinfo *fi = &DV(d->fdinfos, dfdinfo)[n];
+		if (fi->files_id != ids->files)
+			continue;
+		for (size_t k = 0; k < fi->nfds; k++)
+			if (DV(d->fds, dfd)[fi->fd0 + k].fd == (uint32_t)fd)
+				return true;
+	}
+	return false;
+}
+
+static void check_locks(dump *d)
+{
+	/* With no task at all, pstree.empty already says what is wrong. */
+	if (d->tasks.n == 0)
+		return;
+	for (size_t k = 0; k < d->locks.n; k++) {
+		const dref *l = &DV(d->locks, dref)[k];
+		dtask *t = l->sa > 0 ? dump_task(d, (uint32_t)l->sa) : NULL;
+
+		if (!t || !t->live)
+			dump_report(d, l->img, l->index, "file_lock_entry", CD_FILELOCK_FD, SV_NONE,
+				    "the lock belongs to pid %" PRId32 ", which is no live task of "
+				    "pstree.img", l->sa);
+		else if (!task_has_fd(d, t, l->sb))
+			dump_report(d, l->img, l->index, "file_lock_entry", CD_FILELOCK_FD, SV_NONE,
+				    "the lock is on fd %" PRId32 " of task %" PRId32 ", which its "
+				    "fdinfo image does not have", l->sb, l->sa);
+	}
+}
+
+void dump_check_files(dump *d)
+{
+	check_duplicate_ids(d);
+	check_fdinfos(d);
+	check_task_files(d);
+	check_memfds(d);
+	check_remaps(d);
+	check_mounts(d);
+	check_locks(d);
+}
+
+/* ---- sockets and pipes ------------------------------------------------------------- */
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static bool in_set(const uint32_t *set, size_t n, uint32_t v)
+{
+	return n && bsearch(&v, set, n, sizeof(v), cmp_u32);
+}
+
+/* TCP states with a peer: a stream to save (criu/sk-tcp.c, sk-inet.c). */
+static bool tcp_connected(uint32_t state)
+{
+	switch (state) {
+	case 1: case 2: case 4: case 5: case 8: case 9: case 11:
+		return true;
+	default:
+		return false;
+	}
+}
+
+void dump_check_sockets(dump *d)
+{
+	const dfile *f = DV(d->files, dfile);
+	uint32_t *unix_inos = malloc((d->files.n ? d->files.n : 1) * sizeof(uint32_t));
+	uint32_t *pipes = malloc((d->files.n ? d->files.n : 1) * sizeof(uint32_t));
+	size_t nunix = 0, npipes = 0;
+
+	if (!unix_inos || !pipes) {
+		free(unix_inos);
+		free(pipes);
+		return;
+	}
+	for (size_t k = 0; k < d->files.n; k++) {
+		if (f[k].type == FD_TYPES__UNIXSK)
+			unix_inos[nunix++] = f[k].ino;
+		if (f[k].type == FD_TYPES__PIPE || f[k].type == FD_TYPES__FIFO)
+			pipes[npipes++] = f[k].pipe_id;
+	}
+	qsort(unix_inos, nunix, sizeof(uint32_t), cmp_u32);
+	qsort(pipes, npipes, sizeof(uint32_t), cmp_u32);
+
+	for (size_t k = 0; k < d->files.n; k++) {
+		if (f[k].type == FD_TYPES__UNIXSK && f[k].peer && !(f[k].uflags & USK_EXTERN) &&
+		    !in_set(unix_inos, nunix, f[k].peer))
+			dump_report(d, f[k].img, f[k].index, "file_entry", CD_UNIX_PEER, SV_NONE,
+				    "unix socket %" PRIu32 " (inode %" PRIu32 ") has peer %" PRIu32
+				    ", which is the inode of no unix socket of the dump, and the "
+				    "socket is not marked external (CRIU: unix socket without peer)",
+				    f[k].id, f[k].ino, f[k].peer);
+		if (f[k].type == FD_TYPES__INETSK && f[k].proto == IPPROTO_TCP_NR) {
+			dimg *stream = dump_ref(d, "tcp-stream-", f[k].ino, true);
+			if (!stream && tcp_connected(f[k].state) && !d->tcp_close)
+				dump_report(d, f[k].img, f[k].index, "file_entry",
+					    CD_TCP_STREAM_MISSING, SV_NONE,
+					    "connected TCP socket %" PRIu32 " (inode %" PRIu32
+					    ", state %" PRIu32 ") has no tcp-stream-%" PRIx32 ".img, "
+					    "and inventory.img has no tcp_close", f[k].id, f[k].ino,
+					    f[k].state, f[k].ino);
+		}
+	}
+	dvec *data[2] = { &d->pipe_data, &d->fifo_data };
+	for (int w = 0; w < 2; w++)
+		for (size_t k = 0; k < data[w]->n; k++) {
+			const dref *r = &DV(*data[w], dref)[k];
+			if (!in_set(pipes, npipes, r->a))
+				dump_report(d, r->img, r->index, "pipe_data_entry", CD_PIPE_DATA_OWNER,
+					    SV_NONE, "data for pipe %" PRIu32 ", which no pipe or FIFO "
+					    "entry of files.img has", r->a);
+		}
+	for (size_t k = 0; k < d->skqs.n; k++) {
+		const dref *r = &DV(d->skqs, dref)[k];
+		const dfile *s = dump_file(d, r->a);
+		if (!s || !is_socket(s->type))
+			dump_report(d, r->img, r->index, "sk_packet_entry", CD_SKQ_OWNER, SV_NONE,
+				    "a packet queued on socket %" PRIu32 ", which is %s of files.img",
+				    r->a, s ? "not a socket entry" : "no entry");
+	}
+	free(unix_inos);
+	free(pipes);
+}

@@ -1,0 +1,1137 @@
+/*
+ * JSON -> CRIU image: the inverse of json_decode.c, accepting what crit
+ * encode accepts from crit decode (plain and --pretty JSON alike) and
+ * refusing, with the JSON path of the culprit, what it would silently get
+ * wrong: unknown fields, values of the wrong type or out of range, blobs
+ * whose length disagrees with their entry.
+ *
+ * The JSON is parsed with jansson.  Each entry's message is built from its
+ * protobuf-c descriptor by one generic walker into an arena reset per
+ * entry, packed by protobuf-c (fields in field-number order, as CRIU's own
+ * protobuf-c writes them) and written at once.
+ */
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/criu/fieldopts.h"
+#include "formats/criu/images.h"
+#include "formats/criu/json_common.h"
+#include "formats/criu/pb.h"
+#include "formats/criu/schema.h"
+
+#define PATH_MAX_LEN 1024
+#define MAX_REPORTS 50       /* errors reported before the encoder gives up */
+#define MAX_DEPTH CRIU_PB_MAX_DEPTH
+#define READ_CHUNK (1u << 16)
+
+/*
+ * jansson keeps integers in a long long, which does not hold the upper
+ * half of uint64.  Such literals are turned into strings carrying this
+ * prefix before parsing (no JSON text can produce a raw NUL inside a
+ * string without escaping it), and read back as integers.
+ */
+#define BIG_INT_MARK "\\u0000"
+#define BIG_INT_MARK_LEN 6
+
+typedef struct enc {
+	sv_ctx *cx;
+	FILE *out;
+	const criu_image_type *type;
+	criu_arena arena;
+	char path[PATH_MAX_LEN];
+	size_t plen;
+	uint64_t index;       /* entry being encoded */
+	unsigned errors;
+	bool write_failed;
+	bool oom;
+} enc;
+
+/* ---- paths and reports --------------------------------------------------------- */
+
+static size_t path_push_key(enc *e, const char *key)
+{
+	size_t saved = e->plen;
+	int k = snprintf(e->path + e->plen, sizeof(e->path) - e->plen, "%s%s",
+			 e->plen ? "." : "", key);
+	if (k > 0)
+		e->plen += (size_t)k;
+	if (e->plen >= sizeof(e->path))
+		e->plen = sizeof(e->path) - 1;
+	return saved;
+}
+
+static size_t path_push_index(enc *e, size_t i)
+{
+	size_t saved = e->plen;
+	int k = snprintf(e->path + e->plen, sizeof(e->path) - e->plen, "[%zu]", i);
+	if (k > 0)
+		e->plen += (size_t)k;
+	if (e->plen >= sizeof(e->path))
+		e->plen = sizeof(e->path) - 1;
+	return saved;
+}
+
+static void path_pop(enc *e, size_t saved)
+{
+	e->plen = saved;
+	e->path[saved] = '\0';
+}
+
+static void fail(enc *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void fail(enc *e, int code, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+
+	if (++e->errors > MAX_REPORTS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	sv_report(e->cx, CJ_CODE(code), SV_NONE, "%s: %s%s", e->plen ? e->path : "(top level)",
+		  text, e->errors == MAX_REPORTS ? " (no further errors reported)" : "");
+}
+
+static bool is_big_int(const json_t *v)
+{
+	return json_is_string(v) && json_string_length(v) > 0 && json_string_value(v)[0] == '\0';
+}
+
+static const char *json_kind(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING:
+		return is_big_int(v) ? "a number" : "a string";
+	case JSON_INTEGER:
+	case JSON_REAL: return "a number";
+	case JSON_TRUE: return "true";
+	case JSON_FALSE: return "false";
+	case JSON_NULL: return "null";
+	}
+	return "?";
+}
+
+static void *arena_alloc(enc *e, size_t n)
+{
+	void *p = e->arena.pc.alloc(e->arena.pc.allocator_data, n ? n : 1);
+	if (!p)
+		e->oom = true;
+	return p;
+}
+
+/* ---- integers -------------------------------------------------------------------- */
+
+static const char *int_type_name(ProtobufCType t)
+{
+	switch (t) {
+	case PROTOBUF_C_TYPE_INT32: return "int32";
+	case PROTOBUF_C_TYPE_SINT32: return "sint32";
+	case PROTOBUF_C_TYPE_SFIXED32: return "sfixed32";
+	case PROTOBUF_C_TYPE_UINT32: return "uint32";
+	case PROTOBUF_C_TYPE_FIXED32: return "fixed32";
+	case PROTOBUF_C_TYPE_INT64: return "int64";
+	case PROTOBUF_C_TYPE_SINT64: return "sint64";
+	case PROTOBUF_C_TYPE_SFIXED64: return "sfixed64";
+	case PROTOBUF_C_TYPE_UINT64: return "uint64";
+	case PROTOBUF_C_TYPE_FIXED64: return "fixed64";
+	default: return "integer";
+	}
+}
+
+/* crit's unmap_flags(): "A | B | 0x40" as the sum of its parts. */
+static bool parse_flags(enc *e, const cj_flag *map, size_t nmap, const char *text,
+			uint64_t *value)
+{
+	uint64_t sum = 0;
+	const char *p = text;
+
+	*value = 0;
+	if (!*text)
+		return true;
+	for (;;) {
+		const char *bar = strchr(p, '|');
+		size_t len = bar ? (size_t)(bar - p) : strlen(p);
+		char part[128];
+		while (len && (*p == ' ' || *p == '\t'))
+			p++, len--;
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len >= sizeof(part)) {
+			fail(e, CJ_VALUE, "flag \"%.20s...\" is too long", p);
+			return false;
+		}
+		memcpy(part, p, len);
+		part[len] = '\0';
+		uint64_t v = 0;
+		bool found = false, negative;
+		for (size_t i = 0; i < nmap; i++)
+			if (strcmp(map[i].name, part) == 0) {
+				v = map[i].bit;
+				found = true;
+				break;
+			}
+		if (!found && (!cj_parse_int(part, 0, &negative, &v) || negative)) {
+			fail(e, CJ_VALUE, "\"%s\" is neither a flag name of this field nor a number",
+			     part);
+			return false;
+		}
+		if (v > UINT64_MAX - sum) {
+			fail(e, CJ_RANGE, "flags \"%s\" add up to more than 64 bits", text);
+			return false;
+		}
+		sum += v;
+		if (!bar)
+			break;
+		p = bar + 1;
+	}
+	*value = sum;
+	return true;
+}
+
+/*
+ * The integer a JSON value stands for: a number, or one of crit's string
+ * forms (hex, "A | B" flags, "major:minor", a dictionary name, any
+ * Python integer literal).
+ */
+static bool json_int(enc *e, const ProtobufCFieldDescriptor *f, const criu_field_opt *o,
+		     const json_t *v, bool *negative, uint64_t *mag)
+{
+	*negative = false;
+	if (json_is_integer(v)) {
+		json_int_t i = json_integer_value(v);
+		*negative = i < 0;
+		*mag = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+		return true;
+	}
+	if (is_big_int(v)) {
+		if (!cj_parse_int(json_string_value(v) + 1, 10, negative, mag)) {
+			fail(e, CJ_RANGE, "%s does not fit in 64 bits (field type %s)",
+			     json_string_value(v) + 1, int_type_name(f->type));
+			return false;
+		}
+		return true;
+	}
+	if (!json_is_string(v)) {
+		fail(e, CJ_TYPE, "expected an integer (%s), got %s%s", int_type_name(f->type),
+		     json_kind(v), json_is_real(v) ? " with a fraction or exponent" : "");
+		return false;
+	}
+	const char *s = json_string_value(v);
+	if (strlen(s) != json_string_length(v)) {
+		fail(e, CJ_VALUE, "the string holds a NUL character");
+		return false;
+	}
+	if (o && (o->flags & CRIU_OPT_DEV) && strchr(s, ':')) {
+		const char *colon = strchr(s, ':');
+		char major_text[64];
+		uint64_t major, minor;
+		bool neg_major, neg_minor;
+		size_t mlen = (size_t)(colon - s);
+		if (mlen < sizeof(major_text)) {
+			memcpy(major_text, s, mlen);
+			major_text[mlen] = '\0';
+			if (cj_parse_int(major_text, 10, &neg_major, &major) &&
+			    cj_parse_int(colon + 1, 10, &neg_minor, &minor) && !neg_major &&
+			    !neg_minor) {
+				if (!cj_dev_join(major, minor, o->flags & CRIU_OPT_ODEV, mag)) {
+					fail(e, CJ_RANGE, "device \"%s\" does not fit in 64 bits", s);
+					return false;
+				}
+				return true;
+			}
+		}
+		fail(e, CJ_VALUE, "\"%s\" is not a device number \"major:minor\"", s);
+		return false;
+	}
+	if (o && o->flags_dict) {
+		size_t nmap;
+		const cj_flag *map = cj_flags_map(o->flags_dict, &nmap);
+		if (map)
+			return parse_flags(e, map, nmap, s, mag);
+	}
+	if (o && o->dict) {
+		int64_t dv;
+		if (cj_dict_value(o->dict, f->name, s, &dv)) {
+			*negative = dv < 0;
+			*mag = dv < 0 ? (uint64_t)0 - (uint64_t)dv : (uint64_t)dv;
+			return true;
+		}
+	}
+	if (!cj_parse_int(s, 0, negative, mag)) {
+		fail(e, CJ_VALUE, "\"%s\" is not an integer", s);
+		return false;
+	}
+	return true;
+}
+
+/* Store an integer of f's type at dst, checking its range. */
+static bool store_int(enc *e, const ProtobufCFieldDescriptor *f, bool negative, uint64_t mag,
+		      void *dst)
+{
+	uint64_t max_pos, max_neg;
+
+	if (!mag)
+		negative = false;
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+		max_pos = INT32_MAX;
+		max_neg = (uint64_t)INT32_MAX + 1;
+		break;
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		max_pos = UINT32_MAX;
+		max_neg = 0;
+		break;
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+		max_pos = INT64_MAX;
+		max_neg = (uint64_t)INT64_MAX + 1;
+		break;
+	default:
+		max_pos = UINT64_MAX;
+		max_neg = 0;
+		break;
+	}
+	if (negative ? mag > max_neg : mag > max_pos) {
+		fail(e, CJ_RANGE, "%s%" PRIu64 " is out of range for %s", negative ? "-" : "", mag,
+		     int_type_name(f->type));
+		return false;
+	}
+	uint64_t bits = negative ? (uint64_t)0 - mag : mag;
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32: {
+		uint32_t v32 = (uint32_t)bits;
+		memcpy(dst, &v32, 4);
+		break;
+	}
+	default:
+		memcpy(dst, &bits, 8);
+		break;
+	}
+	return true;
+}
+
+/* ---- bytes ----------------------------------------------------------------------------- */
+
+/*
+ * Bytes from their text: base64, or quoted-printable for crit's
+ * "unix_name" conversion.  *data lives in the arena.
+ */
+static bool json_bytes(enc *e, const json_t *v, bool qp, unsigned char **data, size_t *len)
+{
+	if (!json_is_string(v) || is_big_int(v)) {
+		fail(e, CJ_TYPE, "expected a %s string, got %s", qp ? "quoted-printable" : "base64",
+		     json_kind(v));
+		return false;
+	}
+	const char *s = json_string_value(v);
+	size_t n = json_string_length(v);
+	unsigned char *out = arena_alloc(e, n / 4 * 3 + 3 > n ? n / 4 * 3 + 3 : n);
+	if (!out)
+		return false;
+	if (qp) {
+		*len = cj_qp_decode(s, n, out);
+	} else if (!cj_b64_decode(s, n, out, len)) {
+		if (strncmp(s, "... <", 5) == 0)
+			fail(e, CJ_EXTRA, "\"%.40s\" stands for data that decode --nopl left out; "
+			     "such JSON cannot be encoded", s);
+		else
+			fail(e, CJ_VALUE, "not base64 text");
+		return false;
+	}
+	*data = out;
+	return true;
+}
+
+/* ---- messages ---------------------------------------------------------------------- */
+
+static ProtobufCMessage *build_message(enc *e, const ProtobufCMessageDescriptor *md,
+				       const json_t *obj, bool allow_extra, unsigned depth);
+
+/* One value of field f from v, stored at dst. */
+static bool build_value(enc *e, const ProtobufCFieldDescriptor *f, const criu_field_opt *o,
+			const json_t *v, void *dst, unsigned depth)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_MESSAGE: {
+		ProtobufCMessage *sub = build_message(e, f->descriptor, v, false, depth + 1);
+		if (!sub)
+			return false;
+		memcpy(dst, &sub, sizeof(sub));
+		return true;
+	}
+	case PROTOBUF_C_TYPE_BOOL: {
+		if (!json_is_boolean(v)) {
+			fail(e, CJ_TYPE, "expected true or false, got %s", json_kind(v));
+			return false;
+		}
+		protobuf_c_boolean b = json_is_true(v);
+		memcpy(dst, &b, sizeof(b));
+		return true;
+	}
+	case PROTOBUF_C_TYPE_STRING: {
+		if (!json_is_string(v) || is_big_int(v)) {
+			fail(e, CJ_TYPE, "expected a string, got %s", json_kind(v));
+			return false;
+		}
+		if (strlen(json_string_value(v)) != json_string_length(v)) {
+			fail(e, CJ_VALUE, "the string holds a NUL character, which protobuf-c "
+			     "strings cannot");
+			return false;
+		}
+		/* The JSON document outlives the packing: no copy needed. */
+		char *s = (char *)(uintptr_t)json_string_value(v);
+		memcpy(dst, &s, sizeof(s));
+		return true;
+	}
+	case PROTOBUF_C_TYPE_BYTES: {
+		ProtobufCBinaryData b;
+		bool qp = o && o->conv && strcmp(o->conv, "unix_name") == 0;
+		if (!json_bytes(e, v, qp, &b.data, &b.len))
+			return false;
+		memcpy(dst, &b, sizeof(b));
+		return true;
+	}
+	case PROTOBUF_C_TYPE_ENUM: {
+		if (!json_is_string(v) || is_big_int(v)) {
+			fail(e, CJ_TYPE, "expected a name of enum %s, got %s",
+			     ((const ProtobufCEnumDescriptor *)f->descriptor)->name, json_kind(v));
+			return false;
+		}
+		const ProtobufCEnumValue *ev =
+			protobuf_c_enum_descriptor_get_value_by_name(f->descriptor,
+								     json_string_value(v));
+		if (!ev) {
+			fail(e, CJ_VALUE, "\"%s\" is not a value of enum %s", json_string_value(v),
+			     ((const ProtobufCEnumDescriptor *)f->descriptor)->name);
+			return false;
+		}
+		int iv = ev->value;
+		memcpy(dst, &iv, sizeof(iv));
+		return true;
+	}
+	case PROTOBUF_C_TYPE_FLOAT:
+	case PROTOBUF_C_TYPE_DOUBLE: {
+		if (!json_is_number(v)) {
+			fail(e, CJ_TYPE, "expected a number, got %s", json_kind(v));
+			return false;
+		}
+		double d = json_number_value(v);
+		if (f->type == PROTOBUF_C_TYPE_FLOAT) {
+			float fl = (float)d;
+			memcpy(dst, &fl, sizeof(fl));
+		} else {
+			memcpy(dst, &d, sizeof(d));
+		}
+		return true;
+	}
+	default: {
+		bool negative;
+		uint64_t mag;
+		return json_int(e, f, o, v, &negative, &mag) && store_int(e, f, negative, mag, dst);
+	}
+	}
+}
+
+static bool build_repeated(enc *e, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+			   const criu_field_opt *o, const json_t *v, unsigned depth)
+{
+	size_t n, es = cj_elem_size(f->type);
+	char *arr;
+
+	if (!json_is_array(v)) {
+		fail(e, CJ_TYPE, "expected an array, got %s", json_kind(v));
+		return false;
+	}
+	n = json_array_size(v);
+	if (o && (o->flags & CRIU_OPT_IPADD) && n && json_is_string(json_array_get(v, 0)) &&
+	    !is_big_int(json_array_get(v, 0))) {
+		/* crit --pretty: ["10.0.0.1"] or ["fe80::1"] for the address words. */
+		uint32_t words[4];
+		const char *text = json_string_value(json_array_get(v, 0));
+		if (n != 1 || !cj_ip_parse(text, words, &n)) {
+			fail(e, CJ_VALUE, "expected one IPv4 or IPv6 address, got %s",
+			     n != 1 ? "several values" : text);
+			return false;
+		}
+		if (!(arr = arena_alloc(e, n * 4)))
+			return false;
+		memcpy(arr, words, n * 4);
+	} else {
+		bool ok = true;
+		if (n > SIZE_MAX / es || !(arr = arena_alloc(e, n * es)))
+			return false;
+		for (size_t i = 0; i < n; i++) {
+			size_t saved = path_push_index(e, i);
+			ok &= build_value(e, f, o, json_array_get(v, i), arr + i * es, depth);
+			path_pop(e, saved);
+		}
+		if (!ok)
+			return false;
+	}
+	memcpy((char *)m + f->quantifier_offset, &n, sizeof(n));
+	memcpy((char *)m + f->offset, &arr, sizeof(arr));
+	return true;
+}
+
+/*
+ * A message from a JSON object: every field of md by name, required
+ * ones present, no other key (but "extra" when allow_extra).
+ */
+static ProtobufCMessage *build_message(enc *e, const ProtobufCMessageDescriptor *md,
+				       const json_t *obj, bool allow_extra, unsigned depth)
+{
+	bool ok = true;
+
+	if (!json_is_object(obj)) {
+		fail(e, CJ_TYPE, "expected an object (%s), got %s", md->name, json_kind(obj));
+		return NULL;
+	}
+	if (depth > MAX_DEPTH) {
+		fail(e, CJ_VALUE, "messages nested deeper than %d", MAX_DEPTH);
+		return NULL;
+	}
+	ProtobufCMessage *m = arena_alloc(e, md->sizeof_message);
+	if (!m)
+		return NULL;
+	md->message_init(m);
+
+	for (unsigned i = 0; i < md->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &md->fields[i];
+		const json_t *v = json_object_get(obj, f->name);
+		if (!v) {
+			if (f->label == PROTOBUF_C_LABEL_REQUIRED) {
+				fail(e, CJ_REQUIRED, "required field %s of %s is missing", f->name,
+				     md->name);
+				ok = false;
+			}
+			continue;
+		}
+		const criu_field_opt *o = criu_field_opt_find(md, f->name);
+		size_t saved = path_push_key(e, f->name);
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			ok &= build_repeated(e, m, f, o, v, depth);
+		} else if (build_value(e, f, o, v, (char *)m + f->offset, depth)) {
+			if (f->label == PROTOBUF_C_LABEL_OPTIONAL) {
+				if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+					uint32_t id = f->id;
+					memcpy((char *)m + f->quantifier_offset, &id, sizeof(id));
+				} else if (f->type != PROTOBUF_C_TYPE_MESSAGE &&
+					   f->type != PROTOBUF_C_TYPE_STRING) {
+					protobuf_c_boolean has = 1;
+					memcpy((char *)m + f->quantifier_offset, &has, sizeof(has));
+				}
+			}
+		} else {
+			ok = false;
+		}
+		path_pop(e, saved);
+	}
+
+	const char *key;
+	json_t *value;
+	void *iter;
+	for (iter = json_object_iter((json_t *)(uintptr_t)obj); iter;
+	     iter = json_object_iter_next((json_t *)(uintptr_t)obj, iter)) {
+		key = json_object_iter_key(iter);
+		value = json_object_iter_value(iter);
+		(void)value;
+		if (allow_extra && strcmp(key, "extra") == 0)
+			continue;
+		if (strlen(key) == json_object_iter_key_len(iter) &&
+		    protobuf_c_message_descriptor_get_field_by_name(md, key))
+			continue;
+		size_t saved = path_push_key(e, key);
+		fail(e, CJ_UNKNOWN_FIELD, "unknown field: %s has no field \"%s\"", md->name, key);
+		path_pop(e, saved);
+		ok = false;
+	}
+	return ok ? m : NULL;
+}
+
+/* ---- output ---------------------------------------------------------------------- */
+
+static void put(enc *e, const void *p, size_t n)
+{
+	if (n && fwrite(p, 1, n, e->out) != n)
+		e->write_failed = true;
+}
+
+static void put_le32(enc *e, uint32_t v)
+{
+	unsigned char b[4] = { (unsigned char)v, (unsigned char)(v >> 8),
+			       (unsigned char)(v >> 16), (unsigned char)(v >> 24) };
+	put(e, b, 4);
+}
+
+static void put_zeros(enc *e, size_t n)
+{
+	static const unsigned char zeros[8];
+	put(e, zeros, n);
+}
+
+/* The message with its u32 size in front. */
+static bool put_message(enc *e, const ProtobufCMessage *m)
+{
+	size_t size = protobuf_c_message_get_packed_size(m);
+	if (size > CJ_ENTRY_MAX) {
+		fail(e, CJ_VALUE, "the entry packs into %zu bytes, more than the %u MiB "
+		     "streamverify converts", size, CJ_ENTRY_MAX >> 20);
+		return false;
+	}
+	uint8_t *buf = arena_alloc(e, size);
+	if (!buf)
+		return false;
+	protobuf_c_message_pack(m, buf);
+	put_le32(e, (uint32_t)size);
+	put(e, buf, size);
+	return true;
+}
+
+/* ---- extra blobs ---------------------------------------------------------------- */
+
+/* The entry's "extra" as bytes that must number exactly want. */
+static bool extra_bytes(enc *e, const json_t *x, uint64_t want, const char *what,
+			unsigned char **data)
+{
+	size_t len;
+
+	if (!x) {
+		if (want) {
+			fail(e, CJ_EXTRA, "missing: the entry says %" PRIu64 " bytes of %s follow",
+			     want, what);
+			return false;
+		}
+		*data = NULL;
+		return true;
+	}
+	if (!json_bytes(e, x, false, data, &len))
+		return false;
+	if (len != want) {
+		fail(e, CJ_EXTRA, "holds %zu bytes of %s, but the entry says %" PRIu64, len, what,
+		     want);
+		return false;
+	}
+	return true;
+}
+
+static uint64_t round_up(uint64_t x, uint64_t to)
+{
+	return x % to ? x + (to - x % to) : x;
+}
+
+static bool put_blob(enc *e, const json_t *x, uint64_t want, const char *what)
+{
+	unsigned char *data;
+
+	if (!extra_bytes(e, x, want, what, &data))
+		return false;
+	put(e, data, (size_t)want);
+	return true;
+}
+
+static bool put_semaphores(enc *e, const json_t *x, const IpcSemEntry *s)
+{
+	if (!json_is_array(x)) {
+		fail(e, CJ_TYPE, "expected an array of %" PRIu32 " semaphore values, got %s",
+		     s->nsems, x ? json_kind(x) : "nothing");
+		return false;
+	}
+	if (json_array_size(x) != s->nsems) {
+		fail(e, CJ_EXTRA, "holds %zu semaphore values, but nsems is %" PRIu32,
+		     json_array_size(x), s->nsems);
+		return false;
+	}
+	unsigned char *vals = arena_alloc(e, 2 * (size_t)s->nsems);
+	if (!vals)
+		return false;
+	for (size_t i = 0; i < s->nsems; i++) {
+		const json_t *v = json_array_get(x, i);
+		size_t saved = path_push_index(e, i);
+		bool ok = json_is_integer(v) && json_integer_value(v) >= 0 &&
+			  json_integer_value(v) <= 0xffff;
+		if (!ok)
+			fail(e, json_is_integer(v) ? CJ_RANGE : CJ_TYPE,
+			     "expected a semaphore value 0..65535, got %s", json_kind(v));
+		path_pop(e, saved);
+		if (!ok)
+			return false;
+		vals[2 * i] = (unsigned char)json_integer_value(v);
+		vals[2 * i + 1] = (unsigned char)(json_integer_value(v) >> 8);
+	}
+	size_t size = 2 * (size_t)s->nsems;
+	put(e, vals, size);
+	put_zeros(e, (size_t)(round_up(size, 8) - size));
+	return true;
+}
+
+/* IPCNS_MSG: [message, text, message, text, ...] for qnum messages. */
+static bool put_msg_queue(enc *e, const json_t *x, const IpcMsgEntry *q)
+{
+	if (!json_is_array(x)) {
+		fail(e, CJ_TYPE, "expected an array of messages and their texts, got %s",
+		     x ? json_kind(x) : "nothing");
+		return false;
+	}
+	if (json_array_size(x) != 2 * (size_t)q->qnum) {
+		fail(e, CJ_EXTRA, "holds %zu items, but qnum %" PRIu32 " needs %zu (a message "
+		     "and its text each)", json_array_size(x), q->qnum, 2 * (size_t)q->qnum);
+		return false;
+	}
+	for (size_t i = 0; i < q->qnum; i++) {
+		size_t saved = path_push_index(e, 2 * i);
+		ProtobufCMessage *m = build_message(e, &ipc_msg__descriptor,
+						    json_array_get(x, 2 * i), false, 1);
+		path_pop(e, saved);
+		if (!m)
+			return false;
+		const IpcMsg *im = (const IpcMsg *)m;
+		unsigned char *text;
+		saved = path_push_index(e, 2 * i + 1);
+		bool ok = extra_bytes(e, json_array_get(x, 2 * i + 1), im->msize,
+				      "message text", &text);
+		path_pop(e, saved);
+		if (!ok || !put_message(e, m))
+			return false;
+		put(e, text, im->msize);
+		put_zeros(e, (size_t)(round_up(im->msize, 8) - im->msize));
+	}
+	return true;
+}
+
+static bool put_entry_blob(enc *e, const ProtobufCMessage *m, const json_t *x)
+{
+	size_t saved = path_push_key(e, "extra");
+	bool ok = true;
+
+	switch (e->type->blob) {
+	case CRIU_BLOB_NONE:
+		break;
+	case CRIU_BLOB_PIPE_DATA:
+		ok = put_blob(e, x, ((const PipeDataEntry *)m)->bytes, "pipe data");
+		break;
+	case CRIU_BLOB_SK_QUEUE:
+		ok = put_blob(e, x, ((const SkPacketEntry *)m)->length, "packet data");
+		break;
+	case CRIU_BLOB_BPFMAP_DATA: {
+		const BpfmapDataEntry *b = (const BpfmapDataEntry *)m;
+		ok = put_blob(e, x, (uint64_t)b->keys_bytes + b->values_bytes,
+			      "BPF map keys and values");
+		break;
+	}
+	case CRIU_BLOB_TCP_QUEUES: {
+		const TcpStreamEntry *t = (const TcpStreamEntry *)m;
+		unsigned char *inq = NULL, *outq = NULL;
+		if (!x && !t->inq_len && !t->outq_len)
+			break;
+		if (!json_is_object(x)) {
+			fail(e, CJ_TYPE, "expected an object with inq and outq, got %s",
+			     x ? json_kind(x) : "nothing");
+			ok = false;
+			break;
+		}
+		const char *key;
+		json_t *value;
+		json_object_foreach((json_t *)(uintptr_t)x, key, value) {
+			if (strcmp(key, "inq") && strcmp(key, "outq")) {
+				size_t s2 = path_push_key(e, key);
+				fail(e, CJ_UNKNOWN_FIELD, "unknown field: the TCP queues are inq and "
+				     "outq");
+				path_pop(e, s2);
+				ok = false;
+			}
+		}
+		size_t s2 = path_push_key(e, "inq");
+		ok = ok && extra_bytes(e, json_object_get(x, "inq"), t->inq_len, "input queue",
+				       &inq);
+		path_pop(e, s2);
+		s2 = path_push_key(e, "outq");
+		ok = ok && extra_bytes(e, json_object_get(x, "outq"), t->outq_len,
+				       "output queue", &outq);
+		path_pop(e, s2);
+		if (ok) {
+			put(e, inq, t->inq_len);
+			put(e, outq, t->outq_len);
+		}
+		break;
+	}
+	case CRIU_BLOB_IPC_SHM: {
+		const IpcShmEntry *s = (const IpcShmEntry *)m;
+		if (s->has_in_pagemaps && s->in_pagemaps) {
+			/* The contents are in a pagemap-shmem image: nothing follows. */
+			ok = put_blob(e, x, 0, "shared memory (in_pagemaps is set)");
+			break;
+		}
+		if (s->size > SIZE_MAX / 2) {
+			fail(e, CJ_EXTRA, "the entry says %" PRIu64 " bytes of shared memory",
+			     s->size);
+			ok = false;
+			break;
+		}
+		ok = put_blob(e, x, s->size, "shared memory");
+		if (ok)
+			put_zeros(e, (size_t)(round_up(s->size, 4) - s->size));
+		break;
+	}
+	case CRIU_BLOB_IPC_SEM:
+		ok = put_semaphores(e, x, (const IpcSemEntry *)m);
+		break;
+	case CRIU_BLOB_IPC_MSG:
+		ok = put_msg_queue(e, x, (const IpcMsgEntry *)m);
+		break;
+	}
+	path_pop(e, saved);
+	return ok;
+}
+
+/* ---- the image ----------------------------------------------------------------------- */
+
+static ProtobufCMessage *entry_message(enc *e, const ProtobufCMessageDescriptor *md,
+				       const json_t *obj, bool allow_extra)
+{
+	criu_arena_reset(&e->arena);
+	sv_record(e->cx, e->index, md->name);
+	return build_message(e, md, obj, allow_extra, 0);
+}
+
+static void entries_plain(enc *e, const json_t *entries)
+{
+	bool has_blob = e->type->blob != CRIU_BLOB_NONE;
+
+	for (size_t i = 0; i < json_array_size(entries) && e->errors < MAX_REPORTS; i++) {
+		const json_t *obj = json_array_get(entries, i);
+		size_t saved = path_push_index(e, i);
+		e->index = i;
+		ProtobufCMessage *m = entry_message(e, e->type->entry, obj, has_blob);
+		if (m && put_message(e, m) && has_blob)
+			put_entry_blob(e, m, json_object_get(obj, "extra"));
+		path_pop(e, saved);
+	}
+}
+
+static void entries_pagemap(enc *e, const json_t *entries)
+{
+	for (size_t i = 0; i < json_array_size(entries) && e->errors < MAX_REPORTS; i++) {
+		size_t saved = path_push_index(e, i);
+		e->index = i;
+		ProtobufCMessage *m = entry_message(
+			e, i ? &pagemap_entry__descriptor : &pagemap_head__descriptor,
+			json_array_get(entries, i), false);
+		if (m)
+			put_message(e, m);
+		path_pop(e, saved);
+	}
+}
+
+static void entries_ghost(enc *e, const json_t *entries)
+{
+	size_t n = json_array_size(entries);
+
+	if (!n) {
+		fail(e, CJ_LAYOUT, "a ghost file image needs its ghost_file_entry");
+		return;
+	}
+	const json_t *first = json_array_get(entries, 0);
+	size_t saved = path_push_index(e, 0);
+	e->index = 0;
+	ProtobufCMessage *m = entry_message(e, &ghost_file_entry__descriptor, first, true);
+	if (!m) {
+		path_pop(e, saved);
+		return;
+	}
+	const GhostFileEntry *g = (const GhostFileEntry *)m;
+	bool chunks = g->has_chunks && g->chunks;
+	const json_t *contents = json_object_get(first, "extra");
+	if (chunks && contents) {
+		size_t s2 = path_push_key(e, "extra");
+		fail(e, CJ_LAYOUT, "a chunked ghost file has its data in the chunk entries");
+		path_pop(e, s2);
+	}
+	if (!chunks && n > 1)
+		fail(e, CJ_LAYOUT, "a ghost file without chunks has one entry, not %zu", n);
+	if (put_message(e, m) && !chunks && contents) {
+		unsigned char *data;
+		size_t len, s2 = path_push_key(e, "extra");
+		if (json_bytes(e, contents, false, &data, &len))
+			put(e, data, len);
+		path_pop(e, s2);
+	}
+	path_pop(e, saved);
+	for (size_t i = 1; chunks && i < n && e->errors < MAX_REPORTS; i++) {
+		const json_t *obj = json_array_get(entries, i);
+		saved = path_push_index(e, i);
+		e->index = i;
+		m = entry_message(e, &ghost_chunk_entry__descriptor, obj, true);
+		if (m && put_message(e, m)) {
+			size_t s2 = path_push_key(e, "extra");
+			put_blob(e, json_object_get(obj, "extra"), ((const GhostChunkEntry *)m)->len,
+				 "ghost file chunk data");
+			path_pop(e, s2);
+		}
+		path_pop(e, saved);
+	}
+}
+
+/* ---- reading the JSON -------------------------------------------------------------- */
+
+/* The whole input, grown as it arrives. */
+static char *slurp(enc *e, sv_stream *in, size_t *len)
+{
+	size_t cap = READ_CHUNK, n = 0;
+	char *buf = malloc(cap);
+
+	while (buf) {
+		if (cap - n < READ_CHUNK) {
+			char *nb = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		size_t got = sv_read(in, buf + n, READ_CHUNK);
+		n += got;
+		if (got < READ_CHUNK) {
+			*len = n;
+			return buf;
+		}
+	}
+	e->oom = true;
+	return NULL;
+}
+
+/* Does the integer literal p[0..n) (optional '-', digits) fit a long long? */
+static bool fits_json_int(const char *p, size_t n)
+{
+	bool negative = *p == '-';
+	uint64_t v = 0, limit = negative ? (uint64_t)INT64_MAX + 1 : INT64_MAX;
+
+	for (size_t i = negative; i < n; i++) {
+		unsigned d = (unsigned)(p[i] - '0');
+		if (v > (limit - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	return true;
+}
+
+/*
+ * Copy text with every integer literal too big for jansson turned into a
+ * marked string.  *inserted gets the offsets (in the copy) of the marks,
+ * to map jansson's error positions back.
+ */
+static char *mark_big_ints(const char *text, size_t len, size_t *outlen, size_t **inserted,
+			   size_t *ninserted)
+{
+	size_t count = 0;
+
+	for (int pass = 0; pass < 2; pass++) {
+		char *out = NULL;
+		size_t o = 0, k = 0;
+		if (pass == 1) {
+			out = malloc(len + count * (BIG_INT_MARK_LEN + 2) + 1);
+			*inserted = malloc((count ? count : 1) * sizeof(size_t));
+			if (!out || !*inserted) {
+				free(out);
+				free(*inserted);
+				*inserted = NULL;
+				return NULL;
+			}
+		}
+		bool in_string = false;
+		for (size_t i = 0; i < len;) {
+			char c = text[i];
+			if (in_string) {
+				size_t step = c == '\\' && i + 1 < len ? 2 : 1;
+				if (c == '"')
+					in_string = false;
+				if (out)
+					memcpy(out + o, text + i, step);
+				o += step;
+				i += step;
+				continue;
+			}
+			if (c == '"')
+				in_string = true;
+			if (c == '-' || (c >= '0' && c <= '9')) {
+				size_t j = i + (c == '-');
+				bool integer = true;
+				while (j < len && strchr("0123456789.eE+-", text[j]) && text[j]) {
+					if (!(text[j] >= '0' && text[j] <= '9'))
+						integer = false;
+					j++;
+				}
+				bool digits = j > i + (c == '-');
+				if (integer && digits && !fits_json_int(text + i, j - i)) {
+					if (!out) {
+						count++;
+					} else {
+						(*inserted)[k++] = o;
+						out[o++] = '"';
+						memcpy(out + o, BIG_INT_MARK, BIG_INT_MARK_LEN);
+						o += BIG_INT_MARK_LEN;
+						memcpy(out + o, text + i, j - i);
+						o += j - i;
+						out[o++] = '"';
+					}
+				} else if (out) {
+					memcpy(out + o, text + i, j - i);
+					o += j - i;
+				}
+				i = j;
+				continue;
+			}
+			if (out)
+				out[o] = c;
+			o++;
+			i++;
+		}
+		if (pass == 1) {
+			out[o] = '\0';
+			*outlen = o;
+			*ninserted = k;
+			return out;
+		}
+	}
+	return NULL;
+}
+
+static void syntax_error(enc *e, const char *text, size_t len, const json_error_t *err,
+			 const size_t *inserted, size_t ninserted)
+{
+	size_t pos = err->position > 0 ? (size_t)err->position : 0;
+
+	/* Back to an offset in the input: take out the marks before pos. */
+	for (size_t i = 0; i < ninserted && inserted[i] < pos; i++)
+		pos = pos >= BIG_INT_MARK_LEN + 2 ? pos - (BIG_INT_MARK_LEN + 2) : 0;
+	if (pos > len)
+		pos = len;
+	size_t line = 1, col = 1;
+	for (size_t i = 0; i < pos; i++) {
+		if (text[i] == '\n') {
+			line++;
+			col = 1;
+		} else {
+			col++;
+		}
+	}
+	sv_report(e->cx, CJ_CODE(CJ_SYNTAX), pos, "invalid JSON at line %zu, column %zu: %s",
+		  line, col, err->text);
+	e->errors++;
+}
+
+bool criu_json_encode(sv_ctx *cx, sv_stream *in, FILE *out)
+{
+	enc e = { .cx = cx, .out = out };
+	size_t len = 0, mlen = 0, *inserted = NULL, ninserted = 0;
+	char *text, *marked = NULL;
+	json_t *root = NULL;
+	json_error_t err;
+
+	criu_arena_init(&e.arena);
+	text = slurp(&e, in, &len);
+	if (text)
+		marked = mark_big_ints(text, len, &mlen, &inserted, &ninserted);
+	if (!marked) {
+		e.oom = true;
+		goto done;
+	}
+	root = json_loadb(marked, mlen, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
+	if (!root) {
+		syntax_error(&e, text, len, &err, inserted, ninserted);
+		goto done;
+	}
+	free(marked);
+	marked = NULL;
+
+	if (!json_is_object(root)) {
+		fail(&e, CJ_TYPE, "expected an object with magic and entries, got %s",
+		     json_kind(root));
+		goto done;
+	}
+	const char *key;
+	json_t *value;
+	json_object_foreach(root, key, value) {
+		if (strcmp(key, "magic") && strcmp(key, "entries")) {
+			size_t saved = path_push_key(&e, key);
+			fail(&e, CJ_UNKNOWN_FIELD, "unknown field: an image has magic and entries");
+			path_pop(&e, saved);
+		}
+	}
+	const json_t *magic = json_object_get(root, "magic");
+	const json_t *entries = json_object_get(root, "entries");
+	size_t saved = path_push_key(&e, "magic");
+	if (!magic) {
+		fail(&e, CJ_REQUIRED, "missing: the image type's name");
+	} else if (!json_is_string(magic) || is_big_int(magic)) {
+		fail(&e, CJ_TYPE, "expected the image type's name, got %s", json_kind(magic));
+	} else {
+		e.type = criu_image_by_name(json_string_value(magic));
+		if (!e.type || !e.type->magic || !e.type->entry) {
+			fail(&e, CJ_VALUE, "\"%s\" is not the name of a CRIU image type with entries",
+			     json_string_value(magic));
+			e.type = NULL;
+		}
+	}
+	path_pop(&e, saved);
+	saved = path_push_key(&e, "entries");
+	if (!entries)
+		fail(&e, CJ_REQUIRED, "missing: the list of entries");
+	else if (!json_is_array(entries))
+		fail(&e, CJ_TYPE, "expected an array, got %s", json_kind(entries));
+	path_pop(&e, saved);
+	if (e.errors || !e.type)
+		goto done;
+
+	/* crit writes images of version 1.1: a head magic first, but for inventory. */
+	if (e.type->id != CRIU_T_INVENTORY)
+		put_le32(&e, e.type->flags & CRIU_IMG_SERVICE ? CRIU_IMG_SERVICE_MAGIC
+							      : CRIU_IMG_COMMON_MAGIC);
+	put_le32(&e, e.type->magic);
+	saved = path_push_key(&e, "entries");
+	switch (e.type->layout) {
+	case CRIU_LAYOUT_PAGEMAP:
+		entries_pagemap(&e, entries);
+		break;
+	case CRIU_LAYOUT_GHOST_FILE:
+		entries_ghost(&e, entries);
+		break;
+	case CRIU_LAYOUT_ENTRIES:
+	case CRIU_LAYOUT_RAW:
+		entries_plain(&e, entries);
+		break;
+	}
+	path_pop(&e, saved);
+
+done:
+	sv_record_none(cx);
+	if (e.oom) {
+		sv_report(cx, CJ_CODE(CJ_OUTPUT), SV_NONE, "out of memory");
+		e.errors++;
+	}
+	if (!e.errors && (e.write_failed || fflush(out) != 0 || ferror(out))) {
+		sv_report(cx, CJ_CODE(CJ_OUTPUT), SV_NONE, "cannot write the image");
+		e.errors++;
+	}
+	json_decref(root);
+	free(marked);
+	free(inserted);
+	free(text);
+	criu_arena_free(&e.arena);
+	return e.errors == 0;
+}

@@ -1,0 +1,121 @@
+#!/bin/bash
+# Whole CRIU dump directories: the generated dumps (one valid dump of each
+# kind, and one directory per rule broken), then the real dumps of
+# $SV_SHARED/corpus/criu-real.
+#
+# For a broken directory the expected code must be reported against the
+# expected file, and no other error may be; a valid one must have no error
+# and no warning.  Needs SV, SV_BUILD, SV_TEST_BUILD (and SV_SHARED for the
+# real dumps).
+set -u
+
+: "${SV:?}" "${SV_BUILD:?}" "${SV_TEST_BUILD:?}"
+gen="$SV_BUILD/tests/criu-dump/gen_criu_dump"
+out="$SV_TEST_BUILD/dumps"
+failed=0
+
+fail() {
+	echo "FAIL: $*"
+	failed=$((failed + 1))
+}
+
+rm -rf "$out"
+mkdir -p "$SV_TEST_BUILD"
+"$gen" "$out" || { echo "FAIL: $gen"; exit 1; }
+
+# "error"/"warning" diagnostics of a JSON run as "severity code file" lines.
+diags() {
+	# Each field is picked on its own: the test does not depend on their order.
+	while IFS= read -r line; do
+		case "$line" in
+		'{"type":"diagnostic"'*) ;;
+		*) continue ;;
+		esac
+		sev=$(printf '%s\n' "$line" | sed -n 's/.*"severity":"\([a-z]*\)".*/\1/p')
+		code=$(printf '%s\n' "$line" | sed -n 's/.*"code":"\([^"]*\)".*/\1/p')
+		file=$(printf '%s\n' "$line" | sed -n 's/.*"file":"\([^"]*\)".*/\1/p')
+		echo "$sev $code $file"
+	done <"$1"
+}
+
+while read -r name code file; do
+	dir="$out/$name"
+	json="$out/$name.json"
+	timeout 60 "$SV" --format criu --json "$dir" >"$json" 2>&1
+	status=$?
+	[ $status -eq 124 ] && { fail "$name: timed out"; continue; }
+	d=$(diags "$json")
+	if [ "$code" = valid ]; then
+		[ $status -eq 0 ] || fail "$name: exit $status, want 0"
+		bad=$(printf '%s\n' "$d" | grep -E '^(error|warning) ' || true)
+		[ -z "$bad" ] || fail "$name: want no error or warning, got: $bad"
+		continue
+	fi
+	want_file="$dir/$file"
+	[ "$file" = . ] && want_file="$dir"
+	printf '%s\n' "$d" | awk -v c="$code" -v f="$want_file" \
+		'$2 == c && $3 == f { found = 1 } END { exit !found }' ||
+		{ fail "$name: want $code on $want_file, got: $d"; continue; }
+	others=$(printf '%s\n' "$d" | grep '^error ' | grep -vF " $code " || true)
+	# An unreadable inventory is also the image's own error (an empty image).
+	[ "$code" = criu.dump.inventory.unreadable ] &&
+		others=$(printf '%s\n' "$others" | grep -v '^error criu\.image\.' || true)
+	[ -z "$others" ] || fail "$name: errors other than $code: $others"
+	case "$code" in
+	criu.dump.unreferenced) [ $status -eq 0 ] || fail "$name: a warning alone must exit 0, got $status" ;;
+	*) [ $status -eq 1 ] || fail "$name: exit $status, want 1" ;;
+	esac
+done <"$out/manifest"
+
+# Every rule of the dump module has a directory that breaks it (limit and
+# unknown-file excepted: they need a million items or are notes).
+for code in $("$SV" --list-codes 2>/dev/null | grep -o 'criu\.dump\.[a-z.-]*' | sort -u); do
+	case "$code" in
+	criu.dump.limit | criu.dump.unknown-file | criu.dump.parent.not-symlink) continue ;;
+	esac
+	grep -q " $code " "$out/manifest" || fail "no test directory breaks $code"
+done
+
+# The real dumps: no error; the only warning allowed is the flattened
+# parent link of incr-2 (the corpus stores the symlink as a file holding it).
+real="${SV_SHARED:-}/corpus/criu-real"
+if [ -d "$real" ]; then
+	for dir in "$real"/*/; do
+		name=$(basename "$dir")
+		json="$out/real-$name.json"
+		start=$(date +%s%N)
+		"$SV" --format criu --json "$dir" >"$json" 2>&1
+		status=$?
+		ms=$((($(date +%s%N) - start) / 1000000))
+		d=$(diags "$json")
+		bad=$(printf '%s\n' "$d" | grep -E '^(error|warning) ' |
+			grep -v '^warning criu.dump.parent.not-symlink ' || true)
+		[ $status -eq 0 ] && [ -z "$bad" ] || fail "real dump $name: exit $status: $bad"
+		echo "real dump $name: exit $status in ${ms} ms"
+	done
+	# The same incremental pair with a real symbolic link: no warning at all.
+	if [ -d "$real/incr-1" ] && [ -d "$real/incr-2" ]; then
+		pair="$out/real-pair"
+		rm -rf "$pair" && mkdir -p "$pair"
+		cp -r "$real/incr-1" "$real/incr-2" "$pair/" && chmod -R u+w "$pair"
+		rm -f "$pair/incr-2/parent" && ln -s ../incr-1 "$pair/incr-2/parent"
+		"$SV" --format criu --json "$pair/incr-2" >"$pair.json" 2>&1
+		status=$?
+		d=$(diags "$pair.json")
+		bad=$(printf '%s\n' "$d" | grep -E '^(error|warning) ' || true)
+		[ $status -eq 0 ] && [ -z "$bad" ] || fail "incr-2 with a symlink parent: $bad"
+		# Drop the parent's pages: the in-parent pages no longer resolve.
+		rm "$pair/incr-1/pagemap-"*.img
+		"$SV" --format criu --json "$pair/incr-2" >"$pair.json" 2>&1
+		diags "$pair.json" | grep -q '^error criu.dump.parent.pages ' ||
+			fail "incr-2 without its parent's pagemap: no criu.dump.parent.pages"
+	fi
+else
+	echo "note: $real not found; real dumps not checked"
+fi
+
+if [ $failed -ne 0 ]; then
+	echo "criu-dump: $failed failure(s)"
+	exit 1
+fi
+echo "criu-dump: all passed"

@@ -1,0 +1,796 @@
+/*
+ * gen_criu_dump OUTDIR: writes CRIU dump directories with the project's
+ * protobuf-c code, and OUTDIR/manifest, one line per directory:
+ *
+ *   DIR CODE FILE     the directory must yield CODE against FILE (the file
+ *                     name, or "." for the directory) and no other error
+ *   DIR valid -       the directory must verify with no error and no warning
+ *
+ * "good" is a consistent multi-process dump: a root task with a second
+ * thread, a child in nested mount namespace, a zombie, a memfd mapping and
+ * a shared anonymous mapping, a pipe with data, a unix pair with a queued
+ * packet, a connected TCP socket, a ghost file, a file lock, a tmpfs mount,
+ * seccomp, cgroups and its own network and mount namespaces.  "pre" and
+ * "incr" are a pre-dump and an incremental dump on it.  Every other
+ * directory is "good" (or "incr") with exactly one rule broken.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "formats/criu/images.h"
+#include "formats/criu/schema.h"
+
+/* ---- writing images ---------------------------------------------------------------- */
+
+static void die(const char *what)
+{
+	fprintf(stderr, "gen_criu_dump: %s: %s\n", what, strerror(errno));
+	exit(2);
+}
+
+/* Every allocation of the directory being written, freed after it. */
+static void **allocs;
+static size_t nallocs, capallocs;
+
+static void *track(void *p)
+{
+	if (!p)
+		die("malloc");
+	if (nallocs == capallocs) {
+		capallocs = capallocs ? capallocs * 2 : 256;
+		allocs = realloc(allocs, capallocs * sizeof(*allocs));
+		if (!allocs)
+			die("realloc");
+	}
+	allocs[nallocs++] = p;
+	return p;
+}
+
+static void free_all(void)
+{
+	for (size_t i = 0; i < nallocs; i++)
+		free(allocs[i]);
+	nallocs = 0;
+}
+
+/* A message of desc with its required sub-messages and strings present. */
+static void *mk(const ProtobufCMessageDescriptor *desc)
+{
+	ProtobufCMessage *m = track(calloc(1, desc->sizeof_message));
+
+	desc->message_init(m);
+	for (unsigned i = 0; i < desc->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &desc->fields[i];
+		if (f->label != PROTOBUF_C_LABEL_REQUIRED)
+			continue;
+		if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+			*(void **)((char *)m + f->offset) = mk(f->descriptor);
+		else if (f->type == PROTOBUF_C_TYPE_STRING &&
+			 !*(char **)((char *)m + f->offset))
+			*(const char **)((char *)m + f->offset) = "";
+	}
+	return m;
+}
+
+static char dir[4096];
+
+static FILE *open_img(const char *name)
+{
+	char path[8192];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f)
+		die(path);
+	return f;
+}
+
+static void u32(FILE *f, uint32_t v)
+{
+	unsigned char b[4] = { (unsigned char)v, (unsigned char)(v >> 8),
+			       (unsigned char)(v >> 16), (unsigned char)(v >> 24) };
+	if (fwrite(b, 1, 4, f) != 4)
+		die("write");
+}
+
+/* An image of type t: v1.1 header (v1 when version is 1). */
+static FILE *img(const char *name, criu_type_id t, int version)
+{
+	FILE *f = open_img(name);
+	const criu_image_type *ty = &criu_image_types[t];
+
+	if (t != CRIU_T_INVENTORY && version == 2)
+		u32(f, ty->flags & CRIU_IMG_SERVICE ? CRIU_IMG_SERVICE_MAGIC : CRIU_IMG_COMMON_MAGIC);
+	u32(f, ty->magic);
+	return f;
+}
+
+static void put(FILE *f, const void *msg)
+{
+	size_t n = protobuf_c_message_get_packed_size(msg);
+	uint8_t *buf = malloc(n ? n : 1);
+
+	if (!buf)
+		die("malloc");
+	protobuf_c_message_pack(msg, buf);
+	u32(f, (uint32_t)n);
+	if (n && fwrite(buf, 1, n, f) != n)
+		die("write");
+	free(buf);
+}
+
+static void bytes(FILE *f, const void *p, size_t n)
+{
+	if (n && fwrite(p, 1, n, f) != n)
+		die("write");
+}
+
+static void done(FILE *f)
+{
+	if (fclose(f) != 0)
+		die("fclose");
+}
+
+/* One-message image. */
+static void one(const char *name, criu_type_id t, const void *msg)
+{
+	FILE *f = img(name, t, 2);
+	put(f, msg);
+	done(f);
+}
+
+static void pages_file(const char *name, unsigned pages)
+{
+	FILE *f = open_img(name);
+	unsigned char page[4096];
+
+	for (unsigned i = 0; i < pages; i++) {
+		memset(page, (int)(i + 1), sizeof(page));
+		bytes(f, page, sizeof(page));
+	}
+	done(f);
+}
+
+static void tmpfs_archive(const char *name)
+{
+	char path[8192];
+	static const unsigned char zero[1024];
+	gzFile g;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	g = gzopen(path, "wb");
+	if (!g || gzwrite(g, zero, sizeof(zero)) != (int)sizeof(zero) || gzclose(g) != Z_OK)
+		die(path);
+}
+
+/* ---- the dumps ------------------------------------------------------------------------- */
+
+enum mutation {
+	M_NONE,
+	M_PSTREE_ORDER, M_PSTREE_DUP, M_PSTREE_ROOT, M_PSTREE_LEADER, M_PSTREE_MISSING,
+	M_CORE_MISSING, M_THREAD_TC, M_THREAD_INFO, M_TASK_STATE, M_MM_MISSING, M_TASK_IDS,
+	M_ROOT_IDS, M_IDS_ROOT_SAME, M_NS_MISSING, M_NS_CHILD, M_CGROUP, M_INVENTORY_MISSING,
+	M_INVENTORY_EMPTY, M_PSTREE_EMPTY, M_CORE_NO_TC,
+	M_LAYOUT, M_PAGES_SIZE, M_PAGES_MISSING, M_PAGES_SHARED, M_OUTSIDE_VMA,
+	M_NONPRIVATE, M_VMA_ORDER, M_SHMEM_MISSING, M_ANON_SHMEM_MISSING, M_PARENT_MISSING,
+	M_FDINFO_FILE, M_FDINFO_TYPE, M_FDINFO_MISSING, M_FDINFO_DUP, M_FILES_DUP,
+	M_FS_FILE, M_MM_EXE, M_VMA_FILE, M_MEMFD_INODE, M_GHOST_MISSING, M_REMAP_FILE,
+	M_TMPFS, M_UNIX_PEER, M_TCP_STREAM, M_PIPE_DATA, M_SKQ, M_SECCOMP, M_FILELOCK,
+	M_UNREFERENCED, M_FIFO_IMAGE, M_SYMLINK_LOOP, M_DANGLING_IMAGE,
+	/* incremental dumps on a pre-dump */
+	M_INCR, M_INCR_SHORT_PARENT, M_INCR_PARENT_LOOP, M_INCR_PARENT_DANGLING,
+};
+
+#define VMA_AREA_REGULAR (1u << 0)
+#define VMA_FILE_PRIVATE (1u << 6)
+#define VMA_FILE_SHARED  (1u << 7)
+#define VMA_ANON_SHARED  (1u << 8)
+#define VMA_ANON_PRIVATE (1u << 9)
+#define VMA_AREA_MEMFD   (1u << 14)
+
+static TaskKobjIdsEntry *ids_of(uint32_t own, uint32_t net, uint32_t mnt, uint32_t uts)
+{
+	TaskKobjIdsEntry *i = mk(&task_kobj_ids_entry__descriptor);
+
+	i->vm_id = i->files_id = i->fs_id = i->sighand_id = own;
+	i->has_pid_ns_id = i->has_net_ns_id = i->has_ipc_ns_id = i->has_uts_ns_id = true;
+	i->has_mnt_ns_id = i->has_user_ns_id = i->has_cgroup_ns_id = i->has_time_ns_id = true;
+	i->pid_ns_id = 1;
+	i->net_ns_id = net;
+	i->ipc_ns_id = 3;
+	i->uts_ns_id = uts;
+	i->mnt_ns_id = mnt;
+	i->user_ns_id = 6;
+	i->cgroup_ns_id = 7;
+	i->time_ns_id = 8;
+	return i;
+}
+
+static void write_inventory(enum mutation m, bool predump)
+{
+	InventoryEntry *inv = mk(&inventory_entry__descriptor);
+
+	if (predump) {
+		inv->img_version = 0;
+		inv->has_pre_dump_mode = true;
+		inv->pre_dump_mode = 1;
+	} else {
+		inv->img_version = CRIU_IMAGES_V1_1;
+		inv->has_fdinfo_per_id = inv->fdinfo_per_id = true;
+		inv->has_ns_per_id = inv->ns_per_id = true;
+		inv->has_root_cg_set = true;
+		inv->root_cg_set = 1;
+		if (m != M_ROOT_IDS)
+			inv->root_ids = ids_of(1, 2, 5, 4);
+	}
+	inv->has_dump_uptime = true;
+	inv->dump_uptime = 123456789;
+	one("inventory.img", CRIU_T_INVENTORY, inv);
+}
+
+static CoreEntry *core(uint32_t state, uint32_t cg_set, const char *comm, bool leader,
+		       bool regs)
+{
+	CoreEntry *c = mk(&core_entry__descriptor);
+
+	c->mtype = CORE_ENTRY__MARCH__X86_64;
+	if (regs)
+		c->thread_info = mk(&thread_info_x86__descriptor);
+	c->thread_core = mk(&thread_core_entry__descriptor);
+	c->thread_core->comm = (char *)comm;
+	if (leader) {
+		c->tc = mk(&task_core_entry__descriptor);
+		c->tc->task_state = state;
+		c->tc->comm = (char *)comm;
+		c->tc->has_cg_set = true;
+		c->tc->cg_set = cg_set;
+	}
+	return c;
+}
+
+static VmaEntry *vma(uint64_t start, uint64_t end, uint32_t status, uint64_t shmid, uint32_t flags)
+{
+	VmaEntry *v = mk(&vma_entry__descriptor);
+
+	v->start = start;
+	v->end = end;
+	v->status = VMA_AREA_REGULAR | status;
+	v->shmid = shmid;
+	v->flags = flags;
+	v->prot = 3;
+	v->fd = -1;
+	return v;
+}
+
+static void pagemap(const char *name, uint32_t pages_id, size_t n, const uint64_t *vaddr,
+		    const uint32_t *npages, const uint32_t *flags)
+{
+	FILE *f = img(name, CRIU_T_PAGEMAP, 2);
+	PagemapHead *h = mk(&pagemap_head__descriptor);
+
+	h->pages_id = pages_id;
+	put(f, h);
+	for (size_t i = 0; i < n; i++) {
+		PagemapEntry *e = mk(&pagemap_entry__descriptor);
+		e->vaddr = vaddr[i];
+		e->nr_pages = npages[i];
+		e->has_flags = true;
+		e->flags = flags[i];
+		put(f, e);
+	}
+	done(f);
+}
+
+static FileEntry *file(FileEntry **arr, size_t *n, uint32_t id, FdTypes type)
+{
+	FileEntry *f = mk(&file_entry__descriptor);
+
+	f->id = id;
+	f->type = type;
+	arr[(*n)++] = f;
+	return f;
+}
+
+static RegFileEntry *reg(uint32_t id, const char *name)
+{
+	RegFileEntry *r = mk(&reg_file_entry__descriptor);
+	r->id = id;
+	r->name = (char *)name;
+	return r;
+}
+
+static void fdinfo(const char *name, size_t n, const uint32_t *fd, const uint32_t *id,
+		   const FdTypes *type)
+{
+	FILE *f = img(name, CRIU_T_FDINFO, 2);
+	for (size_t i = 0; i < n; i++) {
+		FdinfoEntry *e = mk(&fdinfo_entry__descriptor);
+		e->fd = fd[i];
+		e->id = id[i];
+		e->type = type[i];
+		put(f, e);
+	}
+	done(f);
+}
+
+static void write_files(enum mutation m)
+{
+	FileEntry *fe[12];
+	size_t n = 0;
+	FileEntry *f;
+
+	file(fe, &n, 1, FD_TYPES__REG)->reg = reg(1, "/bin/workload");
+	file(fe, &n, 2, FD_TYPES__REG)->reg = reg(2, "/tmp");
+	file(fe, &n, 3, FD_TYPES__REG)->reg = reg(3, "/");
+	f = file(fe, &n, 4, FD_TYPES__PIPE);
+	f->pipe = mk(&pipe_entry__descriptor);
+	f->pipe->id = 4;
+	f->pipe->pipe_id = 500;
+	f = file(fe, &n, 5, FD_TYPES__MEMFD);
+	f->memfd = mk(&memfd_file_entry__descriptor);
+	f->memfd->id = 5;
+	f->memfd->inode_id = m == M_MEMFD_INODE ? 9 : 1;
+	for (uint32_t k = 0; k < 2; k++) {
+		f = file(fe, &n, 6 + k, FD_TYPES__UNIXSK);
+		f->usk = mk(&unix_sk_entry__descriptor);
+		f->usk->id = 6 + k;
+		f->usk->ino = 600 + k;
+		f->usk->peer = 601 - k;
+		f->usk->type = 1;
+		f->usk->state = 1;
+	}
+	if (m == M_UNIX_PEER)
+		f->usk->peer = 999;
+	f = file(fe, &n, 8, FD_TYPES__INETSK);
+	f->isk = mk(&inet_sk_entry__descriptor);
+	f->isk->id = 8;
+	f->isk->ino = 0x700;
+	f->isk->family = 2;
+	f->isk->type = 1;
+	f->isk->proto = 6;
+	f->isk->state = 1;
+	f->isk->src_port = 40000;
+	f->isk->dst_port = 80;
+	file(fe, &n, 9, FD_TYPES__REG)->reg = reg(9, "/tmp/deleted.txt");
+	if (m == M_FILES_DUP)
+		file(fe, &n, 3, FD_TYPES__REG)->reg = reg(3, "/again");
+
+	FILE *out = img("files.img", CRIU_T_FILES, 2);
+	for (size_t i = 0; i < n; i++)
+		put(out, fe[i]);
+	done(out);
+}
+
+static void write_dump(enum mutation m)
+{
+	const bool incr = m >= M_INCR;
+
+	if (m == M_INVENTORY_EMPTY)
+		done(img("inventory.img", CRIU_T_INVENTORY, 2)); /* the magic, no entry */
+	else if (m != M_INVENTORY_MISSING)
+		write_inventory(m, false);
+
+	/* pstree: 100 (threads 100, 101), 102 child, 103 zombie child */
+	if (m != M_PSTREE_MISSING) {
+		FILE *f = img("pstree.img", CRIU_T_PSTREE, 2);
+		uint32_t th100[2] = { 100, 101 }, th102[2] = { 102, 101 }, th103[1] = { 103 };
+		PstreeEntry *p[3];
+		for (int i = 0; i < 3; i++) {
+			p[i] = mk(&pstree_entry__descriptor);
+			p[i]->pid = (uint32_t)(i == 0 ? 100 : 101 + i);
+			p[i]->ppid = i == 0 ? 0 : 100;
+			p[i]->pgid = p[i]->sid = 100;
+		}
+		p[0]->threads = th100;
+		p[0]->n_threads = 2;
+		if (m == M_PSTREE_LEADER) {
+			th100[0] = 101;
+			p[0]->n_threads = 1;
+		}
+		p[1]->threads = th102;
+		p[1]->n_threads = m == M_PSTREE_DUP ? 2 : 1;
+		p[2]->threads = th103;
+		p[2]->n_threads = 1;
+		if (m == M_PSTREE_ROOT)
+			p[2]->ppid = 0;
+		if (m == M_PSTREE_EMPTY) {
+			/* the magic alone: no task to restore */
+		} else if (m == M_PSTREE_ORDER) {
+			put(f, p[1]);
+			put(f, p[0]);
+			put(f, p[2]);
+		} else {
+			put(f, p[0]);
+			put(f, p[1]);
+			put(f, p[2]);
+		}
+		done(f);
+	}
+
+	/* cores */
+	CoreEntry *c = core(1, 1, "workload", m != M_CORE_NO_TC, true);
+	c->thread_core->has_seccomp_mode = true;
+	c->thread_core->seccomp_mode = SECCOMP_MODE__filter;
+	c->thread_core->has_seccomp_filter = true;
+	c->thread_core->seccomp_filter = m == M_SECCOMP ? 3 : 0;
+	one("core-100.img", CRIU_T_CORE, c);
+	if (m != M_CORE_MISSING)
+		one("core-101.img", CRIU_T_CORE, core(1, 0, "worker", m == M_THREAD_TC, true));
+	c = core(m == M_TASK_STATE ? 7 : 1, m == M_CGROUP ? 9 : 2, "child", true,
+		 m != M_THREAD_INFO);
+	one("core-102.img", CRIU_T_CORE, c);
+	one("core-103.img", CRIU_T_CORE, core(2, 2, "zombie", true, false));
+	if (m == M_UNREFERENCED)
+		one("core-999.img", CRIU_T_CORE, core(1, 1, "stray", true, true));
+	if (m == M_SYMLINK_LOOP) {
+		char p[8192];
+		snprintf(p, sizeof(p), "%s/core-998.img", dir);
+		if (symlink("core-998.img", p) != 0)
+			die(p);
+	}
+
+	/* ids: the root in its own net (20) and mnt (21) namespaces, the child in a nested mnt (22) */
+	TaskKobjIdsEntry *ids = ids_of(10, 20, 21, 4);
+	if (m == M_IDS_ROOT_SAME)
+		ids->vm_id = 1;
+	one("ids-100.img", CRIU_T_IDS, ids);
+	ids = ids_of(11, 20, 22, m == M_NS_CHILD ? 44 : 4);
+	if (m != M_TASK_IDS)
+		one("ids-102.img", CRIU_T_IDS, ids);
+	if (m != M_NS_MISSING)
+		one("netns-20.img", CRIU_T_NETNS, mk(&netns_entry__descriptor));
+	MntEntry *mnt = mk(&mnt_entry__descriptor);
+	mnt->fstype = 5; /* tmpfs */
+	mnt->mnt_id = 30;
+	mnt->root_dev = 99;
+	mnt->root = "/";
+	mnt->mountpoint = "/tmp";
+	one("mountpoints-21.img", CRIU_T_MNTS, mnt);
+	if (m != M_TMPFS)
+		tmpfs_archive("tmpfs-dev-99.tar.gz.img");
+	mnt = mk(&mnt_entry__descriptor);
+	mnt->mnt_id = 31;
+	mnt->root_dev = 98;
+	mnt->root = "/";
+	mnt->mountpoint = "/";
+	one("mountpoints-22.img", CRIU_T_MNTS, mnt);
+	one("timens-0.img", CRIU_T_TIMENS, mk(&timens_entry__descriptor));
+
+	/* memory of 100: exe, anon private, memfd shared, anon shared */
+	MmEntry *mm = mk(&mm_entry__descriptor);
+	VmaEntry *v[4] = {
+		vma(0x400000, 0x401000, VMA_FILE_PRIVATE, 1, 2),
+		vma(0x600000, 0x602000, VMA_ANON_PRIVATE, 0, 0x22),
+		vma(0x700000, 0x702000, VMA_FILE_SHARED | VMA_AREA_MEMFD,
+		    m == M_VMA_FILE ? 1 : 5, 1),
+		vma(0x800000, 0x801000, VMA_ANON_SHARED, 77, 0x21),
+	};
+	if (m == M_VMA_ORDER) {
+		VmaEntry *t = v[0];
+		v[0] = v[1];
+		v[1] = t;
+	}
+	mm->exe_file_id = 1;
+	mm->vmas = v;
+	mm->n_vmas = 4;
+	one("mm-100.img", CRIU_T_MM, mm);
+	{
+		uint64_t va[2] = { 0x400000, 0x600000 };
+		uint32_t np[2] = { 1, 2 }, fl[2] = { 4, 4 };
+		if (m == M_OUTSIDE_VMA)
+			va[1] = 0x900000;
+		if (m == M_NONPRIVATE) {
+			va[0] = 0x600000;
+			va[1] = 0x800000;
+			np[0] = 2;
+			np[1] = 1;
+		}
+		if (m == M_PARENT_MISSING || incr)
+			fl[1] = 1; /* PE_PARENT */
+		pagemap("pagemap-100.img", 1, 2, va, np, fl);
+		pages_file("pages-1.img", m == M_PAGES_SIZE ? 4 : (fl[1] == 1 ? 1 : 3));
+	}
+	mm = mk(&mm_entry__descriptor);
+	VmaEntry *v2[1] = { vma(0x600000, 0x601000, VMA_ANON_PRIVATE, 0, 0x22) };
+	mm->exe_file_id = m == M_MM_EXE ? 4 : 1;
+	mm->vmas = v2;
+	mm->n_vmas = 1;
+	if (m != M_MM_MISSING)
+		one("mm-102.img", CRIU_T_MM, mm);
+	{
+		uint64_t va[1] = { 0x600000 };
+		uint32_t np[1] = { 1 }, fl[1] = { 4 };
+		pagemap("pagemap-102.img", m == M_PAGES_SHARED ? 1 : 2, 1, va, np, fl);
+		if (m != M_PAGES_MISSING)
+			pages_file("pages-2.img", 1);
+	}
+	/* memfd contents and the shared anonymous mapping */
+	MemfdInodeEntry *mi = mk(&memfd_inode_entry__descriptor);
+	mi->name = "memfd:data";
+	mi->size = 8192;
+	mi->shmid = 50;
+	mi->inode_id = 1;
+	one("memfd.img", CRIU_T_MEMFD_INODE, mi);
+	if (m != M_SHMEM_MISSING) {
+		uint64_t va[1] = { 0 };
+		uint32_t np[1] = { 2 }, fl[1] = { 4 };
+		pagemap("pagemap-shmem-50.img", 3, 1, va, np, fl);
+		pages_file("pages-3.img", 2);
+	}
+	if (m != M_ANON_SHMEM_MISSING) {
+		uint64_t va[1] = { 0 };
+		uint32_t np[1] = { 1 }, fl[1] = { 4 };
+		pagemap("pagemap-shmem-77.img", 4, 1, va, np, fl);
+		pages_file("pages-4.img", 1);
+	}
+
+	/* fs */
+	FsEntry *fs = mk(&fs_entry__descriptor);
+	fs->cwd_id = m == M_FS_FILE ? 4 : 2;
+	fs->root_id = 3;
+	one("fs-100.img", CRIU_T_FS, fs);
+	fs = mk(&fs_entry__descriptor);
+	fs->cwd_id = 2;
+	fs->root_id = 3;
+	if (m == M_FIFO_IMAGE || m == M_DANGLING_IMAGE) {
+		char p[8192];
+		snprintf(p, sizeof(p), "%s/fs-102.img", dir);
+		if (m == M_FIFO_IMAGE ? mkfifo(p, 0600) != 0 : symlink("/nonexistent/fs", p) != 0)
+			die(p);
+	} else {
+		FILE *f = img("fs-102.img", CRIU_T_FS, m == M_LAYOUT ? 1 : 2);
+		put(f, fs);
+		done(f);
+	}
+
+	/* files */
+	write_files(m);
+	{
+		uint32_t fd[5] = { 0, 1, 2, 3, 4 }, id[5] = { 4, 6, 8, 5, 9 };
+		FdTypes ty[5] = { FD_TYPES__PIPE, FD_TYPES__UNIXSK, FD_TYPES__INETSK,
+				  FD_TYPES__MEMFD, FD_TYPES__REG };
+		if (m == M_FDINFO_FILE)
+			id[4] = 99;
+		if (m == M_FDINFO_TYPE)
+			ty[0] = FD_TYPES__REG;
+		if (m == M_FDINFO_DUP)
+			fd[3] = 0;
+		fdinfo("fdinfo-10.img", 5, fd, id, ty);
+	}
+	if (m != M_FDINFO_MISSING) {
+		uint32_t fd[2] = { 0, 1 }, id[2] = { 4, 7 };
+		FdTypes ty[2] = { FD_TYPES__PIPE, FD_TYPES__UNIXSK };
+		fdinfo("fdinfo-11.img", 2, fd, id, ty);
+	}
+	{
+		FILE *f = img("pipes-data.img", CRIU_T_PIPES_DATA, 2);
+		PipeDataEntry *pd = mk(&pipe_data_entry__descriptor);
+		pd->pipe_id = m == M_PIPE_DATA ? 501 : 500;
+		pd->bytes = 3;
+		put(f, pd);
+		bytes(f, "abc", 3);
+		done(f);
+	}
+	{
+		FILE *f = img("sk-queues.img", CRIU_T_SK_QUEUES, 2);
+		SkPacketEntry *sk = mk(&sk_packet_entry__descriptor);
+		sk->id_for = m == M_SKQ ? 2 : 6;
+		sk->length = 2;
+		put(f, sk);
+		bytes(f, "hi", 2);
+		done(f);
+	}
+	if (m != M_TCP_STREAM) {
+		FILE *f = img("tcp-stream-700.img", CRIU_T_TCP_STREAM, 2);
+		TcpStreamEntry *t = mk(&tcp_stream_entry__descriptor);
+		t->has_unsq_len = true;
+		put(f, t);
+		done(f);
+	}
+	RemapFilePathEntry *rm = mk(&remap_file_path_entry__descriptor);
+	rm->orig_id = m == M_REMAP_FILE ? 55 : 9;
+	rm->remap_id = 1;
+	rm->has_remap_type = true;
+	rm->remap_type = REMAP_TYPE__GHOST;
+	one("remap-fpath.img", CRIU_T_REMAP_FPATH, rm);
+	if (m != M_GHOST_MISSING) {
+		FILE *f = img("ghost-file-1.img", CRIU_T_GHOST_FILE, 2);
+		GhostFileEntry *g = mk(&ghost_file_entry__descriptor);
+		g->mode = 0100644;
+		g->has_size = true;
+		g->size = 5;
+		put(f, g);
+		bytes(f, "ghost", 5);
+		done(f);
+	}
+	FileLockEntry *lk = mk(&file_lock_entry__descriptor);
+	lk->pid = 100;
+	lk->fd = m == M_FILELOCK ? 42 : 4;
+	lk->flag = 1;
+	one("filelocks.img", CRIU_T_FILE_LOCKS, lk);
+
+	CgroupEntry *cg = mk(&cgroup_entry__descriptor);
+	CgSetEntry *set = mk(&cg_set_entry__descriptor);
+	CgSetEntry *sets[1] = { set };
+	set->id = 2;
+	cg->sets = sets;
+	cg->n_sets = 1;
+	one("cgroup.img", CRIU_T_CGROUP, cg);
+
+	SeccompEntry *sc = mk(&seccomp_entry__descriptor);
+	SeccompFilter *flt = mk(&seccomp_filter__descriptor);
+	SeccompFilter *flts[1] = { flt };
+	static uint8_t insn[8] = { 6, 0, 0, 0, 0, 0, 0xff, 0x7f }; /* ret ALLOW */
+	flt->filter.data = insn;
+	flt->filter.len = sizeof(insn);
+	sc->seccomp_filters = flts;
+	sc->n_seccomp_filters = 1;
+	one("seccomp.img", CRIU_T_SECCOMP, sc);
+
+	StatsEntry *st = mk(&stats_entry__descriptor);
+	st->dump = mk(&dump_stats_entry__descriptor);
+	st->dump->pages_written = 7;
+	one("stats-dump", CRIU_T_STATS, st);
+
+	if (incr || m == M_PARENT_MISSING) {
+		char p[8192];
+		const char *target = m == M_INCR_SHORT_PARENT ? "../pre-short" :
+				     m == M_INCR_PARENT_LOOP ? "." :
+				     m == M_INCR_PARENT_DANGLING ? "../nowhere" : "../pre";
+		snprintf(p, sizeof(p), "%s/parent", dir);
+		if (m != M_PARENT_MISSING && symlink(target, p) != 0)
+			die(p);
+	}
+	free_all();
+}
+
+static void write_predump(unsigned pages, bool with_pstree)
+{
+	uint64_t va[1] = { 0x600000 };
+	uint32_t np[1] = { pages }, fl[1] = { 4 };
+
+	write_inventory(M_NONE, true);
+	pagemap("pagemap-100.img", 1, 1, va, np, fl);
+	pages_file("pages-1.img", pages);
+	if (with_pstree) {
+		FILE *f = img("pstree.img", CRIU_T_PSTREE, 2);
+		PstreeEntry *p = mk(&pstree_entry__descriptor);
+		p->pid = 100;
+		put(f, p);
+		done(f);
+	}
+	free_all();
+}
+
+/* ---- the directories ---------------------------------------------------------------------- */
+
+static const char *outdir;
+static FILE *manifest;
+
+static void begin(const char *name)
+{
+	snprintf(dir, sizeof(dir), "%s/%s", outdir, name);
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		die(dir);
+}
+
+static void expect(const char *name, const char *code, const char *file)
+{
+	fprintf(manifest, "%s %s %s\n", name, code, file);
+}
+
+static void dump_case(const char *name, enum mutation m, const char *code, const char *file)
+{
+	begin(name);
+	write_dump(m);
+	expect(name, code, file);
+}
+
+int main(int argc, char **argv)
+{
+	char path[8192];
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: gen_criu_dump OUTDIR\n");
+		return 2;
+	}
+	outdir = argv[1];
+	if (mkdir(outdir, 0755) != 0 && errno != EEXIST)
+		die(outdir);
+	snprintf(path, sizeof(path), "%s/manifest", outdir);
+	manifest = fopen(path, "w");
+	if (!manifest)
+		die(path);
+
+	dump_case("good", M_NONE, "valid", "-");
+	begin("pre");
+	write_predump(2, false);
+	expect("pre", "valid", "-");
+	begin("pre-short");
+	write_predump(1, false);
+	expect("pre-short", "valid", "-");
+	dump_case("incr", M_INCR, "valid", "-");
+	begin("cpuinfo");
+	one("cpuinfo.img", CRIU_T_CPUINFO, mk(&cpuinfo_entry__descriptor));
+	free_all();
+	expect("cpuinfo", "valid", "-");
+
+	dump_case("bad-pstree-order", M_PSTREE_ORDER, "criu.dump.pstree.parent-order", "pstree.img");
+	dump_case("bad-pstree-dup", M_PSTREE_DUP, "criu.dump.pstree.duplicate", "pstree.img");
+	dump_case("bad-pstree-root", M_PSTREE_ROOT, "criu.dump.pstree.root", "pstree.img");
+	dump_case("bad-pstree-leader", M_PSTREE_LEADER, "criu.dump.pstree.leader", "pstree.img");
+	dump_case("bad-pstree-missing", M_PSTREE_MISSING, "criu.dump.pstree.missing", "inventory.img");
+	dump_case("bad-core-missing", M_CORE_MISSING, "criu.dump.task.core-missing", "pstree.img");
+	dump_case("bad-thread-tc", M_THREAD_TC, "criu.dump.thread.core-tc", "core-101.img");
+	dump_case("bad-thread-info", M_THREAD_INFO, "criu.dump.task.thread-info", "core-102.img");
+	dump_case("bad-task-state", M_TASK_STATE, "criu.dump.task.state", "core-102.img");
+	dump_case("bad-mm-missing", M_MM_MISSING, "criu.dump.task.image-missing", "pstree.img");
+	dump_case("bad-task-ids", M_TASK_IDS, "criu.dump.task.ids", "pstree.img");
+	dump_case("bad-root-ids", M_ROOT_IDS, "criu.dump.inventory.root-ids", "inventory.img");
+	dump_case("bad-ids-root-same", M_IDS_ROOT_SAME, "criu.dump.ids.root-same", "ids-100.img");
+	dump_case("bad-ns-missing", M_NS_MISSING, "criu.dump.ns.image-missing", "ids-100.img");
+	dump_case("bad-ns-child", M_NS_CHILD, "criu.dump.ns.child", "ids-102.img");
+	dump_case("bad-cgroup", M_CGROUP, "criu.dump.cgroup.set", "core-102.img");
+	dump_case("bad-inventory-missing", M_INVENTORY_MISSING, "criu.dump.inventory.missing", ".");
+	dump_case("bad-inventory-empty", M_INVENTORY_EMPTY, "criu.dump.inventory.unreadable", "inventory.img");
+	dump_case("bad-pstree-empty", M_PSTREE_EMPTY, "criu.dump.pstree.empty", "pstree.img");
+	dump_case("bad-core-no-tc", M_CORE_NO_TC, "criu.dump.task.core-tc", "core-100.img");
+	dump_case("bad-layout", M_LAYOUT, "criu.dump.layout.version", "fs-102.img");
+	dump_case("bad-pages-size", M_PAGES_SIZE, "criu.dump.pages.size", "pages-1.img");
+	dump_case("bad-pages-missing", M_PAGES_MISSING, "criu.dump.pages.missing", "pagemap-102.img");
+	dump_case("bad-pages-shared", M_PAGES_SHARED, "criu.dump.pages.shared-id", "pagemap-102.img");
+	dump_case("bad-outside-vma", M_OUTSIDE_VMA, "criu.dump.pagemap.outside-vma", "pagemap-100.img");
+	dump_case("bad-nonprivate", M_NONPRIVATE, "criu.dump.pagemap.non-private", "pagemap-100.img");
+	dump_case("bad-vma-order", M_VMA_ORDER, "criu.dump.vma.order", "mm-100.img");
+	dump_case("bad-shmem-memfd", M_SHMEM_MISSING, "criu.dump.shmem.missing", "memfd.img");
+	dump_case("bad-shmem-anon", M_ANON_SHMEM_MISSING, "criu.dump.shmem.missing", "mm-100.img");
+	dump_case("bad-parent-missing", M_PARENT_MISSING, "criu.dump.parent.missing", "pagemap-100.img");
+	dump_case("bad-parent-pages", M_INCR_SHORT_PARENT, "criu.dump.parent.pages", "pagemap-100.img");
+	dump_case("bad-parent-loop", M_INCR_PARENT_LOOP, "criu.dump.parent.loop", "parent");
+	dump_case("bad-parent-dangling", M_INCR_PARENT_DANGLING, "criu.dump.parent.unreadable", "parent");
+	dump_case("bad-fdinfo-file", M_FDINFO_FILE, "criu.dump.fdinfo.file", "fdinfo-10.img");
+	dump_case("bad-fdinfo-type", M_FDINFO_TYPE, "criu.dump.fdinfo.type", "fdinfo-10.img");
+	dump_case("bad-fdinfo-missing", M_FDINFO_MISSING, "criu.dump.fdinfo.missing", "ids-102.img");
+	dump_case("bad-fdinfo-dup", M_FDINFO_DUP, "criu.dump.fdinfo.duplicate-fd", "fdinfo-10.img");
+	dump_case("bad-files-dup", M_FILES_DUP, "criu.dump.files.duplicate-id", "files.img");
+	dump_case("bad-fs-file", M_FS_FILE, "criu.dump.fs.file", "fs-100.img");
+	dump_case("bad-mm-exe", M_MM_EXE, "criu.dump.mm.exe", "mm-102.img");
+	dump_case("bad-vma-file", M_VMA_FILE, "criu.dump.vma.file", "mm-100.img");
+	dump_case("bad-memfd-inode", M_MEMFD_INODE, "criu.dump.memfd.inode", "files.img");
+	dump_case("bad-ghost-missing", M_GHOST_MISSING, "criu.dump.ghost.missing", "remap-fpath.img");
+	dump_case("bad-remap-file", M_REMAP_FILE, "criu.dump.remap.file", "remap-fpath.img");
+	dump_case("bad-tmpfs", M_TMPFS, "criu.dump.tmpfs.missing", "mountpoints-21.img");
+	dump_case("bad-unix-peer", M_UNIX_PEER, "criu.dump.unix.peer", "files.img");
+	dump_case("bad-tcp-stream", M_TCP_STREAM, "criu.dump.tcp.stream-missing", "files.img");
+	dump_case("bad-pipe-data", M_PIPE_DATA, "criu.dump.pipe-data.owner", "pipes-data.img");
+	dump_case("bad-skq", M_SKQ, "criu.dump.sk-queue.owner", "sk-queues.img");
+	dump_case("bad-seccomp", M_SECCOMP, "criu.dump.seccomp.index", "core-100.img");
+	dump_case("bad-filelock", M_FILELOCK, "criu.dump.filelock.fd", "filelocks.img");
+	dump_case("warn-unreferenced", M_UNREFERENCED, "criu.dump.unreferenced", "core-999.img");
+	dump_case("bad-fifo-image", M_FIFO_IMAGE, "input.not-regular", "fs-102.img");
+	dump_case("bad-symlink-loop", M_SYMLINK_LOOP, "input.io", "core-998.img");
+	dump_case("bad-dangling-image", M_DANGLING_IMAGE, "input.io", "fs-102.img");
+	begin("bad-predump-tasks");
+	write_predump(2, true);
+	expect("bad-predump-tasks", "criu.dump.kind.pre-dump-tasks", "pstree.img");
+	begin("bad-kind-unknown");
+	{
+		snprintf(path, sizeof(path), "%s/notes.txt", dir);
+		FILE *f = fopen(path, "w");
+		if (!f || fputs("not a dump\n", f) < 0 || fclose(f) != 0)
+			die(path);
+	}
+	expect("bad-kind-unknown", "criu.dump.kind.unknown", ".");
+
+	if (fclose(manifest) != 0)
+		die("manifest");
+	free(allocs);
+	return 0;
+}
