@@ -39,6 +39,7 @@ typedef struct image {
 	bool deep_check;    /* the entry type can nest without bound */
 	bool stop;          /* the visitor asked to stop */
 	bool verbose;
+	PagemapEntry fast_pe; /* pagemap_fast()'s result */
 } image;
 
 typedef enum read_result {
@@ -61,6 +62,76 @@ static uint32_t le32(const unsigned char *p)
 
 /* ---- entries ------------------------------------------------------------ */
 
+/* A varint of at most max_len octets; false when longer or cut short. */
+static bool wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *v, unsigned max_len)
+{
+	uint64_t r = 0;
+
+	for (unsigned i = 0; i < max_len && *p < end; i++) {
+		uint8_t b = *(*p)++;
+		if (i == 9 && b > 1)
+			return false; /* beyond 64 bits */
+		r |= (uint64_t)(b & 0x7f) << (7 * i);
+		if (!(b & 0x80)) {
+			*v = r;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * pagemap_entry is the one message that comes by the million, so it is
+ * read straight from the wire when it holds nothing but its four fields,
+ * each once and in range.  Anything else returns false and goes through
+ * protobuf-c, which then judges it exactly as CRIU's reader does.
+ */
+static bool pagemap_fast(const uint8_t *p, uint32_t size, PagemapEntry *pe)
+{
+	const uint8_t *end = p + size;
+	unsigned seen = 0;
+
+	*pe = (PagemapEntry)PAGEMAP_ENTRY__INIT;
+	while (p < end) {
+		uint8_t tag = *p++;
+		uint64_t v;
+
+		if (!wire_varint(&p, end, &v, tag == 0x08 ? 10 : 5))
+			return false;
+		switch (tag) {
+		case 0x08: /* 1: vaddr */
+			if (seen & 1)
+				return false;
+			pe->vaddr = v;
+			seen |= 1;
+			break;
+		case 0x10: /* 2: nr_pages */
+			if ((seen & 2) || v > UINT32_MAX)
+				return false;
+			pe->nr_pages = (uint32_t)v;
+			seen |= 2;
+			break;
+		case 0x18: /* 3: in_parent */
+			if ((seen & 4) || v > 1)
+				return false;
+			pe->has_in_parent = true;
+			pe->in_parent = v != 0;
+			seen |= 4;
+			break;
+		case 0x20: /* 4: flags */
+			if ((seen & 8) || v > UINT32_MAX)
+				return false;
+			pe->has_flags = true;
+			pe->flags = (uint32_t)v;
+			seen |= 8;
+			break;
+		default:
+			return false;
+		}
+	}
+	return (seen & 3) == 3; /* both required fields */
+}
+
 /* Decode and check the message body of the entry at off. */
 static read_result decode(image *im, const ProtobufCMessageDescriptor *desc,
 			  const uint8_t *body, uint32_t size, uint64_t off,
@@ -69,6 +140,10 @@ static read_result decode(image *im, const ProtobufCMessageDescriptor *desc,
 	criu_pb_diag dg;
 	ProtobufCMessage *m = NULL;
 
+	if (desc == &pagemap_entry__descriptor && pagemap_fast(body, size, &im->fast_pe)) {
+		*out = &im->fast_pe.base;
+		return READ_OK;
+	}
 	criu_arena_reset(&im->arena);
 	if (im->deep_check &&
 	    criu_pb_diagnose(desc, body, size, &dg) == CRIU_PB_TOO_DEEP) {
