@@ -155,10 +155,15 @@ for img in "$pagemap" "$files"; do
 		expect_status "crit decode $label" "$cd_r" 0
 		cp_r=$(m 1 "crit decode --pretty -i '$img' >/dev/null")
 		ce_r=$(m 1 "crit encode -i '$TMP/c.json' -o '$TMP/ce.img'")
-		say "| $label | verify | $(secs "$v") | $(mib "$(rss "$v")") | $(secs "$cd_r") (decode) | $(ratio "$(secs "$cd_r")" "$(secs "$v")")x faster (goal: 300x) |"
-		say "| $label | decode | $(secs "$d") | $(mib "$(rss "$d")") | $(secs "$cd_r") | $(ratio "$(secs "$cd_r")" "$(secs "$d")")x faster (goal: 100x) |"
-		say "| $label | decode --pretty | $(secs "$p") | $(mib "$(rss "$p")") | $(secs "$cp_r") | $(ratio "$(secs "$cp_r")" "$(secs "$p")")x faster |"
-		say "| $label | encode | $(secs "$e") | $(mib "$(rss "$e")") | $(secs "$ce_r") | $(ratio "$(secs "$ce_r")" "$(secs "$e")")x faster |"
+		# A peer that failed gives no time to compare with.
+		vs() { # PEER_RESULT OURS GOAL
+			if [ "$(st "$1")" != 0 ]; then echo "crit failed (exit $(st "$1"))"
+			else echo "$(ratio "$(secs "$1")" "$(secs "$2")")x faster$3"; fi
+		}
+		say "| $label | verify | $(secs "$v") | $(mib "$(rss "$v")") | $(secs "$cd_r") (decode) | $(vs "$cd_r" "$v" " (goal: 300x)") |"
+		say "| $label | decode | $(secs "$d") | $(mib "$(rss "$d")") | $(secs "$cd_r") | $(vs "$cd_r" "$d" " (goal: 100x)") |"
+		say "| $label | decode --pretty | $(secs "$p") | $(mib "$(rss "$p")") | $(secs "$cp_r") | $(vs "$cp_r" "$p" "") |"
+		say "| $label | encode | $(secs "$e") | $(mib "$(rss "$e")") | $(secs "$ce_r") | $(vs "$ce_r" "$e" "") |"
 	else
 		say "| $label | verify / decode / pretty / encode | $(secs "$v") / $(secs "$d") / $(secs "$p") / $(secs "$e") | $(mib "$(rss "$v")") | skipped | |"
 	fi

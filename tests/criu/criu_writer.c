@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "criu/criu_writer.h"
+#include "formats/criu/fieldopts.h"
 
 static void die(const char *what)
 {
@@ -196,7 +197,10 @@ static ProtobufCMessage *filled(const ProtobufCMessageDescriptor *desc,
 		bool msg = f->type == PROTOBUF_C_TYPE_MESSAGE;
 
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t n = msg && depth >= FILL_DEPTH ? 0 : 2;
+			const criu_field_opt *o = criu_field_opt_find(desc, f->name);
+			/* Addresses as a real socket has them: IPv6, four words. */
+			size_t n = msg && depth >= FILL_DEPTH ? 0 :
+				   o && (o->flags & CRIU_OPT_IPADD) ? 4 : 2;
 			size_t sz = scalar_size(f->type);
 			unsigned char *arr = n ? calloc(n, sz) : NULL;
 
