@@ -51,26 +51,38 @@ typedef struct enc {
 
 /* ---- paths and reports --------------------------------------------------------- */
 
+/* Append text to the path (cut at its end); the path is built for every
+ * field but read only when something is wrong, so no printf here. */
+static void path_append(enc *e, const char *text, size_t n)
+{
+	if (n > sizeof(e->path) - 1 - e->plen)
+		n = sizeof(e->path) - 1 - e->plen;
+	memcpy(e->path + e->plen, text, n);
+	e->plen += n;
+	e->path[e->plen] = '\0';
+}
+
 static size_t path_push_key(enc *e, const char *key)
 {
 	size_t saved = e->plen;
-	int k = snprintf(e->path + e->plen, sizeof(e->path) - e->plen, "%s%s",
-			 e->plen ? "." : "", key);
-	if (k > 0)
-		e->plen += (size_t)k;
-	if (e->plen >= sizeof(e->path))
-		e->plen = sizeof(e->path) - 1;
+
+	if (e->plen)
+		path_append(e, ".", 1);
+	path_append(e, key, strlen(key));
 	return saved;
 }
 
 static size_t path_push_index(enc *e, size_t i)
 {
+	char digits[24], *p = digits + sizeof(digits);
 	size_t saved = e->plen;
-	int k = snprintf(e->path + e->plen, sizeof(e->path) - e->plen, "[%zu]", i);
-	if (k > 0)
-		e->plen += (size_t)k;
-	if (e->plen >= sizeof(e->path))
-		e->plen = sizeof(e->path) - 1;
+
+	*--p = ']';
+	do
+		*--p = (char)('0' + i % 10);
+	while ((i /= 10) != 0);
+	*--p = '[';
+	path_append(e, p, (size_t)(digits + sizeof(digits) - p));
 	return saved;
 }
 
