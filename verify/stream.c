@@ -34,6 +34,7 @@ struct sv_stream {
 	uint64_t pos;          /* stream offset of buf[head] */
 	unsigned char *buf;
 	size_t cap, head, tail;
+	size_t read_size;      /* bytes the next read(2) asks for, at most cap */
 	/* gzip state: compressed bytes wait in zin[zhead..ztail). */
 	z_stream z;
 	bool z_live;           /* inflate initialised and mid-member */
@@ -210,13 +211,19 @@ static bool fill(sv_stream *s)
 	if (s->gzip) {
 		gz_fill(s);
 	} else {
-		ssize_t r = read_some(s->fd, s->buf + s->tail, s->cap - s->tail);
+		size_t want = s->cap - s->tail;
+		if (want > s->read_size)
+			want = s->read_size;
+		ssize_t r = read_some(s->fd, s->buf + s->tail, want);
 		if (r < 0)
 			raw_fail(s, errno);
 		else if (r == 0)
 			s->src_eof = true;
 		else
 			s->tail += (size_t)r;
+		/* Reading on and on: back to whole buffers. */
+		if (s->read_size < s->cap)
+			s->read_size = s->read_size * 2 < s->cap ? s->read_size * 2 : s->cap;
 	}
 	return s->tail > before;
 }
@@ -318,6 +325,13 @@ uint64_t sv_skip(sv_stream *s, uint64_t n)
 					}
 					s->pos += step;
 					done += step;
+					/*
+					 * After a jump the next record header and
+					 * its small body are all that is wanted:
+					 * refilling a whole buffer would copy the
+					 * page data the seek just avoided.
+					 */
+					s->read_size = SV_PEEK_MAX;
 				}
 				if (done < n && !fill(s))
 					break;
@@ -438,6 +452,7 @@ sv_stream *sv_stream_open_fd(sv_ctx *cx, int fd, bool owns_fd,
 	s->owns_fd = owns_fd;
 	s->name = strdup(name);
 	s->cap = STREAM_BUF;
+	s->read_size = STREAM_BUF;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		off_t here = lseek(fd, 0, SEEK_CUR);
 		if (here != (off_t)-1) {
@@ -453,6 +468,8 @@ sv_stream *sv_stream_open_fd(sv_ctx *cx, int fd, bool owns_fd,
 		}
 	}
 	s->buf = malloc(s->cap);
+	if (s->read_size > s->cap)
+		s->read_size = s->cap;
 	if (!s->name || !s->buf)
 		goto oom;
 	if (flags & SV_OPEN_RAW)

@@ -393,6 +393,8 @@ static void check_page_data(xen_libxc *x, xen_rec *r, char *sum, size_t sumlen)
 	uint64_t pfn_bytes, expected, with_data = 0, body = xen_body_off(r);
 	uint32_t count, done = 0;
 	bool keep, bad_reserved = false, bad_type = false, bad_p2m = false;
+	bool ascending = true; /* strictly ascending pfns cannot repeat */
+	uint64_t prev_pfn = 0;
 	bool pv = x->guest_type == GUEST_PV;
 
 	if (r->length < sizeof(hdr)) {
@@ -462,6 +464,9 @@ static void check_page_data(xen_libxc *x, xen_rec *r, char *sum, size_t sumlen)
 				x->pfn_min = pfn;
 			if (pfn > x->pfn_max)
 				x->pfn_max = pfn;
+			if (done + i > 0 && pfn <= prev_pfn)
+				ascending = false;
+			prev_pfn = pfn;
 			if (keep)
 				x->pfns[done + i] = pfn;
 		}
@@ -476,7 +481,7 @@ static void check_page_data(xen_libxc *x, xen_rec *r, char *sum, size_t sumlen)
 			  (unsigned long long)(XEN_PAGE_SIZE * with_data),
 			  (unsigned long long)with_data);
 	/* The sorted copy doubles what the read pfns already take. */
-	if (keep && pfns_reserve(x, 2 * (size_t)count))
+	if (keep && !ascending && pfns_reserve(x, 2 * (size_t)count))
 		report_duplicates(x, r, count);
 	snprintf(sum, sumlen, "%u pfn(s)", count);
 }
