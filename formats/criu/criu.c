@@ -34,6 +34,10 @@ static int criu_bid(const sv_bid_input *in)
 		if (in->dirfd >= 0 && fstatat(in->dirfd, "inventory.img", &st, 0) == 0 &&
 		    S_ISREG(st.st_mode))
 			return 90;
+		/* `criu cpuinfo dump` writes cpuinfo.img and nothing else. */
+		if (in->dirfd >= 0 && fstatat(in->dirfd, "cpuinfo.img", &st, 0) == 0 &&
+		    S_ISREG(st.st_mode))
+			return 70;
 		return 0;
 	}
 

@@ -76,6 +76,15 @@ for code in $("$SV" --list-codes 2>/dev/null | grep -o 'criu\.dump\.[a-z.-]*' | 
 	grep -q " $code " "$out/manifest" || fail "no test directory breaks $code"
 done
 
+# Auto-detection finds a dump, a pre-dump and `criu cpuinfo dump` output
+# without --format.
+for name in good pre cpuinfo; do
+	"$SV" --json "$out/$name" >"$out/auto-$name.json" 2>&1
+	status=$?
+	grep -q '"type":"summary".*"format":"criu"' "$out/auto-$name.json" && [ $status -eq 0 ] ||
+		fail "auto-detection of $name: exit $status, $(tail -1 "$out/auto-$name.json")"
+done
+
 # The real dumps: no error; the only warning allowed is the flattened
 # parent link of incr-2 (the corpus stores the symlink as a file holding it).
 real="${SV_SHARED:-}/corpus/criu-real"
