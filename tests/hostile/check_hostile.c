@@ -27,6 +27,7 @@
 #include <zlib.h>
 
 #include "streamverify.h"
+#include "formats/criu/schema.h"
 
 static char xen_dir[4096], criu_dir[4096], work_dir[4096];
 static const char *shared_dir;
@@ -390,6 +391,102 @@ START_TEST(criu_entry_sizes_forged)
 }
 END_TEST
 
+/*
+ * The lengths inside CRIU messages that size the blob after them: the
+ * first entry of each such image is unpacked, the field forged, the entry
+ * packed again (its size field follows), and the rest of the file kept.
+ */
+static const struct blob_length {
+	const char *file;
+	const ProtobufCMessageDescriptor *desc;
+	const char *field;
+} blob_lengths[] = {
+	{ "pipes-data.img", &pipe_data_entry__descriptor, "bytes" },
+	{ "fifo-data.img", &pipe_data_entry__descriptor, "bytes" },
+	{ "sk-queues.img", &sk_packet_entry__descriptor, "length" },
+	{ "tcp-stream-1.img", &tcp_stream_entry__descriptor, "inq_len" },
+	{ "tcp-stream-1.img", &tcp_stream_entry__descriptor, "outq_len" },
+	{ "bpfmap-data.img", &bpfmap_data_entry__descriptor, "keys_bytes" },
+	{ "bpfmap-data.img", &bpfmap_data_entry__descriptor, "values_bytes" },
+	{ "ipcns-sem-1.img", &ipc_sem_entry__descriptor, "nsems" },
+	{ "ipcns-msg-1.img", &ipc_msg_entry__descriptor, "qnum" },
+};
+
+static void set_number(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, uint64_t v)
+{
+	unsigned char *base = (unsigned char *)m;
+
+	if (f->type == PROTOBUF_C_TYPE_UINT64 || f->type == PROTOBUF_C_TYPE_FIXED64) {
+		memcpy(base + f->offset, &v, sizeof(v));
+	} else {
+		uint32_t w = (uint32_t)v;
+		memcpy(base + f->offset, &w, sizeof(w));
+	}
+	if (f->label == PROTOBUF_C_LABEL_OPTIONAL) {
+		protobuf_c_boolean has = 1;
+		memcpy(base + f->quantifier_offset, &has, sizeof(has));
+	}
+}
+
+START_TEST(criu_blob_lengths_forged)
+{
+	unsigned runs = 0;
+	char forged[4200];
+
+	limit_address_space();
+	snprintf(forged, sizeof(forged), "%s/blob-%d.img", work_dir, (int)getpid());
+	for (size_t i = 0; i < sizeof(blob_lengths) / sizeof(blob_lengths[0]); i++) {
+		const struct blob_length *b = &blob_lengths[i];
+		const ProtobufCFieldDescriptor *f =
+			protobuf_c_message_descriptor_get_field_by_name(b->desc, b->field);
+		char path[4400];
+		size_t n;
+		unsigned char *p;
+
+		ck_assert_ptr_nonnull(f);
+		snprintf(path, sizeof(path), "%s/valid/%s", criu_dir, b->file);
+		p = slurp(path, &n);
+		ck_assert_uint_ge(n, 12);
+		uint32_t size = get32(p + 8, false);
+		ck_assert_uint_le(size, n - 12);
+		for (size_t k = 0; k < sizeof(hostile_values) / sizeof(hostile_values[0]); k++) {
+			ProtobufCMessage *m = protobuf_c_message_unpack(b->desc, NULL, size, p + 12);
+			uint64_t was = 0;
+			run_result r;
+
+			ck_assert_ptr_nonnull(m);
+			memcpy(&was, (unsigned char *)m + f->offset,
+			       f->type == PROTOBUF_C_TYPE_UINT64 ? 8 : 4);
+			if (was == hostile_values[k]) {
+				protobuf_c_message_free_unpacked(m, NULL);
+				continue;
+			}
+			set_number(m, f, hostile_values[k]);
+			size_t packed = protobuf_c_message_get_packed_size(m);
+			unsigned char *out = malloc(12 + packed + (n - 12 - size));
+			memcpy(out, p, 8);
+			out[8] = (unsigned char)packed;
+			out[9] = (unsigned char)(packed >> 8);
+			out[10] = (unsigned char)(packed >> 16);
+			out[11] = (unsigned char)(packed >> 24);
+			protobuf_c_message_pack(m, out + 12);
+			memcpy(out + 12 + packed, p + 12 + size, n - 12 - size);
+			spew(forged, out, 12 + packed + (n - 12 - size));
+			verify(forged, "criu", &r);
+			ck_assert_msg(r.status == 1 && r.errors > 0, "%s: %s = %#llx: exit %d, %lu errors",
+				      b->file, b->field, (unsigned long long)hostile_values[k], r.status,
+				      r.errors);
+			runs++;
+			free(out);
+			protobuf_c_message_free_unpacked(m, NULL);
+		}
+		free(p);
+	}
+	unlink(forged);
+	ck_assert_uint_ge(runs, 30);
+}
+END_TEST
+
 /* ---- truncation at every offset ------------------------------------------- */
 
 /*
@@ -705,6 +802,7 @@ int main(void)
 	tcase_set_timeout(ro, 300);
 	tcase_add_test(forge, xen_length_fields_forged);
 	tcase_add_test(forge, criu_entry_sizes_forged);
+	tcase_add_test(forge, criu_blob_lengths_forged);
 	tcase_add_test(cut, xen_truncated_at_every_offset);
 	tcase_add_test(cut, criu_truncated_at_every_offset);
 	tcase_add_test(dirs, directory_traps);
