@@ -237,7 +237,7 @@ bench-quick: all $(TEST_PROGS) $(BUILD)/bench/measure
 DEMO_DIR := $(BUILD)/demo
 
 demo: all $(TEST_PROGS)
-	@SV=$(abspath $(BIN)) SV_BUILD=$(abspath $(BUILD)) DEMO_DIR=$(abspath $(DEMO_DIR)) \
+	@SV=$(abspath $(BIN)) SV_BUILD=$(abspath $(BUILD)) SV_SHARED=$(SHARED) DEMO_DIR=$(abspath $(DEMO_DIR)) \
 	  bash tests/demo.sh
 
 # ---- install -----------------------------------------------------------------

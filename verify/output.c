@@ -83,7 +83,11 @@ static void text_summary(void *ctx, const sv_summary *s)
 		fputs(s->status == SV_EXIT_VALID ? "valid" : "INVALID", fp);
 	if (s->format)
 		fprintf(fp, " %s", s->format);
-	fprintf(fp, " (%" PRIu64 " records, %" PRIu64 " bytes", s->records, s->bytes);
+	/* A directory is read as files, not as one stream: no byte count. */
+	if (s->bytes || !s->records)
+		fprintf(fp, " (%" PRIu64 " records, %" PRIu64 " bytes", s->records, s->bytes);
+	else
+		fprintf(fp, " (%" PRIu64 " records", s->records);
 	if (s->errors || s->warnings || s->notes) {
 		fputs("; ", fp);
 		plural(fp, s->errors, "error", &first);
