@@ -146,7 +146,9 @@ uint64_t sv_skip(sv_stream *s, uint64_t n);
 /*
  * Hand the next n bytes to fn in pieces straight from the stream's buffer
  * (no copy), fn(arg, piece, piece_len, offset_of_piece).  fn returns 0 to
- * go on, non-zero to stop early (the rest is then skipped).  Returns the
+ * go on, non-zero to stop early (the rest is then skipped).  With fn NULL
+ * the bytes are only skipped, as by sv_skip (a seek where it can be), so a
+ * caller whose consumer is optional needs no second path.  Returns the
  * number of bytes consumed (fewer only at the end of the input).
  */
 typedef int (*sv_scan_fn)(void *arg, const unsigned char *p, size_t n,

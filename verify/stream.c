@@ -353,6 +353,8 @@ uint64_t sv_scan(sv_stream *s, uint64_t n, sv_scan_fn fn, void *arg)
 {
 	uint64_t done = 0;
 
+	if (!fn)
+		return sv_skip(s, n);
 	while (done < n) {
 		size_t avail = s->tail - s->head;
 		if (avail == 0) {

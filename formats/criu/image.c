@@ -321,14 +321,11 @@ static bool pass_blob(image *im, criu_blob_part part, uint64_t index,
 		sv_skip(s, left);
 		return false;
 	}
-	if (im->v && im->v->blob && !im->stop) {
-		blob_pass bp = { im, { part, index, off, len } };
-		if (len == 0)
-			blob_piece(&bp, (const unsigned char *)"", 0, off);
-		got = sv_scan(s, len, blob_piece, &bp);
-	} else {
-		got = sv_skip(s, len);
-	}
+	bool visit = im->v && im->v->blob && !im->stop;
+	blob_pass bp = { im, { part, index, off, len } };
+	if (visit && len == 0)
+		blob_piece(&bp, (const unsigned char *)"", 0, off);
+	got = sv_scan(s, len, visit ? blob_piece : NULL, &bp);
 	if (got < len) {
 		sv_report_truncated(im->cx, off, len, got, what);
 		return false;
@@ -778,14 +775,9 @@ static void verify_ghost(image *im)
 	}
 	if (!chunks) {
 		uint64_t start = sv_offset(im->s);
-		uint64_t got;
-
-		if (im->v && im->v->blob && !im->stop) {
-			blob_pass bp = { im, { CRIU_PART_GHOST_CONTENTS, 0, start, UINT64_MAX } };
-			got = sv_scan(im->s, UINT64_MAX, blob_piece, &bp);
-		} else {
-			got = sv_skip(im->s, UINT64_MAX);
-		}
+		bool visit = im->v && im->v->blob && !im->stop;
+		blob_pass bp = { im, { CRIU_PART_GHOST_CONTENTS, 0, start, UINT64_MAX } };
+		uint64_t got = sv_scan(im->s, UINT64_MAX, visit ? blob_piece : NULL, &bp);
 		if (has_size && got != file_size) {
 			sv_record(im->cx, 0, "ghost_file_entry");
 			sv_report(im->cx, code(CRIU_GHOST_SIZE), start,

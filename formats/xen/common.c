@@ -42,19 +42,7 @@ bool xen_body_read(sv_ctx *cx, sv_stream *in, xen_rec *r, void *buf, size_t n,
 bool xen_body_skip(sv_ctx *cx, sv_stream *in, xen_rec *r, uint64_t n,
 		   const char *what)
 {
-	uint64_t at, got;
-
-	if (r->truncated)
-		return false;
-	at = sv_offset(in);
-	got = sv_skip(in, n);
-	if (got != n) {
-		sv_report_truncated(cx, at, n, got, what);
-		r->truncated = true;
-		return false;
-	}
-	r->used += (uint32_t)n;
-	return true;
+	return xen_body_scan(cx, in, r, n, NULL, NULL, what);
 }
 
 bool xen_body_scan(sv_ctx *cx, sv_stream *in, xen_rec *r, uint64_t n,

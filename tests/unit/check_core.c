@@ -103,7 +103,8 @@ static void probe_skips(sv_ctx *cx, sv_stream *s)
 	probe_seekable = sv_stream_seekable(s);
 	/* Skip, read one byte, check it is the byte at that offset. */
 	for (uint64_t step = 1; off + step < probe_len; step = step * 3 + 5) {
-		if (sv_skip(s, step) != step)
+		/* Every other step by a scan without a consumer: the same skip. */
+		if ((step & 1 ? sv_scan(s, step, NULL, NULL) : sv_skip(s, step)) != step)
 			probe_failures++;
 		off += step;
 		if (sv_read(s, &b, 1) != 1 || b != pattern_at(off))
