@@ -69,6 +69,9 @@ expect_encode_error "bad flag name" \
 	'{"magic": "PAGEMAP", "entries": [{"pages_id": 1}, {"vaddr": "0x1000", "nr_pages": 1, "flags": "PE_PRESENT | PE_BOGUS"}]}' \
 	'entries[1].flags: "PE_BOGUS" is neither a flag name' criu.json.value
 
+expect_encode_error "ghost file without its entry" '{"magic": "GHOST_FILE", "entries": []}' \
+	'a ghost file image needs its ghost_file_entry' criu.json.layout
+
 # The same JSON, fixed, encodes.
 printf '%s' "$CORE" >"$WORK/ok.json"
 "$SV" encode -i "$WORK/ok.json" -o "$OUT" 2>"$WORK/err" || fail "valid CORE JSON: $(cat "$WORK/err")"
@@ -80,6 +83,30 @@ printf '%s' "$SENTINEL" >"$OUT"
 [ $? -eq 1 ] || fail "decode of junk: exit status, $(cat "$WORK/err")"
 grep -qF 'criu.json.magic' "$WORK/err" || fail "decode of junk: $(cat "$WORK/err")"
 [ "$(cat "$OUT")" = "$SENTINEL" ] || fail "decode of junk wrote OUT"
+
+# Decode: an entry that is no protobuf message (a varint that never ends).
+printf '\x19\x43\x56\x54\x47\x38\x05\x55\x03\x00\x00\x00\x08\xff\xff' >"$WORK/bad-core.img"
+printf '%s' "$SENTINEL" >"$OUT"
+"$SV" decode --format criu -i "$WORK/bad-core.img" -o "$OUT" 2>"$WORK/err"
+[ $? -eq 1 ] || fail "decode of a malformed entry: exit status, $(cat "$WORK/err")"
+grep -qF 'criu.json.entry' "$WORK/err" || fail "decode of a malformed entry: $(cat "$WORK/err")"
+[ "$(cat "$OUT")" = "$SENTINEL" ] || fail "decode of a malformed entry wrote OUT"
+
+# Decode: an entry over the 64 MiB cap (a sparse file, so the bytes are there).
+truncate -s 80M "$WORK/big-entry.img"
+printf '\x19\x43\x56\x54\x47\x38\x05\x55\x00\x00\x00\x05' |
+	dd of="$WORK/big-entry.img" conv=notrunc 2>/dev/null
+"$SV" decode --format criu -i "$WORK/big-entry.img" >/dev/null 2>"$WORK/err"
+[ $? -eq 1 ] || fail "decode of an 80 MiB entry: exit status, $(cat "$WORK/err")"
+grep -qF 'criu.json.too-large' "$WORK/err" || fail "decode of an 80 MiB entry: $(cat "$WORK/err")"
+rm -f "$WORK/big-entry.img"
+
+# Decode to an output that cannot be written.
+if [ -w /dev/full ]; then
+	"$SV" decode -i "$CORPUS/sleep/inventory.img" >/dev/full 2>"$WORK/err"
+	[ $? -ne 0 ] || fail "decode to /dev/full succeeded"
+	grep -qF 'criu.json.output' "$WORK/err" || fail "decode to /dev/full: $(cat "$WORK/err")"
+fi
 
 # info on a whole image and on every truncation of it.
 IMG=$(ls "$CORPUS"/net/files.img)
