@@ -13,7 +13,7 @@
 BUILD     ?= build
 PREFIX    ?= /usr/local
 DESTDIR   ?=
-SHARED    ?= $(abspath ../shared)
+DATA      := $(abspath tests/data)
 SANITIZE  ?=
 
 CC        ?= cc
@@ -156,7 +156,7 @@ $(call suite_progs,$(1)): $(call suite_support,$(1)) $(wildcard tests/$(1)/*.h)
 endef
 $(foreach s,$(SUITES),$(eval $(call suite_deps,$(s))))
 
-TEST_ENV = SV=$(abspath $(BIN)) SV_BUILD=$(abspath $(BUILD)) SV_SHARED=$(SHARED) \
+TEST_ENV = SV=$(abspath $(BIN)) SV_BUILD=$(abspath $(BUILD)) SV_DATA=$(DATA) \
            CK_DEFAULT_TIMEOUT=120 SV_SANITIZE=$(SANITIZE)
 
 check: check-deps all $(TEST_PROGS)
@@ -210,7 +210,7 @@ fuzz-build: $(FUZZ_BINS)
 # make fuzz FUZZ_SECONDS=N: every target for N seconds, seeded from the
 # fixture generators; prints executions, speed, coverage and findings.
 fuzz: fuzz-build $(TEST_PROGS)
-	SV_BUILD=$(abspath $(BUILD)) FUZZ_BUILD=$(abspath $(FUZZ_BUILD)) SV_SHARED=$(SHARED) \
+	SV_BUILD=$(abspath $(BUILD)) FUZZ_BUILD=$(abspath $(FUZZ_BUILD)) SV_DATA=$(DATA) \
 	  FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run.sh $(FUZZ_TARGETS)
 
 .PHONY: FORCE
@@ -222,7 +222,7 @@ $(BUILD)/bench/measure: bench/measure.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS)
 
-BENCH_ENV = SV=$(abspath $(BIN)) SV_BUILD=$(abspath $(BUILD)) SV_SHARED=$(SHARED)
+BENCH_ENV = SV=$(abspath $(BIN)) SV_BUILD=$(abspath $(BUILD)) SV_DATA=$(DATA)
 
 # make bench: full sizes, writes bench/RESULTS.md.  make bench-quick: the
 # same harness at small sizes (CI runs it so the harness never rots).
@@ -237,7 +237,7 @@ bench-quick: all $(TEST_PROGS) $(BUILD)/bench/measure
 DEMO_DIR := $(BUILD)/demo
 
 demo: all $(TEST_PROGS)
-	@SV=$(abspath $(BIN)) SV_BUILD=$(abspath $(BUILD)) SV_SHARED=$(SHARED) DEMO_DIR=$(abspath $(DEMO_DIR)) \
+	@SV=$(abspath $(BIN)) SV_BUILD=$(abspath $(BUILD)) SV_DATA=$(DATA) DEMO_DIR=$(abspath $(DEMO_DIR)) \
 	  bash tests/demo.sh
 
 # ---- install -----------------------------------------------------------------

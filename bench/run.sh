@@ -13,7 +13,7 @@
 set -u
 MODE=${1:-quick}
 : "${SV:?}" "${SV_BUILD:?}"
-SHARED=${SV_SHARED:-}
+DATA=${SV_DATA:-}
 GEN_XEN=$SV_BUILD/tests/xen/gen_xen
 GEN_CRIU=$SV_BUILD/tests/criu/gen_criu
 MEASURE=$SV_BUILD/bench/measure
@@ -169,13 +169,13 @@ for img in "$pagemap" "$files"; do
 	fi
 done
 
-if [ -n "$SHARED" ] && [ -d "$SHARED/corpus/criu-real" ]; then
+if [ -n "$DATA" ] && [ -d "$DATA/criu-real" ]; then
 	say ""
 	say "### CRIU real dumps, whole-dump verification (goal: under 10 ms each)"
 	say ""
 	say "| dump | streamverify ms | crit x DIR ps ms |"
 	say "|---|---|---|"
-	for d in "$SHARED"/corpus/criu-real/*/; do
+	for d in "$DATA"/criu-real/*/; do
 		name=$(basename "$d")
 		r=$(m "$RUNS" "'$SV' -q --format criu '$d'")
 		expect_status "streamverify dump $name" "$r" 0

@@ -5,7 +5,7 @@
 # findings per target.  Exit status 1 when anything was found.
 set -u
 : "${SV_BUILD:?}" "${FUZZ_BUILD:?}" "${FUZZ_SECONDS:?}"
-SHARED=${SV_SHARED:-}
+DATA=${SV_DATA:-}
 here=$(cd "$(dirname "$0")" && pwd)
 seeds="$FUZZ_BUILD/seeds"
 
@@ -14,8 +14,8 @@ make_seeds() {
 	mkdir -p "$seeds/xen" "$seeds/criu" "$seeds/criu_dir" "$seeds/json"
 	[ -x "$SV_BUILD/tests/xen/gen_xen" ] && "$SV_BUILD/tests/xen/gen_xen" --all "$seeds/xen" >/dev/null
 	[ -x "$SV_BUILD/tests/criu/gen_criu" ] && "$SV_BUILD/tests/criu/gen_criu" --all "$seeds/criu" >/dev/null
-	if [ -n "$SHARED" ] && [ -d "$SHARED/corpus/criu-real" ]; then
-		for d in "$SHARED"/corpus/criu-real/*/; do
+	if [ -n "$DATA" ] && [ -d "$DATA/criu-real" ]; then
+		for d in "$DATA"/criu-real/*/; do
 			name=$(basename "$d")
 			for f in "$d"*.img "$d"stats-dump; do
 				[ -f "$f" ] || continue

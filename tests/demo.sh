@@ -18,9 +18,9 @@ run() {
 for f in "$DEMO_DIR"/xen/* "$DEMO_DIR"/criu/*; do
 	run "${f#$PWD/}"
 done
-# A whole dump directory written by criu, when the shared corpus is beside us.
-if [ -n "${SV_SHARED:-}" ] && [ -d "$SV_SHARED/corpus/criu-real/shtree" ]; then
-	run --format criu "$SV_SHARED/corpus/criu-real/shtree"
+# A whole dump directory written by criu 3.17.1 (tests/data/criu-real).
+if [ -d "${SV_DATA:?}/criu-real/shtree" ]; then
+	run --format criu "$SV_DATA/criu-real/shtree"
 fi
 echo
 echo "Add -v for a per-record summary, --json for JSON Lines, --list-codes for every check."

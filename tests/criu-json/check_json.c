@@ -281,12 +281,12 @@ static const char *const real_images[] = {
 static char *real_path(size_t i)
 {
 	static char path[2800];
-	const char *shared = getenv("SV_SHARED");
+	const char *data = getenv("SV_DATA");
 	char corpus[2000];
 	struct dirent *top;
 	DIR *dir;
 
-	snprintf(corpus, sizeof(corpus), "%s/corpus/criu-real", shared ? shared : "../shared");
+	snprintf(corpus, sizeof(corpus), "%s/criu-real", data ? data : "tests/data");
 	path[0] = '\0';
 	if (!(dir = opendir(corpus)))
 		return path;

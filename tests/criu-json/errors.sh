@@ -2,11 +2,11 @@
 # encode refuses bad JSON with the JSON path of the culprit and leaves OUT
 # alone; decode refuses what is not an image; info reports truncation.
 #
-# Env (from make check): SV, SV_SHARED, SV_TEST_BUILD.
+# Env (from make check): SV, SV_DATA, SV_TEST_BUILD.
 set -u
 
 SV=${SV:?}
-CORPUS=${SV_SHARED:?}/corpus/criu-real
+CORPUS=${SV_DATA:?}/criu-real
 WORK=${SV_TEST_BUILD:?}/errors
 rm -rf "$WORK"
 mkdir -p "$WORK"

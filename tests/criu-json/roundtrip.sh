@@ -3,11 +3,11 @@
 # dumps and every valid fixture of gen_criu, plain and --pretty; and, where
 # crit is installed, the JSON compared with crit's as JSON values.
 #
-# Env (from make check): SV, SV_BUILD, SV_SHARED, SV_TEST_BUILD.
+# Env (from make check): SV, SV_BUILD, SV_DATA, SV_TEST_BUILD.
 set -u
 
 SV=${SV:?}
-CORPUS=${SV_SHARED:?}/corpus/criu-real
+CORPUS=${SV_DATA:?}/criu-real
 GEN=${SV_BUILD:?}/tests/criu/gen_criu
 WORK=${SV_TEST_BUILD:?}/roundtrip
 rm -rf "$WORK"

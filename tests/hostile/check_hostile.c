@@ -30,7 +30,7 @@
 #include "formats/criu/schema.h"
 
 static char xen_dir[4096], criu_dir[4096], work_dir[4096];
-static const char *shared_dir;
+static const char *data_dir;
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -381,8 +381,8 @@ START_TEST(criu_entry_sizes_forged)
 	limit_address_space();
 	snprintf(dir, sizeof(dir), "%s/valid", criu_dir);
 	runs += forge_criu_dir(dir, &files, l);
-	if (shared_dir) {
-		snprintf(dir, sizeof(dir), "%s/corpus/criu-real/threads", shared_dir);
+	if (data_dir) {
+		snprintf(dir, sizeof(dir), "%s/criu-real/threads", data_dir);
 		runs += forge_criu_dir(dir, &files, l);
 	}
 	ck_assert_uint_ge(files, 20);
@@ -628,10 +628,10 @@ START_TEST(directory_traps)
 	char dir[4200], p[4400], real[4400];
 	run_result r;
 
-	ck_assert_ptr_nonnull(shared_dir);
+	ck_assert_ptr_nonnull(data_dir);
 	snprintf(dir, sizeof(dir), "%s/traps-%d", work_dir, (int)getpid());
 	ck_assert_int_eq(mkdir(dir, 0700), 0);
-	snprintf(real, sizeof(real), "%s/corpus/criu-real/sleep/inventory.img", shared_dir);
+	snprintf(real, sizeof(real), "%s/criu-real/sleep/inventory.img", data_dir);
 	snprintf(p, sizeof(p), "%s/inventory.img", dir);
 	copy_file(real, p);
 	/* A FIFO where pstree.img should be: never opened for a blocking read. */
@@ -664,11 +664,11 @@ START_TEST(fifo_and_device_as_image_in_dump)
 	run_result r;
 	static const char *const names[] = { "inventory.img", "pstree.img", "core-234.img" };
 
-	ck_assert_ptr_nonnull(shared_dir);
+	ck_assert_ptr_nonnull(data_dir);
 	snprintf(dir, sizeof(dir), "%s/fifo-%d", work_dir, (int)getpid());
 	ck_assert_int_eq(mkdir(dir, 0700), 0);
 	for (size_t i = 0; i < 2; i++) {
-		snprintf(real, sizeof(real), "%s/corpus/criu-real/sleep/%s", shared_dir, names[i]);
+		snprintf(real, sizeof(real), "%s/criu-real/sleep/%s", data_dir, names[i]);
 		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
 		copy_file(real, p);
 	}
@@ -723,8 +723,8 @@ START_TEST(inputs_are_never_written)
 
 	snprintf(cdir, sizeof(cdir), "%s/valid", criu_dir);
 	dirs[1] = cdir;
-	if (shared_dir) {
-		snprintf(rdir, sizeof(rdir), "%s/corpus/criu-real/shtree", shared_dir);
+	if (data_dir) {
+		snprintf(rdir, sizeof(rdir), "%s/criu-real/shtree", data_dir);
 		dirs[2] = rdir;
 	}
 	for (size_t k = 0; k < 3; k++) {
@@ -786,7 +786,7 @@ int main(void)
 		fprintf(stderr, "check_hostile: run me from make check (SV_BUILD, SV_TEST_BUILD)\n");
 		return EXIT_FAILURE;
 	}
-	shared_dir = getenv("SV_SHARED");
+	data_dir = getenv("SV_DATA");
 	snprintf(work_dir, sizeof(work_dir), "%s", tb);
 	mkdir(work_dir, 0700);
 	snprintf(xen_dir, sizeof(xen_dir), "%s/xen-fixtures", tb);
