@@ -43,7 +43,7 @@ static void clear_dir(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	sv_options opt = { "criu", 0, 0 };
+	sv_options opt = { .format = "criu" };
 	size_t at = 0;
 
 	if (!dir[0]) {

@@ -8,7 +8,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static FILE *sink_file;
-	sv_options opt = { "criu", 0, 0 };
+	sv_options opt = { .format = "criu" };
 
 	if (!sink_file && !(sink_file = fopen("/dev/null", "wb")))
 		abort();

@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	sv_options opt = { FUZZ_FORMAT, 0, 0 };
+	sv_options opt = { .format = FUZZ_FORMAT };
 
 	sv_verify(fuzz_memfd_path(data, size), &opt, &fuzz_counting_sink, NULL);
 	return 0;

@@ -108,6 +108,8 @@ typedef struct sv_options {
 	const char *format;       /* module name; NULL or "auto": bid */
 	unsigned long max_errors; /* stop after this many errors; 0 = never */
 	int werror;               /* warnings make the input invalid */
+	const char *const *params;/* module parameters, "KEY=VALUE" (--param) */
+	size_t nparams;
 } sv_options;
 
 /*

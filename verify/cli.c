@@ -26,6 +26,8 @@ static const char usage_text[] =
 	"  -v, --verbose         also print a summary of every record and of the input\n"
 	"      --max-errors N    stop verifying an input after N errors\n"
 	"      --werror          treat warnings as errors for the exit status\n"
+	"      --param KEY=VALUE a parameter for the format module (repeatable)\n"
+	"      --guest pv|hvm    the guest type of a legacy Xen stream (--param guest=)\n"
 	"      --color[=WHEN]    colour text output: auto (default), always, never\n"
 	"      --list-formats    list the format modules and exit\n"
 	"      --list-codes      list every diagnostic code and exit\n"
@@ -46,8 +48,12 @@ enum {
 	OPT_WERROR,
 	OPT_COLOR,
 	OPT_LIST_FORMATS,
-	OPT_LIST_CODES
+	OPT_LIST_CODES,
+	OPT_PARAM,
+	OPT_GUEST
 };
+
+#define MAX_PARAMS 16
 
 static const struct option long_options[] = {
 	{ "format", required_argument, NULL, 'f' },
@@ -60,6 +66,8 @@ static const struct option long_options[] = {
 	{ "colour", optional_argument, NULL, OPT_COLOR },
 	{ "list-formats", no_argument, NULL, OPT_LIST_FORMATS },
 	{ "list-codes", optional_argument, NULL, OPT_LIST_CODES },
+	{ "param", required_argument, NULL, OPT_PARAM },
+	{ "guest", required_argument, NULL, OPT_GUEST },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -288,6 +296,8 @@ int sv_cli_main(int argc, char **argv)
 	int json = 0, colour = -1, status = SV_EXIT_VALID, c;
 	const char *list_codes_style = NULL;
 	int want_list_formats = 0, want_list_codes = 0;
+	const char *params[MAX_PARAMS];
+	char guest_param[32];
 
 	if (argc > 1 && strcmp(argv[1], "decode") == 0)
 		return run_conversion(SV_ACTION_DECODE, argc - 1, argv + 1);
@@ -316,6 +326,23 @@ int sv_cli_main(int argc, char **argv)
 			break;
 		case OPT_WERROR:
 			opt.werror = 1;
+			break;
+		case OPT_PARAM:
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				return usage_error("--param takes KEY=VALUE, not '%s'", optarg);
+			if (opt.nparams == MAX_PARAMS)
+				return usage_error("more than %d --param options", MAX_PARAMS);
+			params[opt.nparams++] = optarg;
+			opt.params = params;
+			break;
+		case OPT_GUEST:
+			if (strcmp(optarg, "pv") != 0 && strcmp(optarg, "hvm") != 0)
+				return usage_error("--guest takes pv or hvm, not '%s'", optarg);
+			if (opt.nparams == MAX_PARAMS)
+				return usage_error("more than %d --param options", MAX_PARAMS);
+			snprintf(guest_param, sizeof(guest_param), "guest=%s", optarg);
+			params[opt.nparams++] = guest_param;
+			opt.params = params;
 			break;
 		case OPT_COLOR:
 			if (!optarg || strcmp(optarg, "auto") == 0)

@@ -2,6 +2,8 @@
 #ifndef SV_INTERNAL_H
 #define SV_INTERNAL_H
 
+#include <sys/types.h>
+
 #include "module.h"
 
 /* formats/registry.c: the compiled-in modules. */
@@ -11,6 +13,22 @@ extern const size_t sv_registry_count;
 /* Wrap an open descriptor; NULL only when out of memory. */
 sv_stream *sv_stream_open_fd(sv_ctx *cx, int fd, bool owns_fd,
 			     const char *name, unsigned flags);
+
+/*
+ * A stream over callbacks instead of a descriptor: archive members, nested
+ * byte ranges.  read returns bytes read, 0 at the end, -1 with errno on
+ * error; skip (optional, used only when size is known) passes over n bytes
+ * without handing them out and returns how many it passed.  size is the
+ * declared length (SV_NONE when unknown); offsets start at start.
+ */
+typedef struct sv_source {
+	ssize_t (*read)(void *arg, void *buf, size_t n);
+	int64_t (*skip)(void *arg, uint64_t n);
+	void *arg;
+	uint64_t size;
+} sv_source;
+sv_stream *sv_stream_open_source(sv_ctx *cx, const sv_source *src,
+				 const char *name, uint64_t start, unsigned flags);
 
 /* Mark the run as failed by I/O (exit status 2) and stop it. */
 void sv_ctx_io_failed(sv_ctx *cx);

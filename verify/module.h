@@ -21,6 +21,7 @@
 
 typedef struct sv_stream sv_stream;
 typedef struct sv_ctx sv_ctx;
+typedef struct sv_members sv_members;
 
 /*
  * Declaring codes: a module lists them once with an X-macro,
@@ -44,6 +45,7 @@ typedef struct sv_bid_input {
 	const unsigned char *head; /* first bytes of the (decompressed) input */
 	size_t head_len;           /* up to SV_BID_BYTES; fewer if the input is shorter */
 	bool gzip;                 /* the input was gzip-compressed */
+	bool is_archive;           /* a tar archive (plain or compressed): members */
 } sv_bid_input;
 
 #define SV_BID_BYTES 4096
@@ -77,6 +79,12 @@ typedef struct sv_format {
 	void (*verify_dir)(sv_ctx *cx, int dirfd, const char *path);
 	/* Conversions, or NULL. */
 	const sv_converter *convert;
+	/*
+	 * Verify a checkpoint given as members (a directory, or an archive
+	 * the core recognised).  May be NULL.  Preferred over verify_dir when
+	 * both are set.
+	 */
+	void (*verify_members)(sv_ctx *cx, sv_members *m);
 } sv_format;
 
 /* The core's own codes, which modules may report too. */
@@ -182,6 +190,107 @@ bool sv_stream_seekable(const sv_stream *s);    /* skips are seeks */
 sv_stream *sv_open_at(sv_ctx *cx, int dirfd, const char *name,
 		      const char *path, unsigned flags);
 void sv_close(sv_stream *s);
+
+/* ---- Nested streams ------------------------------------------------------- */
+
+/*
+ * Verify the next len bytes of in with module f, as a stream of their own
+ * embedded in the input (a QEMU device-state stream inside a libxl
+ * EMULATOR_CONTEXT record, a CRIU image inside a capture).  The nested
+ * module sees a stream that ends after len bytes; offsets in its reports
+ * stay those of the enclosing input.  Whatever it leaves unread of the len
+ * bytes is skipped.  The record context is saved and restored around the
+ * call; findings and counts go to the same run.  Returns the bytes consumed
+ * (len unless the input ended first).
+ */
+uint64_t sv_verify_nested(sv_ctx *cx, sv_stream *in, uint64_t len,
+			  const sv_format *f);
+
+/*
+ * Module parameters given by the user (`--param KEY=VALUE`, and options
+ * such as `--guest pv|hvm` that the CLI maps onto one): the value of key,
+ * or NULL when not given.  A module documents the keys it reads in its
+ * description.
+ */
+const char *sv_param(const sv_ctx *cx, const char *key);
+
+/* ---- Members of a checkpoint (directories and archives) ---------------- */
+
+/*
+ * A checkpoint made of named files, a dump directory or an archive, is a
+ * member source.  The core enumerates it and opens each member as an
+ * sv_stream; a module never calls readdir() or libarchive itself, so the
+ * same checks run over a directory and over a tar archive read in one pass.
+ *
+ * Members come in source order: sorted by name for a directory (its
+ * entries, not recursing), archive order for an archive (every entry, with
+ * its '/'-separated path).  A member can be opened only while it is the
+ * current one; the data of an archive member is gone once the next member
+ * is asked for.
+ */
+typedef enum sv_member_kind {
+	SV_MEMBER_FILE,     /* regular file: open it */
+	SV_MEMBER_DIR,
+	SV_MEMBER_SYMLINK,  /* target in link */
+	SV_MEMBER_HARDLINK, /* archive hard link: target in link */
+	SV_MEMBER_OTHER     /* FIFO, device, socket: never opened */
+} sv_member_kind;
+
+typedef struct sv_member {
+	const char *name;    /* path inside the checkpoint ("checkpoint/core-1.img") */
+	const char *display; /* how diagnostics name it (dir: "DIR/NAME"; archive: the member path) */
+	sv_member_kind kind;
+	uint64_t size;       /* bytes, or SV_NONE when unknown */
+	const char *link;    /* symlink / hard link target, else NULL */
+	uint64_t offset;     /* archive: offset of the member's header in the
+			        (decompressed) archive; SV_NONE for a directory */
+} sv_member;
+
+/*
+ * The next member, or NULL at the end (or after a read error, which the
+ * core has reported: check sv_stopped()).  The pointer is valid until the
+ * next call.
+ */
+const sv_member *sv_members_next(sv_members *m);
+
+/*
+ * Open the current member's data.  flags: SV_OPEN_RAW (bytes as stored;
+ * without it a gzip member is NOT decompressed either: members are always
+ * given raw, as CRIU reads its images).  NULL when it cannot be opened,
+ * reported as input.io / input.not-regular against the member.  Close
+ * before asking for the next member.
+ */
+sv_stream *sv_member_open(sv_ctx *cx, sv_members *m);
+
+/* The name of the source as diagnostics use it (the directory or archive path). */
+const char *sv_members_path(const sv_members *m);
+
+/* True for a directory (members may also be opened by name, below). */
+bool sv_members_is_dir(const sv_members *m);
+
+/*
+ * Directories only: open the member called name (a plain name, no '/'),
+ * whatever the iteration position; NULL for an archive, or when it is
+ * missing (not reported: the caller says what that means).
+ */
+sv_stream *sv_members_open_name(sv_ctx *cx, sv_members *m, const char *name,
+				const char *display);
+
+/*
+ * Directories only: the member source for the subdirectory or link target
+ * `name` of m (e.g. a dump's "parent"), or NULL with errno set.  Free with
+ * sv_members_close().
+ */
+sv_members *sv_members_open_subdir(sv_ctx *cx, sv_members *m, const char *name);
+
+/* Directories only: the open descriptor (for code not yet on members), else -1. */
+int sv_members_dirfd(const sv_members *m);
+
+/* A directory as a member source (for modules that open a second one, --previous). */
+sv_members *sv_members_open_dir(sv_ctx *cx, const char *path);
+/* An archive (tar, optionally compressed) read from in, as a member source. */
+sv_members *sv_members_open_archive(sv_ctx *cx, sv_stream *in);
+void sv_members_close(sv_members *m);
 
 /* ---- Reporting ---------------------------------------------------------- */
 

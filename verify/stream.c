@@ -22,8 +22,11 @@
 
 struct sv_stream {
 	sv_ctx *cx;            /* where I/O and gzip failures are reported */
-	int fd;
+	int fd;                /* -1 for a stream read through src */
 	bool owns_fd;
+	sv_source src;         /* read (and skip) callbacks when fd < 0 */
+	bool size_known;       /* size holds the stream's declared length */
+	bool size_trusted;     /* ... and it is a regular file's real size */
 	char *name;            /* file name used in diagnostics */
 	bool seekable;         /* regular file, not compressed: skips seek */
 	bool gzip;
@@ -81,6 +84,14 @@ static ssize_t read_some(int fd, void *p, size_t n)
 	}
 }
 
+/* One read from the stream's source: a descriptor or the callbacks. */
+static ssize_t src_read(sv_stream *s, void *p, size_t n)
+{
+	if (s->fd >= 0)
+		return read_some(s->fd, p, n);
+	return s->src.read(s->src.arg, p, n);
+}
+
 static void raw_fail(sv_stream *s, int err)
 {
 	if (!s->failed) {
@@ -104,7 +115,7 @@ static bool gz_refill(sv_stream *s)
 		s->ztail -= s->zhead;
 		s->zhead = 0;
 	}
-	r = read_some(s->fd, s->zin + s->ztail, s->zcap - s->ztail);
+	r = src_read(s, s->zin + s->ztail, s->zcap - s->ztail);
 	if (r < 0) {
 		raw_fail(s, errno);
 		return false;
@@ -214,7 +225,7 @@ static bool fill(sv_stream *s)
 		size_t want = s->cap - s->tail;
 		if (want > s->read_size)
 			want = s->read_size;
-		ssize_t r = read_some(s->fd, s->buf + s->tail, want);
+		ssize_t r = src_read(s, s->buf + s->tail, want);
 		if (r < 0)
 			raw_fail(s, errno);
 		else if (r == 0)
@@ -249,7 +260,7 @@ size_t sv_read(sv_stream *s, void *dst, size_t n)
 		if (avail == 0) {
 			/* Big reads of plain data go straight to the caller. */
 			if (!s->gzip && !s->src_eof && n - done >= s->cap) {
-				ssize_t r = read_some(s->fd, out + done, n - done);
+				ssize_t r = src_read(s, out + done, n - done);
 				if (r < 0) {
 					raw_fail(s, errno);
 					break;
@@ -318,9 +329,14 @@ uint64_t sv_skip(sv_stream *s, uint64_t n)
 				uint64_t left = s->size > s->pos ? s->size - s->pos : 0;
 				uint64_t step = n - done < left ? n - done : left;
 				if (step > 0) {
-					off_t to = (off_t)(s->base + s->pos + step);
-					if (lseek(s->fd, to, SEEK_SET) == (off_t)-1) {
-						raw_fail(s, errno);
+					if (s->fd >= 0) {
+						off_t to = (off_t)(s->base + s->pos + step);
+						if (lseek(s->fd, to, SEEK_SET) == (off_t)-1) {
+							raw_fail(s, errno);
+							break;
+						}
+					} else if (s->src.skip(s->src.arg, step) != (int64_t)step) {
+						raw_fail(s, errno ? errno : EIO);
 						break;
 					}
 					s->pos += step;
@@ -387,8 +403,10 @@ void *sv_read_alloc(sv_stream *s, size_t n, size_t *got)
 	 * A file cannot hold more than it has left; from a pipe start at one
 	 * buffer and double only while the data keeps coming.
 	 */
-	if (rem != UINT64_MAX)
+	if (rem != UINT64_MAX && s->size_trusted)
 		cap = n < rem ? n : (size_t)rem;
+	else if (rem != UINT64_MAX && rem < n)
+		cap = rem < STREAM_BUF ? (size_t)rem : STREAM_BUF;
 	else
 		cap = n < STREAM_BUF ? n : STREAM_BUF;
 	p = malloc(cap ? cap : 1);
@@ -398,7 +416,7 @@ void *sv_read_alloc(sv_stream *s, size_t n, size_t *got)
 		size_t next;
 
 		have += sv_read(s, p + have, cap - have);
-		if (have < cap || have == n || rem != UINT64_MAX)
+		if (have < cap || have == n || (rem != UINT64_MAX && s->size_trusted))
 			break;
 		next = cap <= n / 2 ? cap * 2 : n;
 		unsigned char *q = realloc(p, next);
@@ -417,7 +435,7 @@ void *sv_read_alloc(sv_stream *s, size_t n, size_t *got)
 
 uint64_t sv_remaining(const sv_stream *s)
 {
-	if (!s->seekable)
+	if (!s->size_known)
 		return UINT64_MAX;
 	return s->size > s->pos ? s->size - s->pos : 0;
 }
@@ -458,7 +476,7 @@ sv_stream *sv_stream_open_fd(sv_ctx *cx, int fd, bool owns_fd,
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		off_t here = lseek(fd, 0, SEEK_CUR);
 		if (here != (off_t)-1) {
-			s->seekable = true;
+			s->seekable = s->size_known = s->size_trusted = true;
 			s->base = (uint64_t)here;
 			s->size = (uint64_t)st.st_size > s->base ? (uint64_t)st.st_size - s->base : 0;
 			/*
@@ -492,7 +510,7 @@ sv_stream *sv_stream_open_fd(sv_ctx *cx, int fd, bool owns_fd,
 		s->zhead = 0;
 		s->head = s->tail = 0;
 		s->gzip = true;
-		s->seekable = false;
+		s->seekable = s->size_known = s->size_trusted = false;
 		s->src_eof = false;
 		if (inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK)
 			goto oom;
@@ -509,6 +527,39 @@ oom:
 	if (owns_fd)
 		close(fd);
 	return NULL;
+}
+
+sv_stream *sv_stream_open_source(sv_ctx *cx, const sv_source *src,
+				 const char *name, uint64_t start, unsigned flags)
+{
+	sv_stream *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->cx = cx;
+	s->fd = -1;
+	s->src = *src;
+	s->pos = start;
+	s->name = strdup(name);
+	s->cap = STREAM_BUF;
+	if (src->size != SV_NONE) {
+		s->size_known = true;
+		s->size = start + src->size;
+		/* Small members need no big buffer (a dump holds many). */
+		if (src->size < STREAM_BUF / 2)
+			s->cap = src->size < SV_PEEK_MAX ? SV_PEEK_MAX : STREAM_BUF / 2;
+		s->seekable = src->skip != NULL;
+	}
+	s->read_size = s->cap;
+	s->buf = malloc(s->cap);
+	if (!s->name || !s->buf) {
+		free(s->buf);
+		free(s->name);
+		free(s);
+		return NULL;
+	}
+	(void)flags; /* sources are given raw: members as CRIU reads them */
+	return s;
 }
 
 void sv_close(sv_stream *s)

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "members.h"
 
 #define CORE_CODES(X) \
 	X(SV_CORE_TRUNCATED, "input.truncated", ERROR, "the input ends inside a structure") \
@@ -131,6 +131,73 @@ const char *sv_severity_name(sv_severity s)
 		return "error";
 	}
 	return "?";
+}
+
+/* ---- nested streams and parameters -------------------------------------- */
+
+/* The enclosing stream and how much of the nested range is left. */
+typedef struct nested_range {
+	sv_stream *outer;
+	uint64_t left;
+} nested_range;
+
+static ssize_t nested_read(void *arg, void *buf, size_t n)
+{
+	nested_range *r = arg;
+	size_t want = n < r->left ? n : (size_t)r->left;
+	size_t got = want ? sv_read(r->outer, buf, want) : 0;
+
+	r->left -= got;
+	return (ssize_t)got;
+}
+
+static int64_t nested_skip(void *arg, uint64_t n)
+{
+	nested_range *r = arg;
+	uint64_t got = sv_skip(r->outer, n < r->left ? n : r->left);
+
+	r->left -= got;
+	return (int64_t)got;
+}
+
+uint64_t sv_verify_nested(sv_ctx *cx, sv_stream *in, uint64_t len,
+			  const sv_format *f)
+{
+	nested_range r = { in, len };
+	sv_source src = { nested_read, nested_skip, &r, len };
+	uint64_t rec_index = cx->rec_index;
+	const char *rec_type = cx->rec_type;
+	sv_stream *s;
+
+	if (!f->verify)
+		return sv_skip(in, len);
+	s = sv_stream_open_source(cx, &src, sv_stream_name(in), sv_offset(in), SV_OPEN_RAW);
+	if (!s) {
+		sv_report(cx, &sv_core_codes[SV_CORE_IO], sv_offset(in),
+			  "out of memory: the nested %s stream is not verified", f->name);
+		sv_ctx_io_failed(cx);
+		return sv_skip(in, len);
+	}
+	sv_record_none(cx);
+	f->verify(cx, s);
+	sv_close(s);
+	cx->rec_index = rec_index;
+	cx->rec_type = rec_type;
+	/* What the nested module left unread is passed over. */
+	sv_skip(in, r.left);
+	return len - r.left;
+}
+
+const char *sv_param(const sv_ctx *cx, const char *key)
+{
+	size_t klen = strlen(key);
+
+	for (size_t i = 0; cx->opt && i < cx->opt->nparams; i++) {
+		const char *p = cx->opt->params[i];
+		if (strncmp(p, key, klen) == 0 && p[klen] == '=')
+			return p + klen + 1;
+	}
+	return NULL;
 }
 
 /* ---- reporting --------------------------------------------------------- */
@@ -305,7 +372,8 @@ static bool can_do(const sv_format *f, sv_action action, bool is_dir)
 {
 	switch (action) {
 	case SV_ACTION_VERIFY:
-		return is_dir ? f->verify_dir != NULL : f->verify != NULL;
+		return is_dir ? f->verify_dir != NULL || f->verify_members != NULL :
+				f->verify != NULL;
 	case SV_ACTION_DECODE:
 		return !is_dir && f->convert && f->convert->decode;
 	case SV_ACTION_ENCODE:
@@ -471,7 +539,21 @@ static int run(const char *path, sv_action action, unsigned flags, FILE *conv_ou
 
 	switch (action) {
 	case SV_ACTION_VERIFY:
-		if (bid.is_dir)
+		if (bid.is_dir && fmt->verify_members) {
+			/* The member source owns its own descriptor. */
+			int mfd = dup(dirfd);
+			sv_members *m = mfd < 0 ? NULL : sv_members_from_dirfd(&cx, mfd, path);
+			if (!m) {
+				if (mfd >= 0)
+					close(mfd);
+				sv_ctx_io_failed(&cx);
+				sv_report(&cx, &sv_core_codes[SV_CORE_IO], SV_NONE,
+					  "cannot read the directory: %s", strerror(errno));
+				break;
+			}
+			fmt->verify_members(&cx, m);
+			sv_members_close(m);
+		} else if (bid.is_dir)
 			fmt->verify_dir(&cx, dirfd, path);
 		else
 			fmt->verify(&cx, s);

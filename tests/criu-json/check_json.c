@@ -239,7 +239,7 @@ static void spill(const char *path, const void *p, size_t n)
 /* Convert path into a new temporary file; returns the exit status. */
 static int convert(const char *path, sv_action action, unsigned flags, FILE **out)
 {
-	static const sv_options opt = { "criu", 0, 0 };
+	static const sv_options opt = { .format = "criu" };
 	counts c = { 0, 0 };
 	sv_sink sink = { &c, count_diag, NULL, NULL, NULL };
 

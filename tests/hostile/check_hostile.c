@@ -61,7 +61,7 @@ static void on_diag(void *ctx, const sv_diag *d)
 
 static int verify(const char *path, const char *format, run_result *r)
 {
-	sv_options opt = { format, 0, 0 };
+	sv_options opt = { .format = format };
 	sv_sink sink = { r, on_diag, NULL, NULL, NULL };
 	sv_summary sum;
 

@@ -614,7 +614,7 @@ static char *run_to_memory(const char *path, int json, unsigned flags)
 	FILE *fp = open_memstream(&text, &len);
 	sv_output out = { fp, flags };
 	sv_sink sink;
-	sv_options opt = { NULL, 0, 0 };
+	sv_options opt = { .format = NULL };
 
 	test_formats_register();
 	if (json)

@@ -208,8 +208,8 @@ static bool svt_info(sv_ctx *cx, sv_stream *in, FILE *out)
 static const sv_converter svt_converter = { svt_decode, svt_encode, svt_info };
 
 const sv_format test_format_svt = {
-	"svt", "test-only record stream", svt_codes, T_NCODES, svt_bid, svt_verify, NULL,
-	&svt_converter
+	.name = "svt", .description = "test-only record stream", .codes = svt_codes,
+	.ncodes = T_NCODES, .bid = svt_bid, .verify = svt_verify, .convert = &svt_converter
 };
 
 static int weak_bid(const sv_bid_input *in)
@@ -224,7 +224,8 @@ static void weak_verify(sv_ctx *cx, sv_stream *s)
 }
 
 const sv_format test_format_weak = {
-	"svt-weak", "test-only: bids 50 on SV", NULL, 0, weak_bid, weak_verify, NULL, NULL
+	.name = "svt-weak", .description = "test-only: bids 50 on SV", .bid = weak_bid,
+	.verify = weak_verify
 };
 
 void (*test_probe_fn)(sv_ctx *cx, sv_stream *s);
@@ -247,10 +248,12 @@ static void dirprobe_verify(sv_ctx *cx, int dirfd, const char *path)
 }
 
 const sv_format test_format_probe = {
-	"probe", "test-only: runs the test's function", NULL, 0, zero_bid, probe_verify, NULL, NULL
+	.name = "probe", .description = "test-only: runs the test's function", .bid = zero_bid,
+	.verify = probe_verify
 };
 const sv_format test_format_dirprobe = {
-	"dirprobe", "test-only: runs the test's directory function", NULL, 0, zero_bid, NULL, dirprobe_verify, NULL
+	.name = "dirprobe", .description = "test-only: runs the test's directory function",
+	.bid = zero_bid, .verify_dir = dirprobe_verify
 };
 
 void test_formats_register(void)
@@ -353,7 +356,7 @@ static void collect_summary(void *ctx, const sv_summary *s)
 int test_verify(const char *path, const char *format, unsigned long max_errors,
 		int werror, test_run *out)
 {
-	sv_options opt = { format, max_errors, werror };
+	sv_options opt = { .format = format, .max_errors = max_errors, .werror = werror };
 	sv_sink sink = { out, collect_diag, collect_record, NULL, collect_summary };
 
 	test_formats_register();
