@@ -38,6 +38,7 @@ struct sv_stream {
 	unsigned char *buf;
 	size_t cap, head, tail;
 	size_t read_size;      /* bytes the next read(2) asks for, at most cap */
+	uint64_t landed;       /* stream offset where the last seek landed */
 	/* gzip state: compressed bytes wait in zin[zhead..ztail). */
 	z_stream z;
 	bool z_live;           /* inflate initialised and mid-member */
@@ -320,6 +321,7 @@ bool sv_at_end(sv_stream *s)
 uint64_t sv_skip(sv_stream *s, uint64_t n)
 {
 	uint64_t done = 0;
+	uint64_t used_end = s->pos; /* what was wanted since the last jump ends here */
 
 	while (done < n) {
 		uint64_t avail = s->tail - s->head;
@@ -339,15 +341,21 @@ uint64_t sv_skip(sv_stream *s, uint64_t n)
 						raw_fail(s, errno ? errno : EIO);
 						break;
 					}
-					s->pos += step;
-					done += step;
 					/*
 					 * After a jump the next record header and
 					 * its small body are all that is wanted:
 					 * refilling a whole buffer would copy the
-					 * page data the seek just avoided.
+					 * page data the seek just avoided.  Ask
+					 * for what was consumed between the last
+					 * two jumps (a record's header and pfn
+					 * array, typically), in whole pages.
 					 */
-					s->read_size = SV_PEEK_MAX;
+					uint64_t gap = used_end - s->landed + 64;
+					s->pos += step;
+					done += step;
+					s->landed = s->pos;
+					gap = (gap + 4095) & ~(uint64_t)4095;
+					s->read_size = gap < SV_PEEK_MAX ? (size_t)gap : SV_PEEK_MAX;
 				}
 				if (done < n && !fill(s))
 					break;
@@ -488,6 +496,13 @@ sv_stream *sv_stream_open_fd(sv_ctx *cx, int fd, bool owns_fd,
 		}
 	}
 	s->buf = malloc(s->cap);
+	/*
+	 * A regular file is read in small pieces first: most of a migration
+	 * stream is skipped by seeks, and whole buffers come back by
+	 * doubling while reading goes on.
+	 */
+	if (s->seekable)
+		s->read_size = SV_PEEK_MAX;
 	if (s->read_size > s->cap)
 		s->read_size = s->cap;
 	if (!s->name || !s->buf)
