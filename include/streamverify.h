@@ -110,6 +110,8 @@ typedef struct sv_options {
 	int werror;               /* warnings make the input invalid */
 	const char *const *params;/* module parameters, "KEY=VALUE" (--param) */
 	size_t nparams;
+	int tee;                  /* forward the input's valid records to tee_fd */
+	int tee_fd;
 } sv_options;
 
 /*

@@ -1,5 +1,6 @@
 /* The streamverify command line (the library entry point sv_cli_main). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +29,9 @@ static const char usage_text[] =
 	"      --werror          treat warnings as errors for the exit status\n"
 	"      --param KEY=VALUE a parameter for the format module (repeatable)\n"
 	"      --guest pv|hvm    the guest type of a legacy Xen stream (--param guest=)\n"
+	"      --tee[=FILE]      forward the input to standard output (or FILE) while\n"
+	"                        verifying it; stop before the first invalid record\n"
+	"                        (findings then go to standard error)\n"
 	"      --color[=WHEN]    colour text output: auto (default), always, never\n"
 	"      --list-formats    list the format modules and exit\n"
 	"      --list-codes      list every diagnostic code and exit\n"
@@ -50,7 +54,8 @@ enum {
 	OPT_LIST_FORMATS,
 	OPT_LIST_CODES,
 	OPT_PARAM,
-	OPT_GUEST
+	OPT_GUEST,
+	OPT_TEE
 };
 
 #define MAX_PARAMS 16
@@ -68,6 +73,7 @@ static const struct option long_options[] = {
 	{ "list-codes", optional_argument, NULL, OPT_LIST_CODES },
 	{ "param", required_argument, NULL, OPT_PARAM },
 	{ "guest", required_argument, NULL, OPT_GUEST },
+	{ "tee", optional_argument, NULL, OPT_TEE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -288,6 +294,40 @@ static int run_conversion(sv_action action, int argc, char **argv)
 	return status;
 }
 
+/*
+ * --tee: the forwarded bytes take standard output (or FILE); findings go to
+ * standard error then.  One input only, and never the input itself.
+ */
+static int open_tee(sv_options *opt, const char *path, int ninputs, const char *input,
+		    sv_output *out)
+{
+	struct stat in_st, out_st;
+	bool in_known;
+
+	if (ninputs != 1)
+		return usage_error("%s", "--tee forwards exactly one input");
+	in_known = strcmp(input, "-") == 0 ? fstat(STDIN_FILENO, &in_st) == 0 :
+		   stat(input, &in_st) == 0;
+	if (!path || strcmp(path, "-") == 0) {
+		if (in_known && fstat(STDOUT_FILENO, &out_st) == 0 && S_ISREG(in_st.st_mode) &&
+		    in_st.st_dev == out_st.st_dev && in_st.st_ino == out_st.st_ino)
+			return usage_error("%s", "--tee would write over its own input");
+		opt->tee_fd = STDOUT_FILENO;
+		out->fp = stderr;
+		return SV_EXIT_VALID;
+	}
+	/* Compare before opening: O_TRUNC would already have destroyed it. */
+	if (in_known && stat(path, &out_st) == 0 && S_ISREG(in_st.st_mode) &&
+	    in_st.st_dev == out_st.st_dev && in_st.st_ino == out_st.st_ino)
+		return usage_error("%s", "--tee would write over its own input");
+	opt->tee_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
+	if (opt->tee_fd < 0) {
+		fprintf(stderr, "streamverify: --tee=%s: %s\n", path, strerror(errno));
+		return SV_EXIT_FAILURE;
+	}
+	return SV_EXIT_VALID;
+}
+
 int sv_cli_main(int argc, char **argv)
 {
 	sv_options opt = { 0 };
@@ -298,6 +338,7 @@ int sv_cli_main(int argc, char **argv)
 	int want_list_formats = 0, want_list_codes = 0;
 	const char *params[MAX_PARAMS];
 	char guest_param[32];
+	const char *tee_path = NULL;
 
 	if (argc > 1 && strcmp(argv[1], "decode") == 0)
 		return run_conversion(SV_ACTION_DECODE, argc - 1, argv + 1);
@@ -344,6 +385,10 @@ int sv_cli_main(int argc, char **argv)
 			params[opt.nparams++] = guest_param;
 			opt.params = params;
 			break;
+		case OPT_TEE:
+			opt.tee = 1;
+			tee_path = optarg;
+			break;
 		case OPT_COLOR:
 			if (!optarg || strcmp(optarg, "auto") == 0)
 				colour = -1;
@@ -382,8 +427,13 @@ int sv_cli_main(int argc, char **argv)
 		return usage_error("%s", "no input given (a path, or - for standard input)");
 	if (opt.format && strcmp(opt.format, "auto") != 0 && sv_format_index(opt.format) < 0)
 		return usage_error("unknown format '%s' (see --list-formats)", opt.format);
+	if (opt.tee) {
+		int st = open_tee(&opt, tee_path, argc - optind, argv[optind], &out);
+		if (st != SV_EXIT_VALID)
+			return st;
+	}
 	if (colour == -1)
-		colour = !json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+		colour = !json && isatty(fileno(out.fp)) && !getenv("NO_COLOR");
 	if (colour && !json)
 		out.flags |= SV_OUT_COLOR;
 
@@ -396,8 +446,12 @@ int sv_cli_main(int argc, char **argv)
 		if (st > status)
 			status = st;
 	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {
+	if (fflush(out.fp) != 0 || ferror((FILE *)out.fp)) {
 		perror("streamverify: writing output");
+		return SV_EXIT_FAILURE;
+	}
+	if (opt.tee && opt.tee_fd != STDOUT_FILENO && close(opt.tee_fd) != 0) {
+		perror("streamverify: --tee");
 		return SV_EXIT_FAILURE;
 	}
 	return status;

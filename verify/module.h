@@ -97,6 +97,7 @@ enum {
 	SV_CORE_UNKNOWN,       /* input.format.unknown */
 	SV_CORE_UNSUPPORTED,   /* input.format.unsupported */
 	SV_CORE_CONVERT,       /* convert.failed */
+	SV_CORE_TEE,           /* output.tee */
 	SV_CORE_NCODES
 };
 extern const sv_code sv_core_codes[SV_CORE_NCODES];
@@ -300,6 +301,16 @@ void sv_members_close(sv_members *m);
  * report gives its own offset.  sv_record_none() clears the context.
  */
 void sv_record(sv_ctx *cx, uint64_t index, const char *type);
+
+/*
+ * Begin a record that starts at offset `start` of the input: sets the
+ * record context as sv_record() does, and tells the core that every byte
+ * before start belongs to records already verified.  With --tee those
+ * bytes are forwarded then, unless an error was reported since the
+ * previous record began (forwarding then stops before that record).  A
+ * streaming module calls it for every top-level record.
+ */
+void sv_record_begin(sv_ctx *cx, uint64_t index, const char *type, uint64_t start);
 void sv_record_none(sv_ctx *cx);
 
 /*

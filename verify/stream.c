@@ -39,6 +39,16 @@ struct sv_stream {
 	size_t cap, head, tail;
 	size_t read_size;      /* bytes the next read(2) asks for, at most cap */
 	uint64_t landed;       /* stream offset where the last seek landed */
+	/*
+	 * --tee: bytes from offset tee_from on stay in buf until a record
+	 * boundary says they belong to records found valid; then they are
+	 * written to tee_fd.  buf grows up to TEE_HOLD_MAX to hold one
+	 * record whole.
+	 */
+	bool tee;
+	bool tee_cut;          /* forwarding stopped for good */
+	int tee_fd;
+	uint64_t tee_from;
 	/* gzip state: compressed bytes wait in zin[zhead..ztail). */
 	z_stream z;
 	bool z_live;           /* inflate initialised and mid-member */
@@ -196,14 +206,48 @@ static void gz_fill(sv_stream *s)
 	}
 }
 
+/*
+ * The largest record --tee holds back whole: libxc's record cap (128 MiB)
+ * plus one read buffer.
+ */
+#define TEE_HOLD_MAX ((size_t)128 << 20 | STREAM_BUF)
+
+/* Index in buf of the first byte that must be kept. */
+static size_t keep_index(const sv_stream *s)
+{
+	if (s->tee && !s->tee_cut && s->tee_from < s->pos)
+		return s->head - (size_t)(s->pos - s->tee_from);
+	return s->head;
+}
+
 /* Make room at the end of buf by moving the live bytes to the front. */
 static void compact(sv_stream *s)
 {
-	if (s->head == 0)
+	size_t keep = keep_index(s);
+
+	if (keep == 0)
 		return;
-	memmove(s->buf, s->buf + s->head, s->tail - s->head);
-	s->tail -= s->head;
-	s->head = 0;
+	memmove(s->buf, s->buf + keep, s->tail - keep);
+	s->tail -= keep;
+	s->head -= keep;
+}
+
+/* A full buffer that --tee must keep whole: grow it, within the cap. */
+static bool tee_grow(sv_stream *s)
+{
+	size_t cap = s->cap * 2;
+	unsigned char *p;
+
+	if (s->cap >= TEE_HOLD_MAX)
+		return false;
+	if (cap > TEE_HOLD_MAX)
+		cap = TEE_HOLD_MAX;
+	p = realloc(s->buf, cap);
+	if (!p)
+		return false;
+	s->buf = p;
+	s->cap = cap;
+	return true;
 }
 
 /* Add bytes to the buffer; false when none could be added. */
@@ -213,10 +257,19 @@ static bool fill(sv_stream *s)
 
 	if (s->src_eof)
 		return false;
-	if (s->head == s->tail)
+	if (keep_index(s) == s->tail)
 		s->head = s->tail = 0;
 	else if (s->tail == s->cap)
 		compact(s);
+	if (s->tail == s->cap && s->tee && !s->tee_cut && !tee_grow(s)) {
+		/* Holding more would break the memory bound: give up forwarding. */
+		stream_report(s, SV_CORE_TEE, s->tee_from,
+			      "a record from offset 0x%llx is longer than --tee can hold "
+			      "(%zu MiB): forwarding stopped before it",
+			      (unsigned long long)s->tee_from, TEE_HOLD_MAX >> 20);
+		s->tee_cut = true;
+		compact(s);
+	}
 	if (s->tail == s->cap)
 		return false;
 	before = s->tail;
@@ -260,7 +313,7 @@ size_t sv_read(sv_stream *s, void *dst, size_t n)
 		size_t avail = s->tail - s->head;
 		if (avail == 0) {
 			/* Big reads of plain data go straight to the caller. */
-			if (!s->gzip && !s->src_eof && n - done >= s->cap) {
+			if (!s->gzip && !s->tee && !s->src_eof && n - done >= s->cap) {
 				ssize_t r = src_read(s, out + done, n - done);
 				if (r < 0) {
 					raw_fail(s, errno);
@@ -302,8 +355,12 @@ const unsigned char *sv_peek(sv_stream *s, size_t n, size_t *avail)
 {
 	if (n > SV_PEEK_MAX)
 		n = SV_PEEK_MAX;
-	if (s->tail - s->head < n && s->cap - s->head < n)
+	if (s->tail - s->head < n && s->cap - s->head < n) {
 		compact(s);
+		/* A kept record may leave too little room: grow for the peek. */
+		while (s->cap - s->head < n && s->tee && !s->tee_cut && tee_grow(s))
+			;
+	}
 	while (s->tail - s->head < n && fill(s))
 		;
 	*avail = s->tail - s->head < n ? s->tail - s->head : n;
@@ -446,6 +503,63 @@ uint64_t sv_remaining(const sv_stream *s)
 	if (!s->size_known)
 		return UINT64_MAX;
 	return s->size > s->pos ? s->size - s->pos : 0;
+}
+
+/* ---- --tee ---------------------------------------------------------------- */
+
+/* Write buf[from, from + n) to the tee; false (reported) when it fails. */
+static bool tee_write(sv_stream *s, size_t from, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(s->tee_fd, s->buf + from, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			stream_report(s, SV_CORE_TEE, s->tee_from,
+				      "cannot forward the input: %s; forwarding stopped",
+				      w < 0 ? strerror(errno) : "nothing written");
+			s->tee_cut = true;
+			sv_ctx_io_failed(s->cx);
+			return false;
+		}
+		from += (size_t)w;
+		n -= (size_t)w;
+		s->tee_from += (uint64_t)w;
+	}
+	return true;
+}
+
+void sv_stream_tee(sv_stream *s, int fd)
+{
+	s->tee = true;
+	s->tee_fd = fd;
+	s->tee_from = s->pos;
+	/* Every byte must pass through buf: no seeks over it. */
+	s->seekable = false;
+}
+
+bool sv_stream_tee_active(const sv_stream *s)
+{
+	return s && s->tee && !s->tee_cut;
+}
+
+void sv_stream_tee_commit(sv_stream *s, uint64_t upto)
+{
+	if (!s->tee || s->tee_cut || upto <= s->tee_from)
+		return;
+	if (upto > s->pos)
+		upto = s->pos; /* only bytes the module has gone past */
+	tee_write(s, keep_index(s), (size_t)(upto - s->tee_from));
+}
+
+void sv_stream_tee_cut(sv_stream *s)
+{
+	s->tee_cut = true;
+}
+
+uint64_t sv_stream_tee_forwarded(const sv_stream *s)
+{
+	return s->tee_from;
 }
 
 const char *sv_stream_name(const sv_stream *s)

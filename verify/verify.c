@@ -20,7 +20,8 @@
 	X(SV_CORE_GZIP_TRUNCATED, "input.gzip.truncated", ERROR, "gzip-compressed input ends before its end marker") \
 	X(SV_CORE_UNKNOWN, "input.format.unknown", ERROR, "no format module recognises the input") \
 	X(SV_CORE_UNSUPPORTED, "input.format.unsupported", ERROR, "the chosen format cannot read this kind of input") \
-	X(SV_CORE_CONVERT, "convert.failed", ERROR, "a decode, encode or info conversion failed")
+	X(SV_CORE_CONVERT, "convert.failed", ERROR, "a decode, encode or info conversion failed") \
+	X(SV_CORE_TEE, "output.tee", ERROR, "--tee could not forward the input")
 
 const sv_code sv_core_codes[SV_CORE_NCODES] = { CORE_CODES(SV_CODE_ROW) };
 
@@ -35,6 +36,7 @@ struct sv_ctx {
 	uint64_t records;
 	bool io_failed;
 	bool stopped;
+	sv_stream *tee;          /* the input, when --tee forwards it */
 };
 
 /* ---- registry ---------------------------------------------------------- */
@@ -198,6 +200,40 @@ const char *sv_param(const sv_ctx *cx, const char *key)
 			return p + klen + 1;
 	}
 	return NULL;
+}
+
+/* ---- --tee ---------------------------------------------------------------- */
+
+/* Errors that make a record invalid: warnings count too under --werror. */
+static unsigned long invalidating(const sv_ctx *cx)
+{
+	return cx->counts[SV_ERROR] + (cx->opt->werror ? cx->counts[SV_WARNING] : 0);
+}
+
+void sv_record_begin(sv_ctx *cx, uint64_t index, const char *type, uint64_t start)
+{
+	sv_record(cx, index, type);
+	if (!cx->tee || !sv_stream_tee_active(cx->tee))
+		return;
+	if (invalidating(cx))
+		sv_stream_tee_cut(cx->tee);
+	else
+		sv_stream_tee_commit(cx->tee, start);
+}
+
+/* The end of the input: the last record goes out when nothing was wrong. */
+static void tee_finish(sv_ctx *cx, sv_stream *s)
+{
+	if (!cx->tee || !sv_stream_tee_active(s))
+		return;
+	if (invalidating(cx) || cx->stopped || cx->io_failed) {
+		sv_stream_tee_cut(s);
+		return;
+	}
+	/* A valid input goes out whole, with any bytes its module left unread. */
+	sv_stream_tee_commit(s, sv_offset(s));
+	while (sv_stream_tee_active(s) && sv_skip(s, 1u << 20) > 0)
+		sv_stream_tee_commit(s, sv_offset(s));
 }
 
 /* ---- reporting --------------------------------------------------------- */
@@ -502,6 +538,12 @@ static int run(const char *path, sv_action action, unsigned flags, FILE *conv_ou
 			goto done;
 	}
 
+	if (action == SV_ACTION_VERIFY && cx.opt->tee && bid.is_dir) {
+		sv_ctx_io_failed(&cx);
+		sv_report(&cx, &sv_core_codes[SV_CORE_UNSUPPORTED], SV_NONE,
+			  "--tee forwards a stream; a directory cannot be forwarded");
+		goto done;
+	}
 	if (cx.opt->format && strcmp(cx.opt->format, "auto") != 0) {
 		fmt = sv_format_find(cx.opt->format);
 		if (!fmt) {
@@ -555,8 +597,14 @@ static int run(const char *path, sv_action action, unsigned flags, FILE *conv_ou
 			sv_members_close(m);
 		} else if (bid.is_dir)
 			fmt->verify_dir(&cx, dirfd, path);
-		else
+		else {
+			if (cx.opt->tee) {
+				sv_stream_tee(s, cx.opt->tee_fd);
+				cx.tee = s;
+			}
 			fmt->verify(&cx, s);
+			tee_finish(&cx, s);
+		}
 		break;
 	case SV_ACTION_DECODE:
 	case SV_ACTION_ENCODE:

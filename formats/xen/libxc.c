@@ -931,7 +931,7 @@ xen_libxc_stop xen_libxc_records(xen_libxc *x)
 		r.off = sv_offset(x->in);
 		r.index = (*x->next_index)++;
 		x->last_rec_off = r.off;
-		sv_record(x->cx, r.index, "record header");
+		sv_record_begin(x->cx, r.index, "record header", r.off);
 		if (!sv_need(x->cx, x->in, h, sizeof(h), "libxc record header"))
 			return XEN_LIBXC_FAILED;
 		r.type = xen_ld32(x->big_endian, h);

@@ -417,7 +417,7 @@ void xen_libxl_verify_stream(sv_ctx *cx, sv_stream *in,
 
 		r.off = sv_offset(in);
 		r.index = st.next_index++;
-		sv_record(cx, r.index, "record header");
+		sv_record_begin(cx, r.index, "record header", r.off);
 		if (!sv_need(cx, in, rh, sizeof(rh), "libxl record header"))
 			break;
 		r.type = xen_ld32(st.be, rh);
