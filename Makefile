@@ -134,8 +134,19 @@ $(STATIC_LIB): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(SHARED_LIB): $(LIB_OBJS)
-	$(CC) -shared -Wl,-soname,$(SONAME) $(LDFLAGS) -o $@ $^ $(PC_LIBS)
+# Only the API of include/streamverify.h is exported: the version script is
+# made from the header's declarations, so the two cannot disagree; protobuf-c
+# messages and internals stay local (they would clash with other programs
+# that link CRIU's protos).
+$(BUILD)/libstreamverify.map: include/streamverify.h
+	@mkdir -p $(dir $@)
+	{ echo 'STREAMVERIFY_0 {'; echo '  global:'; \
+	  sed -n 's/^[a-z][a-z_ ]*[ *]\(sv_[a-z_0-9]*\)(.*/    \1;/p' $< | sort -u; \
+	  echo '  local: *;'; echo '};'; } > $@
+
+$(SHARED_LIB): $(LIB_OBJS) $(BUILD)/libstreamverify.map
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=$(BUILD)/libstreamverify.map \
+	  $(LDFLAGS) -o $@ $(LIB_OBJS) $(PC_LIBS)
 
 $(BIN): $(BUILD)/obj/verify/main.o $(STATIC_LIB)
 	$(CC) -pie $(LDFLAGS) -o $@ $^ $(PC_LIBS)

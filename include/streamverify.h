@@ -122,6 +122,26 @@ int sv_verify(const char *path, const sv_options *opt, const sv_sink *sink,
 	      sv_summary *out);
 
 /*
+ * The same for other kinds of input.  name is how diagnostics name the
+ * input.  sv_verify_fd reads fd from its current position and leaves it
+ * open (a directory descriptor is verified as a directory).
+ * sv_verify_buffer verifies len bytes at data.  sv_verify_callback pulls
+ * the bytes from read(arg, buf, n), which returns how many it wrote
+ * (at most n), 0 at the end, or -1 on an error (errno set).  gzip input
+ * is decompressed in all three, as by sv_verify.
+ */
+typedef long (*sv_read_fn)(void *arg, void *buf, size_t n);
+int sv_verify_fd(int fd, const char *name, const sv_options *opt,
+		 const sv_sink *sink, sv_summary *out);
+int sv_verify_buffer(const void *data, size_t len, const char *name,
+		     const sv_options *opt, const sv_sink *sink, sv_summary *out);
+int sv_verify_callback(sv_read_fn read, void *arg, const char *name,
+		       const sv_options *opt, const sv_sink *sink, sv_summary *out);
+
+/* The library's version, which may be newer than the SV_VERSION compiled in. */
+const char *sv_version(void);
+
+/*
  * Conversions of one input by a module that offers them: decode (to JSON
  * text), encode (JSON text back to the binary form), info (a one-line
  * description).  The result goes to out (a FILE *); problems are reported

@@ -578,6 +578,36 @@ bool sv_stream_seekable(const sv_stream *s)
 }
 
 /*
+ * Sniff for the gzip magic without losing the bytes; from then on the
+ * stream inflates.  False only when out of memory.
+ */
+static bool gzip_sniff(sv_stream *s)
+{
+	while (s->tail < 2 && fill(s))
+		;
+	if (s->tail >= 2 && s->buf[0] == 0x1f && s->buf[1] == 0x8b) {
+		/* What was read is compressed input: it becomes zin. */
+		unsigned char *out = malloc(STREAM_BUF);
+		if (!out)
+			return false;
+		s->zin = s->buf;
+		s->zcap = s->cap;
+		s->ztail = s->tail;
+		s->cap = STREAM_BUF;
+		s->buf = out;
+		s->zhead = 0;
+		s->head = s->tail = 0;
+		s->gzip = true;
+		s->seekable = s->size_known = s->size_trusted = false;
+		s->src_eof = false;
+		if (inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK)
+			return false;
+		s->z_live = true;
+	}
+	return true;
+}
+
+/*
  * Wrap an open descriptor.  The first bytes decide whether the input is
  * gzip; they are read before anything else so that pipes work too.
  */
@@ -621,30 +651,8 @@ sv_stream *sv_stream_open_fd(sv_ctx *cx, int fd, bool owns_fd,
 		s->read_size = s->cap;
 	if (!s->name || !s->buf)
 		goto oom;
-	if (flags & SV_OPEN_RAW)
-		return s;
-
-	/* Sniff for the gzip magic without losing the bytes. */
-	while (s->tail < 2 && fill(s))
-		;
-	if (s->tail >= 2 && s->buf[0] == 0x1f && s->buf[1] == 0x8b) {
-		/* What was read is compressed input: it becomes zin. */
-		s->zin = s->buf;
-		s->zcap = s->cap;
-		s->ztail = s->tail;
-		s->cap = STREAM_BUF;
-		s->buf = malloc(s->cap);
-		if (!s->buf)
-			goto oom;
-		s->zhead = 0;
-		s->head = s->tail = 0;
-		s->gzip = true;
-		s->seekable = s->size_known = s->size_trusted = false;
-		s->src_eof = false;
-		if (inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK)
-			goto oom;
-		s->z_live = true;
-	}
+	if (!(flags & SV_OPEN_RAW) && !gzip_sniff(s))
+		goto oom;
 	return s;
 oom:
 	if (s) {
@@ -687,7 +695,10 @@ sv_stream *sv_stream_open_source(sv_ctx *cx, const sv_source *src,
 		free(s);
 		return NULL;
 	}
-	(void)flags; /* sources are given raw: members as CRIU reads them */
+	if (!(flags & SV_OPEN_RAW) && !gzip_sniff(s)) {
+		sv_close(s);
+		return NULL;
+	}
 	return s;
 }
 

@@ -485,7 +485,17 @@ static int status_of(const sv_ctx *cx)
 	return SV_EXIT_VALID;
 }
 
-static int run(const char *path, sv_action action, unsigned flags, FILE *conv_out,
+/*
+ * What a run reads: a path ("-": standard input), a descriptor the caller
+ * keeps, or a source of callbacks (a buffer, the caller's read function).
+ */
+typedef struct run_input {
+	const char *path;       /* as named in diagnostics */
+	int fd;                 /* >= 0: the caller's descriptor */
+	const sv_source *src;   /* non-NULL: read through it */
+} run_input;
+
+static int run(const run_input *ri, sv_action action, unsigned flags, FILE *conv_out,
 	       const sv_options *opt, const sv_sink *sink, sv_summary *out)
 {
 	static const sv_options defaults;
@@ -493,7 +503,10 @@ static int run(const char *path, sv_action action, unsigned flags, FILE *conv_ou
 	sv_bid_input bid = { 0 };
 	sv_stream *s = NULL;
 	const sv_format *fmt = NULL;
-	bool is_stdin = strcmp(path, "-") == 0;
+	const char *path = ri->path;
+	/* Descriptors that are not ours to close: stdin and the caller's. */
+	bool is_stdin = (ri->fd < 0 && !ri->src && strcmp(path, "-") == 0);
+	bool borrowed = is_stdin || ri->fd >= 0;
 	int fd = -1, dirfd = -1;
 	struct stat st;
 	sv_summary sum = { 0 };
@@ -503,8 +516,28 @@ static int run(const char *path, sv_action action, unsigned flags, FILE *conv_ou
 	cx.input = is_stdin ? "<stdin>" : path;
 	sv_record_none(&cx);
 
+	if (ri->src) {
+		size_t avail;
+		bid.path = path;
+		bid.name = last_component(path);
+		bid.dirfd = -1;
+		s = sv_stream_open_source(&cx, ri->src, cx.input, 0, 0);
+		if (!s) {
+			sv_ctx_io_failed(&cx);
+			sv_report(&cx, &sv_core_codes[SV_CORE_IO], SV_NONE, "out of memory");
+			goto done;
+		}
+		bid.head = sv_peek(s, SV_BID_BYTES, &avail);
+		bid.head_len = avail;
+		bid.gzip = sv_stream_gzip(s);
+		if (cx.io_failed)
+			goto done;
+		goto chosen_input;
+	}
 	if (is_stdin) {
 		fd = STDIN_FILENO;
+	} else if (ri->fd >= 0) {
+		fd = ri->fd;
 	} else {
 		fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
 		if (fd < 0) {
@@ -524,7 +557,7 @@ static int run(const char *path, sv_action action, unsigned flags, FILE *conv_ou
 		bid.dirfd = dirfd;
 	} else {
 		size_t avail;
-		s = sv_stream_open_fd(&cx, fd, !is_stdin, cx.input, 0);
+		s = sv_stream_open_fd(&cx, fd, !borrowed, cx.input, 0);
 		fd = -1;
 		if (!s) {
 			sv_ctx_io_failed(&cx);
@@ -538,6 +571,7 @@ static int run(const char *path, sv_action action, unsigned flags, FILE *conv_ou
 			goto done;
 	}
 
+chosen_input:
 	if (action == SV_ACTION_VERIFY && cx.opt->tee && bid.is_dir) {
 		sv_ctx_io_failed(&cx);
 		sv_report(&cx, &sv_core_codes[SV_CORE_UNSUPPORTED], SV_NONE,
@@ -638,9 +672,9 @@ done:
 	if (out)
 		*out = sum;
 	sv_close(s);
-	if (fd >= 0 && !is_stdin)
+	if (fd >= 0 && !borrowed)
 		close(fd);
-	if (dirfd >= 0 && !(is_stdin && dirfd == STDIN_FILENO))
+	if (dirfd >= 0 && !borrowed)
 		close(dirfd);
 	return sum.status;
 }
@@ -648,11 +682,92 @@ done:
 int sv_verify(const char *path, const sv_options *opt, const sv_sink *sink,
 	      sv_summary *out)
 {
-	return run(path, SV_ACTION_VERIFY, 0, NULL, opt, sink, out);
+	run_input ri = { path, -1, NULL };
+	return run(&ri, SV_ACTION_VERIFY, 0, NULL, opt, sink, out);
+}
+
+int sv_verify_fd(int fd, const char *name, const sv_options *opt,
+		 const sv_sink *sink, sv_summary *out)
+{
+	run_input ri = { name ? name : "<fd>", fd, NULL };
+	if (fd < 0)
+		return SV_EXIT_FAILURE;
+	return run(&ri, SV_ACTION_VERIFY, 0, NULL, opt, sink, out);
+}
+
+/* A buffer in memory as a source. */
+typedef struct buffer_source {
+	const unsigned char *p;
+	size_t left;
+} buffer_source;
+
+static ssize_t buffer_read(void *arg, void *buf, size_t n)
+{
+	buffer_source *b = arg;
+	if (n > b->left)
+		n = b->left;
+	memcpy(buf, b->p, n);
+	b->p += n;
+	b->left -= n;
+	return (ssize_t)n;
+}
+
+static int64_t buffer_skip(void *arg, uint64_t n)
+{
+	buffer_source *b = arg;
+	if (n > b->left)
+		n = b->left;
+	b->p += n;
+	b->left -= (size_t)n;
+	return (int64_t)n;
+}
+
+int sv_verify_buffer(const void *data, size_t len, const char *name,
+		     const sv_options *opt, const sv_sink *sink, sv_summary *out)
+{
+	buffer_source b = { data, data ? len : 0 };
+	sv_source src = { buffer_read, buffer_skip, &b, b.left };
+	run_input ri = { name ? name : "<buffer>", -1, &src };
+	return run(&ri, SV_ACTION_VERIFY, 0, NULL, opt, sink, out);
+}
+
+/* The caller's read function as a source. */
+typedef struct callback_source {
+	sv_read_fn read;
+	void *arg;
+} callback_source;
+
+static ssize_t callback_read(void *arg, void *buf, size_t n)
+{
+	callback_source *c = arg;
+	long r = c->read(c->arg, buf, n);
+	if (r < 0) {
+		if (errno == 0)
+			errno = EIO;
+		return -1;
+	}
+	return r > (long)n ? (ssize_t)n : (ssize_t)r;
+}
+
+int sv_verify_callback(sv_read_fn read, void *arg, const char *name,
+		       const sv_options *opt, const sv_sink *sink, sv_summary *out)
+{
+	callback_source c = { read, arg };
+	sv_source src = { callback_read, NULL, &c, SV_NONE };
+	run_input ri = { name ? name : "<callback>", -1, &src };
+	if (!read)
+		return SV_EXIT_FAILURE;
+	return run(&ri, SV_ACTION_VERIFY, 0, NULL, opt, sink, out);
 }
 
 int sv_convert(const char *path, sv_action action, unsigned flags, void *out,
 	       const sv_options *opt, const sv_sink *sink)
 {
-	return run(path, action, flags, out, opt, sink, NULL);
+	run_input ri = { path, -1, NULL };
+	return run(&ri, action, flags, out, opt, sink, NULL);
+}
+
+const char *sv_version(void)
+{
+	return SV_VERSION;
 }
