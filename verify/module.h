@@ -85,20 +85,41 @@ typedef struct sv_format {
 	 * both are set.
 	 */
 	void (*verify_members)(sv_ctx *cx, sv_members *m);
+	/*
+	 * Near misses.  Optional; asked only when no module bids more than 0.
+	 * Returns how close the input comes to this format (0 = not at all,
+	 * 1-100, from evidence as for bids: "LibxlFmt" with one byte changed,
+	 * a legacy Xen stream, a dump directory with images but without
+	 * inventory.img) and writes a short phrase saying what the input
+	 * looks like into why (why_len bytes, e.g. "a CRIU dump directory
+	 * without inventory.img").  The closest module then verifies the
+	 * input as if chosen with --format, after a note
+	 * (input.format.guessed) saying so, so its findings explain what is
+	 * wrong.  Modules without it are tried by the core: each that can
+	 * read the kind of input verifies the first SV_BID_BYTES (or the
+	 * directory) silently, and one that counts a record, or finds its
+	 * first error past offset 0, is a near miss.  Without any near miss
+	 * the input is "not a checkpoint" (input.format.unknown, exit 2).
+	 */
+	int (*near)(const sv_bid_input *in, char *why, size_t why_len);
 } sv_format;
 
-/* The core's own codes, which modules may report too. */
-enum {
-	SV_CORE_TRUNCATED,     /* input.truncated */
-	SV_CORE_IO,            /* input.io */
-	SV_CORE_NOT_REGULAR,   /* input.not-regular */
-	SV_CORE_GZIP,          /* input.gzip.corrupt */
-	SV_CORE_GZIP_TRUNCATED,/* input.gzip.truncated */
-	SV_CORE_UNKNOWN,       /* input.format.unknown */
-	SV_CORE_UNSUPPORTED,   /* input.format.unsupported */
-	SV_CORE_CONVERT,       /* convert.failed */
-	SV_CORE_NCODES
-};
+/*
+ * The core's own codes, which modules may report too: declared with the
+ * same X-macro as a module's (verify.c builds the table from it).
+ */
+#define SV_CORE_CODES(X) \
+	X(SV_CORE_TRUNCATED, "input.truncated", ERROR, "the input ends inside a structure") \
+	X(SV_CORE_IO, "input.io", ERROR, "the input could not be opened or read") \
+	X(SV_CORE_NOT_REGULAR, "input.not-regular", ERROR, "a FIFO, device or directory stands where a file should be") \
+	X(SV_CORE_GZIP, "input.gzip.corrupt", ERROR, "gzip-compressed input is corrupt (bad data, CRC or length)") \
+	X(SV_CORE_GZIP_TRUNCATED, "input.gzip.truncated", ERROR, "gzip-compressed input ends before its end marker") \
+	X(SV_CORE_UNKNOWN, "input.format.unknown", ERROR, "the input is not a checkpoint or migration stream of any known format") \
+	X(SV_CORE_UNSUPPORTED, "input.format.unsupported", ERROR, "the chosen format cannot read this kind of input") \
+	X(SV_CORE_GUESSED, "input.format.guessed", NOTE, "no format recognised the input; it was verified as the closest one") \
+	X(SV_CORE_CONVERT, "convert.failed", ERROR, "a decode, encode or info conversion failed")
+
+enum { SV_CORE_CODES(SV_CODE_ENUM) SV_CORE_NCODES };
 extern const sv_code sv_core_codes[SV_CORE_NCODES];
 
 /* Report input.truncated: needed bytes at off, got fewer. */

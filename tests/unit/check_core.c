@@ -524,11 +524,23 @@ START_TEST(bids_pick_the_module_and_format_overrides)
 	ck_assert_uint_eq(r.sum.records, 0);
 	ck_assert_int_eq(test_verify(weak, "svt", 0, 0, &r), 1);
 	ck_assert_str_eq(r.diags[0].code, "svt.magic");
-	/* Nobody bids. */
-	ck_assert_int_eq(test_verify(other, NULL, 0, 0, &r), 1);
+	/* Nobody bids, nothing comes close: not a checkpoint, exit 2, no byte count. */
+	ck_assert_int_eq(test_verify(other, NULL, 0, 0, &r), 2);
 	ck_assert_str_eq(r.diags[0].code, "input.format.unknown");
-	ck_assert_int_eq(test_verify(empty, NULL, 0, 0, &r), 1);
+	ck_assert_int_eq(r.sum.not_checkpoint, 1);
+	ck_assert(r.sum.bytes == SV_NONE);
+	ck_assert_int_eq(test_verify(empty, NULL, 0, 0, &r), 2);
 	ck_assert_str_eq(r.diags[0].code, "input.format.unknown");
+	/* A near miss (svt's near: "svt1") is verified as the closest. */
+	{
+		char *near = test_write_temp("svt1\0\0\0\0", 8, ".x");
+		ck_assert_int_eq(test_verify(near, NULL, 0, 0, &r), 1);
+		ck_assert_str_eq(r.diags[0].code, "input.format.guessed");
+		ck_assert_str_eq(r.diags[1].code, "svt.magic");
+		ck_assert_int_eq(r.sum.not_checkpoint, 0);
+		unlink(near);
+		free(near);
+	}
 	/* A stream-only format given a directory. */
 	ck_assert_int_eq(test_verify(getenv("SV_TEST_BUILD") ? getenv("SV_TEST_BUILD") : "/tmp",
 				     "svt", 0, 0, &r), 1);
@@ -612,7 +624,7 @@ static char *run_to_memory(const char *path, int json, unsigned flags)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *fp = open_memstream(&text, &len);
-	sv_output out = { fp, flags };
+	sv_output out = { .fp = fp, .flags = flags };
 	sv_sink sink;
 	sv_options opt = { .format = NULL };
 
