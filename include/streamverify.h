@@ -237,8 +237,8 @@ void sv_json_string(void *fp, const char *s);
 
 /*
  * Write s for a terminal: every control character, every octet that is
- * not part of valid UTF-8, C1 controls and bidirectional overrides as
- * \xNN (each octet), a backslash as \\; everything else as it is.
+ * not part of valid UTF-8, C1 controls and bidirectional controls as
+ * \xNN (each octet); everything else, backslashes too, as it is.
  */
 void sv_text_string(void *fp, const char *s);
 

@@ -163,6 +163,9 @@ static int fail(const char *fmt, ...)
 	return SV_EXIT_FAILURE;
 }
 
+/* The subcommand being run ("decode "), for the usage hint. */
+static const char *subcommand = "";
+
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
 {
@@ -171,7 +174,7 @@ static int usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	complain(fmt, ap);
 	va_end(ap);
-	fputs("Try 'streamverify --help'.\n", stderr);
+	fprintf(stderr, "Try 'streamverify %s--help'.\n", subcommand);
 	return SV_EXIT_FAILURE;
 }
 
@@ -762,8 +765,6 @@ static int run_conversion(sv_action action, int argc, char **argv)
 	const char *in = NULL, *out_path = NULL;
 	const char *help = action == SV_ACTION_DECODE ? decode_help :
 			   action == SV_ACTION_ENCODE ? encode_help : info_help;
-	const char *name = action == SV_ACTION_DECODE ? "decode" :
-			   action == SV_ACTION_ENCODE ? "encode" : "info";
 	unsigned flags = 0;
 	sv_options opt = { 0 };
 	sv_output diag_out = { .fp = stderr, .flags = SV_OUT_QUIET };
@@ -774,6 +775,8 @@ static int run_conversion(sv_action action, int argc, char **argv)
 	int c, status;
 	struct stat ost;
 
+	subcommand = action == SV_ACTION_DECODE ? "decode " :
+		     action == SV_ACTION_ENCODE ? "encode " : "info ";
 	optind = 1;
 	while ((c = getopt_long(argc, argv, action == SV_ACTION_INFO ? "f:h" : "i:o:f:h",
 				conv_options, NULL)) != -1) {
@@ -802,7 +805,7 @@ static int run_conversion(sv_action action, int argc, char **argv)
 			fputs(help, stdout);
 			return finish_stdout(SV_EXIT_VALID);
 		default:
-			fprintf(stderr, "Try 'streamverify %s --help'.\n", name);
+			fprintf(stderr, "Try 'streamverify %s--help'.\n", subcommand);
 			return SV_EXIT_FAILURE;
 		}
 	}
@@ -814,8 +817,7 @@ static int run_conversion(sv_action action, int argc, char **argv)
 	if (!in)
 		in = "-";
 	if (optind < argc)
-		return usage_error("unexpected argument '%s' (see streamverify %s --help)",
-				   argv[optind], name);
+		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (opt.format && sv_format_index(opt.format) < 0)
 		return usage_error("unknown format '%s' (see --list-formats)", opt.format);
 	if (out_path && strcmp(out_path, "-") == 0)

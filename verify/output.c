@@ -42,8 +42,6 @@ void sv_text_string(void *out, const char *str)
 				len = 1;
 			for (size_t i = 0; i < len; i++)
 				fprintf(fp, "\\x%02x", p[i]);
-		} else if (*p == '\\') {
-			fputs("\\\\", fp);
 		} else {
 			fwrite(p, 1, len, fp);
 		}
@@ -383,10 +381,13 @@ static const char *sarif_level(sv_severity s)
 	return s == SV_ERROR ? "error" : s == SV_WARNING ? "warning" : "note";
 }
 
-/* A path as a URI reference: unreserved octets and '/' as they are, the rest %XX. */
+/*
+ * A path as a URI: an absolute path as file:///..., a relative one as a
+ * relative reference; unreserved octets and '/' as they are, the rest %XX.
+ */
 static void sarif_uri(FILE *fp, const char *path)
 {
-	putc('"', fp);
+	fputs(path[0] == '/' ? "\"file://" : "\"", fp);
 	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
 		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		    (*p >= '0' && *p <= '9') || strchr("-._~/", *p))

@@ -620,15 +620,6 @@ static const sv_format *closest_format(const sv_ctx *cx, const sv_bid_input *in,
 	return best;
 }
 
-/* True when all n bytes are printable ASCII. */
-static bool is_text(const unsigned char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] < 0x20 || p[i] > 0x7e)
-			return false;
-	return n > 0;
-}
-
 /* What an input that is no checkpoint looks like, in a few words. */
 static void describe_looks(const sv_bid_input *in, char *out, size_t len)
 {
@@ -645,26 +636,23 @@ static void describe_looks(const sv_bid_input *in, char *out, size_t len)
 		snprintf(out, len, "zstd-compressed data (decompress it first: only gzip is read)");
 	else if (n >= 3 && memcmp(p, "BZh", 3) == 0)
 		snprintf(out, len, "bzip2-compressed data (decompress it first: only gzip is read)");
-	else if (is_text(p, shown)) {
-		/* Printable ASCII only: quoted as it is (no escapes needed but \ and "). */
-		size_t o = (size_t)snprintf(out, len, "text beginning \"");
-		for (size_t i = 0; i < shown && o + 3 < len; i++) {
-			if (p[i] == '"' || p[i] == '\\')
-				out[o++] = '\\';
-			out[o++] = (char)p[i];
+	else {
+		/* Printable ASCII as it is (magic numbers are often text), the rest as \xNN. */
+		size_t o = (size_t)snprintf(out, len, "data beginning \"");
+		for (size_t i = 0; i < shown && o + 5 < len; i++) {
+			if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\')
+				out[o++] = (char)p[i];
+			else
+				o += (size_t)snprintf(out + o, len - o, "\\x%02x", p[i]);
 		}
-		snprintf(out + o, len - o, "\"");
-	} else {
-		size_t o = (size_t)snprintf(out, len, "binary data beginning");
-		for (size_t i = 0; i < (n < 8 ? n : 8) && o < len; i++)
-			o += (size_t)snprintf(out + o, len - o, " %02x", p[i]);
+		snprintf(out + o, len - o, "\"%s", n > shown ? "..." : "");
 	}
 }
 
 static void describe_unknown(sv_ctx *cx, const sv_bid_input *in)
 {
 	const sv_code *c = &sv_core_codes[SV_CORE_UNKNOWN];
-	char looks[128];
+	char looks[160];
 
 	if (in->is_dir) {
 		sv_report(cx, c, SV_NONE,
