@@ -157,7 +157,7 @@ static void text_summary(void *ctx, const sv_summary *s)
 	if (s->not_checkpoint)
 		fputs("not verified: not a checkpoint", fp);
 	else if (s->status == SV_EXIT_FAILURE)
-		fputs("not verified (I/O error)", fp);
+		fputs("not verified: I/O error", fp);
 	else
 		fputs(s->status == SV_EXIT_VALID ? "valid" : "INVALID", fp);
 	if (s->format) {
@@ -188,10 +188,6 @@ static void text_summary(void *ctx, const sv_summary *s)
 			plural(fp, s->warnings, "warning", &first);
 		if (s->notes)
 			plural(fp, s->notes, "note", &first);
-	}
-	if (first && !s->stopped) {
-		fputs("no findings)\n", fp);
-		return;
 	}
 	fputs(s->stopped ? "; stopped early at --max-errors)\n" : ")\n", fp);
 }

@@ -302,9 +302,8 @@ void sv_report_truncated(sv_ctx *cx, uint64_t off, uint64_t needed,
 			 uint64_t got, const char *what)
 {
 	sv_report(cx, &sv_core_codes[SV_CORE_TRUNCATED], off,
-		  "truncated: needed %llu bytes at offset %llu for %s, got %llu",
-		  (unsigned long long)needed, (unsigned long long)off, what,
-		  (unsigned long long)got);
+		  "truncated: needed %llu bytes for %s, got %llu",
+		  (unsigned long long)needed, what, (unsigned long long)got);
 }
 
 bool sv_stopped(const sv_ctx *cx)

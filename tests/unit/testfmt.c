@@ -75,6 +75,7 @@ static void svt_verify(sv_ctx *cx, sv_stream *s)
 		uint32_t type, len;
 		uint64_t padlen, bad = SV_NONE;
 		const char *name;
+		char text[256] = "";
 
 		sv_record_none(cx);
 		if (sv_at_end(s)) {
@@ -127,8 +128,7 @@ static void svt_verify(sv_ctx *cx, sv_stream *s)
 			break;
 		}
 		case SVT_TEXT: {
-			/* The body, as it is, in a message, the record summary and a figure. */
-			char text[256];
+			/* The body, as it is, in a message, the record line and a figure. */
 			if (len >= sizeof(text)) {
 				sv_report(cx, &svt_codes[T_CAP], at, "TEXT body of %u bytes exceeds the cap", len);
 				return;
@@ -139,10 +139,8 @@ static void svt_verify(sv_ctx *cx, sv_stream *s)
 			sv_record(cx, index, text);
 			sv_report(cx, &svt_codes[T_TEXT], at, "text: %s", text);
 			sv_record(cx, index, name);
-			if (sv_want_records(cx)) {
-				sv_emit_record(cx, index, text, at, 8 + len, "text %s", text);
+			if (sv_want_records(cx))
 				sv_emit_stat(cx, text, "%s", text);
-			}
 			break;
 		}
 		case SVT_WARN:
@@ -172,7 +170,9 @@ static void svt_verify(sv_ctx *cx, sv_stream *s)
 		}
 		if (bad != SV_NONE)
 			sv_report(cx, &svt_codes[T_PAD], pad_at, "padding holds non-zero bytes");
-		if (sv_want_records(cx))
+		if (sv_want_records(cx) && type == SVT_TEXT)
+			sv_emit_record(cx, index, text, at, sv_offset(s) - at, "text %s", text);
+		else if (sv_want_records(cx))
 			sv_emit_record(cx, index, name, at, sv_offset(s) - at, "%u body bytes", len);
 		index++;
 		if (type == SVT_END) {
