@@ -331,6 +331,27 @@ void sv_record_none(sv_ctx *cx);
 void sv_set_file(sv_ctx *cx, const char *file);
 const char *sv_get_file(const sv_ctx *cx);
 
+/* Where a finding is. */
+typedef struct sv_loc {
+	const char *file;        /* the file; NULL: the input itself */
+	uint64_t offset;         /* byte offset in file, SV_NONE: the whole file */
+	uint64_t record;         /* record index, SV_NONE: outside any record */
+	const char *record_type; /* or NULL */
+} sv_loc;
+
+/* The location sv_report() gives a finding at offset: the context's file and record. */
+sv_loc sv_loc_here(const sv_ctx *cx, uint64_t offset);
+
+/* The whole input, outside any record (for findings about the input as such). */
+#define SV_LOC_INPUT ((sv_loc){ NULL, SV_NONE, SV_NONE, NULL })
+
+/*
+ * Report a finding at an explicit location, whatever the context says: for
+ * findings about another file or record than the current one.
+ */
+void sv_report_at(sv_ctx *cx, const sv_code *code, sv_loc loc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* Report a finding at offset (SV_NONE for none), printf-style message. */
 void sv_report(sv_ctx *cx, const sv_code *code, uint64_t offset,
 	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -262,8 +262,16 @@ static bool adjust_severity(const sv_ctx *cx, sv_diag *d)
 	return true;
 }
 
-void sv_vreport(sv_ctx *cx, const sv_code *code, uint64_t offset,
-		const char *fmt, va_list ap)
+sv_loc sv_loc_here(const sv_ctx *cx, uint64_t offset)
+{
+	sv_loc loc = { cx->file, offset, cx->rec_index, cx->rec_type };
+	return loc;
+}
+
+/* Every finding comes through here, with its location explicit. */
+static void vreport_at(sv_ctx *cx, const sv_code *code, sv_loc loc, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+static void vreport_at(sv_ctx *cx, const sv_code *code, sv_loc loc, const char *fmt, va_list ap)
 {
 	char msg[1024];
 	sv_diag d;
@@ -274,10 +282,10 @@ void sv_vreport(sv_ctx *cx, const sv_code *code, uint64_t offset,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	d.code = code;
 	d.input = cx->input;
-	d.file = cx->file ? cx->file : cx->input;
-	d.offset = offset;
-	d.record = cx->rec_index;
-	d.record_type = cx->rec_type;
+	d.file = loc.file ? loc.file : cx->input;
+	d.offset = loc.offset;
+	d.record = loc.record;
+	d.record_type = loc.record_type;
 	d.message = msg;
 	if (!adjust_severity(cx, &d))
 		return;
@@ -286,6 +294,21 @@ void sv_vreport(sv_ctx *cx, const sv_code *code, uint64_t offset,
 		cx->stopped = true;
 	if (cx->sink && cx->sink->diag)
 		cx->sink->diag(cx->sink->ctx, &d);
+}
+
+void sv_vreport(sv_ctx *cx, const sv_code *code, uint64_t offset,
+		const char *fmt, va_list ap)
+{
+	vreport_at(cx, code, sv_loc_here(cx, offset), fmt, ap);
+}
+
+void sv_report_at(sv_ctx *cx, const sv_code *code, sv_loc loc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport_at(cx, code, loc, fmt, ap);
+	va_end(ap);
 }
 
 void sv_report(sv_ctx *cx, const sv_code *code, uint64_t offset,
@@ -654,17 +677,17 @@ static void describe_unknown(sv_ctx *cx, const sv_bid_input *in)
 	char looks[160];
 
 	if (in->is_dir) {
-		sv_report(cx, c, SV_NONE,
+		sv_report_at(cx, c, SV_LOC_INPUT,
 			  "not a checkpoint: a directory that holds no image of a known format "
 			  "(a CRIU dump has inventory.img)");
 		return;
 	}
 	if (in->head_len == 0) {
-		sv_report(cx, c, SV_NONE, "not a checkpoint: the input is empty");
+		sv_report_at(cx, c, SV_LOC_INPUT, "not a checkpoint: the input is empty");
 		return;
 	}
 	describe_looks(in, looks, sizeof(looks));
-	sv_report(cx, c, SV_NONE,
+	sv_report_at(cx, c, SV_LOC_INPUT,
 		  "not a checkpoint or migration stream of a known format: %s%s; "
 		  "to verify it as one anyway, name it with --format (--list-formats)",
 		  looks, in->gzip ? " (after gzip decompression)" : "");
@@ -763,7 +786,7 @@ static int run(const char *path, sv_action action, unsigned flags, FILE *conv_ou
 			char why[160];
 			fmt = closest_format(&cx, &bid, path, why, sizeof(why));
 			if (fmt) {
-				sv_report(&cx, &sv_core_codes[SV_CORE_GUESSED], SV_NONE,
+				sv_report_at(&cx, &sv_core_codes[SV_CORE_GUESSED], SV_LOC_INPUT,
 					  "no format recognises this %s; it comes closest to %s, "
 					  "so it is verified as %s (--format %s)",
 					  bid.is_dir ? "directory" : "input", why, fmt->name, fmt->name);
