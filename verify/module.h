@@ -95,7 +95,9 @@ typedef struct sv_format {
 	 * without inventory.img").  The closest module then verifies the
 	 * input as if chosen with --format, after a note
 	 * (input.format.guessed) saying so, so its findings explain what is
-	 * wrong.  Modules without it are tried by the core: each that can
+	 * wrong.  Without a near miss from these, the core looks for a stream
+	 * one octet away from a magic (a module bids 90 or more once one of
+	 * the first 16 octets is changed).  Modules without it are tried by the core: each that can
 	 * read the kind of input verifies the first SV_BID_BYTES (or the
 	 * directory) silently, and one that counts a record, or finds its
 	 * first error past offset 0, is a near miss.  Without any near miss

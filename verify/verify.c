@@ -602,6 +602,53 @@ static uint64_t trial_progress(const sv_ctx *cx, const sv_format *f, const sv_bi
 	       t.errored ? t.first_error_offset : 0;
 }
 
+/* An octet as "0x41 ('A')", or "0x00" when it is no printable character. */
+static void octet_text(char *buf, size_t len, unsigned char c)
+{
+	if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\')
+		snprintf(buf, len, "0x%02x ('%c')", c, c);
+	else
+		snprintf(buf, len, "0x%02x", c);
+}
+
+/*
+ * A stream one octet away from a format's magic: each of the first 16
+ * octets is given every other value, and a module that then bids 90 or
+ * more is the closest (a damaged ident, a flipped bit in a magic number).
+ */
+static const sv_format *one_octet_off(const sv_bid_input *in, char *why, size_t why_len)
+{
+	static unsigned char buf[SV_BID_BYTES];
+	sv_bid_input t = *in;
+	size_t n = in->head_len < 16 ? in->head_len : 16;
+
+	if (in->is_dir || in->head_len == 0)
+		return NULL;
+	memcpy(buf, in->head, in->head_len);
+	t.head = buf;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char orig = buf[i];
+		for (unsigned v = 0; v < 256; v++) {
+			if (v == orig)
+				continue;
+			buf[i] = (unsigned char)v;
+			for (size_t k = 0; k < sv_all_format_count(); k++) {
+				const sv_format *f = sv_all_format_at(k);
+				char was[16], want[16];
+				if (!f->bid || !can_do(f, SV_ACTION_VERIFY, false) || f->bid(&t) < 90)
+					continue;
+				octet_text(was, sizeof(was), orig);
+				octet_text(want, sizeof(want), (unsigned char)v);
+				snprintf(why, why_len, "%s, but for its octet at offset %zu: %s where %s has %s",
+					 f->description, i, was, f->name, want);
+				return f;
+			}
+		}
+		buf[i] = orig;
+	}
+	return NULL;
+}
+
 /* The format the input comes closest to, or NULL; why says what it looks like. */
 static const sv_format *closest_format(const sv_ctx *cx, const sv_bid_input *in,
 				       const char *path, char *why, size_t why_len)
@@ -625,6 +672,8 @@ static const sv_format *closest_format(const sv_ctx *cx, const sv_bid_input *in,
 		}
 	}
 	if (best || (!in->is_dir && in->head_len == 0))
+		return best;
+	if ((best = one_octet_off(in, why, why_len)))
 		return best;
 	for (size_t i = 0; i < sv_all_format_count(); i++) {
 		const sv_format *f = sv_all_format_at(i);

@@ -35,6 +35,14 @@ expect 1 "near miss (the module's near callback)" -- "$T" "$W/near.bin"
 same "$W/out" "$W/near.bin: note: no format recognises this input; it comes closest to an svt stream with its magic in lower case, so it is verified as svt (--format svt) [input.format.guessed]
 $W/near.bin:0x0: error: bad magic [svt.magic]
 $W/near.bin: INVALID svt (0 records, 4 bytes; 1 error, 1 note)" "near miss: exact lines"
+# One octet off a magic: the core finds the format whose bid that octet spoils.
+printf 'XVT1\0\0\0\0\0\0\0\0' >"$W/octet.bin"
+expect 1 "one octet off the magic" -- "$T" "$W/octet.bin"
+contains "$W/octet.bin: note: no format recognises this input; it comes closest to test-only record stream, but for its octet at offset 0: 0x58 ('X') where svt has 0x53 ('S'), so it is verified as svt (--format svt) [input.format.guessed]" "the octet named"
+printf 'LibxlFmX\0\0\0\2\0\0\0\0' >"$W/libxl-ident.bin"
+expect 1 "a libxl stream with a damaged ident" -- "$T" "$W/libxl-ident.bin"
+contains "but for its octet at offset 7: 0x58 ('X') where libxl has 0x74 ('t'), so it is verified as libxl (--format libxl)" "libxl named"
+contains "[libxl.header.ident]" "libxl's own finding, as with --format libxl"
 # A CRIU dump directory without inventory.img (no near callback: trial runs).
 mkdir "$W/noinv"
 cp "$DATA/criu-real/chain-1/pagemap-835.img" "$DATA/criu-real/chain-1/pages-1.img" "$W/noinv/"
