@@ -377,7 +377,14 @@ void sv_emit_record(sv_ctx *cx, uint64_t index, const char *type,
 		    uint64_t offset, uint64_t length, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 
-/* A figure of the end-of-input summary (only when sv_want_records()). */
+/*
+ * A figure of the end-of-input summary (only when sv_want_records()).
+ * Keys are dotted names; a numeric figure (sv_emit_stat_u64) whose key
+ * ends in "bytes" or "_length", or has a component "bytes"
+ * ("memory.bytes.present"), is a byte count, one ending in "_time" or
+ * "_us" a duration in microseconds: the text output adds the unit (and a
+ * human size or seconds), JSON keeps the plain number.
+ */
 void sv_emit_stat(sv_ctx *cx, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void sv_emit_stat_u64(sv_ctx *cx, const char *key, uint64_t value);

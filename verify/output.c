@@ -107,6 +107,35 @@ static void text_record(void *ctx, const sv_record_info *r)
 	fputc('\n', fp);
 }
 
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), t = strlen(tail);
+
+	return n >= t && strcmp(s + n - t, tail) == 0;
+}
+
+/*
+ * Units of numeric figures, by the key's ending (module.h): byte counts get
+ * "bytes" and a human size, durations in microseconds "µs" and seconds.
+ */
+static void stat_unit(FILE *fp, const sv_stat *s)
+{
+	char human[32];
+
+	if (ends_with(s->key, "bytes") || ends_with(s->key, "_length") ||
+	    strstr(s->key, ".bytes.") || strncmp(s->key, "bytes.", 6) == 0) {
+		fprintf(fp, " byte%s", s->number == 1 ? "" : "s");
+		if (s->number >= 1024) {
+			sv_human_size(human, sizeof(human), s->number);
+			fprintf(fp, " = %s", human);
+		}
+	} else if (ends_with(s->key, "_time") || ends_with(s->key, "_us")) {
+		fputs(" \xc2\xb5s", fp); /* µs */
+		if (s->number >= 1000)
+			fprintf(fp, " = %.3f s", (double)s->number / 1e6);
+	}
+}
+
 static void text_stat(void *ctx, const sv_stat *s)
 {
 	sv_output *o = ctx;
@@ -117,6 +146,8 @@ static void text_stat(void *ctx, const sv_stat *s)
 	sv_text_string(fp, s->key);
 	fputs(": ", fp);
 	sv_text_string(fp, s->text);
+	if (s->is_number)
+		stat_unit(fp, s);
 	fputc('\n', fp);
 }
 

@@ -69,6 +69,13 @@ contains '"schema_version":2' "schema_version in every summary"
 printf 'SVT1\x01\x00\x00\x00\x10\x00\x00\x00ab' >"$W/cut.svt"
 expect 1 "truncated body" -- "$T" "$W/cut.svt"
 contains "$W/cut.svt:0xc: error: record 0 (BLOB): truncated: needed 16 bytes for record body, got 2 [input.truncated]" "one base per line"
+# units on figures: byte counts and microseconds, by the key
+expect 0 "figures with units" -- "$T" -v "$DATA/criu-real/sleep"
+contains "sleep: memory.vma_bytes: 2314240 bytes = 2.2 MiB" "bytes with a human size"
+contains "sleep: memory.bytes.present: 69632 bytes = 68.0 KiB" "a bytes component"
+contains "sleep: stats.dump.frozen_time: 172230 µs = 0.172 s" "microseconds"
+expect 0 "figures stay plain numbers in JSON" -- "$T" -v --json "$DATA/criu-real/sleep"
+contains '"key":"stats.dump.frozen_time","value":172230}' "JSON number"
 # -v lists as many records as the summary counts
 svt_text 'abc' >"$W/text.svt"
 expect 1 "-v record count" -- "$T" -v --severity svt.text=error "$W/text.svt"
