@@ -134,4 +134,17 @@ $W/warn.svt: INVALID svt (2 records, 20 bytes; 1 error)" "--werror output"
 expect 1 "--werror JSON keeps the code's own severity" -- "$T" --werror --json "$W/warn.svt"
 contains '"severity":"error","code":"svt.warn","message":"a warning","code_severity":"warning"' "promoted in JSON"
 
+# --help, the man page and the README name the same options
+"$T" --help >"$W/help.txt"
+opts() { grep -o -- '--[a-z][a-z-]*' "$1" | sort -u; }
+opts "$W/help.txt" >"$W/help.opts"
+sed 's/\\-/-/g; s/\\f[BIR]//g' "$HERE/../../docs/streamverify.1.in" >"$W/man.txt"
+for o in $(cat "$W/help.opts"); do
+	grep -q -- "$o" "$W/man.txt" && ok || bad "man page lacks $o"
+	grep -qE -- "$o([^a-z-]|$)" "$HERE/../../README.md" && ok || bad "README lacks $o"
+done
+for o in $(sed -n '/^\.SH OPTIONS/,/^\.SH CONVERSIONS/p' "$W/man.txt" | grep '^\.[BT]' | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+	grep -qx -- "$o" "$W/help.opts" && ok || bad "--help lacks $o (in the man page)"
+done
+
 finish
