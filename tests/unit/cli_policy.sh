@@ -90,6 +90,11 @@ cp "$DATA/criu-real/chain-1/pagemap-835.img" "$DATA/criu-real/chain-1/pages-1.im
 expect 1 "--write-baseline of a directory" -- "$T" --format criu --write-baseline "$W/dirbase" "$W/noinv"
 grep -q "^criu.dump.inventory.missing	noinv	-	-$" "$W/dirbase" && ok || { bad "directory key"; cat "$W/dirbase"; }
 expect 0 "--baseline of a directory" -- "$T" --format criu --baseline "$W/dirbase" "$W/noinv/"
+# A fixed code stays an error even when a baseline lists it.
+expect 1 "--write-baseline of a truncation" -- "$T" --write-baseline "$W/cutbase" "$W/cut.svt"
+grep -q "^input.truncated	cut.svt	0	BLOB$" "$W/cutbase" && ok || { bad "truncation key"; cat "$W/cutbase"; }
+expect 1 "--baseline cannot lower a fixed code" -- "$T" --baseline "$W/cutbase" "$W/cut.svt"
+contains "error: record 0 (BLOB): truncated: needed 16 bytes for record body, got 2 [input.truncated]" "still an error"
 printf 'not a baseline\n' >"$W/notbase"
 expect 2 "a file that is no baseline" -- "$T" --baseline "$W/notbase" "$W/valid.svt"
 contains "not a baseline written by --write-baseline" "refused"
