@@ -259,6 +259,8 @@ install: all $(BUILD)/streamverify.pc
 	install -m 644 include/streamverify.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/streamverify.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 644 $(MANPAGE) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(PREFIX)/share/streamverify
+	install -m 644 docs/streamverify-jsonl.schema.json $(DESTDIR)$(PREFIX)/share/streamverify/
 	$(MAKE) --no-print-directory completion-install
 
 # Shell completion (bash, zsh), part of install.

@@ -9,7 +9,8 @@ root=$W/root
 if make -s -C "$REPO" BUILD="$BUILD_DIR" DESTDIR="$root" PREFIX=/usr install >"$W/make.log" 2>&1; then ok; else
 	bad "make install failed"; tail -5 "$W/make.log"; fi
 for f in bin/streamverify share/man/man1/streamverify.1 include/streamverify.h \
-	share/bash-completion/completions/streamverify share/zsh/site-functions/_streamverify; do
+	share/bash-completion/completions/streamverify share/zsh/site-functions/_streamverify \
+	share/streamverify/streamverify-jsonl.schema.json; do
 	[ -f "$root/usr/$f" ] && ok || bad "make install did not install $f"
 done
 # The man page has the sections the documentation promises.
