@@ -618,7 +618,7 @@ static void octet_text(char *buf, size_t len, unsigned char c)
  */
 static const sv_format *one_octet_off(const sv_bid_input *in, char *why, size_t why_len)
 {
-	static unsigned char buf[SV_BID_BYTES];
+	unsigned char buf[SV_BID_BYTES];
 	sv_bid_input t = *in;
 	size_t n = in->head_len < 16 ? in->head_len : 16;
 
@@ -845,8 +845,13 @@ static int run(const char *path, sv_action action, unsigned flags, FILE *conv_ou
 				goto done;
 			}
 		} else if (!fmt) {
-			sv_report(&cx, &sv_core_codes[SV_CORE_UNSUPPORTED], SV_NONE,
-				  "no format can %s this input", action_name(action));
+			char looks[160] = "a directory";
+			if (!bid.is_dir && bid.head_len)
+				describe_looks(&bid, looks, sizeof(looks));
+			else if (!bid.is_dir)
+				snprintf(looks, sizeof(looks), "empty");
+			sv_report_at(&cx, &sv_core_codes[SV_CORE_UNSUPPORTED], SV_LOC_INPUT,
+				     "no format can %s this input (%s)", action_name(action), looks);
 			goto done;
 		}
 	}

@@ -108,6 +108,7 @@ expect 2 "decode with a stray argument" -- "$T" decode "$W/valid.svt"
 expect 2 "info with -o" -- "$T" info -o x "$W/valid.svt"
 expect 1 "decode of unrecognised input" -- "$T" decode -i "$W/other.bin"
 contains "input.format.unsupported" "no decoder"
+same "$W/err" "$W/other.bin: error: no format can decode this input (data beginning \"hello, world\") [input.format.unsupported]" "what it looks like"
 
 # the input is never written
 before=$(stat -c '%Y %s' "$W/badpad.svt"; md5sum <"$W/badpad.svt")
