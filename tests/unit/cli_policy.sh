@@ -111,6 +111,9 @@ printf '{"type":"diagnostic","input":"x"}\n' >"$W/wrong.jsonl"
 if python3 "$(dirname "$0")/schema_check.py" --lines "$SCHEMA" "$W/wrong.jsonl" >/dev/null; then bad "schema check accepts missing members"; else ok; fi
 
 # ---- SARIF 2.1.0 ----------------------------------------------------------------
+# tests/data/sarif-schema-2.1.0.json is the OASIS SARIF 2.1.0 schema (errata 01),
+# copied unchanged from github.com/oasis-tcs/sarif-spec,
+# sarif-2.1/schema/sarif-schema-2.1.0.json at commit e058381.
 expect 1 "--sarif" -- "$T" --sarif "$W/badpad.svt" "$W/warn.svt" "$DATA/criu-real/chain-1"
 cp "$W/out" "$W/log.sarif"
 if python3 "$(dirname "$0")/schema_check.py" "$SARIF_SCHEMA" "$W/log.sarif" >"$W/sarif.log" 2>&1; then ok; else
