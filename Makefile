@@ -4,7 +4,7 @@
 #   make check      every test suite (Check programs and CLI scripts)
 #   make asan       the same tests built with ASan + UBSan (in build/asan)
 #   make demo       build, generate example inputs, verify a good and a bad one
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (with man page and bash/zsh completion)
 #   make clean
 #
 # Missing Debian packages are installed with apt-get when run as root;
@@ -78,7 +78,7 @@ TEST_PROGS  := $(foreach s,$(SUITES),$(call suite_progs,$(s)))
 CHECK_PROGS := $(filter $(BUILD)/tests/%,$(foreach s,$(SUITES),$(patsubst %.c,$(BUILD)/%,$(wildcard tests/$(s)/check_*.c))))
 TEST_SCRIPTS := $(wildcard tests/*/*.sh)
 
-.PHONY: all check asan demo install clean deps check-deps fuzz-deps bench bench-quick fuzz fuzz-build
+.PHONY: all check asan demo install completion-install clean deps check-deps fuzz-deps bench bench-quick fuzz fuzz-build
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 # Generated sources are kept; make would otherwise delete them as intermediates.
@@ -283,6 +283,17 @@ install: all $(BUILD)/streamverify.pc
 	install -m 644 include/streamverify.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/streamverify.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 644 $(MANPAGE) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(PREFIX)/share/streamverify
+	install -m 644 docs/streamverify-jsonl.schema.json $(DESTDIR)$(PREFIX)/share/streamverify/
+	$(MAKE) --no-print-directory completion-install
+
+# Shell completion (bash, zsh), part of install.
+completion-install:
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	install -m 644 completion/streamverify.bash \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/streamverify
+	install -m 644 completion/_streamverify $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_streamverify
 
 clean:
 	rm -rf $(BUILD)

@@ -44,9 +44,15 @@ uint64_t sv_stream_tee_forwarded(const sv_stream *s);
 /* Mark the run as failed by I/O (exit status 2) and stop it. */
 void sv_ctx_io_failed(sv_ctx *cx);
 
+/* A file of a directory (sv_open_at) was closed after bytes were read: counted for the summary. */
+void sv_ctx_file_read(sv_ctx *cx, uint64_t bytes);
+
 /* All formats, compiled-in then run-time registered. */
 size_t sv_all_format_count(void);
 const sv_format *sv_all_format_at(size_t i);
+
+/* "1.5 MiB" (binary units, one decimal; "N bytes" below 1 KiB). */
+void sv_human_size(char *buf, size_t len, uint64_t n);
 
 /* The whole command line: what build/streamverify's main() runs. */
 int sv_cli_main(int argc, char **argv);

@@ -32,6 +32,7 @@ struct sv_stream {
 	bool gzip;
 	bool src_eof;          /* the source has no more bytes */
 	bool failed;           /* a read or decompression error was reported */
+	bool counted;          /* a file of a directory: counted when closed */
 	uint64_t base;         /* file offset of stream offset 0 (stdin may not start at 0) */
 	uint64_t size;         /* stream length when seekable */
 	uint64_t pos;          /* stream offset of buf[head] */
@@ -706,6 +707,8 @@ void sv_close(sv_stream *s)
 {
 	if (!s)
 		return;
+	if (s->counted)
+		sv_ctx_file_read(s->cx, sv_offset(s));
 	if (s->gzip)
 		inflateEnd(&s->z);
 	if (s->owns_fd)
@@ -756,6 +759,8 @@ sv_stream *sv_open_at(sv_ctx *cx, int dirfd, const char *name,
 	if (!s) {
 		sv_report(cx, core(SV_CORE_IO), SV_NONE, "out of memory opening %s", path);
 		sv_ctx_io_failed(cx);
+	} else {
+		s->counted = true; /* for the directory's summary */
 	}
 	return s;
 }

@@ -7,23 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "members.h"
 
-#define CORE_CODES(X) \
-	X(SV_CORE_TRUNCATED, "input.truncated", ERROR, "the input ends inside a structure") \
-	X(SV_CORE_IO, "input.io", ERROR, "the input could not be opened or read") \
-	X(SV_CORE_NOT_REGULAR, "input.not-regular", ERROR, "a FIFO, device or directory stands where a file should be") \
-	X(SV_CORE_GZIP, "input.gzip.corrupt", ERROR, "gzip-compressed input is corrupt (bad data, CRC or length)") \
-	X(SV_CORE_GZIP_TRUNCATED, "input.gzip.truncated", ERROR, "gzip-compressed input ends before its end marker") \
-	X(SV_CORE_UNKNOWN, "input.format.unknown", ERROR, "no format module recognises the input") \
-	X(SV_CORE_UNSUPPORTED, "input.format.unsupported", ERROR, "the chosen format cannot read this kind of input") \
-	X(SV_CORE_CONVERT, "convert.failed", ERROR, "a decode, encode or info conversion failed") \
-	X(SV_CORE_TEE, "output.tee", ERROR, "--tee could not forward the input")
-
-const sv_code sv_core_codes[SV_CORE_NCODES] = { CORE_CODES(SV_CODE_ROW) };
+const sv_code sv_core_codes[SV_CORE_NCODES] = { SV_CORE_CODES(SV_CODE_ROW) };
 
 struct sv_ctx {
 	const sv_options *opt;
@@ -37,6 +28,12 @@ struct sv_ctx {
 	bool io_failed;
 	bool stopped;
 	sv_stream *tee;          /* the input, when --tee forwards it */
+	/* Progress and directory figures. */
+	sv_stream *top;          /* the input's stream (NULL for a directory) */
+	uint64_t total;          /* its size when known, else SV_NONE */
+	uint64_t files;          /* files of a directory read and closed */
+	uint64_t file_bytes;     /* ... and their bytes */
+	struct timespec last_progress;
 };
 
 /* ---- registry ---------------------------------------------------------- */
@@ -81,7 +78,7 @@ const char *sv_format_description(size_t i)
 long sv_format_index(const char *name)
 {
 	for (size_t i = 0; i < sv_all_format_count(); i++)
-		if (strcmp(sv_all_format_at(i)->name, name) == 0)
+		if (strcasecmp(sv_all_format_at(i)->name, name) == 0)
 			return (long)i;
 	return -1;
 }
@@ -120,6 +117,13 @@ const sv_code *sv_code_find(const char *id)
 		if (strcmp(sv_code_at(i)->id, id) == 0)
 			return sv_code_at(i);
 	return NULL;
+}
+
+int sv_code_fixed(const sv_code *c)
+{
+	return c == &sv_core_codes[SV_CORE_TRUNCATED] || c == &sv_core_codes[SV_CORE_IO] ||
+	       c == &sv_core_codes[SV_CORE_NOT_REGULAR] || c == &sv_core_codes[SV_CORE_GZIP] ||
+	       c == &sv_core_codes[SV_CORE_GZIP_TRUNCATED];
 }
 
 const char *sv_severity_name(sv_severity s)
@@ -265,8 +269,44 @@ static bool error_limit_reached(const sv_ctx *cx)
 	return cx->opt->max_errors && cx->counts[SV_ERROR] >= cx->opt->max_errors;
 }
 
-void sv_vreport(sv_ctx *cx, const sv_code *code, uint64_t offset,
-		const char *fmt, va_list ap)
+/*
+ * The severity a finding gets: the code's own, then options.adjust (never
+ * lowering a fixed code), then werror.  False when it is dropped.
+ */
+static bool adjust_severity(const sv_ctx *cx, sv_diag *d)
+{
+	int sev;
+
+	d->severity = d->code_severity = d->code->severity;
+	d->adjusted = 0;
+	if (cx->opt->adjust) {
+		sev = cx->opt->adjust(cx->opt->adjust_arg, d);
+		if (sv_code_fixed(d->code) && (sev < (int)d->code->severity))
+			sev = d->code->severity;
+		if (sev == SV_DROP)
+			return false;
+		if (sev >= SV_NOTE && sev <= SV_ERROR && sev != (int)d->severity) {
+			d->severity = (sv_severity)sev;
+			d->adjusted |= SV_ADJ_CHANGED;
+		}
+	}
+	if (cx->opt->werror && d->severity == SV_WARNING) {
+		d->severity = SV_ERROR;
+		d->adjusted |= SV_ADJ_PROMOTED;
+	}
+	return true;
+}
+
+sv_loc sv_loc_here(const sv_ctx *cx, uint64_t offset)
+{
+	sv_loc loc = { cx->file, offset, cx->rec_index, cx->rec_type };
+	return loc;
+}
+
+/* Every finding comes through here, with its location explicit. */
+static void vreport_at(sv_ctx *cx, const sv_code *code, sv_loc loc, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+static void vreport_at(sv_ctx *cx, const sv_code *code, sv_loc loc, const char *fmt, va_list ap)
 {
 	char msg[1024];
 	sv_diag d;
@@ -275,20 +315,35 @@ void sv_vreport(sv_ctx *cx, const sv_code *code, uint64_t offset,
 	if (error_limit_reached(cx))
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	cx->counts[code->severity]++;
+	d.code = code;
+	d.input = cx->input;
+	d.file = loc.file ? loc.file : cx->input;
+	d.offset = loc.offset;
+	d.record = loc.record;
+	d.record_type = loc.record_type;
+	d.message = msg;
+	if (!adjust_severity(cx, &d))
+		return;
+	cx->counts[d.severity]++;
 	if (error_limit_reached(cx))
 		cx->stopped = true;
-	if (!cx->sink || !cx->sink->diag)
-		return;
-	d.code = code;
-	d.severity = code->severity;
-	d.input = cx->input;
-	d.file = cx->file ? cx->file : cx->input;
-	d.offset = offset;
-	d.record = cx->rec_index;
-	d.record_type = cx->rec_type;
-	d.message = msg;
-	cx->sink->diag(cx->sink->ctx, &d);
+	if (cx->sink && cx->sink->diag)
+		cx->sink->diag(cx->sink->ctx, &d);
+}
+
+void sv_vreport(sv_ctx *cx, const sv_code *code, uint64_t offset,
+		const char *fmt, va_list ap)
+{
+	vreport_at(cx, code, sv_loc_here(cx, offset), fmt, ap);
+}
+
+void sv_report_at(sv_ctx *cx, const sv_code *code, sv_loc loc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport_at(cx, code, loc, fmt, ap);
+	va_end(ap);
 }
 
 void sv_report(sv_ctx *cx, const sv_code *code, uint64_t offset,
@@ -305,9 +360,8 @@ void sv_report_truncated(sv_ctx *cx, uint64_t off, uint64_t needed,
 			 uint64_t got, const char *what)
 {
 	sv_report(cx, &sv_core_codes[SV_CORE_TRUNCATED], off,
-		  "truncated: needed %llu bytes at offset %llu for %s, got %llu",
-		  (unsigned long long)needed, (unsigned long long)off, what,
-		  (unsigned long long)got);
+		  "truncated: needed %llu bytes for %s, got %llu",
+		  (unsigned long long)needed, what, (unsigned long long)got);
 }
 
 bool sv_stopped(const sv_ctx *cx)
@@ -326,9 +380,40 @@ void sv_ctx_io_failed(sv_ctx *cx)
 	cx->stopped = true;
 }
 
+/* Progress: at most about four calls a second (and a last one with done). */
+static void progress(sv_ctx *cx, bool done)
+{
+	struct timespec now;
+	sv_progress p;
+
+	if (!cx->opt->progress)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!done && (now.tv_sec - cx->last_progress.tv_sec) * 1000000000L +
+			     (now.tv_nsec - cx->last_progress.tv_nsec) < 250000000L)
+		return;
+	cx->last_progress = now;
+	p.input = cx->input;
+	p.bytes = cx->top ? sv_offset(cx->top) : cx->file_bytes;
+	p.total = cx->top ? cx->total : SV_NONE;
+	p.records = cx->records;
+	p.done = done;
+	cx->opt->progress(cx->opt->progress_arg, &p);
+}
+
 void sv_count_record(sv_ctx *cx)
 {
 	cx->records++;
+	/* The clock is looked at every 64 records only. */
+	if ((cx->records & 63) == 0)
+		progress(cx, false);
+}
+
+void sv_ctx_file_read(sv_ctx *cx, uint64_t bytes)
+{
+	cx->files++;
+	cx->file_bytes += bytes;
+	progress(cx, false);
 }
 
 bool sv_want_records(const sv_ctx *cx)
@@ -462,18 +547,234 @@ static const sv_format *choose_by_bid(const sv_bid_input *in, sv_action action)
 	return best;
 }
 
+/* ---- inputs nobody bids on ------------------------------------------------ */
+
+/* A trial run: the first error and how far the module got. */
+typedef struct trial {
+	uint64_t first_error_offset;
+	bool errored;
+} trial;
+
+static void trial_diag(void *ctx, const sv_diag *d)
+{
+	trial *t = ctx;
+
+	if (d->severity == SV_ERROR && !t->errored) {
+		t->errored = true;
+		t->first_error_offset = d->offset == SV_NONE ? 0 : d->offset;
+	}
+}
+
+/* Bytes of the head, handed out as a stream of their own. */
+typedef struct head_src {
+	const unsigned char *p;
+	size_t left;
+} head_src;
+
+static ssize_t head_read(void *arg, void *buf, size_t n)
+{
+	head_src *h = arg;
+
+	if (n > h->left)
+		n = h->left;
+	memcpy(buf, h->p, n);
+	h->p += n;
+	h->left -= n;
+	return (ssize_t)n;
+}
+
+/*
+ * How far module f gets on the input, verifying silently (the first
+ * SV_BID_BYTES of a stream, a directory whole, stopping at the first
+ * error): 0 when it fails at once, more when it counts records or errs
+ * only past offset 0.
+ */
+static uint64_t trial_progress(const sv_ctx *cx, const sv_format *f, const sv_bid_input *in,
+			       const char *path)
+{
+	sv_options o = *cx->opt;
+	trial t = { 0, false };
+	sv_sink sink = { 0 };
+	sv_ctx tc = { 0 };
+
+	o.max_errors = 1;
+	o.werror = 0;
+	o.adjust = NULL;
+	o.progress = NULL;
+	sink.ctx = &t;
+	sink.diag = trial_diag;
+	tc.opt = &o;
+	tc.sink = &sink;
+	tc.input = cx->input;
+	tc.total = SV_NONE;
+	sv_record_none(&tc);
+	if (in->is_dir) {
+		int mfd = dup(in->dirfd);
+		sv_members *m = NULL;
+		if (mfd >= 0 && f->verify_members)
+			m = sv_members_from_dirfd(&tc, mfd, path);
+		if (m) {
+			f->verify_members(&tc, m);
+			sv_members_close(m);
+		} else {
+			if (mfd >= 0)
+				close(mfd);
+			if (f->verify_dir)
+				f->verify_dir(&tc, in->dirfd, path);
+		}
+	} else {
+		head_src h = { in->head, in->head_len };
+		sv_source src = { head_read, NULL, &h, in->head_len };
+		sv_stream *st = sv_stream_open_source(&tc, &src, cx->input, 0, SV_OPEN_RAW);
+		if (!st)
+			return 0;
+		f->verify(&tc, st);
+		sv_close(st);
+	}
+	if (tc.io_failed)
+		return 0;
+	return tc.records ? UINT64_C(1) << 40 | tc.records :
+	       t.errored ? t.first_error_offset : 0;
+}
+
+/* An octet as "0x41 ('A')", or "0x00" when it is no printable character. */
+static void octet_text(char *buf, size_t len, unsigned char c)
+{
+	if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\')
+		snprintf(buf, len, "0x%02x ('%c')", c, c);
+	else
+		snprintf(buf, len, "0x%02x", c);
+}
+
+/*
+ * A stream one octet away from a format's magic: each of the first 16
+ * octets is given every other value, and a module that then bids 90 or
+ * more is the closest (a damaged ident, a flipped bit in a magic number).
+ */
+static const sv_format *one_octet_off(const sv_bid_input *in, char *why, size_t why_len)
+{
+	unsigned char buf[SV_BID_BYTES];
+	sv_bid_input t = *in;
+	size_t n = in->head_len < 16 ? in->head_len : 16;
+
+	if (in->is_dir || in->head_len == 0)
+		return NULL;
+	memcpy(buf, in->head, in->head_len);
+	t.head = buf;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char orig = buf[i];
+		for (unsigned v = 0; v < 256; v++) {
+			if (v == orig)
+				continue;
+			buf[i] = (unsigned char)v;
+			for (size_t k = 0; k < sv_all_format_count(); k++) {
+				const sv_format *f = sv_all_format_at(k);
+				char was[16], want[16];
+				if (!f->bid || !can_do(f, SV_ACTION_VERIFY, false) || f->bid(&t) < 90)
+					continue;
+				octet_text(was, sizeof(was), orig);
+				octet_text(want, sizeof(want), (unsigned char)v);
+				snprintf(why, why_len, "%s, but for its octet at offset %zu: %s where %s has %s",
+					 f->description, i, was, f->name, want);
+				return f;
+			}
+		}
+		buf[i] = orig;
+	}
+	return NULL;
+}
+
+/* The format the input comes closest to, or NULL; why says what it looks like. */
+static const sv_format *closest_format(const sv_ctx *cx, const sv_bid_input *in,
+				       const char *path, char *why, size_t why_len)
+{
+	const sv_format *best = NULL;
+	int best_near = 0;
+	uint64_t best_progress = 0;
+
+	/* Modules that can say it themselves come first. */
+	for (size_t i = 0; i < sv_all_format_count(); i++) {
+		const sv_format *f = sv_all_format_at(i);
+		char w[160] = "";
+		int n;
+		if (!f->near || !can_do(f, SV_ACTION_VERIFY, in->is_dir))
+			continue;
+		n = f->near(in, w, sizeof(w));
+		if (n > best_near) {
+			best_near = n;
+			best = f;
+			snprintf(why, why_len, "%s", w[0] ? w : f->description);
+		}
+	}
+	if (best || (!in->is_dir && in->head_len == 0))
+		return best;
+	if ((best = one_octet_off(in, why, why_len)))
+		return best;
+	for (size_t i = 0; i < sv_all_format_count(); i++) {
+		const sv_format *f = sv_all_format_at(i);
+		uint64_t p;
+		if (!can_do(f, SV_ACTION_VERIFY, in->is_dir))
+			continue;
+		p = trial_progress(cx, f, in, path);
+		if (p > best_progress) {
+			best_progress = p;
+			best = f;
+		}
+	}
+	if (best)
+		snprintf(why, why_len, "%s", best->description);
+	return best;
+}
+
+/* What an input that is no checkpoint looks like, in a few words. */
+static void describe_looks(const sv_bid_input *in, char *out, size_t len)
+{
+	const unsigned char *p = in->head;
+	size_t n = in->head_len, shown = n < 16 ? n : 16;
+
+	if (n >= 4 && memcmp(p, "\177ELF", 4) == 0)
+		snprintf(out, len, "an ELF file");
+	else if (n >= 262 && memcmp(p + 257, "ustar", 5) == 0)
+		snprintf(out, len, "a tar archive");
+	else if (n >= 6 && memcmp(p, "\3757zXZ\0", 6) == 0)
+		snprintf(out, len, "xz-compressed data (decompress it first: only gzip is read)");
+	else if (n >= 4 && memcmp(p, "\x28\xb5\x2f\xfd", 4) == 0)
+		snprintf(out, len, "zstd-compressed data (decompress it first: only gzip is read)");
+	else if (n >= 3 && memcmp(p, "BZh", 3) == 0)
+		snprintf(out, len, "bzip2-compressed data (decompress it first: only gzip is read)");
+	else {
+		/* Printable ASCII as it is (magic numbers are often text), the rest as \xNN. */
+		size_t o = (size_t)snprintf(out, len, "data beginning \"");
+		for (size_t i = 0; i < shown && o + 5 < len; i++) {
+			if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\')
+				out[o++] = (char)p[i];
+			else
+				o += (size_t)snprintf(out + o, len - o, "\\x%02x", p[i]);
+		}
+		snprintf(out + o, len - o, "\"%s", n > shown ? "..." : "");
+	}
+}
+
 static void describe_unknown(sv_ctx *cx, const sv_bid_input *in)
 {
 	const sv_code *c = &sv_core_codes[SV_CORE_UNKNOWN];
+	char looks[160];
 
-	if (in->is_dir)
-		sv_report(cx, c, SV_NONE, "no format module recognises this directory");
-	else if (in->head_len == 0)
-		sv_report(cx, c, 0, "empty input: no format to recognise");
-	else
-		sv_report(cx, c, 0, "no format module recognises the input (first bytes %02x %02x %02x %02x); use --format",
-			  in->head[0], in->head_len > 1 ? in->head[1] : 0,
-			  in->head_len > 2 ? in->head[2] : 0, in->head_len > 3 ? in->head[3] : 0);
+	if (in->is_dir) {
+		sv_report_at(cx, c, SV_LOC_INPUT,
+			  "not a checkpoint: a directory that holds no image of a known format "
+			  "(a CRIU dump has inventory.img)");
+		return;
+	}
+	if (in->head_len == 0) {
+		sv_report_at(cx, c, SV_LOC_INPUT, "not a checkpoint: the input is empty");
+		return;
+	}
+	describe_looks(in, looks, sizeof(looks));
+	sv_report_at(cx, c, SV_LOC_INPUT,
+		  "not a checkpoint or migration stream of a known format: %s%s; "
+		  "to verify it as one anyway, name it with --format (--list-formats)",
+		  looks, in->gzip ? " (after gzip decompression)" : "");
 }
 
 static int status_of(const sv_ctx *cx)
@@ -510,9 +811,11 @@ static int run(const run_input *ri, sv_action action, unsigned flags, FILE *conv
 	int fd = -1, dirfd = -1;
 	struct stat st;
 	sv_summary sum = { 0 };
+	bool not_checkpoint = false;
 
 	cx.opt = opt ? opt : &defaults;
 	cx.sink = sink;
+	cx.total = SV_NONE;
 	cx.input = is_stdin ? "<stdin>" : path;
 	sv_record_none(&cx);
 
@@ -603,15 +906,35 @@ chosen_input:
 		}
 	} else {
 		fmt = choose_by_bid(&bid, action);
-		if (!fmt) {
-			if (action == SV_ACTION_VERIFY)
+		if (!fmt && action == SV_ACTION_VERIFY) {
+			char why[160];
+			fmt = closest_format(&cx, &bid, path, why, sizeof(why));
+			if (fmt) {
+				sv_report_at(&cx, &sv_core_codes[SV_CORE_GUESSED], SV_LOC_INPUT,
+					  "no format recognises this %s; it comes closest to %s, "
+					  "so it is verified as %s (--format %s)",
+					  bid.is_dir ? "directory" : "input", why, fmt->name, fmt->name);
+			} else {
 				describe_unknown(&cx, &bid);
-			else
-				sv_report(&cx, &sv_core_codes[SV_CORE_UNSUPPORTED], SV_NONE,
-					  "no format module can %s this input", action_name(action));
+				not_checkpoint = true;
+				goto done;
+			}
+		} else if (!fmt) {
+			char looks[160] = "a directory";
+			if (!bid.is_dir && bid.head_len)
+				describe_looks(&bid, looks, sizeof(looks));
+			else if (!bid.is_dir)
+				snprintf(looks, sizeof(looks), "empty");
+			sv_report_at(&cx, &sv_core_codes[SV_CORE_UNSUPPORTED], SV_LOC_INPUT,
+				     "no format can %s this input (%s)", action_name(action), looks);
 			goto done;
 		}
 	}
+	if (s) {
+		cx.top = s;
+		cx.total = sv_remaining(s) == UINT64_MAX ? SV_NONE : sv_remaining(s);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &cx.last_progress);
 
 	switch (action) {
 	case SV_ACTION_VERIFY:
@@ -663,10 +986,17 @@ done:
 	sum.warnings = cx.counts[SV_WARNING];
 	sum.notes = cx.counts[SV_NOTE];
 	sum.records = cx.records;
-	sum.bytes = s ? sv_offset(s) : 0;
+	/* A directory's bytes are those of its files; none read: no figure. */
+	sum.is_dir = bid.is_dir;
+	sum.files = cx.files;
+	sum.bytes = not_checkpoint ? SV_NONE : s ? sv_offset(s) :
+		    bid.is_dir && cx.files ? cx.file_bytes : SV_NONE;
 	sum.io_failed = cx.io_failed;
 	sum.stopped = cx.stopped && !cx.io_failed;
-	sum.status = status_of(&cx);
+	sum.not_checkpoint = not_checkpoint;
+	sum.status = not_checkpoint ? SV_EXIT_FAILURE : status_of(&cx);
+	if (fmt && (s || bid.is_dir))
+		progress(&cx, true);
 	if (sink && sink->summary)
 		sink->summary(sink->ctx, &sum);
 	if (out)
