@@ -63,6 +63,26 @@ bool xen_body_scan(sv_ctx *cx, sv_stream *in, xen_rec *r, uint64_t n,
 	return true;
 }
 
+bool xen_body_nested(sv_ctx *cx, sv_stream *in, xen_rec *r, uint64_t n,
+		     const sv_format *f, const char *what)
+{
+	uint64_t at, got;
+	unsigned long errors = sv_error_count(cx);
+
+	if (r->truncated)
+		return false;
+	at = sv_offset(in);
+	got = sv_verify_nested(cx, in, n, f);
+	r->used += (uint32_t)got;
+	if (got == n)
+		return true;
+	/* The nested module saw its stream end early: one finding for it. */
+	if (sv_error_count(cx) == errors)
+		sv_report_truncated(cx, at, n, got, what);
+	r->truncated = true;
+	return false;
+}
+
 bool xen_rec_finish(sv_ctx *cx, sv_stream *in, xen_rec *r,
 		    const sv_code *pad_code)
 {

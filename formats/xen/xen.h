@@ -68,6 +68,13 @@ bool xen_body_skip(sv_ctx *cx, sv_stream *in, xen_rec *r, uint64_t n,
 bool xen_body_scan(sv_ctx *cx, sv_stream *in, xen_rec *r, uint64_t n,
 		   sv_scan_fn fn, void *arg, const char *what);
 /*
+ * Verify the next n body bytes with module f as a stream of their own
+ * (sv_verify_nested); false when the input ended first (reported, unless
+ * the nested module already reported an error).
+ */
+bool xen_body_nested(sv_ctx *cx, sv_stream *in, xen_rec *r, uint64_t n,
+		     const sv_format *f, const char *what);
+/*
  * Finish a record: skip the unconsumed body, then read the padding and
  * report its first non-zero octet with pad_code.  False when the input
  * ended first (reported).

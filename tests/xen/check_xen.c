@@ -315,6 +315,70 @@ START_TEST(test_big_file)
 }
 END_TEST
 
+/*
+ * EMULATOR_CONTEXT of qemu-upstream hands its blob to the "qemu" module.
+ * Until that module is registered, a probe stands in for it here (in the
+ * test only): it reads the first 4 octets and records where its stream
+ * started and how long it was; the rest is skipped by the core, and the
+ * record's padding is still checked.
+ */
+static struct { unsigned calls; uint64_t first_off, len; } probe;
+
+static void probe_verify(sv_ctx *cx, sv_stream *in)
+{
+	unsigned char magic[4];
+	uint64_t at = sv_offset(in);
+
+	(void)cx;
+	if (probe.calls++ == 0)
+		probe.first_off = at;
+	probe.len = sv_read(in, magic, sizeof(magic));
+	probe.len += sv_skip(in, UINT64_MAX);
+	ck_assert_mem_eq(magic, "QEVM", 4);
+}
+
+static const sv_format probe_format = {
+	.name = "qemu",
+	.description = "test probe for nested QEMU streams",
+	.verify = probe_verify,
+};
+
+START_TEST(test_nested_qemu)
+{
+	static const char *const names[] = { "valid-libxl-hvm", "bad-libxl-padding",
+					     "valid-libxl-colo" };
+	/* EMULATOR_CONTEXT records of id 2 in each: after the libxc END, per round. */
+	static const unsigned calls[] = { 1, 1, 3 };
+
+	if (sv_format_find("qemu") != NULL) {
+		fprintf(stderr, "test_nested_qemu: a qemu module is registered; "
+			"the probe is not needed and not used\n");
+		return;
+	}
+	ck_assert(sv_register_format(&probe_format));
+	for (size_t k = 0; k < 3; k++) {
+		size_t i = (size_t)(by_name(names[k]) - xen_fixtures);
+		fx_expect e;
+		xw w;
+		collect c;
+		sv_summary sum;
+		const char *path = fixture_file(i, &w, &e);
+
+		memset(&probe, 0, sizeof(probe));
+		run(path, "libxl", &c, false, &sum);
+		ck_assert_uint_eq(probe.calls, calls[k]);
+		ck_assert_uint_eq(probe.len, 9); /* "QEVM", version 3, EOF */
+		ck_assert_uint_eq(c.n, e.code ? 1 : 0);
+		if (e.code)
+			ck_assert(has(&c, e.code, e.off));
+		/* The probe's stream starts after the 8-octet emulator header. */
+		ck_assert_mem_eq(w.p + probe.first_off - 16, "\x03\0\0\0", 4);
+		ck_assert_mem_eq(w.p + probe.first_off, "QEVM", 4);
+		xw_free(&w);
+	}
+}
+END_TEST
+
 static Suite *xen_suite(void)
 {
 	Suite *s = suite_create("xen");
@@ -323,6 +387,7 @@ static Suite *xen_suite(void)
 	tcase_add_loop_test(tc, test_fixture, 0, (int)xen_nfixtures);
 	tcase_add_test(tc, test_bids);
 	tcase_add_test(tc, test_verbose);
+	tcase_add_test(tc, test_nested_qemu);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("robustness");
 	tcase_set_timeout(tc, 120);

@@ -64,6 +64,7 @@ declare -A unchecked=(
 	[libxl.xenstore.key-absolute]="does not judge xenstore keys (libxl: 'not relative')"
 	[libxl.xenstore.key-chars]="does not judge xenstore keys (spec: xenstore character set)"
 	[libxl.checkpoint.record]="does not implement the checkpoint exchange"
+	[libxl.libxc-context.missing]="accepts a libxl stream without LIBXC_CONTEXT (libxl then builds a domain with no memory and no vCPU state)"
 	[xl.header.byte-order]="never reads the byte-order marker (xl: 'File has wrong byte order')"
 	[xl.header.mandatory-flags]="ignores unknown mandatory flags (xl: 'need newer xl')"
 	[xl.optional-data.truncated]="skips the optional data without reading the config length (xl: 'Savefile truncated')"
@@ -79,6 +80,9 @@ known_ref_reject=(
 	"valid-libxl-remus|Length expected to be a multiple of 8|the reference does not hand control back to libxl at CHECKPOINT and reads libxl records as libxc ones"
 	"valid-libxl-colo|Length expected to be a multiple of 8|no checkpoint exchange in the reference (as above)"
 	"valid-libxl-rounds-end|Length expected to be a multiple of 8|no checkpoint exchange in the reference (as above)"
+	"valid-libxl-colo-failover|Length expected to be a multiple of 8|no checkpoint exchange in the reference (as above)"
+	"valid-libxl-colo-len8|Length expected to be a multiple of 8|no checkpoint exchange in the reference (as above)"
+	"valid-libxl-pv-remus|X86_PV_VCPU_basic record length must be at least 8|no checkpoint exchange in the reference: it reads libxl's CHECKPOINT_END (type 4) as libxc's X86_PV_VCPU_BASIC"
 	"warn-xl-legacy|Bad image marker|a legacy stream in an xl file is converted by xl on restore: a warning by policy; the reference reads it as libxc v2"
 )
 # Under Python 3 the reference rejects every non-empty EMULATOR_XENSTORE_DATA

@@ -535,6 +535,82 @@ static void extras(bctx *c)
 	}
 }
 
+/* A minimal QEMU device-state stream: "QEVM", version 3, EOF. */
+static const char qemu_blob[] = "QEVM\0\0\0\3";
+#define QEMU_BLOB_LEN 9u
+
+static size_t colo_state(xw *w, uint32_t len, uint32_t id, uint32_t second)
+{
+	size_t s = xw_rec_begin(w, XL_CHECKPOINT_STATE);
+
+	if (len >= 4)
+		xw_u32(w, id);
+	if (len >= 8)
+		xw_u32(w, second);
+	if (len > 8)
+		xw_fill(w, 0, len - 8);
+	xw_rec_end(w, s);
+	return s;
+}
+
+/*
+ * libxl's part of checkpoint round r, between libxc's CHECKPOINT and the
+ * next round: emulator records (HVM), CHECKPOINT_END, and for COLO one
+ * CHECKPOINT_STATE right after it (libxl_colo_restore.c).
+ */
+static void libxl_round(bctx *c, unsigned r)
+{
+	xw *w = c->w;
+	bool state = c->colo;
+	size_t s;
+
+	if (c->guest == 2) {
+		s = xw_rec_begin(w, XL_EMU_CONTEXT);
+		xw_u32(w, 2);
+		xw_u32(w, 0);
+		xw_raw(w, qemu_blob, QEMU_BLOB_LEN);
+		xw_rec_end(w, s);
+	}
+	if (is(c, "colo-state-before-end") && r == 1)
+		mark(c, colo_state(w, 4, 0, 0));
+	empty_rec(w, XL_CHECKPOINT_END);
+	if (is(c, "colo-missing") && r == 2)
+		state = false;
+	if ((is(c, "remus-then-state") || is(c, "colo-pv")) && r == 2)
+		state = true;
+	if (!state) {
+		if (is(c, "colo-missing") && r == 2)
+			mark(c, w->len);
+		return;
+	}
+	if (r == 2 && is(c, "colo-len8"))
+		s = colo_state(w, 8, 0, 0);
+	else if (r == 2 && is(c, "colo-reserved"))
+		s = colo_state(w, 8, 0, 9);
+	else if (r == 2 && is(c, "colo-length-zero"))
+		s = colo_state(w, 0, 0, 0);
+	else if (r == 2 && is(c, "colo-length-12"))
+		s = colo_state(w, 12, 0, 0);
+	else
+		s = colo_state(w, 4, r == 2 && is(c, "colo-control-back") ? 1
+				  : r == 2 && is(c, "colo-control-unknown") ? 7 : 0, 0);
+	if (r != 2)
+		return;
+	if (is(c, "colo-control-back") || is(c, "colo-control-unknown"))
+		mark(c, s + 8);
+	if (is(c, "colo-reserved"))
+		mark(c, s + 12);
+	if (is(c, "colo-length-zero") || is(c, "colo-length-12") ||
+	    is(c, "remus-then-state") || is(c, "colo-pv"))
+		mark(c, s);
+	if (is(c, "colo-padding")) {
+		w->p[s + 13] = 0x66;
+		mark(c, s + 13);
+	}
+	if (is(c, "colo-twice"))
+		mark(c, colo_state(w, 4, 0, 0));
+}
+
 /* A complete libxc stream of the shape in c (headers, rounds, END). */
 static void libxc_stream(bctx *c)
 {
@@ -584,24 +660,8 @@ static void libxc_stream(bctx *c)
 
 		if (is(c, "xl-checkpointed") && r == 1)
 			mark(c, ck);
-		if (c->libxl) {
-			/* libxl's part of the round, then libxc again. */
-			if (c->guest == 2) {
-				size_t s = xw_rec_begin(w, XL_EMU_CONTEXT);
-				xw_u32(w, 2);
-				xw_u32(w, 0);
-				xw_raw(w, "QEVM", 4);
-				xw_fill(w, 0, 9);
-				xw_rec_end(w, s);
-			}
-			if (c->colo) {
-				size_t s = xw_rec_begin(w, XL_CHECKPOINT_STATE);
-				xw_u32(w, 0);
-				xw_u32(w, 0);
-				xw_rec_end(w, s);
-			}
-			empty_rec(w, XL_CHECKPOINT_END);
-		}
+		if (c->libxl)
+			libxl_round(c, r);
 		if (c->no_end && r == c->rounds)
 			return;
 		memory(c, r);
@@ -697,7 +757,7 @@ static void emulator_records(bctx *c)
 		mark(c, s + 16);
 	if (is(c, "xs-key-chars"))
 		mark(c, s + 16 + 4);
-	s = emulator_rec(w, XL_EMU_CONTEXT, 2, "QEVM\0\0\0\3qemu", 12);
+	s = emulator_rec(w, XL_EMU_CONTEXT, 2, qemu_blob, QEMU_BLOB_LEN);
 	if (is(c, "libxl-padding")) {
 		w->p[s + 8 + 20] = 0x77;
 		mark(c, s + 8 + 20);
@@ -716,7 +776,6 @@ static void libxl_stream(bctx *c)
 	if (is(c, "libxl-ckpt-state")) {
 		size_t s = xw_rec_begin(w, XL_CHECKPOINT_STATE);
 		mark(c, s);
-		xw_u32(w, 1);
 		xw_u32(w, 0);
 		xw_rec_end(w, s);
 	}
@@ -758,27 +817,6 @@ static void libxl_stream(bctx *c)
 		mark(c, w->len);
 		xw_fill(w, 0, 16);
 	}
-}
-
-/* A COLO stream with one malformed CHECKPOINT_STATE. */
-static void libxl_colo_broken(bctx *c)
-{
-	xw *w = c->w;
-	bctx inner = *c;
-	size_t s;
-
-	libxl_header(c);
-	empty_rec(w, XL_LIBXC_CONTEXT);
-	inner.brk = "";
-	inner.rounds = 0;
-	inner.no_end = true;
-	libxc_stream(&inner); /* ends with its CHECKPOINT */
-	s = xw_rec_begin(w, XL_CHECKPOINT_STATE);
-	xw_u32(w, is(c, "libxl-ckpt-control") ? 4 : 0);
-	xw_u32(w, is(c, "libxl-reserved") ? 9 : 0);
-	xw_rec_end(w, s);
-	mark(c, s + 8 + (is(c, "libxl-reserved") ? 4 : 0));
-	empty_rec(w, XL_CHECKPOINT_END);
 }
 
 /* ---- xl --------------------------------------------------------------- */
@@ -848,31 +886,25 @@ static void shape_libxc_hvm(bctx *c) { c->guest = 2; libxc_stream(c); }
 static void shape_libxl_hvm(bctx *c) { c->guest = 2; c->libxl = true; libxl_stream(c); }
 static void shape_libxl_pv(bctx *c) { c->guest = 1; c->libxl = true; libxl_stream(c); }
 
+/* A checkpointed libxl stream: rounds, then a stop (no_end) or END. */
+static void libxl_checkpointed(bctx *c, int guest, unsigned rounds, bool no_end)
+{
+	c->guest = guest;
+	c->libxl = true;
+	c->rounds = rounds;
+	c->no_end = no_end;
+	libxl_stream(c);
+}
+
 /* Remus: two rounds, then the sender stops after a CHECKPOINT_END. */
-static void shape_libxl_remus(bctx *c)
-{
-	c->guest = 2;
-	c->libxl = true;
-	c->rounds = 2;
-	c->no_end = true;
-	libxl_stream(c);
-}
-
-static void shape_libxl_colo(bctx *c)
-{
-	shape_libxl_remus(c);
-}
-
-static void shape_libxl_colo_broken(bctx *c) { c->guest = 2; c->libxl = true; c->colo = true; libxl_colo_broken(c); }
-
-/* Checkpoint rounds, then a final round that ends with END records. */
-static void shape_libxl_rounds_end(bctx *c)
-{
-	c->guest = 2;
-	c->libxl = true;
-	c->rounds = 2;
-	libxl_stream(c);
-}
+static void shape_libxl_remus(bctx *c) { libxl_checkpointed(c, 2, 2, true); }
+/* COLO (shape colo flag): three rounds, CHECKPOINT_STATE after each CHECKPOINT_END. */
+static void shape_libxl_colo(bctx *c) { libxl_checkpointed(c, 2, 3, true); }
+/* Checkpoint rounds, then a final round that ends with END records
+ * (with the colo flag: a COLO failover). */
+static void shape_libxl_rounds_end(bctx *c) { libxl_checkpointed(c, 2, 2, false); }
+/* A PV Remus stream (COLO refuses PV guests). */
+static void shape_libxl_pv_remus(bctx *c) { libxl_checkpointed(c, 1, 2, true); }
 
 static void shape_xl_hvm(bctx *c) { c->guest = 2; c->libxl = true; xl_file(c, libxl_stream); }
 static void shape_xl_pv(bctx *c) { c->guest = 1; c->libxl = true; xl_file(c, libxl_stream); }
@@ -919,7 +951,8 @@ static const shape shapes[] = {
 	{ "libxl-hvm-be", shape_libxl_hvm, 3, 8, true, false, false },
 	{ "libxl-remus", shape_libxl_remus, 3, 8, false, false, false },
 	{ "libxl-colo", shape_libxl_colo, 3, 8, false, false, true },
-	{ "libxl-colo-broken", shape_libxl_colo_broken, 3, 8, false, false, true },
+	{ "libxl-colo-failover", shape_libxl_rounds_end, 3, 8, false, false, true },
+	{ "libxl-pv-remus", shape_libxl_pv_remus, 3, 8, false, false, false },
 	{ "libxl-rounds-end", shape_libxl_rounds_end, 3, 8, false, false, false },
 	{ "xl-hvm", shape_xl_hvm, 3, 8, false, false, false },
 	{ "xl-pv", shape_xl_pv, 3, 8, false, false, false },
@@ -944,6 +977,9 @@ const fixture xen_fixtures[] = {
 	V("valid-libxl-pv", "libxl", "libxl-pv"),
 	V("valid-libxl-remus", "libxl", "libxl-remus"),
 	V("valid-libxl-colo", "libxl", "libxl-colo"),
+	V("valid-libxl-colo-failover", "libxl", "libxl-colo-failover"),
+	B("valid-libxl-colo-len8", "libxl", "libxl-colo", "colo-len8", NULL),
+	V("valid-libxl-pv-remus", "libxl", "libxl-pv-remus"),
 	V("valid-libxl-rounds-end", "libxl", "libxl-rounds-end"),
 	V("valid-xl-hvm", "xl", "xl-hvm"),
 	V("valid-xl-pv", "xl", "xl-pv"),
@@ -1026,13 +1062,23 @@ const fixture xen_fixtures[] = {
 	B("bad-libxl-record-length", "libxl", "libxl-hvm", "libxl-record-length", "libxl.record.length"),
 	B("bad-libxl-padding", "libxl", "libxl-hvm", "libxl-padding", "libxl.padding.nonzero"),
 	B("bad-libxl-trailing", "libxl", "libxl-hvm", "libxl-trailing", "libxl.end.trailing-data"),
-	B("warn-libxl-no-libxc", "libxl", "libxl-hvm", "libxl-no-libxc", "libxl.libxc-context.missing"),
+	B("bad-libxl-no-libxc", "libxl", "libxl-hvm", "libxl-no-libxc", "libxl.libxc-context.missing"),
+	B("bad-libxl-pv-no-libxc", "libxl", "libxl-pv", "libxl-no-libxc", "libxl.libxc-context.missing"),
 	B("warn-libxl-libxc-duplicate", "libxl", "libxl-hvm", "libxl-libxc-duplicate", "libxl.libxc-context.duplicate"),
 	B("bad-libxl-in-checkpoint", "libxl", "libxl-hvm", "libxl-in-checkpoint", "libxl.checkpoint.record"),
 	B("bad-libxl-ckpt-end", "libxl", "libxl-hvm", "libxl-ckpt-end", "libxl.checkpoint-end.unexpected"),
 	B("bad-libxl-ckpt-state", "libxl", "libxl-hvm", "libxl-ckpt-state", "libxl.checkpoint-state.unexpected"),
-	B("bad-libxl-ckpt-control", "libxl", "libxl-colo-broken", "libxl-ckpt-control", "libxl.checkpoint-state.control-id"),
-	B("bad-libxl-ckpt-reserved", "libxl", "libxl-colo-broken", "libxl-reserved", "libxl.record.reserved"),
+	B("bad-libxl-colo-control-back", "libxl", "libxl-colo", "colo-control-back", "libxl.checkpoint-state.control-id"),
+	B("bad-libxl-colo-control-unknown", "libxl", "libxl-colo", "colo-control-unknown", "libxl.checkpoint-state.control-id"),
+	B("bad-libxl-colo-reserved", "libxl", "libxl-colo", "colo-reserved", "libxl.record.reserved"),
+	B("bad-libxl-colo-length-zero", "libxl", "libxl-colo", "colo-length-zero", "libxl.record.length"),
+	B("bad-libxl-colo-length-12", "libxl", "libxl-colo", "colo-length-12", "libxl.record.length"),
+	B("bad-libxl-colo-padding", "libxl", "libxl-colo", "colo-padding", "libxl.padding.nonzero"),
+	B("bad-libxl-colo-state-before-end", "libxl", "libxl-colo", "colo-state-before-end", "libxl.checkpoint-state.unexpected"),
+	B("bad-libxl-colo-twice", "libxl", "libxl-colo", "colo-twice", "libxl.checkpoint-state.unexpected"),
+	B("bad-libxl-colo-missing", "libxl", "libxl-colo", "colo-missing", "libxl.checkpoint.mixed"),
+	B("bad-libxl-remus-then-state", "libxl", "libxl-remus", "remus-then-state", "libxl.checkpoint.mixed"),
+	B("bad-libxl-colo-pv", "libxl", "libxl-pv-remus", "colo-pv", "libxl.checkpoint-state.unexpected"),
 	B("bad-libxl-emu-id", "libxl", "libxl-hvm", "emu-id", "libxl.emulator.id"),
 	B("bad-libxl-emu-pv", "libxl", "libxl-pv", "emu-pv", "libxl.emulator.pv-guest"),
 	B("bad-libxl-xs-not-terminated", "libxl", "libxl-hvm", "xs-not-terminated", "libxl.xenstore.not-terminated"),
