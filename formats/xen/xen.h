@@ -82,6 +82,38 @@ bool xen_body_nested(sv_ctx *cx, sv_stream *in, xen_rec *r, uint64_t n,
 bool xen_rec_finish(sv_ctx *cx, sv_stream *in, xen_rec *r,
 		    const sv_code *pad_code);
 
+/* ---- pfn sets ------------------------------------------------------------- */
+
+/*
+ * The pfns of one PAGE_DATA record (or legacy page batch), to find repeats
+ * exactly with bounded memory: a sparse bitmap of 4 KiB leaves, each
+ * covering 32768 pfns (128 MiB of guest memory), found through a fixed
+ * open-addressing table.  At most XEN_PFNSET_LEAVES leaves (8 MiB: pfns
+ * spread over 256 GiB of guest memory; a batch of Xen's saver, at most 1024
+ * pfns, needs 1024 at the very most), kept for reuse from record to record.
+ */
+#define XEN_PFNSET_LEAF_BITS 15u
+#define XEN_PFNSET_LEAVES 2048u
+#define XEN_PFNSET_SLOTS (2 * XEN_PFNSET_LEAVES)
+
+typedef struct xen_pfnset {
+	uint64_t *keys;           /* leaf number + 1 per slot; 0: empty */
+	unsigned char **leaf;     /* the leaf of each slot */
+	uint16_t *used;           /* slots in use, for clearing */
+	size_t nused;
+	unsigned char **pool;     /* cleared leaves for reuse */
+	size_t npool;
+} xen_pfnset;
+
+/* Forget every pfn (keeps the memory for the next record). */
+void xen_pfnset_clear(xen_pfnset *s);
+/*
+ * Add pfn: 0 when new, 1 when already there, -1 when it cannot be tracked
+ * (its leaf would pass the cap, or memory ran out): its repeats go unseen.
+ */
+int xen_pfnset_add(xen_pfnset *s, uint64_t pfn);
+void xen_pfnset_free(xen_pfnset *s);
+
 /* ---- libxc ---------------------------------------------------------------- */
 
 /* Why the libxc verifier handed control back. */
@@ -140,8 +172,7 @@ typedef struct xen_libxc {
 	uint64_t squash_count, squash_index, squash_off, squash_bytes, squash_pages;
 
 	/* pfns of the current PAGE_DATA record, for the duplicate check */
-	uint64_t *pfns;
-	size_t pfns_cap;
+	xen_pfnset pfnset;
 } xen_libxc;
 
 /*

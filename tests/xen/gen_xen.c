@@ -7,6 +7,9 @@
  *                              a valid HVM stream of about BYTES octets
  *                              (1024-page PAGE_DATA records), to stdout
  *                              by default
+ *   gen_xen --wide-pfns COUNT STRIDE [-o FILE|-]
+ *                              an HVM stream with one PAGE_DATA record of
+ *                              COUNT XTAB pfns i * STRIDE (memory tests)
  *
  * MANIFEST lines, tab-separated: file, format, expected code ("valid" when
  * none), offset (decimal, "-" when none), second code, second offset.
@@ -25,7 +28,8 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: gen_xen --all DIR\n"
 		"       gen_xen --demo DIR\n"
-		"       gen_xen --hvm-size BYTES [--libxl|--xl] [-o FILE|-]\n");
+		"       gen_xen --hvm-size BYTES [--libxl|--xl] [-o FILE|-]\n"
+		"       gen_xen --wide-pfns COUNT STRIDE [-o FILE|-]\n");
 	return 2;
 }
 
@@ -119,7 +123,8 @@ static int gen_demo(const char *dir)
 	return 0;
 }
 
-static int gen_big(uint64_t bytes, int wrap, const char *out_path)
+/* wrap < 0: the wide PAGE_DATA stream (bytes: pfn count, stride). */
+static int gen_big(uint64_t bytes, int wrap, uint64_t stride, const char *out_path)
 {
 	FILE *out = stdout;
 	int rc;
@@ -131,7 +136,8 @@ static int gen_big(uint64_t bytes, int wrap, const char *out_path)
 			return 1;
 		}
 	}
-	rc = xen_write_big_hvm(out, bytes, wrap);
+	rc = wrap < 0 ? xen_write_wide_page_data(out, (uint32_t)bytes, stride)
+		      : xen_write_big_hvm(out, bytes, wrap);
 	if (out != stdout && fclose(out) != 0)
 		rc = -1;
 	if (rc)
@@ -165,7 +171,19 @@ int main(int argc, char **argv)
 			else
 				return usage();
 		}
-		return gen_big(bytes, wrap, out);
+		return gen_big(bytes, wrap, 0, out);
+	}
+	if (argc >= 4 && strcmp(argv[1], "--wide-pfns") == 0) {
+		char *end1, *end2;
+		uint64_t count, stride;
+
+		errno = 0;
+		count = strtoull(argv[2], &end1, 0);
+		stride = strtoull(argv[3], &end2, 0);
+		if (errno || *end1 || *end2 || count == 0 || count > 16777215 ||
+		    (argc != 4 && (argc != 6 || strcmp(argv[4], "-o") != 0)))
+			return usage();
+		return gen_big(count, -1, stride, argc == 6 ? argv[5] : NULL);
 	}
 	return usage();
 }

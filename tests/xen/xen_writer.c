@@ -403,6 +403,20 @@ static void memory(bctx *c, unsigned round)
 			mark(c, s + 16 + 24);
 	}
 	page_data(w, b, 3);
+	if (is(c, "pd-unchecked") || is(c, "pd-scattered")) {
+		/* One XTAB pfn in each of 2049 (2048) regions of 32768 pfns. */
+		unsigned n = is(c, "pd-unchecked") ? 2049 : 2048;
+		uint64_t *words = malloc(n * sizeof(*words));
+
+		if (!words)
+			abort();
+		for (unsigned i = 0; i < n; i++)
+			words[i] = PT(15, 0x100000 + ((uint64_t)i << 15));
+		s = page_data(w, words, n);
+		if (is(c, "pd-unchecked"))
+			mark(c, s + 16 + 8 * 2048);
+		free(words);
+	}
 }
 
 static void p2m_frames(bctx *c)
@@ -1025,6 +1039,8 @@ const fixture xen_fixtures[] = {
 	B("bad-libxc-pfn-reserved", "libxc", "libxc-hvm-v3", "pfn-reserved", "libxc.page-data.pfn-reserved"),
 	B("bad-libxc-pfn-type", "libxc", "libxc-hvm-v3", "pfn-type", "libxc.page-data.pfn-type"),
 	B("bad-libxc-pfn-duplicate", "libxc", "libxc-hvm-v3", "pfn-duplicate", "libxc.page-data.pfn-duplicate"),
+	B("warn-libxc-pfn-unchecked", "libxc", "libxc-hvm-v3", "pd-unchecked", "libxc.page-data.pfn-duplicate-unchecked"),
+	B("valid-libxc-pfn-scattered", "libxc", "libxc-hvm-v3", "pd-scattered", NULL),
 	B("bad-libxc-pfn-beyond-p2m", "libxc", "libxc-pv-v3", "pfn-beyond-p2m", "libxc.page-data.pfn-beyond-p2m"),
 	/* PV records and order */
 	B("bad-libxc-pv-width-levels", "libxc", "libxc-pv-v3", "pv-width-levels", "libxc.pv-info.width-levels"),
@@ -1140,47 +1156,65 @@ static int put(FILE *out, const void *p, size_t n)
 	return fwrite(p, 1, n, out) == n ? 0 : -1;
 }
 
+/* A valid HVM v3 stream's parts around its PAGE_DATA records (wrap: as below). */
+static void big_head_tail(xw *w, int wrap, bool tail)
+{
+	fx_expect e;
+	bctx c;
+
+	memset(&c, 0, sizeof(c));
+	memset(&e, 0, sizeof(e));
+	c.w = w;
+	c.brk = "";
+	c.e = &e;
+	c.version = 3;
+	c.guest = 2;
+	if (tail) {
+		/* TSC, HVM context, params, END (and libxl's END). */
+		hvm_tail(&c);
+		empty_rec(w, XC_END);
+		if (wrap >= 1)
+			empty_rec(w, XL_END);
+		return;
+	}
+	if (wrap == 2) {
+		static const char magic[] = "Xen saved domain, xl format\n \0 \r";
+		xw_raw(w, magic, 32);
+		xw_u32(w, 0x01020304);
+		xw_u32(w, 0x2);
+		xw_u32(w, 0);
+		xw_u32(w, 0);
+	}
+	if (wrap >= 1) {
+		xw_be64(w, 0x4c6962786c466d74ull);
+		xw_be32(w, 2);
+		xw_be32(w, 0);
+		empty_rec(w, XL_LIBXC_CONTEXT);
+	}
+	image_header(&c);
+	domain_header(&c);
+	static_data(&c);
+}
+
+static int put_head_tail(FILE *out, int wrap, bool tail, uint64_t *written)
+{
+	xw w;
+	int rc;
+
+	xw_init(&w);
+	big_head_tail(&w, wrap, tail);
+	rc = put(out, w.p, w.len);
+	*written += w.len;
+	xw_free(&w);
+	return rc;
+}
+
 int xen_write_big_hvm(FILE *out, uint64_t bytes, int wrap)
 {
 	static unsigned char zeros[1024 * 4096];
-	xw w;
-	fx_expect e;
 	uint64_t written = 0, pfn = 0x100;
 	unsigned char hdr[16 + 1024 * 8];
-	int rc = 0;
-
-	/* Head: everything of a valid HVM stream up to its first PAGE_DATA. */
-	xw_init(&w);
-	if (wrap == 2) {
-		static const char magic[] = "Xen saved domain, xl format\n \0 \r";
-		xw_raw(&w, magic, 32);
-		xw_u32(&w, 0x01020304);
-		xw_u32(&w, 0x2);
-		xw_u32(&w, 0);
-		xw_u32(&w, 0);
-	}
-	if (wrap >= 1) {
-		xw_be64(&w, 0x4c6962786c466d74ull);
-		xw_be32(&w, 2);
-		xw_be32(&w, 0);
-		empty_rec(&w, XL_LIBXC_CONTEXT);
-	}
-	{
-		bctx c;
-		memset(&c, 0, sizeof(c));
-		memset(&e, 0, sizeof(e));
-		c.w = &w;
-		c.brk = "";
-		c.e = &e;
-		c.version = 3;
-		c.guest = 2;
-		image_header(&c);
-		domain_header(&c);
-		static_data(&c);
-	}
-	rc |= put(out, w.p, w.len);
-	written += w.len;
-	xw_free(&w);
+	int rc = put_head_tail(out, wrap, false, &written);
 
 	/* Body: PAGE_DATA records of 1024 pages (at least one) up to the size. */
 	for (bool first = true;
@@ -1199,23 +1233,30 @@ int xen_write_big_hvm(FILE *out, uint64_t bytes, int wrap)
 		rc |= put(out, zeros, sizeof(zeros));
 		written += sizeof(hdr) + sizeof(zeros);
 	}
+	rc |= put_head_tail(out, wrap, true, &written);
+	return rc | (fflush(out) == 0 ? 0 : -1);
+}
 
-	/* Tail: TSC, HVM context, params, END (and libxl's END). */
-	xw_init(&w);
-	{
-		bctx c;
-		memset(&c, 0, sizeof(c));
-		c.w = &w;
-		c.brk = "";
-		c.e = &e;
-		c.version = 3;
-		c.guest = 2;
-		hvm_tail(&c);
-		empty_rec(&w, XC_END);
-		if (wrap >= 1)
-			empty_rec(&w, XL_END);
+int xen_write_wide_page_data(FILE *out, uint32_t count, uint64_t stride)
+{
+	unsigned char chunk[8 * 1024];
+	uint64_t written = 0, len = 8 + 8 * (uint64_t)count;
+	int rc = put_head_tail(out, 0, false, &written);
+
+	put_n(chunk, 1, 4, false);
+	put_n(chunk + 4, len, 4, false);
+	put_n(chunk + 8, count, 4, false);
+	put_n(chunk + 12, 0, 4, false);
+	rc |= put(out, chunk, 16);
+	for (uint32_t done = 0; rc == 0 && done < count;) {
+		uint32_t n = count - done < 1024 ? count - done : 1024;
+
+		/* XTAB pfns carry no page data. */
+		for (uint32_t i = 0; i < n; i++)
+			put_n(chunk + 8 * i, PT(15, (done + i) * stride), 8, false);
+		rc |= put(out, chunk, 8 * (size_t)n);
+		done += n;
 	}
-	rc |= put(out, w.p, w.len);
-	xw_free(&w);
+	rc |= put_head_tail(out, 0, true, &written);
 	return rc | (fflush(out) == 0 ? 0 : -1);
 }

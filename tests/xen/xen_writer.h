@@ -68,4 +68,11 @@ void xen_fixture_filename(const fixture *f, char *buf, size_t n);
  */
 int xen_write_big_hvm(FILE *out, uint64_t bytes, int wrap);
 
+/*
+ * Write a bare libxc HVM v3 stream whose one PAGE_DATA record holds count
+ * XTAB pfns (no page data) i * stride: count 16777215 is the largest
+ * record the restore accepts.  Returns 0, or -1 on a write error.
+ */
+int xen_write_wide_page_data(FILE *out, uint32_t count, uint64_t stride);
+
 #endif
