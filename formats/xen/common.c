@@ -29,6 +29,13 @@ uint64_t xen_ld64(bool be, const unsigned char *p)
 	return hi << 32 | lo;
 }
 
+bool xen_xs_key_char_ok(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '/' || c == '_' ||
+	       c == '@';
+}
+
 bool xen_body_read(sv_ctx *cx, sv_stream *in, xen_rec *r, void *buf, size_t n,
 		   const char *what)
 {

@@ -248,7 +248,8 @@ bool xen_libxc_headers(xen_libxc *x)
 	if (xen_ld64(true, h) != IHDR_MARKER) {
 		sv_report(x->cx, CODE(C_LEGACY), at,
 			  "first 8 octets are 0x%016llx, not the v2 marker 0xffffffffffffffff: "
-			  "a legacy (pre-Xen-4.6) stream? convert it with Xen's convert-legacy-stream",
+			  "a legacy (pre-Xen-4.6) stream? convert it with Xen's convert-legacy-stream "
+			  "(verify it with --format libxc-legacy)",
 			  (unsigned long long)xen_ld64(true, h));
 		return false;
 	}
@@ -650,6 +651,19 @@ static void check_hvm_context(xen_libxc *x, xen_rec *r, char *sum, size_t sumlen
 	}
 	x->hvm_cpus = cpus;
 	snprintf(sum, sumlen, "%u entries, %u CPU(s)", entries, cpus);
+}
+
+bool xen_libxc_hvm_context(sv_ctx *cx, sv_stream *in, uint32_t len)
+{
+	xen_libxc x;
+	/* As if a record header stood right before the body. */
+	xen_rec r = { .off = sv_offset(in) - XEN_RHDR_SIZE, .type = REC_HVM_CONTEXT,
+		      .length = len, .name = "HVM_CONTEXT" };
+	char sum[96];
+
+	xen_libxc_init(&x, cx, in, false, NULL);
+	check_hvm_context(&x, &r, sum, sizeof(sum));
+	return r.used == r.length || xen_body_skip(cx, in, &r, r.length - r.used, "HVM context");
 }
 
 static void check_hvm_params(xen_libxc *x, xen_rec *r, char *sum, size_t sumlen)

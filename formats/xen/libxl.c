@@ -119,14 +119,6 @@ static int libxl_bid(const sv_bid_input *in)
 
 /* ---- EMULATOR_XENSTORE_DATA ------------------------------------------------ */
 
-/* Keys are relative xenstore paths in xenstore's own character set. */
-static bool key_char_ok(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '-' || c == '/' || c == '_' ||
-	       c == '@';
-}
-
 /* Streaming walk of NUL-terminated key, value, key, value ... strings. */
 typedef struct xs_walk {
 	sv_ctx *cx;
@@ -164,7 +156,7 @@ static int xs_walk_piece(void *arg, const unsigned char *p, size_t n, uint64_t o
 					  "key %llu starts with '/': keys are relative to the "
 					  "device model's xenstore directory",
 					  (unsigned long long)(w->strings / 2));
-			} else if (!w->in_value && !key_char_ok(c) && !w->bad_chars) {
+			} else if (!w->in_value && !xen_xs_key_char_ok(c) && !w->bad_chars) {
 				w->bad_chars = true;
 				sv_report(w->cx, CODE(C_XS_KEY_CHARS), off + i,
 					  "key %llu holds octet 0x%02x", 

@@ -31,6 +31,13 @@ uint16_t xen_ld16(bool be, const unsigned char *p);
 uint32_t xen_ld32(bool be, const unsigned char *p);
 uint64_t xen_ld64(bool be, const unsigned char *p);
 
+/* Guest types, as the libxc domain header numbers them. */
+#define XEN_GUEST_PV 1u
+#define XEN_GUEST_HVM 2u
+
+/* Keys of emulator xenstore data: relative paths in xenstore's character set. */
+bool xen_xs_key_char_ok(unsigned char c);
+
 /* ---- record framing ------------------------------------------------------- */
 
 /*
@@ -190,6 +197,23 @@ void xen_libxc_finish(xen_libxc *x);
 
 /* Does the start of an input look like a libxc v2+ image header? */
 bool xen_libxc_is_header(const unsigned char *p, size_t n);
+
+/*
+ * The next len octets are the body of an HVM_CONTEXT record (little-endian):
+ * walk its save chain as hvm_load does, with libxc's codes, and skip the
+ * rest.  False when the input ended first (reported).
+ */
+bool xen_libxc_hvm_context(sv_ctx *cx, sv_stream *in, uint32_t len);
+
+/* ---- legacy (pre-Xen-4.6) streams ------------------------------------------ */
+
+/*
+ * Verify a legacy stream at the current position as convert-legacy-stream
+ * reads it for libxl, and the v2 rules on what it would write.  guest:
+ * XEN_GUEST_PV or XEN_GUEST_HVM as the caller knows it (from names where,
+ * e.g. "the xl config"), or 0: from the guest parameter, else the layout.
+ */
+void xen_legacy_verify(sv_ctx *cx, sv_stream *in, uint32_t guest, const char *from);
 
 /* ---- libxl ---------------------------------------------------------------- */
 

@@ -13,6 +13,8 @@
  *
  * MANIFEST lines, tab-separated: file, format, expected code ("valid" when
  * none), offset (decimal, "-" when none), second code, second offset.
+ * Bare legacy streams (format libxc-legacy) are listed in MANIFEST.legacy
+ * instead, with a seventh column: the guest parameter ("-" when none).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -58,7 +60,7 @@ static const fixture *find(const char *name)
 static int gen_all(const char *dir)
 {
 	char path[4096], file[256];
-	FILE *man;
+	FILE *man, *man_legacy;
 	int rc = 0;
 
 	if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
@@ -67,12 +69,20 @@ static int gen_all(const char *dir)
 	}
 	snprintf(path, sizeof(path), "%s/MANIFEST", dir);
 	man = fopen(path, "w");
-	if (!man) {
+	snprintf(path, sizeof(path), "%s/MANIFEST.legacy", dir);
+	man_legacy = fopen(path, "w");
+	if (!man || !man_legacy) {
 		fprintf(stderr, "gen_xen: %s: %s\n", path, strerror(errno));
+		if (man)
+			fclose(man);
+		if (man_legacy)
+			fclose(man_legacy);
 		return 1;
 	}
 	for (size_t i = 0; i < xen_nfixtures && rc == 0; i++) {
 		const fixture *f = &xen_fixtures[i];
+		bool legacy = strcmp(f->format, "libxc-legacy") == 0;
+		FILE *m = legacy ? man_legacy : man;
 		fx_expect e;
 		xw w;
 
@@ -80,19 +90,24 @@ static int gen_all(const char *dir)
 		xen_fixture_build(f, &w, &e);
 		xen_fixture_filename(f, file, sizeof(file));
 		rc = write_file(dir, file, &w);
-		fprintf(man, "%s\t%s\t%s\t", file, f->format, e.code ? e.code : "valid");
+		fprintf(m, "%s\t%s\t%s\t", file, f->format, e.code ? e.code : "valid");
 		if (e.code)
-			fprintf(man, "%" PRIu64, e.off);
+			fprintf(m, "%" PRIu64, e.off);
 		else
-			fputs("-", man);
-		fprintf(man, "\t%s\t", e.code2 ? e.code2 : "-");
+			fputs("-", m);
+		fprintf(m, "\t%s\t", e.code2 ? e.code2 : "-");
 		if (e.code2)
-			fprintf(man, "%" PRIu64 "\n", e.off2);
+			fprintf(m, "%" PRIu64, e.off2);
 		else
-			fputs("-\n", man);
+			fputs("-", m);
+		if (legacy)
+			fprintf(m, "\t%s", f->guest ? f->guest : "-");
+		fputs("\n", m);
 		xw_free(&w);
 	}
 	if (fclose(man) != 0)
+		rc = -1;
+	if (fclose(man_legacy) != 0)
 		rc = -1;
 	return rc ? 1 : 0;
 }

@@ -50,6 +50,7 @@ typedef struct fixture {
 	const char *shape;   /* builder */
 	const char *brk;     /* the rule broken ("" for a valid shape) */
 	const char *code;    /* expected code (NULL: valid) */
+	const char *guest;   /* libxc-legacy: the guest parameter, or NULL */
 } fixture;
 
 extern const fixture xen_fixtures[];
