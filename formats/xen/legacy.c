@@ -313,7 +313,7 @@ static bool check_physmap(legacy *lg, uint32_t size)
 		return false;
 	}
 	for (uint32_t i = 0; i < count; i++) {
-		uint64_t eoff = sv_offset(lg->in), phys, namelen, name_off;
+		uint64_t eoff = sv_offset(lg->in), phys, namelen, name_off, got;
 		name_walk w = { .lg = lg, .bad_off = UINT64_MAX };
 
 		if (left < sizeof(h)) {
@@ -345,8 +345,9 @@ static bool check_physmap(legacy *lg, uint32_t size)
 		for (int k = 0; k < 5; k++)
 			xs_own_string(lg);
 		w.left = namelen - 1;
-		if (sv_scan(lg->in, namelen, name_piece, &w) != namelen) {
-			sv_report_truncated(lg->cx, name_off, namelen, 0, "physmap name");
+		got = sv_scan(lg->in, namelen, name_piece, &w);
+		if (got != namelen) {
+			sv_report_truncated(lg->cx, name_off, namelen, got, "physmap name");
 			return false;
 		}
 		if (w.last != 0) {

@@ -501,7 +501,8 @@ void xen_libxl_verify_stream(sv_ctx *cx, sv_stream *in,
 		else
 			sv_report(cx, CODE(C_IDENT), at,
 				  "ident is 0x%016llx, not \"LibxlFmt\": a legacy (pre-Xen-4.6) "
-				  "stream? convert it with Xen's convert-legacy-stream",
+				  "stream? convert it with Xen's convert-legacy-stream "
+				  "(verify it with --format libxc-legacy)",
 				  (unsigned long long)xen_ld64(true, h));
 		return;
 	}

@@ -213,10 +213,11 @@ static const fixture *by_name(const char *name)
 /* A valid stream cut anywhere is invalid, and reported without a crash. */
 START_TEST(test_prefixes)
 {
-	static const char *const names[] = { "valid-xl-pv", "valid-libxl-rounds-end" };
+	static const char *const names[] = { "valid-xl-pv", "valid-libxl-rounds-end",
+					     "valid-legacy-pv", "valid-legacy-hvm" };
 	char path[4096];
 
-	for (size_t k = 0; k < 2; k++) {
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
 		const fixture *f = by_name(names[k]);
 		fx_expect e;
 		xw w;
@@ -229,7 +230,7 @@ START_TEST(test_prefixes)
 			sv_summary sum;
 
 			write_bytes(path, w.p, len);
-			run(path, f->format, &c, false, &sum);
+			run_guest(path, f->format, f->guest, &c, false, &sum);
 			ck_assert_msg(sum.errors > 0, "%s cut at %zu is not invalid",
 				      f->name, len);
 		}
