@@ -390,6 +390,8 @@ static bool next_round(libxl_state *st, bool *done, bool after_state)
 	if (!after_state && st->xc.guest_type != 1) {
 		if (st->mode == CKPT_COLO && !st->reported_mixed) {
 			st->reported_mixed = true;
+			/* At the next round's first record, not yet read. */
+			sv_record_none(st->cx);
 			sv_report(st->cx, CODE(C_CKPT_MIXED), sv_offset(st->in),
 				  "checkpoint %llu has no CHECKPOINT_STATE after its "
 				  "CHECKPOINT_END (Remus), the earlier ones had (COLO)",
