@@ -495,21 +495,32 @@ static int store_fn(void *arg, const unsigned char *p, size_t n, uint64_t off)
 	return 0;
 }
 
-/* A candidate end of a body at p: a footer, or (without footers) a header. */
+/*
+ * A candidate end of a body at p: a footer (0x7E, the id, then a section
+ * type octet QEMU's loop knows, or the end: the section parsers then judge
+ * the next header), or, without footers, a plausible next header.  A footer
+ * followed by anything else is remembered in *weak: if nothing better comes,
+ * that is where the stream went wrong.
+ */
 static int body_end_at(const qemu_state *q, const unsigned char *p, size_t n,
-		       bool end, uint32_t id, bool header_only, bool *footer)
+		       bool end, uint32_t id, bool header_only, bool *footer, bool *weak)
 {
-	int r;
-
 	*footer = false;
+	*weak = false;
 	if (!header_only && q->footers != FOOTERS_NO && p[0] == SEC_FOOTER) {
-		if (n < 5)
+		if (n < 6 && !(end && n == 5))
 			return end ? PL_NO : PL_MORE;
 		if (ld32(p + 1) == id) {
-			r = plausible_next(q, p + 5, n - 5, end, id);
-			if (r != PL_NO) {
-				*footer = true;
-				return r;
+			*footer = true;
+			if (n == 5)
+				return PL_YES;
+			switch (p[5]) {
+			case SEC_EOF: case SEC_START: case SEC_PART: case SEC_END:
+			case SEC_FULL: case SEC_COMMAND:
+				return PL_YES;
+			default:
+				*weak = true;
+				*footer = false;
 			}
 		}
 	}
@@ -528,20 +539,25 @@ static int body_end_at(const qemu_state *q, const unsigned char *p, size_t n,
 static bool scan_body(qemu_state *q, uint32_t id, bool keep, bool header_only,
 		      bool *kept, uint64_t *len)
 {
-	uint64_t start = sv_offset(q->in);
+	uint64_t start = sv_offset(q->in), weak_at = UINT64_MAX;
+	unsigned weak_byte = 0;
 	store_arg a = { q, keep };
 	size_t mark = q->store_len;
 
 	for (;;) {
 		size_t avail = 0, i;
 		const unsigned char *p = sv_peek(q->in, SV_PEEK_MAX, &avail);
-		bool end = avail < SV_PEEK_MAX, footer = false;
+		bool end = avail < SV_PEEK_MAX, footer = false, weak = false;
 		int r = PL_NO;
 
 		if (!p || avail == 0)
 			break;
 		for (i = 0; i < avail; i++) {
-			r = body_end_at(q, p + i, avail - i, end, id, header_only, &footer);
+			r = body_end_at(q, p + i, avail - i, end, id, header_only, &footer, &weak);
+			if (weak && weak_at == UINT64_MAX) {
+				weak_at = sv_offset(q->in) + i;
+				weak_byte = p[i + 5];
+			}
 			if (r != PL_NO)
 				break;
 		}
@@ -560,10 +576,15 @@ static bool scan_body(qemu_state *q, uint32_t id, bool keep, bool header_only,
 		if (r == PL_NO && end)
 			break;
 	}
-	sv_report(q->cx, CODE(C_NO_END), start,
-		  "the body that starts here runs to the end of the stream without a %s",
-		  header_only || q->footers == FOOTERS_NO ? "next section" :
-		  q->footers == FOOTERS_YES ? "footer" : "footer or next section");
+	if (weak_at != UINT64_MAX)
+		sv_report(q->cx, CODE(C_SECTION_TYPE), weak_at + 5,
+			  "section type 0x%02x after the footer of section %u at 0x%llx",
+			  weak_byte, id, (unsigned long long)weak_at);
+	else
+		sv_report(q->cx, CODE(C_NO_END), start,
+			  "the body that starts here runs to the end of the stream without a %s",
+			  header_only || q->footers == FOOTERS_NO ? "next section" :
+			  q->footers == FOOTERS_YES ? "footer" : "footer or next section");
 	q->stop = true;
 	q->store_len = mark;
 	*kept = false;
@@ -743,8 +764,10 @@ static bool ram_mem_size(qemu_state *q, uint64_t total)
 		 * the host's is followed by u64 page size.  The capability is not in
 		 * the stream: a power of two above 4 KiB where a name length (1..255)
 		 * or a record word (flags in the low bits) would be is that size.
+		 * (mapped-ram excludes postcopy: migrate_caps_check; with
+		 * x-ignore-shared the block address that follows is not told apart.)
 		 */
-		if (!q->ignore_shared) {
+		if (!q->ignore_shared && !q->mapped_ram) {
 			p = sv_peek(q->in, 8, &avail);
 			if (p && avail == 8) {
 				uint64_t v = ld64(p);
@@ -848,13 +871,12 @@ static bool ram_page(qemu_state *q, uint64_t at, uint64_t addr, unsigned flags)
 			return false;
 		xlen = ld16(c + 1);
 		if (c[0] != XBZRLE_ENCODING || xlen > q->page_size) {
+			/* load_xbzrle fails the load on either. */
 			sv_report(q->cx, CODE(C_RAM_XBZRLE), c[0] != XBZRLE_ENCODING ? xat : xat + 1,
 				  "XBZRLE page with encoding 0x%02x and length %u (page size %llu)",
 				  c[0], xlen, (unsigned long long)q->page_size);
-			if (c[0] != XBZRLE_ENCODING) {
-				q->stop = true;
-				return false;
-			}
+			q->stop = true;
+			return false;
 		}
 		q->pages_xbzrle++;
 		return skip_need(q, xlen, "XBZRLE page data");
