@@ -1454,6 +1454,8 @@ static void after_eof(qemu_state *q)
 	len = ld32(h);
 	rem = sv_remaining(q->in);
 	if (rem != UINT64_MAX && len > rem) {
+		/* Passed over as a pipe would read it: the same bytes counted. */
+		sv_skip(q->in, rem);
 		sv_report_truncated(q->cx, at + 5, len, rem, "VMDESCRIPTION JSON");
 		q->stop = true;
 		return;

@@ -103,7 +103,7 @@ enum { S_EOF, S_START, S_PART, S_END, S_FULL, S_SUB, S_VMDESC, S_CONFIG, S_COMMA
 
 const qfixture qemu_fixtures[] = {
 	V("valid-precopy", "precopy"),
-	V("valid-old-machine", "old"),
+	B("valid-old-machine", "old", "", "qemu.configuration.missing"),
 	B("valid-no-vmdesc", "novmdesc", "", "qemu.vmdesc.missing"),
 	B("valid-xen-devstate", "xen", "", "qemu.configuration.missing"),
 	V("valid-mapped-ram", "mapped"),
