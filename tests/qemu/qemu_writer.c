@@ -374,7 +374,16 @@ static void vmdesc_out(bld *b)
 					      ", {\"name\": \"serial\", \"instance_id\": 0, \"fields\": []}");
 			mark(b, "qemu.vmdesc.device-extra", at);
 		}
-		n += (size_t)snprintf(json + n, sizeof(json) - n, "]}");
+		n += (size_t)snprintf(json + n, sizeof(json) - n, "]");
+		/* QEMU 8.2+ describes the configuration too (its uuid subsection). */
+		if (!b->mapped)
+			n += (size_t)snprintf(json + n, sizeof(json) - n,
+					      ", \"configuration\": {\"vmsd_name\": \"configuration\", \"version\": 1, "
+					      "\"fields\": [{\"name\": \"len\", \"type\": \"uint32\", \"size\": 4}, "
+					      "{\"name\": \"name\", \"type\": \"buffer\", \"size\": 13}], \"subsections\": "
+					      "[{\"vmsd_name\": \"configuration/uuid\", \"version\": 1, \"fields\": "
+					      "[{\"name\": \"uuid.data\", \"array_len\": 16, \"type\": \"uint8\", \"size\": 1}]}]}");
+		n += (size_t)snprintf(json + n, sizeof(json) - n, "}");
 		if (is(b, "vmdesc-json")) {
 			/* A corrupted tail: the closing brace gone. */
 			json[n - 1] = ' ';
