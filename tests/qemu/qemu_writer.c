@@ -82,6 +82,9 @@ void qw_str(qw *w, const char *s)
 
 /* ---- the format's numbers ------------------------------------------------ */
 
+/* Commands (enum qemu_vm_cmd). */
+enum { CMD_OPEN_RETURN_PATH = 1, CMD_PING, CMD_ADVISE, CMD_LISTEN, CMD_RUN, CMD_DISCARD,
+       CMD_PACKAGED, CMD_COLO, CMD_RESUME, CMD_RECV_BITMAP, CMD_SWITCHOVER_START };
 enum { S_EOF, S_START, S_PART, S_END, S_FULL, S_SUB, S_VMDESC, S_CONFIG, S_COMMAND,
        S_FOOTER = 0x7e };
 #define F_ZERO 0x02u
@@ -679,15 +682,15 @@ static void packaged_out(bld *b)
 
 	qw_init(&pk);
 	inner.w = &pk;
-	command_out(&pk, 4, 0); /* POSTCOPY_LISTEN */
+	command_out(&pk, CMD_LISTEN, 0);
 	if (is(b, "packaged-nested")) {
 		mark(b, "qemu.command.packaged-nested", w->len + 9 + pk.len);
-		command_out(&pk, 8, 4);
+		command_out(&pk, CMD_PACKAGED, 4);
 		qw_be32(&pk, 0);
 	}
 	devices_out(&inner);
-	command_out(&pk, 5, 0); /* POSTCOPY_RUN */
-	command_out(w, 8, 4);
+	command_out(&pk, CMD_RUN, 0);
+	command_out(w, CMD_PACKAGED, 4);
 	if (is(b, "packaged-size")) {
 		mark(b, "qemu.command.packaged-size", w->len);
 		qw_be32(w, (1u << 24) + 1);
@@ -716,27 +719,27 @@ static void stream_out(bld *b)
 	else
 		mark(b, "qemu.configuration.missing", w->len);
 	if (b->commands) {
-		command_out(w, 1, 0); /* OPEN_RETURN_PATH */
+		command_out(w, CMD_OPEN_RETURN_PATH, 0);
 		if (is(b, "cmd-unknown")) {
 			mark(b, "qemu.command.unknown", w->len + 1);
 			command_out(w, 0x20, 0);
 		}
 		if (is(b, "cmd-length")) {
 			mark(b, "qemu.command.length", w->len + 3);
-			command_out(w, 2, 2);
+			command_out(w, CMD_PING, 2);
 			qw_be16(w, 1);
 		} else {
-			command_out(w, 2, 4); /* PING */
+			command_out(w, CMD_PING, 4);
 			qw_be32(w, 1);
 		}
 	}
 	if (b->postcopy) {
 		if (is(b, "advise-length")) {
 			mark(b, "qemu.command.length", w->len + 3);
-			command_out(w, 3, 8);
+			command_out(w, CMD_ADVISE, 8);
 			qw_be64(w, PAGE);
 		} else {
-			command_out(w, 3, 16); /* POSTCOPY_ADVISE */
+			command_out(w, CMD_ADVISE, 16);
 			qw_be64(w, PAGE);
 			qw_be64(w, PAGE);
 		}
@@ -747,7 +750,7 @@ static void stream_out(bld *b)
 		    is(b, "mem-size") || is(b, "block-count"))
 			return;
 		if (b->commands)
-			command_out(w, 11, 0); /* SWITCHOVER_START */
+			command_out(w, CMD_SWITCHOVER_START, 0);
 		ram_section(b, S_PART, 0);
 		if (is(b, "stop"))
 			return;
