@@ -51,7 +51,7 @@
 	X(C_PACKAGED_NESTED, "qemu.command.packaged-nested", ERROR, "PACKAGED command inside a package") \
 	X(C_VMDESC_MISSING, "qemu.vmdesc.missing", NOTE, "no VMDESCRIPTION after EOF: device fields are not walked") \
 	X(C_VMDESC_EXPECTED, "qemu.vmdesc.expected", WARNING, "bytes after EOF that are not a VMDESCRIPTION") \
-	X(C_VMDESC_LARGE, "qemu.vmdesc.too-large", NOTE, "VMDESCRIPTION above the 1 MiB this verifier parses: skipped") \
+	X(C_VMDESC_LARGE, "qemu.vmdesc.too-large", NOTE, "VMDESCRIPTION above the 384 KiB this verifier parses: skipped") \
 	X(C_VMDESC_JSON, "qemu.vmdesc.json", ERROR, "VMDESCRIPTION is not the JSON QEMU writes") \
 	X(C_DEV_MISSING, "qemu.vmdesc.device-missing", ERROR, "device section without an entry in the VMDESCRIPTION") \
 	X(C_DEV_EXTRA, "qemu.vmdesc.device-extra", ERROR, "VMDESCRIPTION device without a section in the stream") \
@@ -163,8 +163,8 @@ static const char *const lv_formats[] = { "raw", "gzip", "bzip2", "xz", "lzop", 
 #define MACHINE_NAME_MAX 256u
 #define CAPS_MAX 256u
 #define BLOCKS_MAX 1024u
-#define VMDESC_MAX (1u << 20)
-#define STORE_MAX (4u << 20)
+#define VMDESC_MAX (384u << 10) /* jansson holds about 12x its text: peak RSS stays below 8 MiB */
+#define STORE_MAX (512u << 10)
 #define SECTIONS_MAX 65536u
 #define WALK_BUDGET 10000000ul
 #define WALK_DEPTH 32
@@ -1415,8 +1415,8 @@ static void match_devices(qemu_state *q, json_t *devs, uint64_t vmdesc_at)
 	}
 	if (unwalked || q->secs_full)
 		sv_report(q->cx, CODE(C_DEV_NOT_WALKED), vmdesc_at,
-			  "device states beyond %u MiB or %u sections are not walked",
-			  STORE_MAX >> 20, SECTIONS_MAX);
+			  "device states beyond %u KiB or %u sections are not walked",
+			  STORE_MAX >> 10, SECTIONS_MAX);
 out:
 	free(d);
 	free(sr);

@@ -150,6 +150,7 @@ const qfixture qemu_fixtures[] = {
 	B("bad-device-long", "precopy", "dev-long", "qemu.device.long"),
 	B("bad-device-subsection", "precopy", "dev-subsection", "qemu.device.subsection"),
 	B("warn-trailing", "precopy", "trailing", "qemu.trailing-data"),
+	B("note-device-not-walked", "precopy", "dev-huge", "qemu.device.not-walked"),
 	B("bad-ram-version", "precopy", "ram-version", "qemu.ram.version"),
 	B("bad-ram-flags", "precopy", "ram-flags", "qemu.ram.flags"),
 	B("bad-ram-continue", "precopy", "ram-continue", "qemu.ram.continue"),
@@ -349,6 +350,16 @@ static void devices_out(bld *b)
 	}
 }
 
+/* A device state larger than the verifier keeps (512 KiB). */
+#define HUGE_DEV 600000u
+
+static void huge_device_out(bld *b)
+{
+	section_header(b->w, S_FULL, 5, "bigdev", 0, 1);
+	qw_fill(b->w, 0x21, HUGE_DEV);
+	footer(b, 5);
+}
+
 static void vmdesc_out(bld *b)
 {
 	qw *w = b->w;
@@ -371,6 +382,12 @@ static void vmdesc_out(bld *b)
 			}
 			n += (size_t)snprintf(json + n, sizeof(json) - n, "%s%s",
 					      i ? ", " : "", devices[i].json);
+		}
+		if (is(b, "dev-huge")) {
+			n += (size_t)snprintf(json + n, sizeof(json) - n,
+					      ", {\"name\": \"bigdev\", \"instance_id\": 0, \"fields\": "
+					      "[{\"name\": \"data\", \"type\": \"buffer\", \"size\": %u}]}", HUGE_DEV);
+			mark(b, "qemu.device.not-walked", at);
 		}
 		if (is(b, "dev-extra")) {
 			n += (size_t)snprintf(json + n, sizeof(json) - n,
@@ -784,6 +801,8 @@ static void stream_out(bld *b)
 	}
 	if (!b->postcopy)
 		devices_out(b);
+	if (is(b, "dev-huge"))
+		huge_device_out(b);
 	if (is(b, "no-end") || is(b, "no-end-xen"))
 		return;
 	if (is(b, "section-type")) {
