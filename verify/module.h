@@ -231,6 +231,13 @@ uint64_t sv_verify_nested(sv_ctx *cx, sv_stream *in, uint64_t len,
 			  const sv_format *f);
 
 /*
+ * True while a module runs inside sv_verify_nested(): the stream is part of
+ * another format's record, and the enclosing format decides its shape (a
+ * Xen device state has no CONFIGURATION section and no VMDESCRIPTION).
+ */
+bool sv_is_nested(const sv_ctx *cx);
+
+/*
  * Module parameters given by the user (`--param KEY=VALUE`, and options
  * such as `--guest pv|hvm` that the CLI maps onto one): the value of key,
  * or NULL when not given.  A module documents the keys it reads in its

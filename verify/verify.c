@@ -29,6 +29,7 @@ struct sv_ctx {
 	bool stopped;
 	sv_stream *tee;          /* the input, when --tee forwards it */
 	/* Progress and directory figures. */
+	unsigned nested;         /* depth of sv_verify_nested() calls */
 	sv_stream *top;          /* the input's stream (NULL for a directory) */
 	uint64_t total;          /* its size when known, else SV_NONE */
 	uint64_t files;          /* files of a directory read and closed */
@@ -185,13 +186,20 @@ uint64_t sv_verify_nested(sv_ctx *cx, sv_stream *in, uint64_t len,
 		return sv_skip(in, len);
 	}
 	sv_record_none(cx);
+	cx->nested++;
 	f->verify(cx, s);
+	cx->nested--;
 	sv_close(s);
 	cx->rec_index = rec_index;
 	cx->rec_type = rec_type;
 	/* What the nested module left unread is passed over. */
 	sv_skip(in, r.left);
 	return len - r.left;
+}
+
+bool sv_is_nested(const sv_ctx *cx)
+{
+	return cx->nested > 0;
 }
 
 const char *sv_param(const sv_ctx *cx, const char *key)
@@ -631,7 +639,8 @@ static uint64_t trial_progress(const sv_ctx *cx, const sv_format *f, const sv_bi
 		f->verify(&tc, st);
 		sv_close(st);
 	}
-	if (tc.io_failed)
+	/* A stream wrong from its first byte is not close, whatever it counted. */
+	if (tc.io_failed || (!in->is_dir && t.errored && t.first_error_offset == 0))
 		return 0;
 	return tc.records ? UINT64_C(1) << 40 | tc.records :
 	       t.errored ? t.first_error_offset : 0;
@@ -713,7 +722,8 @@ static const sv_format *closest_format(const sv_ctx *cx, const sv_bid_input *in,
 	for (size_t i = 0; i < sv_all_format_count(); i++) {
 		const sv_format *f = sv_all_format_at(i);
 		uint64_t p;
-		if (!can_do(f, SV_ACTION_VERIFY, in->is_dir))
+		/* A module with its own near() has answered already. */
+		if (f->near || !can_do(f, SV_ACTION_VERIFY, in->is_dir))
 			continue;
 		p = trial_progress(cx, f, in, path);
 		if (p > best_progress) {

@@ -921,6 +921,20 @@ static int legacy_bid(const sv_bid_input *in)
 	return 0;
 }
 
+/*
+ * Never a near miss: a legacy HVM stream has no magic, so a stream of any
+ * other kind would "come close" by reading as chunks for a while.  The PV
+ * marker is evidence enough for a bid (above); an HVM one is verified with
+ * --format libxc-legacy --guest hvm.
+ */
+static int legacy_near(const sv_bid_input *in, char *why, size_t why_len)
+{
+	(void)in;
+	(void)why;
+	(void)why_len;
+	return 0;
+}
+
 static void legacy_verify(sv_ctx *cx, sv_stream *in)
 {
 	xen_legacy_verify(cx, in, 0, NULL);
@@ -935,4 +949,5 @@ const sv_format sv_format_libxc_legacy = {
 	.bid = legacy_bid,
 	.verify = legacy_verify,
 	.verify_dir = NULL,
+	.near = legacy_near,
 };
