@@ -302,18 +302,6 @@ static uint64_t pagemap_pages(const PagemapEntry *pe)
 	return v;
 }
 
-/* Flags as CRIU's init_compat_pagemap_entry() makes them. */
-static uint32_t pagemap_flags(const PagemapEntry *pe)
-{
-	uint32_t f = pe->has_flags ? pe->flags : 0;
-
-	if (pe->has_in_parent && pe->in_parent)
-		f |= DPE_PARENT;
-	else if (!pe->has_flags)
-		f = DPE_PRESENT;
-	return f;
-}
-
 void dump_collect_pagemap(dump *d, dvec *ents, dpagemap *pm, const criu_entry *e)
 {
 	if (e->role == CRIU_ENTRY_PAGEMAP_HEAD) {
@@ -330,7 +318,7 @@ void dump_collect_pagemap(dump *d, dvec *ents, dpagemap *pm, const criu_entry *e
 	pm->nents++;
 	p->vaddr = pe->vaddr;
 	p->pages = pagemap_pages(pe);
-	p->flags = pagemap_flags(pe);
+	p->flags = criu_pagemap_flags(pe);
 	p->index = e->index;
 	if (p->flags & DPE_PRESENT)
 		pm->present += p->pages;

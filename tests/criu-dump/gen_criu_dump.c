@@ -83,6 +83,8 @@ static void *mk(const ProtobufCMessageDescriptor *desc)
 
 static char dir[4096];
 static char start_dir[4096];
+static long itimers_end;     /* where itimers-100.img ends (M_ITIMERS) */
+static bool compat_parent;   /* in-parent entries as flags 0 + in_parent */
 
 static FILE *open_img(const char *name)
 {
@@ -243,8 +245,9 @@ enum mutation {
 	M_TMPFS, M_UNIX_PEER, M_TCP_STREAM, M_PIPE_DATA, M_SKQ, M_SECCOMP, M_FILELOCK,
 	M_UNREFERENCED, M_FIFO_IMAGE, M_SYMLINK_LOOP, M_DANGLING_IMAGE, M_SOCKET_IMAGE,
 	M_PAGES_GZIP_MAGIC, M_TMPFS_ROOT, M_TMPFS_NESTED_ROOT, M_TMPFS_BIND_OUTSIDE,
+	M_ZERO_NONE, M_FS_EMPTY, M_ITIMERS, M_SECCOMP_CYCLE, M_SECCOMP_FORWARD,
 	/* incremental dumps on a pre-dump */
-	M_INCR, M_INCR_SHORT_PARENT, M_INCR_PARENT_LOOP, M_INCR_PARENT_DANGLING,
+	M_INCR, M_INCR_SHORT_PARENT, M_INCR_PARENT_LOOP, M_INCR_PARENT_DANGLING, M_INCR_COMPAT,
 };
 
 #define VMA_AREA_REGULAR (1u << 0)
@@ -342,6 +345,11 @@ static void pagemap(const char *name, uint32_t pages_id, size_t n, const uint64_
 		e->nr_pages = npages[i];
 		e->has_flags = true;
 		e->flags = flags[i];
+		if (compat_parent && flags[i] == 1) {
+			/* init_compat_pagemap_entry(): flags 0 with in_parent is PE_PARENT */
+			e->flags = 0;
+			e->has_in_parent = e->in_parent = true;
+		}
 		put(f, e);
 	}
 	done(f);
@@ -475,14 +483,14 @@ static void write_dump(enum mutation m)
 
 	/* cores */
 	CoreEntry *c = core(1, 1, "workload", m != M_CORE_NO_TC, true);
-	c->thread_core->has_seccomp_mode = true;
+	c->thread_core->has_seccomp_mode = m != M_ZERO_NONE;
 	c->thread_core->seccomp_mode = SECCOMP_MODE__filter;
 	c->thread_core->has_seccomp_filter = true;
 	c->thread_core->seccomp_filter = m == M_SECCOMP ? 3 : 0;
 	one("core-100.img", CRIU_T_CORE, c);
 	if (m != M_CORE_MISSING)
 		one("core-101.img", CRIU_T_CORE, core(1, 0, "worker", m == M_THREAD_TC, true));
-	c = core(m == M_TASK_STATE ? 7 : 1, m == M_CGROUP ? 9 : 2, "child", true,
+	c = core(m == M_TASK_STATE ? 7 : 1, m == M_CGROUP ? 9 : m == M_ZERO_NONE ? 1 : 2, "child", true,
 		 m != M_THREAD_INFO);
 	one("core-102.img", CRIU_T_CORE, c);
 	one("core-103.img", CRIU_T_CORE, core(2, 2, "zombie", true, false));
@@ -593,7 +601,9 @@ static void write_dump(enum mutation m)
 		}
 		if (m == M_PARENT_MISSING || incr)
 			fl[1] = 1; /* PE_PARENT */
+		compat_parent = m == M_INCR_COMPAT;
 		pagemap("pagemap-100.img", 1, 2, va, np, fl);
+		compat_parent = false;
 		gzip_head = m == M_PAGES_GZIP_MAGIC;
 		pages_file("pages-1.img", m == M_PAGES_SIZE ? 4 : (fl[1] == 1 ? 1 : 3));
 		gzip_head = false;
@@ -649,7 +659,8 @@ static void write_dump(enum mutation m)
 		bound_socket("fs-102.img");
 	} else {
 		FILE *f = img("fs-102.img", CRIU_T_FS, m == M_LAYOUT ? 1 : 2);
-		put(f, fs);
+		if (m != M_FS_EMPTY)
+			put(f, fs);
 		done(f);
 	}
 
@@ -725,17 +736,40 @@ static void write_dump(enum mutation m)
 	set->id = 2;
 	cg->sets = sets;
 	cg->n_sets = 1;
-	one("cgroup.img", CRIU_T_CGROUP, cg);
-
 	SeccompEntry *sc = mk(&seccomp_entry__descriptor);
-	SeccompFilter *flt = mk(&seccomp_filter__descriptor);
-	SeccompFilter *flts[1] = { flt };
+	SeccompFilter *flts[2] = { mk(&seccomp_filter__descriptor), mk(&seccomp_filter__descriptor) };
 	static uint8_t insn[8] = { 6, 0, 0, 0, 0, 0, 0xff, 0x7f }; /* ret ALLOW */
-	flt->filter.data = insn;
-	flt->filter.len = sizeof(insn);
+	for (int i = 0; i < 2; i++) {
+		flts[i]->filter.data = insn;
+		flts[i]->filter.len = sizeof(insn);
+	}
 	sc->seccomp_filters = flts;
 	sc->n_seccomp_filters = 1;
-	one("seccomp.img", CRIU_T_SECCOMP, sc);
+	if (m == M_SECCOMP_CYCLE || m == M_SECCOMP_FORWARD) {
+		/* 0 -> 1 -> 0 loops; 0 -> 1 alone only points forward. */
+		sc->n_seccomp_filters = 2;
+		flts[0]->has_prev = true;
+		flts[0]->prev = 1;
+		flts[1]->has_prev = m == M_SECCOMP_CYCLE;
+		flts[1]->prev = 0;
+	}
+	if (m == M_ZERO_NONE) {
+		/* cgroup, seccomp and apparmor with no entry: "none" to CRIU. */
+		done(img("cgroup.img", CRIU_T_CGROUP, 2));
+		done(img("seccomp.img", CRIU_T_SECCOMP, 2));
+		done(img("apparmor.img", CRIU_T_APPARMOR, 2));
+	} else {
+		one("cgroup.img", CRIU_T_CGROUP, cg);
+		one("seccomp.img", CRIU_T_SECCOMP, sc);
+	}
+	if (m == M_ITIMERS) {
+		/* Legacy itimers-PID.img with two timers: CRIU reads three. */
+		FILE *f = img("itimers-100.img", CRIU_T_ITIMERS, 2);
+		for (int i = 0; i < 2; i++)
+			put(f, mk(&itimer_entry__descriptor));
+		itimers_end = ftell(f);
+		done(f);
+	}
 
 	StatsEntry *st = mk(&stats_entry__descriptor);
 	st->dump = mk(&dump_stats_entry__descriptor);
@@ -841,6 +875,8 @@ int main(int argc, char **argv)
 	write_predump(1, false);
 	expect("pre-short", "valid", "-");
 	dump_case("incr", M_INCR, "valid", "-");
+	dump_case("incr-compat", M_INCR_COMPAT, "valid", "-");
+	dump_case("good-zero-none", M_ZERO_NONE, "valid", "-");
 	begin("cpuinfo");
 	one("cpuinfo.img", CRIU_T_CPUINFO, mk(&cpuinfo_entry__descriptor));
 	free_all();
@@ -904,6 +940,17 @@ int main(int argc, char **argv)
 	dump_case("bad-fifo-image", M_FIFO_IMAGE, "input.not-regular", "fs-102.img");
 	dump_case("bad-symlink-loop", M_SYMLINK_LOOP, "input.io", "core-998.img");
 	dump_case("bad-dangling-image", M_DANGLING_IMAGE, "input.io", "fs-102.img");
+	dump_case_at("bad-fs-empty", M_FS_EMPTY, "criu.image.empty", "fs-102.img", "8", "-");
+	{
+		char off[32];
+		begin("bad-itimers");
+		write_dump(M_ITIMERS);
+		snprintf(off, sizeof(off), "%ld", itimers_end);
+		expect_at("bad-itimers", "criu.itimers.count", "itimers-100.img", off, "-");
+	}
+	dump_case_at("bad-seccomp-cycle", M_SECCOMP_CYCLE, "criu.seccomp.prev", "seccomp.img", "8", "-");
+	dump_case_at("warn-seccomp-forward", M_SECCOMP_FORWARD, "criu.seccomp.prev-forward",
+		     "seccomp.img", "8", "-");
 	/* A unix socket is reported like a FIFO, and the dump goes on. */
 	dump_case_at("bad-socket-image", M_SOCKET_IMAGE, "input.not-regular", "fs-102.img", "-", "-");
 	/* Images are read as stored, as CRIU reads them: gzip is no image. */
