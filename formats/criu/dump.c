@@ -452,6 +452,14 @@ static int legacy_file_type(criu_type_id t)
 	}
 }
 
+bool dump_files_unsure(dump *d)
+{
+	for (int t = 0; t < CRIU_T_COUNT; t++)
+		if (d->damaged_types[t] && (t == CRIU_T_FILES || legacy_file_type((criu_type_id)t) >= 0))
+			return true;
+	return false;
+}
+
 static void collect_legacy_file(dump *d, int type, const ProtobufCMessage *m, uint64_t index)
 {
 	const ProtobufCFieldDescriptor *fd =
@@ -606,6 +614,14 @@ static int visit_entry(void *arg, const criu_entry *e)
 		return 0;
 	}
 	if (e->role != CRIU_ENTRY_MAIN || desc != named->entry)
+		return 0;
+	/*
+	 * Pids, files ids and namespace ids are 32-bit: CRIU never opens an
+	 * image whose name carries a larger one (core-4294967530.img is not
+	 * task 234's core).  Its contents stand for nothing; nothing refers
+	 * to it.
+	 */
+	if (d->cur->id > UINT32_MAX)
 		return 0;
 
 	switch (named->id) {
@@ -941,9 +957,18 @@ static void verify_image(dump *d, long index, sv_stream *s)
 	i = &DV(d->imgs, dimg)[index]; /* the table may have moved */
 	i->verified = true;
 	i->damaged = sv_error_count(d->cx) != errors || !i->info.complete;
-	/* A pagemap with entries that failed their own checks is not sized. */
-	if (d->cur_pm && d->cur_pm->nents + (d->cur_pm->has_head ? 1 : 0) != i->info.entries)
-		d->cur_pm->damaged = true;
+	if (d->cur_pm) {
+		/*
+		 * The pages counts are the image check's, of every entry (the
+		 * table of entries is capped; the counts are not).  A pagemap
+		 * with entries that failed their own checks is not sized.
+		 */
+		d->cur_pm->present = i->info.pages_present;
+		d->cur_pm->parent = i->info.pages_parent;
+		d->cur_pm->lazy = i->info.pages_lazy;
+		if (i->damaged)
+			d->cur_pm->damaged = true;
+	}
 	d->cur = NULL;
 	d->cur_img = -1;
 	d->cur_pm = NULL;
@@ -1010,6 +1035,16 @@ static int cmp_byname(const void *a, const void *b, void *arg)
 }
 
 /* The names sorted once, for lookups and for reports in name order. */
+/* Which kinds of image could not be read in full (or at all). */
+static void note_damage(dump *d)
+{
+	for (size_t k = 0; k < d->imgs.n; k++) {
+		const dimg *i = &DV(d->imgs, dimg)[k];
+		if (i->named && (i->damaged || !i->verified))
+			d->damaged_types[i->named->type->id] = true;
+	}
+}
+
 static bool index_names(dump *d)
 {
 	d->byname.v = malloc((d->imgs.n ? d->imgs.n : 1) * sizeof(size_t));
@@ -1145,11 +1180,31 @@ static void report_unknown_files(dump *d)
 	}
 }
 
+/*
+ * Whether an image that could refer to others could not be read: what it
+ * would have referred to is then not "unreferenced" (one cause, one
+ * finding: the image that broke is reported where it broke).
+ */
+static bool referrers_damaged(dump *d)
+{
+	static const criu_type_id referrers[] = {
+		CRIU_T_INVENTORY, CRIU_T_PSTREE, CRIU_T_CORE, CRIU_T_IDS, CRIU_T_MM,
+		CRIU_T_PAGEMAP, CRIU_T_FILES, CRIU_T_MEMFD_INODE, CRIU_T_IPCNS_SHM,
+		CRIU_T_REMAP_FPATH, CRIU_T_MNTS, CRIU_T_INETSK, CRIU_T_REG_FILES,
+	};
+	for (size_t k = 0; k < sizeof(referrers) / sizeof(referrers[0]); k++)
+		if (d->damaged_types[referrers[k]])
+			return true;
+	return false;
+}
+
 static void report_unreferenced(dump *d)
 {
+	if (referrers_damaged(d))
+		return;
 	for (size_t n = 0; n < d->byname.n && !sv_stopped(d->cx); n++) {
 		dimg *i = by_name(d, n);
-		if (!i->named || i->referenced || !i->verified)
+		if (!i->named || i->referenced || !i->verified || i->damaged)
 			continue; /* an image that could not be read was reported already */
 		const char *why = "no task, file or namespace of the dump has its id";
 		switch (i->named->type->id) {
@@ -1209,6 +1264,7 @@ void criu_dump_finish(criu_dump *d, sv_members *dir)
 	cx = d->cx;
 	if (sv_stopped(cx) || !index_names(d))
 		goto out;
+	note_damage(d);
 	report_unknown_files(d);
 	if (!decide_kind(d))
 		goto out;

@@ -384,6 +384,8 @@ struct criu_dump {
 	bool parent_file_bad;         /* a regular file that names no path */
 	criu_dump *parent_dump;
 	dvec pm_order;                /* size_t: pagemaps sorted by (shmem, id), on first use */
+	/* kinds of image one of which could not be read in full (finish) */
+	bool damaged_types[CRIU_T_COUNT];
 
 	/* inventory */
 	bool have_inventory, predump, tcp_close, has_root_ids, has_root_cg_set, ns_per_id;
@@ -477,6 +479,14 @@ void dump_collect_pagemap(dump *d, dvec *ents, dpagemap *pm, const criu_entry *e
 /* A path as CRIU compares them (get_relative_path): components without
  * empty and "." ones, joined by '/'; "" for the root.  Kept until the end. */
 char *dump_norm_path(dump *d, const char *path);
+
+/*
+ * Whether a lookup that finds nothing in images of type t may have missed
+ * what an unreadable one held: the finding would then repeat its error.
+ */
+#define DUMP_UNSURE(d, t) ((d)->damaged_types[CRIU_T_##t])
+/* Files: files.img or a legacy per-type image. */
+bool dump_files_unsure(dump *d);
 
 /* The checks, in the order they run. */
 void dump_check_tasks(dump *d);

@@ -55,6 +55,8 @@ static int cmp_dfd(const void *a, const void *b)
 
 static void check_fdinfos(dump *d)
 {
+	bool unsure = dump_files_unsure(d);
+
 	for (size_t n = 0; n < d->fdinfos.n && !sv_stopped(d->cx); n++) {
 		const dfdinfo *fi = &DV(d->fdinfos, dfdinfo)[n];
 		if (fi->nfds == 0)
@@ -63,6 +65,8 @@ static void check_fdinfos(dump *d)
 
 		for (size_t k = 0; k < fi->nfds; k++) {
 			const dfile *f = dump_file(d, fds[k].id);
+			if (!f && unsure)
+				continue; /* it may be in what could not be read */
 			if (!f)
 				dump_report(d, fi->img, fds[k].index, "fdinfo_entry", CD_FDINFO_FILE,
 					    SV_NONE, "fd %" PRIu32 " is file id %" PRIu32 " (%s), which "
@@ -101,6 +105,7 @@ static long ids_img(dump *d, const dtask *t)
 static void check_task_files(dump *d)
 {
 	dtask *t = DV(d->tasks, dtask);
+	bool unsure = dump_files_unsure(d);
 
 	for (size_t i = 0; i < d->tasks.n; i++) {
 		if (!t[i].live)
@@ -118,6 +123,8 @@ static void check_task_files(dump *d)
 		uint32_t id[2] = { fs->cwd, fs->root };
 		for (int w = 0; w < 2; w++) {
 			const dfile *f = dump_file(d, id[w]);
+			if (!f && unsure)
+				continue;
 			if (!f || f->type != FD_TYPES__REG)
 				dump_report(d, fs->img, 0, "fs_entry", CD_FS_FILE, SV_NONE,
 					    "%s %" PRIu32 " is %s", what[w], id[w],
@@ -128,7 +135,7 @@ static void check_task_files(dump *d)
 	for (size_t m = 0; m < d->mms.n; m++) {
 		const dmm *mm = &DV(d->mms, dmm)[m];
 		const dfile *f = dump_file(d, mm->exe_file_id);
-		if (!f || f->type != FD_TYPES__REG)
+		if ((f || !unsure) && (!f || f->type != FD_TYPES__REG))
 			dump_report(d, mm->img, 0, "mm_entry", CD_MM_EXE, SV_NONE,
 				    "exe_file_id %" PRIu32 " is %s", mm->exe_file_id,
 				    f ? "not a regular-file entry of files.img" : "no entry of files.img");
@@ -154,7 +161,7 @@ static void check_task_files(dump *d)
 			} else {
 				continue;
 			}
-			if (!ok)
+			if (!ok && (f || !unsure))
 				dump_report(d, mm->img, 0, "mm_entry", CD_VMA_FILE, SV_NONE,
 					    "VMA %zu 0x%" PRIx64 "-0x%" PRIx64 " maps file %" PRIu64
 					    ", which is %s of files.img, not %s", k, v->start, v->end,
@@ -163,23 +170,41 @@ static void check_task_files(dump *d)
 	}
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
 static void check_memfds(dump *d)
 {
 	const dfile *f = DV(d->files, dfile);
+	size_t n = d->memfds.n;
+	uint64_t *inodes;
 
-	for (size_t k = 0; k < d->files.n; k++) {
-		if (f[k].type != FD_TYPES__MEMFD)
-			continue;
-		bool found = false;
-		for (size_t m = 0; m < d->memfds.n && !found; m++)
-			found = DV(d->memfds, dmemfd)[m].inode_id == f[k].inode_id;
-		if (!found)
-			dump_report(d, f[k].img, f[k].index, "file_entry", CD_MEMFD_INODE, SV_NONE,
-				    "memfd file %" PRIu32 " has inode_id %" PRIu32 ", which %s",
-				    f[k].id, f[k].inode_id,
-				    dump_find(d, "memfd.img") ? "memfd.img does not have" :
-				    "needs memfd.img (absent)");
+	if (DUMP_UNSURE(d, MEMFD_INODE))
+		return; /* the inode may be in what could not be read */
+	inodes = malloc((n ? n : 1) * sizeof(*inodes));
+	if (!inodes) {
+		dump_oom(d, "the memfd inodes");
+		return;
 	}
+	for (size_t m = 0; m < n; m++)
+		inodes[m] = DV(d->memfds, dmemfd)[m].inode_id;
+	if (n > 1)
+		qsort(inodes, n, sizeof(*inodes), cmp_u64);
+	for (size_t k = 0; k < d->files.n && !sv_stopped(d->cx); k++) {
+		uint64_t key = f[k].inode_id;
+		if (f[k].type != FD_TYPES__MEMFD ||
+		    (n && bsearch(&key, inodes, n, sizeof(*inodes), cmp_u64)))
+			continue;
+		dump_report(d, f[k].img, f[k].index, "file_entry", CD_MEMFD_INODE, SV_NONE,
+			    "memfd file %" PRIu32 " has inode_id %" PRIu32 ", which %s",
+			    f[k].id, f[k].inode_id,
+			    dump_find(d, "memfd.img") ? "memfd.img does not have" :
+			    "needs memfd.img (absent)");
+	}
+	free(inodes);
 }
 
 static void check_remaps(dump *d)
@@ -188,7 +213,7 @@ static void check_remaps(dump *d)
 
 	for (size_t k = 0; k < d->remaps.n; k++) {
 		const dremap *r = &DV(d->remaps, dremap)[k];
-		if (!dump_file(d, r->orig_id))
+		if (!dump_file(d, r->orig_id) && !dump_files_unsure(d))
 			dump_report(d, img, r->index, "remap_file_path_entry", CD_REMAP_FILE, SV_NONE,
 				    "orig_id %" PRIu32 " is no entry of files.img", r->orig_id);
 		if (r->type == REMAP_TYPE__GHOST) {
@@ -408,29 +433,64 @@ out:
 	free(ex);
 }
 
-static bool task_has_fd(dump *d, const dtask *t, int32_t fd)
+/* An open fd of a files table: (files_id, fd). */
+typedef struct fd_key {
+	uint32_t files, fd;
+} fd_key;
+
+static int cmp_fd_key(const void *a, const void *b)
+{
+	const fd_key *x = a, *y = b;
+	if (x->files != y->files)
+		return x->files < y->files ? -1 : 1;
+	return x->fd < y->fd ? -1 : x->fd > y->fd;
+}
+
+/* Every open fd of the dump, sorted, for lookups by (files_id, fd); NULL on OOM. */
+static fd_key *dump_fd_keys(dump *d, size_t *count)
+{
+	fd_key *keys = malloc((d->fds.n ? d->fds.n : 1) * sizeof(*keys));
+	size_t n = 0;
+
+	if (!keys) {
+		dump_oom(d, "the open files");
+		return NULL;
+	}
+	for (size_t i = 0; i < d->fdinfos.n; i++) {
+		const dfdinfo *fi = &DV(d->fdinfos, dfdinfo)[i];
+		for (size_t k = 0; k < fi->nfds; k++)
+			keys[n++] = (fd_key){ fi->files_id, DV(d->fds, dfd)[fi->fd0 + k].fd };
+	}
+	if (n > 1)
+		qsort(keys, n, sizeof(*keys), cmp_fd_key);
+	*count = n;
+	return keys;
+}
+
+static bool task_has_fd(dump *d, const dtask *t, int32_t fd, const fd_key *keys, size_t n)
 {
 	const dids *ids = dump_task_ids(d, t);
+	fd_key key;
 
-	if (!ids || fd < 0)
+	if (!ids || fd < 0 || !n)
 		return false;
-	for (size_t n = 0; n < d->fdinfos.n; n++) {
-		const dfdinfo *fi = &DV(d->fdinfos, dfdinfo)[n];
-		if (fi->files_id != ids->files)
-			continue;
-		for (size_t k = 0; k < fi->nfds; k++)
-			if (DV(d->fds, dfd)[fi->fd0 + k].fd == (uint32_t)fd)
-				return true;
-	}
-	return false;
+	key = (fd_key){ ids->files, (uint32_t)fd };
+	return bsearch(&key, keys, n, sizeof(*keys), cmp_fd_key) != NULL;
 }
 
 static void check_locks(dump *d)
 {
-	/* With no task at all, pstree.empty already says what is wrong. */
-	if (d->tasks.n == 0)
+	size_t nkeys = 0;
+	fd_key *keys;
+
+	/* With no task at all, pstree.empty already says what is wrong; an
+	 * unreadable pstree or fdinfo may hold what a lock names. */
+	if (d->tasks.n == 0 || !d->locks.n || DUMP_UNSURE(d, PSTREE) || DUMP_UNSURE(d, FDINFO))
 		return;
-	for (size_t k = 0; k < d->locks.n; k++) {
+	keys = dump_fd_keys(d, &nkeys);
+	if (!keys)
+		return;
+	for (size_t k = 0; k < d->locks.n && !sv_stopped(d->cx); k++) {
 		const dref *l = &DV(d->locks, dref)[k];
 		dtask *t = l->sa > 0 ? dump_task(d, (uint32_t)l->sa) : NULL;
 
@@ -438,11 +498,12 @@ static void check_locks(dump *d)
 			dump_report(d, l->img, l->index, "file_lock_entry", CD_FILELOCK_FD, SV_NONE,
 				    "the lock belongs to pid %" PRId32 ", which is no live task of "
 				    "pstree.img", l->sa);
-		else if (!task_has_fd(d, t, l->sb))
+		else if (!task_has_fd(d, t, l->sb, keys, nkeys))
 			dump_report(d, l->img, l->index, "file_lock_entry", CD_FILELOCK_FD, SV_NONE,
 				    "the lock is on fd %" PRId32 " of task %" PRId32 ", which its "
 				    "fdinfo image does not have", l->sb, l->sa);
 	}
+	free(keys);
 }
 
 void dump_check_files(dump *d)
@@ -501,8 +562,9 @@ void dump_check_sockets(dump *d)
 	qsort(unix_inos, nunix, sizeof(uint32_t), cmp_u32);
 	qsort(pipes, npipes, sizeof(uint32_t), cmp_u32);
 
-	for (size_t k = 0; k < d->files.n; k++) {
-		if (f[k].type == FD_TYPES__UNIXSK && f[k].peer && !(f[k].uflags & USK_EXTERN) &&
+	bool unsure = dump_files_unsure(d);
+	for (size_t k = 0; k < d->files.n && !sv_stopped(d->cx); k++) {
+		if (f[k].type == FD_TYPES__UNIXSK && f[k].peer && !(f[k].uflags & USK_EXTERN) && !unsure &&
 		    !in_set(unix_inos, nunix, f[k].peer))
 			dump_report(d, f[k].img, f[k].index, "file_entry", CD_UNIX_PEER, SV_NONE,
 				    "unix socket %" PRIu32 " (inode %" PRIu32 ") has peer %" PRIu32
@@ -524,7 +586,7 @@ void dump_check_sockets(dump *d)
 	for (int w = 0; w < 2; w++)
 		for (size_t k = 0; k < data[w]->n; k++) {
 			const dref *r = &DV(*data[w], dref)[k];
-			if (!in_set(pipes, npipes, r->a))
+			if (!in_set(pipes, npipes, r->a) && !unsure)
 				dump_report(d, r->img, r->index, "pipe_data_entry", CD_PIPE_DATA_OWNER,
 					    SV_NONE, "data for pipe %" PRIu32 ", which no pipe or FIFO "
 					    "entry of files.img has", r->a);
@@ -532,7 +594,7 @@ void dump_check_sockets(dump *d)
 	for (size_t k = 0; k < d->skqs.n; k++) {
 		const dref *r = &DV(d->skqs, dref)[k];
 		const dfile *s = dump_file(d, r->a);
-		if (!s || !is_socket(s->type))
+		if ((s || !unsure) && (!s || !is_socket(s->type)))
 			dump_report(d, r->img, r->index, "sk_packet_entry", CD_SKQ_OWNER, SV_NONE,
 				    "a packet queued on socket %" PRIu32 ", which is %s of files.img",
 				    r->a, s ? "not a socket entry" : "no entry");

@@ -404,11 +404,12 @@ static void level_pagemap(chain *c, size_t L, bool shmem, uint64_t id, ppm *p)
 	sv_close(s);
 	p->exists = true;
 	p->damaged = sv_error_count(d->cx) != errors || !info.complete;
+	p->pm.present = info.pages_present;
 	p->pm.ent0 = 0;
 	dump_sort(&p->ents, sizeof(dpage), cmp_page);
 
 	/* The parent's pages are read from its own pages file. */
-	if (p->pm.has_head && p->pm.nents + 1 == info.entries) {
+	if (p->pm.has_head && !p->damaged) {
 		char pname[64];
 		uint64_t size;
 		snprintf(pname, sizeof(pname), "pages-%" PRIu32 ".img", p->pm.pages_id);
