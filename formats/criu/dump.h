@@ -465,6 +465,8 @@ dimg *dump_ref(dump *d, const char *prefix, uint64_t id, bool hex);
 void dump_report(dump *d, long img, uint64_t rec, const char *rec_type, int code,
 		 uint64_t off, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 const char *dump_img_path(dump *d, long img);
+/* Images in name order (-1 first): what makes findings independent of member order. */
+int dump_img_cmp(dump *d, long a, long b);
 
 /* Lookups in the sorted tables. */
 dtask *dump_task(dump *d, uint32_t pid);

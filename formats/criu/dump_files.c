@@ -316,6 +316,14 @@ static int cmp_size(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Whether mount a comes before mount b in image (name) and entry order. */
+static bool first_mount(dump *d, size_t a, size_t b)
+{
+	const dmount *mt = DV(d->mounts, dmount);
+	int c = dump_img_cmp(d, mt[a].img, mt[b].img);
+	return c ? c < 0 : mt[a].index < mt[b].index;
+}
+
 /* The N of the root task's mountpoints-N.img, or false when unknown. */
 static bool root_mnt_ns(dump *d, uint64_t *ns)
 {
@@ -399,7 +407,7 @@ static void check_mounts(dump *d)
 		for (size_t k = g; k < end; k++) {
 			const dmount *m = &mt[idx[k]];
 			if (m->fstype == FSTYPE_TMPFS && !m->plugin && !tmpfs_exempt(d, m, ex, nex) &&
-			    (need == SIZE_MAX || idx[k] < need))
+			    (need == SIZE_MAX || first_mount(d, idx[k], need)))
 				need = idx[k];
 		}
 		bool have = false;

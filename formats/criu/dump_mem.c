@@ -549,12 +549,12 @@ out:
 
 /* ---- pages files ------------------------------------------------------------------ */
 
-static int cmp_pm_pages(const void *a, const void *b)
+static int cmp_pm_pages(const void *a, const void *b, void *arg)
 {
 	const dpagemap *x = *(const dpagemap *const *)a, *y = *(const dpagemap *const *)b;
 	if (x->pages_id != y->pages_id)
 		return x->pages_id < y->pages_id ? -1 : 1;
-	return x->img < y->img ? -1 : x->img > y->img;
+	return dump_img_cmp(arg, x->img, y->img);
 }
 
 static void check_pages_files(dump *d)
@@ -569,7 +569,8 @@ static void check_pages_files(dump *d)
 		if (pm->has_head)
 			by_id[n++] = pm;
 	}
-	qsort(by_id, n, sizeof(*by_id), cmp_pm_pages);
+	if (n > 1)
+		qsort_r(by_id, n, sizeof(*by_id), cmp_pm_pages, d);
 	for (size_t k = 0; k < n; k++) {
 		dpagemap *pm = by_id[k];
 		dimg *pages = dump_ref(d, "pages-", pm->pages_id, false);

@@ -184,6 +184,17 @@ static void tmpfs_archive(const char *name)
 		die(path);
 }
 
+/* Cut the last n bytes of a file of the directory. */
+static void cut(const char *name, long n)
+{
+	char path[8192];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (stat(path, &st) != 0 || truncate(path, st.st_size - n) != 0)
+		die(path);
+}
+
 /* A unix socket bound where an image should be (closed: the name stays). */
 static void bound_socket(const char *name)
 {
@@ -246,6 +257,7 @@ enum mutation {
 	M_UNREFERENCED, M_FIFO_IMAGE, M_SYMLINK_LOOP, M_DANGLING_IMAGE, M_SOCKET_IMAGE,
 	M_PAGES_GZIP_MAGIC, M_TMPFS_ROOT, M_TMPFS_NESTED_ROOT, M_TMPFS_BIND_OUTSIDE,
 	M_ZERO_NONE, M_FS_EMPTY, M_ITIMERS, M_SECCOMP_CYCLE, M_SECCOMP_FORWARD,
+	M_CORE_TRUNCATED, M_CORE_ID64, M_FILES_TRUNCATED,
 	/* incremental dumps on a pre-dump */
 	M_INCR, M_INCR_SHORT_PARENT, M_INCR_PARENT_LOOP, M_INCR_PARENT_DANGLING, M_INCR_COMPAT,
 };
@@ -433,6 +445,8 @@ static void write_files(enum mutation m)
 	for (size_t i = 0; i < n; i++)
 		put(out, fe[i]);
 	done(out);
+	if (m == M_FILES_TRUNCATED)
+		cut("files.img", 3);
 }
 
 static void write_dump(enum mutation m)
@@ -488,12 +502,16 @@ static void write_dump(enum mutation m)
 	c->thread_core->has_seccomp_filter = true;
 	c->thread_core->seccomp_filter = m == M_SECCOMP ? 3 : 0;
 	one("core-100.img", CRIU_T_CORE, c);
-	if (m != M_CORE_MISSING)
+	if (m != M_CORE_MISSING && m != M_CORE_ID64)
 		one("core-101.img", CRIU_T_CORE, core(1, 0, "worker", m == M_THREAD_TC, true));
 	c = core(m == M_TASK_STATE ? 7 : 1, m == M_CGROUP ? 9 : m == M_ZERO_NONE ? 1 : 2, "child", true,
 		 m != M_THREAD_INFO);
 	one("core-102.img", CRIU_T_CORE, c);
+	if (m == M_CORE_TRUNCATED)
+		cut("core-102.img", 5);
 	one("core-103.img", CRIU_T_CORE, core(2, 2, "zombie", true, false));
+	if (m == M_CORE_ID64) /* 2^32 + 101: not thread 101's core */
+		one("core-4294967397.img", CRIU_T_CORE, core(1, 0, "worker", false, true));
 	if (m == M_UNREFERENCED)
 		one("core-999.img", CRIU_T_CORE, core(1, 1, "stray", true, true));
 	if (m == M_SYMLINK_LOOP) {
@@ -806,6 +824,146 @@ static void write_predump(unsigned pages, bool with_pstree)
 	free_all();
 }
 
+/* ---- a large dump ------------------------------------------------------------------------ */
+
+/*
+ * gen_criu_dump --large DIR TASKS ITEMS PAGES: one dump whose relations are
+ * big enough that a check quadratic in them would not finish: root task 1
+ * (live) and a chain of TASKS zombies under it (each the parent of the
+ * next: nearest-ancestor walks), 100 live tasks under the last zombie,
+ * each in a cgroup set of its own; ITEMS memfd files with their inodes,
+ * open fds and file locks, and ITEMS tmpfs mounts of one superblock; and a
+ * pagemap of PAGES one-page entries whose pages file holds 17 pages.  With
+ * PAGES over 4,194,304 (the entries the dump tables keep) the only error
+ * is the pages file's size, against the image check's counts.
+ */
+static void write_large(uint32_t tasks, uint32_t items, uint32_t npages)
+{
+	const uint32_t leaves = 100, last = tasks + 1;
+	InventoryEntry *inv = mk(&inventory_entry__descriptor);
+	FILE *f;
+
+	inv->img_version = CRIU_IMAGES_V1_1;
+	inv->has_fdinfo_per_id = inv->fdinfo_per_id = true;
+	inv->has_ns_per_id = inv->ns_per_id = true;
+	inv->has_root_cg_set = true;
+	inv->root_cg_set = 1;
+	inv->root_ids = ids_of(1000, 2, 5, 4);
+	one("inventory.img", CRIU_T_INVENTORY, inv);
+
+	f = img("pstree.img", CRIU_T_PSTREE, 2);
+	for (uint32_t pid = 1; pid <= last + leaves; pid++) {
+		PstreeEntry p = PSTREE_ENTRY__INIT;
+		uint32_t th = pid;
+		p.pid = pid;
+		p.ppid = pid == 1 ? 0 : pid <= last ? pid - 1 : last;
+		p.pgid = p.sid = 1;
+		p.threads = &th;
+		p.n_threads = 1;
+		put(f, &p);
+	}
+	done(f);
+	one("timens-0.img", CRIU_T_TIMENS, mk(&timens_entry__descriptor));
+	for (uint32_t pid = 1; pid <= last + leaves; pid++) {
+		char name[64];
+		bool live = pid == 1 || pid > last;
+		snprintf(name, sizeof(name), "core-%u.img", pid);
+		one(name, CRIU_T_CORE, core(live ? 1 : 2, pid == 1 ? 1 : pid > last ? pid : 1,
+					    "large", true, live));
+		if (!live)
+			continue;
+		snprintf(name, sizeof(name), "ids-%u.img", pid);
+		one(name, CRIU_T_IDS, ids_of(pid == 1 ? 1 : 2, 2, 5, 4));
+		MmEntry *mm = mk(&mm_entry__descriptor);
+		VmaEntry *v[1] = { vma(0x10000000, 0x10000000 + (uint64_t)(npages ? npages : 1) * 4096,
+				       VMA_ANON_PRIVATE, 0, 0x22) };
+		mm->exe_file_id = 1;
+		mm->vmas = v;
+		mm->n_vmas = pid == 1;
+		snprintf(name, sizeof(name), "mm-%u.img", pid);
+		one(name, CRIU_T_MM, mm);
+		FsEntry *fs = mk(&fs_entry__descriptor);
+		fs->cwd_id = 1;
+		fs->root_id = 2;
+		snprintf(name, sizeof(name), "fs-%u.img", pid);
+		one(name, CRIU_T_FS, fs);
+		if (pid == 1)
+			continue;
+		snprintf(name, sizeof(name), "pagemap-%u.img", pid);
+		pagemap(name, pid, 0, NULL, NULL, NULL);
+		free_all();
+	}
+	/* the root's memory: npages one-page entries, 17 pages stored */
+	f = img("pagemap-1.img", CRIU_T_PAGEMAP, 2);
+	PagemapHead h = PAGEMAP_HEAD__INIT;
+	h.pages_id = 1;
+	put(f, &h);
+	for (uint32_t k = 0; k < npages; k++) {
+		PagemapEntry e = PAGEMAP_ENTRY__INIT;
+		e.vaddr = 0x10000000 + (uint64_t)k * 4096;
+		e.nr_pages = 1;
+		e.has_flags = true;
+		e.flags = 4;
+		put(f, &e);
+	}
+	done(f);
+	pages_file("pages-1.img", 17);
+
+	/* files: cwd, root, and items memfds open in task 1 with a lock each */
+	FILE *files = img("files.img", CRIU_T_FILES, 2), *inodes = img("memfd.img", CRIU_T_MEMFD_INODE, 2);
+	FILE *fds = img("fdinfo-1.img", CRIU_T_FDINFO, 2), *locks = img("filelocks.img", CRIU_T_FILE_LOCKS, 2);
+	FownEntry fown = FOWN_ENTRY__INIT;
+	for (uint32_t k = 1; k <= 2; k++) {
+		FileEntry fe = FILE_ENTRY__INIT;
+		RegFileEntry r = REG_FILE_ENTRY__INIT;
+		r.fown = &fown;
+		fe.id = r.id = k;
+		fe.type = FD_TYPES__REG;
+		r.name = k == 1 ? "/bin/large" : "/";
+		fe.reg = &r;
+		put(files, &fe);
+	}
+	for (uint32_t k = 0; k < items; k++) {
+		FileEntry fe = FILE_ENTRY__INIT;
+		MemfdFileEntry mf = MEMFD_FILE_ENTRY__INIT;
+		MemfdInodeEntry mi = MEMFD_INODE_ENTRY__INIT;
+		FdinfoEntry fi = FDINFO_ENTRY__INIT;
+		FileLockEntry lk = FILE_LOCK_ENTRY__INIT;
+		mf.fown = &fown;
+		fe.id = mf.id = fi.id = 100 + k;
+		fe.type = fi.type = FD_TYPES__MEMFD;
+		mf.inode_id = mi.inode_id = items - k; /* the other order */
+		fe.memfd = &mf;
+		put(files, &fe);
+		mi.name = "memfd:large";
+		mi.shmid = 1000000 + k;
+		put(inodes, &mi);
+		fi.fd = 3 + k;
+		put(fds, &fi);
+		lk.pid = 1;
+		lk.fd = (int32_t)(3 + k);
+		lk.flag = 1;
+		put(locks, &lk);
+	}
+	done(files);
+	done(inodes);
+	done(fds);
+	done(locks);
+	done(img("fdinfo-2.img", CRIU_T_FDINFO, 2));
+
+	/* a cgroup set per live leaf, listed last to first */
+	CgroupEntry *cg = mk(&cgroup_entry__descriptor);
+	CgSetEntry **sets = track(calloc(leaves, sizeof(*sets)));
+	for (uint32_t k = 0; k < leaves; k++) {
+		sets[k] = mk(&cg_set_entry__descriptor);
+		sets[k]->id = last + leaves - k;
+	}
+	cg->sets = sets;
+	cg->n_sets = leaves;
+	one("cgroup.img", CRIU_T_CGROUP, cg);
+	free_all();
+}
+
 /* ---- the directories ---------------------------------------------------------------------- */
 
 static const char *outdir;
@@ -853,8 +1011,18 @@ int main(int argc, char **argv)
 {
 	char path[8192];
 
+	if (argc == 6 && strcmp(argv[1], "--large") == 0) {
+		snprintf(dir, sizeof(dir), "%s", argv[2]);
+		if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+			die(dir);
+		write_large((uint32_t)strtoul(argv[3], NULL, 10), (uint32_t)strtoul(argv[4], NULL, 10),
+			    (uint32_t)strtoul(argv[5], NULL, 10));
+		free(allocs);
+		return 0;
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: gen_criu_dump OUTDIR\n");
+		fprintf(stderr, "usage: gen_criu_dump OUTDIR\n"
+			"       gen_criu_dump --large DIR TASKS ITEMS PAGES\n");
 		return 2;
 	}
 	outdir = argv[1];
@@ -951,6 +1119,11 @@ int main(int argc, char **argv)
 	dump_case_at("bad-seccomp-cycle", M_SECCOMP_CYCLE, "criu.seccomp.prev", "seccomp.img", "8", "-");
 	dump_case_at("warn-seccomp-forward", M_SECCOMP_FORWARD, "criu.seccomp.prev-forward",
 		     "seccomp.img", "8", "-");
+	/* An image that cannot be read is reported once, where it breaks. */
+	dump_case_at("bad-core-truncated", M_CORE_TRUNCATED, "input.truncated", "core-102.img", "12", "-");
+	dump_case_at("bad-files-truncated", M_FILES_TRUNCATED, "input.truncated", "files.img", "354", "-");
+	/* A 64-bit id in a name is no 32-bit pid: core-101.img is still missing. */
+	dump_case_at("bad-core-id64", M_CORE_ID64, "criu.dump.task.core-missing", "pstree.img", "8", "-");
 	/* A unix socket is reported like a FIFO, and the dump goes on. */
 	dump_case_at("bad-socket-image", M_SOCKET_IMAGE, "input.not-regular", "fs-102.img", "-", "-");
 	/* Images are read as stored, as CRIU reads them: gzip is no image. */
