@@ -413,12 +413,78 @@ static void fill_inet(dfile *f, const InetSkEntry *s)
 	f->dst_port = s->dst_port;
 }
 
+/* The sub-message a file entry of type t carries (criu/files.c collect_one_file()). */
+static const void *file_submsg(const FileEntry *fe, bool *known)
+{
+	*known = true;
+	switch (fe->type) {
+	case FD_TYPES__REG: return fe->reg;
+	case FD_TYPES__INETSK: return fe->isk;
+	case FD_TYPES__NS: return fe->nsf;
+	case FD_TYPES__PACKETSK: return fe->psk;
+	case FD_TYPES__NETLINKSK: return fe->nlsk;
+	case FD_TYPES__EVENTFD: return fe->efd;
+	case FD_TYPES__EVENTPOLL: return fe->epfd;
+	case FD_TYPES__SIGNALFD: return fe->sgfd;
+	case FD_TYPES__TUNF: return fe->tunf;
+	case FD_TYPES__TIMERFD: return fe->tfd;
+	case FD_TYPES__INOTIFY: return fe->ify;
+	case FD_TYPES__FANOTIFY: return fe->ffy;
+	case FD_TYPES__EXT: return fe->ext;
+	case FD_TYPES__UNIXSK: return fe->usk;
+	case FD_TYPES__FIFO: return fe->fifo;
+	case FD_TYPES__PIPE: return fe->pipe;
+	case FD_TYPES__TTY: return fe->tty;
+	case FD_TYPES__MEMFD: return fe->memfd;
+	case FD_TYPES__BPFMAP: return fe->bpf;
+	default:
+		*known = false; /* outside the enum: the image check says so */
+		return NULL;
+	}
+}
+
+static dref *push_ref(dump *d, dvec *vec, uint64_t index)
+{
+	dref *r = dump_push(d, vec, sizeof(dref));
+
+	if (r) {
+		r->index = index;
+		r->img = d->cur_img;
+	}
+	return r;
+}
+
+static void push_tfd(dump *d, uint32_t epoll, uint32_t tfd, uint64_t index)
+{
+	dref *r = push_ref(d, &d->epoll_tfds, index);
+	if (r) {
+		r->a = epoll;
+		r->b = tfd;
+	}
+}
+
 static void collect_file_entry(dump *d, const FileEntry *fe, uint64_t index)
 {
+	bool known;
+
+	/* Reported once; the file still exists for what refers to it. */
+	if (!file_submsg(fe, &known) && known)
+		dump_report(d, d->cur_img, index, "file_entry", CD_FILE_SUBMSG, SV_NONE,
+			    "file %" PRIu32 " is %s but carries no %s sub-message: restore "
+			    "would dereference it", fe->id, dump_fd_type_name(fe->type),
+			    dump_fd_type_name(fe->type));
 	dfile *f = push_file(d, fe->id, fe->type, index);
 
 	if (!f)
 		return;
+	f->mnt_id = -1;
+	if (fe->reg && fe->reg->has_mnt_id)
+		f->mnt_id = fe->reg->mnt_id;
+	if (fe->tty)
+		f->tty_info = fe->tty->tty_info_id;
+	if (fe->epfd)
+		for (size_t k = 0; k < fe->epfd->n_tfd; k++)
+			push_tfd(d, fe->epfd->id, fe->epfd->tfd[k]->tfd, index);
 	if (fe->usk)
 		fill_unix(f, fe->usk);
 	if (fe->isk)
@@ -484,6 +550,14 @@ static void collect_legacy_file(dump *d, int type, const ProtobufCMessage *m, ui
 	dfile *f = push_file(d, id, (uint32_t)type, index);
 	if (!f)
 		return;
+	f->mnt_id = -1;
+	if (m->descriptor == &reg_file_entry__descriptor && ((const RegFileEntry *)m)->has_mnt_id)
+		f->mnt_id = ((const RegFileEntry *)m)->mnt_id;
+	else if (m->descriptor == &tty_file_entry__descriptor)
+		f->tty_info = ((const TtyFileEntry *)m)->tty_info_id;
+	else if (m->descriptor == &eventpoll_file_entry__descriptor)
+		for (size_t k = 0; k < ((const EventpollFileEntry *)m)->n_tfd; k++)
+			push_tfd(d, id, ((const EventpollFileEntry *)m)->tfd[k]->tfd, index);
 	if (m->descriptor == &unix_sk_entry__descriptor)
 		fill_unix(f, (const UnixSkEntry *)m);
 	else if (m->descriptor == &inet_sk_entry__descriptor)
@@ -561,17 +635,6 @@ static void collect_mm(dump *d, const MmEntry *m)
 		v->index = i;
 		mm->nvmas++;
 	}
-}
-
-static dref *push_ref(dump *d, dvec *vec, uint64_t index)
-{
-	dref *r = dump_push(d, vec, sizeof(dref));
-
-	if (r) {
-		r->index = index;
-		r->img = d->cur_img;
-	}
-	return r;
 }
 
 static void collect_inventory(dump *d, const InventoryEntry *e)
@@ -805,6 +868,17 @@ static int visit_entry(void *arg, const criu_entry *e)
 			    !(mt->root = dump_norm_path(d, m->root ? m->root : "")))
 				d->mounts.n--;
 		}
+		break;
+	}
+	case CRIU_T_EVENTPOLL_TFD: {
+		const EventpollTfdEntry *t = (const EventpollTfdEntry *)e->msg;
+		push_tfd(d, t->id, t->tfd, e->index);
+		break;
+	}
+	case CRIU_T_TTY_INFO: {
+		uint32_t *id = dump_push(d, &d->tty_infos, sizeof(uint32_t));
+		if (id)
+			*id = ((const TtyInfoEntry *)e->msg)->id;
 		break;
 	}
 	case CRIU_T_STATS:
@@ -1338,7 +1412,8 @@ static void dump_free(dump *d)
 	dvec *vecs[] = { &d->imgs, &d->byname, &d->pm_order, &d->tasks, &d->task_order, &d->threads, &d->cores, &d->ids, &d->mms,
 			 &d->vmas, &d->pagemaps, &d->pents, &d->fss, &d->fdinfos, &d->fds,
 			 &d->files, &d->memfds, &d->remaps, &d->pipe_data, &d->fifo_data,
-			 &d->skqs, &d->locks, &d->ipc_shms, &d->cgsets, &d->mounts };
+			 &d->skqs, &d->locks, &d->ipc_shms, &d->cgsets, &d->mounts,
+			 &d->epoll_tfds, &d->tty_infos };
 
 	for (size_t i = 0; i < d->strs.n; i++)
 		free(DV(d->strs, char *)[i]);

@@ -207,6 +207,16 @@ void criu_verify_members(sv_ctx *cx, sv_members *m);
 	  "a thread's seccomp filter index is not below the number of filters in seccomp.img") \
 	X(CD_FILELOCK_FD, "criu.dump.filelock.fd", ERROR,                                    \
 	  "a file lock names a task or fd that the dump does not have")                      \
+	X(CD_FILE_SUBMSG, "criu.dump.files.sub-message", ERROR,                              \
+	  "a file entry lacks the sub-message of its type (reg for REG, epfd for "            \
+	  "EVENTPOLL, ...), which restore dereferences")                                     \
+	X(CD_EPOLL_TARGET, "criu.dump.epoll.target", ERROR,                                  \
+	  "an epoll's target fd is not open in its master task (CRIU: can't add event)")     \
+	X(CD_TTY_INFO, "criu.dump.tty.info", ERROR,                                          \
+	  "a TTY file open in a task names a tty_info_id that tty-info.img lacks "            \
+	  "(CRIU: no file for fd)")                                                          \
+	X(CD_REG_MNT, "criu.dump.reg.mnt-id", ERROR,                                         \
+	  "a regular file's mnt_id is no mount of the dumped mount namespaces")              \
 	X(CD_UNREFERENCED, "criu.dump.unreferenced", WARNING,                                \
 	  "an image that nothing in the dump refers to")                                     \
 	X(CD_UNKNOWN_FILE, "criu.dump.unknown-file", NOTE,                                   \
@@ -330,6 +340,8 @@ typedef struct dfile {
 	uint32_t ino, peer, uflags, family, sktype, proto, state, dst_port;
 	/* pipes, FIFOs: pipe_id; memfd: inode_id */
 	uint32_t pipe_id, inode_id;
+	uint32_t tty_info;            /* TTY: tty_info_id */
+	int32_t mnt_id;               /* REG: mnt_id (-1: none) */
 } dfile;
 
 typedef struct dmemfd {
@@ -415,6 +427,8 @@ struct criu_dump {
 	dvec skqs;                    /* dref: a = id_for */
 	dvec locks;                   /* dref: sa = pid, sb = fd */
 	dvec ipc_shms;                /* dref: a = shm id (contents in a pagemap) */
+	dvec epoll_tfds;              /* dref: a = eventpoll id, b = target fd */
+	dvec tty_infos;               /* uint32_t: tty-info.img ids */
 	dvec cgsets;                  /* uint32_t */
 	dvec mounts;                  /* dmount */
 	bool have_seccomp, have_cgroup;

@@ -514,6 +514,162 @@ static void check_locks(dump *d)
 	free(keys);
 }
 
+/* ---- epoll, TTYs, mounts of regular files ------------------------------------------ */
+
+typedef struct epoll_master {
+	uint32_t epoll, pid, files;
+} epoll_master;
+
+static int cmp_master(const void *a, const void *b)
+{
+	const epoll_master *x = a, *y = b;
+	if (x->epoll != y->epoll)
+		return x->epoll < y->epoll ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+static int cmp_fdinfo_files(const void *a, const void *b)
+{
+	uint32_t x = (*(const dfdinfo *const *)a)->files_id, y = (*(const dfdinfo *const *)b)->files_id;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Each epoll's targets are open fds of its master task, the lowest pid
+ * that has the epoll open (criu/eventpoll.c: the targets are added in the
+ * task that restores the epoll; "Can't add event" otherwise, EBADF).
+ */
+static void check_epoll(dump *d)
+{
+	size_t nfi = d->fdinfos.n, nm = 0, nkeys = 0;
+	const dtask *t = DV(d->tasks, dtask);
+
+	if (!d->epoll_tfds.n || DUMP_UNSURE(d, FDINFO) || DUMP_UNSURE(d, PSTREE) ||
+	    DUMP_UNSURE(d, IDS) || DUMP_UNSURE(d, CORE))
+		return;
+	dfdinfo **by_files = malloc((nfi ? nfi : 1) * sizeof(*by_files));
+	epoll_master *m = malloc((d->fds.n ? d->fds.n : 1) * sizeof(*m));
+	fd_key *keys = dump_fd_keys(d, &nkeys);
+	if (!by_files || !m || !keys) {
+		if (by_files && m)
+			dump_oom(d, "the epolls");
+		goto out;
+	}
+	for (size_t k = 0; k < nfi; k++)
+		by_files[k] = &DV(d->fdinfos, dfdinfo)[k];
+	if (nfi > 1)
+		qsort(by_files, nfi, sizeof(*by_files), cmp_fdinfo_files);
+	for (size_t i = 0; i < d->tasks.n; i++) {
+		const dids *ids = t[i].live ? dump_task_ids(d, &t[i]) : NULL;
+		dfdinfo key = { .files_id = ids ? ids->files : 0 }, *kp = &key, **fi;
+		if (!ids || !nfi ||
+		    !(fi = bsearch(&kp, by_files, nfi, sizeof(*by_files), cmp_fdinfo_files)))
+			continue;
+		for (size_t k = 0; k < (*fi)->nfds && nm < d->fds.n; k++) {
+			const dfd *f = &DV(d->fds, dfd)[(*fi)->fd0 + k];
+			if (f->type == FD_TYPES__EVENTPOLL)
+				m[nm++] = (epoll_master){ f->id, t[i].pid, ids->files };
+		}
+	}
+	if (nm > 1)
+		qsort(m, nm, sizeof(*m), cmp_master);
+	for (size_t k = 0; k < d->epoll_tfds.n && !sv_stopped(d->cx); k++) {
+		const dref *r = &DV(d->epoll_tfds, dref)[k];
+		size_t lo = 0, hi = nm;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (m[mid].epoll < r->a)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == nm || m[lo].epoll != r->a)
+			continue; /* open in no task: nothing restores it */
+		fd_key key = { m[lo].files, r->b };
+		if (nkeys && bsearch(&key, keys, nkeys, sizeof(*keys), cmp_fd_key))
+			continue;
+		const dimg *i = &DV(d->imgs, dimg)[r->img];
+		dump_report(d, r->img, r->index,
+			    i->named->type->id == CRIU_T_EVENTPOLL_TFD ? "eventpoll_tfd_entry" :
+			    i->named->type->id == CRIU_T_EVENTPOLL_FILE ? "eventpoll_file_entry" :
+			    "file_entry", CD_EPOLL_TARGET, SV_NONE,
+			    "epoll %" PRIu32 " watches fd %" PRIu32 ", which is not open in its "
+			    "master task %" PRIu32 " (the lowest pid with the epoll open; CRIU: "
+			    "can't add event)", r->a, r->b, m[lo].pid);
+	}
+out:
+	free(by_files);
+	free(m);
+	free(keys);
+}
+
+static int cmp_u32f(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* A sorted copy of the values get() gives for the items of vec. */
+static uint32_t *sorted_u32(dump *d, size_t n, uint32_t (*get)(dump *d, size_t k))
+{
+	uint32_t *v = malloc((n ? n : 1) * sizeof(*v));
+
+	if (!v) {
+		dump_oom(d, "a lookup table");
+		return NULL;
+	}
+	for (size_t k = 0; k < n; k++)
+		v[k] = get(d, k);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_u32f);
+	return v;
+}
+
+static uint32_t fd_file_id(dump *d, size_t k) { return DV(d->fds, dfd)[k].id; }
+static uint32_t tty_info_id(dump *d, size_t k) { return DV(d->tty_infos, uint32_t)[k]; }
+static uint32_t mount_id(dump *d, size_t k) { return DV(d->mounts, dmount)[k].mnt_id; }
+
+static bool in_sorted(const uint32_t *v, size_t n, uint32_t x)
+{
+	return n && bsearch(&x, v, n, sizeof(x), cmp_u32f);
+}
+
+/*
+ * TTY files open in a task need their tty-info.img entry (criu/tty.c:
+ * "No file for fd"); with the mount namespace dumped, a regular file's
+ * mnt_id is a mount of it (criu/files-reg.c: the mount is looked up and
+ * missing is a BUG()).
+ */
+static void check_tty_and_mounts(dump *d)
+{
+	const dfile *f = DV(d->files, dfile);
+	uint32_t *open = NULL, *infos = NULL, *mnts = NULL;
+	bool ttys = !DUMP_UNSURE(d, TTY_INFO) && !DUMP_UNSURE(d, FDINFO);
+	bool regs = d->mounts.n && !DUMP_UNSURE(d, MNTS);
+
+	if (ttys && (!(open = sorted_u32(d, d->fds.n, fd_file_id)) ||
+		     !(infos = sorted_u32(d, d->tty_infos.n, tty_info_id))))
+		goto out;
+	if (regs && !(mnts = sorted_u32(d, d->mounts.n, mount_id)))
+		goto out;
+	for (size_t k = 0; k < d->files.n && !sv_stopped(d->cx); k++) {
+		if (ttys && f[k].type == FD_TYPES__TTY && in_sorted(open, d->fds.n, f[k].id) &&
+		    !in_sorted(infos, d->tty_infos.n, f[k].tty_info))
+			dump_report(d, f[k].img, f[k].index, "file_entry", CD_TTY_INFO, SV_NONE,
+				    "TTY file %" PRIu32 " is open in a task, but tty-info.img has no "
+				    "entry %" PRIu32 " (its tty_info_id)", f[k].id, f[k].tty_info);
+		if (regs && f[k].type == FD_TYPES__REG && f[k].mnt_id != -1 &&
+		    (f[k].mnt_id < 0 || !in_sorted(mnts, d->mounts.n, (uint32_t)f[k].mnt_id)))
+			dump_report(d, f[k].img, f[k].index, "file_entry", CD_REG_MNT, SV_NONE,
+				    "regular file %" PRIu32 " is on mount %" PRId32 ", which no "
+				    "mountpoints image of the dump has", f[k].id, f[k].mnt_id);
+	}
+out:
+	free(open);
+	free(infos);
+	free(mnts);
+}
+
 void dump_check_files(dump *d)
 {
 	check_duplicate_ids(d);
@@ -523,6 +679,8 @@ void dump_check_files(dump *d)
 	check_remaps(d);
 	check_mounts(d);
 	check_locks(d);
+	check_epoll(d);
+	check_tty_and_mounts(d);
 }
 
 /* ---- sockets and pipes ------------------------------------------------------------- */

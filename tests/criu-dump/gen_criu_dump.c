@@ -84,6 +84,7 @@ static void *mk(const ProtobufCMessageDescriptor *desc)
 static char dir[4096];
 static char start_dir[4096];
 static long itimers_end;     /* where itimers-100.img ends (M_ITIMERS) */
+static long files_last;      /* where files.img's last message starts */
 static bool compat_parent;   /* in-parent entries as flags 0 + in_parent */
 
 static FILE *open_img(const char *name)
@@ -258,6 +259,7 @@ enum mutation {
 	M_PAGES_GZIP_MAGIC, M_TMPFS_ROOT, M_TMPFS_NESTED_ROOT, M_TMPFS_BIND_OUTSIDE,
 	M_ZERO_NONE, M_FS_EMPTY, M_ITIMERS, M_SECCOMP_CYCLE, M_SECCOMP_FORWARD,
 	M_CORE_TRUNCATED, M_CORE_ID64, M_FILES_TRUNCATED,
+	M_FILE_SUBMSG, M_EPOLL_TARGET, M_TTY_INFO, M_REG_MNT,
 	/* incremental dumps on a pre-dump */
 	M_INCR, M_INCR_SHORT_PARENT, M_INCR_PARENT_LOOP, M_INCR_PARENT_DANGLING, M_INCR_COMPAT,
 };
@@ -401,11 +403,13 @@ static void fdinfo(const char *name, size_t n, const uint32_t *fd, const uint32_
 
 static void write_files(enum mutation m)
 {
-	FileEntry *fe[12];
+	FileEntry *fe[16];
 	size_t n = 0;
 	FileEntry *f;
 
 	file(fe, &n, 1, FD_TYPES__REG)->reg = reg(1, "/bin/workload");
+	fe[0]->reg->has_mnt_id = true;
+	fe[0]->reg->mnt_id = m == M_REG_MNT ? 77 : 30; /* a mount of mountpoints-21.img */
 	file(fe, &n, 2, FD_TYPES__REG)->reg = reg(2, "/tmp");
 	file(fe, &n, 3, FD_TYPES__REG)->reg = reg(3, "/");
 	f = file(fe, &n, 4, FD_TYPES__PIPE);
@@ -438,12 +442,33 @@ static void write_files(enum mutation m)
 	f->isk->src_port = 40000;
 	f->isk->dst_port = 80;
 	file(fe, &n, 9, FD_TYPES__REG)->reg = reg(9, "/tmp/deleted.txt");
+	if (m == M_FILE_SUBMSG)
+		fe[n - 1]->reg = NULL;
+	/* an epoll in task 100 watching its fd 1; a TTY with its tty-info entry */
+	f = file(fe, &n, 10, FD_TYPES__EVENTPOLL);
+	f->epfd = mk(&eventpoll_file_entry__descriptor);
+	f->epfd->id = 10;
+	f->epfd->n_tfd = 1;
+	f->epfd->tfd = track(calloc(1, sizeof(*f->epfd->tfd)));
+	f->epfd->tfd[0] = mk(&eventpoll_tfd_entry__descriptor);
+	f->epfd->tfd[0]->id = 10;
+	f->epfd->tfd[0]->tfd = m == M_EPOLL_TARGET ? 9 : 1;
+	f = file(fe, &n, 11, FD_TYPES__TTY);
+	f->tty = mk(&tty_file_entry__descriptor);
+	f->tty->id = 11;
+	f->tty->tty_info_id = m == M_TTY_INFO ? 2 : 1;
+	TtyInfoEntry *ti = mk(&tty_info_entry__descriptor);
+	ti->id = 1;
+	ti->type = TTY_TYPE__PTY;
+	one("tty-info.img", CRIU_T_TTY_INFO, ti);
 	if (m == M_FILES_DUP)
 		file(fe, &n, 3, FD_TYPES__REG)->reg = reg(3, "/again");
 
 	FILE *out = img("files.img", CRIU_T_FILES, 2);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		files_last = ftell(out) + 4; /* the last entry's message */
 		put(out, fe[i]);
+	}
 	done(out);
 	if (m == M_FILES_TRUNCATED)
 		cut("files.img", 3);
@@ -685,16 +710,16 @@ static void write_dump(enum mutation m)
 	/* files */
 	write_files(m);
 	{
-		uint32_t fd[5] = { 0, 1, 2, 3, 4 }, id[5] = { 4, 6, 8, 5, 9 };
-		FdTypes ty[5] = { FD_TYPES__PIPE, FD_TYPES__UNIXSK, FD_TYPES__INETSK,
-				  FD_TYPES__MEMFD, FD_TYPES__REG };
+		uint32_t fd[7] = { 0, 1, 2, 3, 4, 5, 6 }, id[7] = { 4, 6, 8, 5, 9, 10, 11 };
+		FdTypes ty[7] = { FD_TYPES__PIPE, FD_TYPES__UNIXSK, FD_TYPES__INETSK,
+				  FD_TYPES__MEMFD, FD_TYPES__REG, FD_TYPES__EVENTPOLL, FD_TYPES__TTY };
 		if (m == M_FDINFO_FILE)
 			id[4] = 99;
 		if (m == M_FDINFO_TYPE)
 			ty[0] = FD_TYPES__REG;
 		if (m == M_FDINFO_DUP)
 			fd[3] = 0;
-		fdinfo("fdinfo-10.img", 5, fd, id, ty);
+		fdinfo("fdinfo-10.img", 7, fd, id, ty);
 	}
 	if (m != M_FDINFO_MISSING) {
 		uint32_t fd[2] = { 0, 1 }, id[2] = { 4, 7 };
@@ -1121,9 +1146,19 @@ int main(int argc, char **argv)
 		     "seccomp.img", "8", "-");
 	/* An image that cannot be read is reported once, where it breaks. */
 	dump_case_at("bad-core-truncated", M_CORE_TRUNCATED, "input.truncated", "core-102.img", "12", "-");
-	dump_case_at("bad-files-truncated", M_FILES_TRUNCATED, "input.truncated", "files.img", "354", "-");
+	{
+		char off[32];
+		begin("bad-files-truncated");
+		write_dump(M_FILES_TRUNCATED);
+		snprintf(off, sizeof(off), "%ld", files_last);
+		expect_at("bad-files-truncated", "input.truncated", "files.img", off, "-");
+	}
 	/* A 64-bit id in a name is no 32-bit pid: core-101.img is still missing. */
 	dump_case_at("bad-core-id64", M_CORE_ID64, "criu.dump.task.core-missing", "pstree.img", "8", "-");
+	dump_case("bad-file-submsg", M_FILE_SUBMSG, "criu.dump.files.sub-message", "files.img");
+	dump_case("bad-epoll-target", M_EPOLL_TARGET, "criu.dump.epoll.target", "files.img");
+	dump_case("bad-tty-info", M_TTY_INFO, "criu.dump.tty.info", "files.img");
+	dump_case("bad-reg-mnt", M_REG_MNT, "criu.dump.reg.mnt-id", "files.img");
 	/* A unix socket is reported like a FIFO, and the dump goes on. */
 	dump_case_at("bad-socket-image", M_SOCKET_IMAGE, "input.not-regular", "fs-102.img", "-", "-");
 	/* Images are read as stored, as CRIU reads them: gzip is no image. */
