@@ -823,8 +823,22 @@ static int visit_entry(void *arg, const criu_entry *e)
 		}
 		break;
 	}
+	case CRIU_T_INOTIFY_WD:
+	case CRIU_T_FANOTIFY_MARK: {
+		dref *r = push_ref(d, &d->marks, e->index);
+		if (r) {
+			bool ino = named->id == CRIU_T_INOTIFY_WD;
+			r->a = ino ? ((const InotifyWdEntry *)e->msg)->id :
+				     ((const FanotifyMarkEntry *)e->msg)->id;
+			r->b = ino ? FD_TYPES__INOTIFY : FD_TYPES__FANOTIFY;
+		}
+		break;
+	}
 	case CRIU_T_IPCNS_SHM: {
 		const IpcShmEntry *s = (const IpcShmEntry *)e->msg;
+		uint32_t *sid = dump_push(d, &d->shm_ids, sizeof(uint32_t));
+		if (sid)
+			*sid = s->desc->id;
 		if (s->has_in_pagemaps && s->in_pagemaps) {
 			dref *r = push_ref(d, &d->ipc_shms, e->index);
 			if (r)
@@ -1413,7 +1427,7 @@ static void dump_free(dump *d)
 			 &d->vmas, &d->pagemaps, &d->pents, &d->fss, &d->fdinfos, &d->fds,
 			 &d->files, &d->memfds, &d->remaps, &d->pipe_data, &d->fifo_data,
 			 &d->skqs, &d->locks, &d->ipc_shms, &d->cgsets, &d->mounts,
-			 &d->epoll_tfds, &d->tty_infos };
+			 &d->epoll_tfds, &d->tty_infos, &d->shm_ids, &d->marks };
 
 	for (size_t i = 0; i < d->strs.n; i++)
 		free(DV(d->strs, char *)[i]);

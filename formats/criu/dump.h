@@ -217,6 +217,12 @@ void criu_verify_members(sv_ctx *cx, sv_members *m);
 	  "(CRIU: no file for fd)")                                                          \
 	X(CD_REG_MNT, "criu.dump.reg.mnt-id", ERROR,                                         \
 	  "a regular file's mnt_id is no mount of the dumped mount namespaces")              \
+	X(CD_SHM_VMA, "criu.dump.shm.vma", ERROR,                                            \
+	  "a SysV shared memory VMA's shmid is no segment of the ipcns-shm images "           \
+	  "(CRIU: can't find sysv shmem)")                                                   \
+	X(CD_NOTIFY_MARK, "criu.dump.notify.mark", ERROR,                                    \
+	  "an inotify watch or fanotify mark names no inotify/fanotify file "                 \
+	  "(CRIU: can't find inotify/fanotify with id)")                                     \
 	X(CD_UNREFERENCED, "criu.dump.unreferenced", WARNING,                                \
 	  "an image that nothing in the dump refers to")                                     \
 	X(CD_UNKNOWN_FILE, "criu.dump.unknown-file", NOTE,                                   \
@@ -429,6 +435,8 @@ struct criu_dump {
 	dvec ipc_shms;                /* dref: a = shm id (contents in a pagemap) */
 	dvec epoll_tfds;              /* dref: a = eventpoll id, b = target fd */
 	dvec tty_infos;               /* uint32_t: tty-info.img ids */
+	dvec shm_ids;                 /* uint32_t: ids of every SysV segment (ipcns-shm) */
+	dvec marks;                   /* dref: a = inotify/fanotify id, b = FdTypes (legacy marks) */
 	dvec cgsets;                  /* uint32_t */
 	dvec mounts;                  /* dmount */
 	bool have_seccomp, have_cgroup;

@@ -670,6 +670,26 @@ out:
 	free(mnts);
 }
 
+/* Legacy inotify-wd / fanotify-mark entries name their notify file (criu/fsnotify.c). */
+static void check_marks(dump *d)
+{
+	if (dump_files_unsure(d))
+		return;
+	for (size_t k = 0; k < d->marks.n && !sv_stopped(d->cx); k++) {
+		const dref *r = &DV(d->marks, dref)[k];
+		const dfile *f = dump_file(d, r->a);
+		bool ino = r->b == FD_TYPES__INOTIFY;
+		/* ids are unique among files (files.duplicate-id says otherwise) */
+		if (f && f->type == r->b)
+			continue;
+		dump_report(d, r->img, r->index, ino ? "inotify_wd_entry" : "fanotify_mark_entry",
+			    CD_NOTIFY_MARK, SV_NONE, "the %s names file %" PRIu32 ", which is %s "
+			    "(CRIU: can't find %s with id)", ino ? "watch" : "mark", r->a,
+			    f ? dump_fd_type_name(f->type) : "no file entry",
+			    ino ? "inotify" : "fanotify");
+	}
+}
+
 void dump_check_files(dump *d)
 {
 	check_duplicate_ids(d);
@@ -681,6 +701,7 @@ void dump_check_files(dump *d)
 	check_locks(d);
 	check_epoll(d);
 	check_tty_and_mounts(d);
+	check_marks(d);
 }
 
 /* ---- sockets and pipes ------------------------------------------------------------- */

@@ -696,6 +696,23 @@ static void check_pagemap_vmas(dump *d, const dpagemap *pm, const dmm *mm)
 
 /* ---- shared memory ----------------------------------------------------------------- */
 
+static int cmp_u32m(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* A SysV VMA attaches a segment the IPC images restore (criu/shmem.c open_shmem_sysv()). */
+static bool sysv_known(dump *d, uint64_t shmid)
+{
+	uint32_t key = (uint32_t)shmid;
+
+	if (DUMP_UNSURE(d, IPCNS_SHM))
+		return true; /* it may be in what could not be read */
+	return shmid <= UINT32_MAX && d->shm_ids.n &&
+	       bsearch(&key, d->shm_ids.v, d->shm_ids.n, sizeof(uint32_t), cmp_u32m);
+}
+
 static void check_shmem(dump *d)
 {
 	dimg *memfd = dump_find(d, "memfd.img");
@@ -716,13 +733,21 @@ static void check_shmem(dump *d)
 				    "SysV segment %" PRIu32 " keeps its contents in pagemaps, but "
 				    "pagemap-shmem-%" PRIu32 ".img is absent", r->a, r->a);
 	}
-	for (size_t m = 0; m < d->mms.n; m++) {
+	dump_sort(&d->shm_ids, sizeof(uint32_t), cmp_u32m);
+	for (size_t m = 0; m < d->mms.n && !sv_stopped(d->cx); m++) {
 		const dmm *mm = &DV(d->mms, dmm)[m];
 		for (size_t k = 0; k < mm->nvmas; k++) {
 			const dvma *v = &DV(d->vmas, dvma)[mm->vma0 + k];
 			if (v->status & (VMA_AREA_SYSVIPC | VMA_AREA_MEMFD)) {
-				if (v->status & VMA_AREA_SYSVIPC)
+				if (v->status & VMA_AREA_SYSVIPC) {
 					dump_ref(d, "pagemap-shmem-", v->shmid, false);
+					if (!sysv_known(d, v->shmid))
+						dump_report(d, mm->img, 0, "mm_entry", CD_SHM_VMA, SV_NONE,
+							    "SysV shared memory VMA %zu 0x%" PRIx64 "-0x%"
+							    PRIx64 " attaches segment %" PRIu64 ", which no "
+							    "ipcns-shm image has (CRIU: can't find sysv "
+							    "shmem)", k, v->start, v->end, v->shmid);
+				}
 				continue;
 			}
 			if (!(v->status & VMA_ANON_SHARED))

@@ -259,7 +259,7 @@ enum mutation {
 	M_PAGES_GZIP_MAGIC, M_TMPFS_ROOT, M_TMPFS_NESTED_ROOT, M_TMPFS_BIND_OUTSIDE,
 	M_ZERO_NONE, M_FS_EMPTY, M_ITIMERS, M_SECCOMP_CYCLE, M_SECCOMP_FORWARD,
 	M_CORE_TRUNCATED, M_CORE_ID64, M_FILES_TRUNCATED,
-	M_FILE_SUBMSG, M_EPOLL_TARGET, M_TTY_INFO, M_REG_MNT,
+	M_FILE_SUBMSG, M_EPOLL_TARGET, M_TTY_INFO, M_REG_MNT, M_SHM_VMA, M_NOTIFY_MARK,
 	/* incremental dumps on a pre-dump */
 	M_INCR, M_INCR_SHORT_PARENT, M_INCR_PARENT_LOOP, M_INCR_PARENT_DANGLING, M_INCR_COMPAT,
 };
@@ -461,6 +461,11 @@ static void write_files(enum mutation m)
 	ti->id = 1;
 	ti->type = TTY_TYPE__PTY;
 	one("tty-info.img", CRIU_T_TTY_INFO, ti);
+	if (m == M_NOTIFY_MARK) { /* a legacy watch of an inotify the dump lacks */
+		InotifyWdEntry *wd = mk(&inotify_wd_entry__descriptor);
+		wd->id = 99;
+		one("inotify-wd.img", CRIU_T_INOTIFY_WD, wd);
+	}
 	if (m == M_FILES_DUP)
 		file(fe, &n, 3, FD_TYPES__REG)->reg = reg(3, "/again");
 
@@ -627,9 +632,11 @@ static void write_dump(enum mutation m)
 		v[0] = v[1];
 		v[1] = t;
 	}
+	VmaEntry *v5[5] = { v[0], v[1], v[2], v[3],
+			    vma(0x900000, 0x901000, 1u << 10 /* VMA_AREA_SYSVIPC */, 555, 1) };
 	mm->exe_file_id = 1;
-	mm->vmas = v;
-	mm->n_vmas = 4;
+	mm->vmas = m == M_SHM_VMA ? v5 : v;
+	mm->n_vmas = m == M_SHM_VMA ? 5 : 4;
 	one("mm-100.img", CRIU_T_MM, mm);
 	{
 		uint64_t va[2] = { 0x400000, 0x600000 };
@@ -1159,6 +1166,8 @@ int main(int argc, char **argv)
 	dump_case("bad-epoll-target", M_EPOLL_TARGET, "criu.dump.epoll.target", "files.img");
 	dump_case("bad-tty-info", M_TTY_INFO, "criu.dump.tty.info", "files.img");
 	dump_case("bad-reg-mnt", M_REG_MNT, "criu.dump.reg.mnt-id", "files.img");
+	dump_case("bad-shm-vma", M_SHM_VMA, "criu.dump.shm.vma", "mm-100.img");
+	dump_case("bad-notify-mark", M_NOTIFY_MARK, "criu.dump.notify.mark", "inotify-wd.img");
 	/* A unix socket is reported like a FIFO, and the dump goes on. */
 	dump_case_at("bad-socket-image", M_SOCKET_IMAGE, "input.not-regular", "fs-102.img", "-", "-");
 	/* Images are read as stored, as CRIU reads them: gzip is no image. */
