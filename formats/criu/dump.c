@@ -532,6 +532,8 @@ static int legacy_file_type(criu_type_id t)
 
 bool dump_files_unsure(dump *d)
 {
+	if (DUMP_CAPPED(d->files))
+		return true;
 	for (int t = 0; t < CRIU_T_COUNT; t++)
 		if (d->damaged_types[t] && (t == CRIU_T_FILES || legacy_file_type((criu_type_id)t) >= 0))
 			return true;

@@ -509,8 +509,10 @@ char *dump_norm_path(dump *d, const char *path);
  * what an unreadable one held: the finding would then repeat its error.
  */
 #define DUMP_UNSURE(d, t) ((d)->damaged_types[CRIU_T_##t])
-/* Files: files.img or a legacy per-type image. */
+/* Files: files.img or a legacy per-type image, or a files table that hit its cap. */
 bool dump_files_unsure(dump *d);
+/* A table that hit its cap: a lookup that finds nothing in it proves nothing. */
+#define DUMP_CAPPED(vec) ((vec).n >= DUMP_MAX_ITEMS)
 
 /* The checks, in the order they run. */
 void dump_check_tasks(dump *d);

@@ -182,7 +182,7 @@ static void check_memfds(dump *d)
 	size_t n = d->memfds.n;
 	uint64_t *inodes;
 
-	if (DUMP_UNSURE(d, MEMFD_INODE))
+	if (DUMP_UNSURE(d, MEMFD_INODE) || DUMP_CAPPED(d->memfds))
 		return; /* the inode may be in what could not be read */
 	inodes = malloc((n ? n : 1) * sizeof(*inodes));
 	if (!inodes) {
@@ -493,7 +493,8 @@ static void check_locks(dump *d)
 
 	/* With no task at all, pstree.empty already says what is wrong; an
 	 * unreadable pstree or fdinfo may hold what a lock names. */
-	if (d->tasks.n == 0 || !d->locks.n || DUMP_UNSURE(d, PSTREE) || DUMP_UNSURE(d, FDINFO))
+	if (d->tasks.n == 0 || !d->locks.n || DUMP_UNSURE(d, PSTREE) || DUMP_UNSURE(d, FDINFO) ||
+	    DUMP_CAPPED(d->fds) || DUMP_CAPPED(d->tasks))
 		return;
 	keys = dump_fd_keys(d, &nkeys);
 	if (!keys)
@@ -545,7 +546,7 @@ static void check_epoll(dump *d)
 	const dtask *t = DV(d->tasks, dtask);
 
 	if (!d->epoll_tfds.n || DUMP_UNSURE(d, FDINFO) || DUMP_UNSURE(d, PSTREE) ||
-	    DUMP_UNSURE(d, IDS) || DUMP_UNSURE(d, CORE))
+	    DUMP_UNSURE(d, IDS) || DUMP_UNSURE(d, CORE) || DUMP_CAPPED(d->fds))
 		return;
 	dfdinfo **by_files = malloc((nfi ? nfi : 1) * sizeof(*by_files));
 	epoll_master *m = malloc((d->fds.n ? d->fds.n : 1) * sizeof(*m));
@@ -644,8 +645,9 @@ static void check_tty_and_mounts(dump *d)
 {
 	const dfile *f = DV(d->files, dfile);
 	uint32_t *open = NULL, *infos = NULL, *mnts = NULL;
-	bool ttys = !DUMP_UNSURE(d, TTY_INFO) && !DUMP_UNSURE(d, FDINFO);
-	bool regs = d->mounts.n && !DUMP_UNSURE(d, MNTS);
+	bool ttys = !DUMP_UNSURE(d, TTY_INFO) && !DUMP_UNSURE(d, FDINFO) &&
+		    !DUMP_CAPPED(d->tty_infos) && !DUMP_CAPPED(d->fds);
+	bool regs = d->mounts.n && !DUMP_UNSURE(d, MNTS) && !DUMP_CAPPED(d->mounts);
 
 	if (ttys && (!(open = sorted_u32(d, d->fds.n, fd_file_id)) ||
 		     !(infos = sorted_u32(d, d->tty_infos.n, tty_info_id))))

@@ -477,8 +477,9 @@ static void check_parent_pages(dump *d, chain *c, const dpagemap *pm)
 		level_pagemap(c, L, pm->shmem, pm->id, &p);
 		if (!p.exists)
 			break;
-		/* A parent pagemap that could not be read is reported once, there. */
-		unsure |= p.damaged;
+		/* A parent pagemap that could not be read is reported once, there;
+		 * one with more entries than are kept proves nothing missing. */
+		unsure |= p.damaged || DUMP_CAPPED(p.ents);
 		const dpage *pe = DV(p.ents, dpage);
 		for (size_t r = 0; r < cur.n; r++) {
 			const need *n = &DV(cur, need)[r];
@@ -707,8 +708,8 @@ static bool sysv_known(dump *d, uint64_t shmid)
 {
 	uint32_t key = (uint32_t)shmid;
 
-	if (DUMP_UNSURE(d, IPCNS_SHM))
-		return true; /* it may be in what could not be read */
+	if (DUMP_UNSURE(d, IPCNS_SHM) || DUMP_CAPPED(d->shm_ids))
+		return true; /* it may be in what could not be read or kept */
 	return shmid <= UINT32_MAX && d->shm_ids.n &&
 	       bsearch(&key, d->shm_ids.v, d->shm_ids.n, sizeof(uint32_t), cmp_u32m);
 }
@@ -775,7 +776,9 @@ void dump_check_memory(dump *d, sv_members *dir)
 		dump_sort(&d->mms, sizeof(dmm), cmp_mm);
 		for (size_t m = 0; m < d->mms.n && sorted; m++)
 			sorted[m] = check_vma_order(d, &DV(d->mms, dmm)[m]);
-		for (size_t k = 0; k < d->pagemaps.n && sorted && !sv_stopped(d->cx); k++) {
+		/* VMAs beyond the table's cap are unknown: no entry is "outside" them. */
+		for (size_t k = 0; k < d->pagemaps.n && sorted && !DUMP_CAPPED(d->vmas) &&
+				   !sv_stopped(d->cx); k++) {
 			const dpagemap *pm = &DV(d->pagemaps, dpagemap)[k];
 			const dmm *mm = pm->shmem ? NULL : find_mm(d, (uint32_t)pm->id);
 			if (mm && pm->id <= UINT32_MAX && sorted[mm - DV(d->mms, dmm)])

@@ -478,8 +478,8 @@ void dump_check_cgroups(dump *d)
 	dcore *cores = DV(d->cores, dcore);
 	long *near;
 
-	if (DUMP_UNSURE(d, CGROUP))
-		return; /* the sets may be in what could not be read */
+	if (DUMP_UNSURE(d, CGROUP) || DUMP_CAPPED(d->cgsets))
+		return; /* the sets may be in what could not be read or kept */
 	near = nearest_ancestors(d, has_cg_set);
 	if (!near)
 		return;
