@@ -37,7 +37,7 @@ static void check_duplicate_ids(dump *d)
 {
 	const dfile *f = DV(d->files, dfile);
 
-	for (size_t k = 1; k < d->files.n; k++)
+	for (size_t k = 1; k < d->files.n && !sv_stopped(d->cx); k++)
 		if (f[k].id == f[k - 1].id)
 			dump_report(d, f[k].img, f[k].index, "file_entry", CD_FILES_DUPLICATE, SV_NONE,
 				    "file id %" PRIu32 " (%s) is also entry %" PRIu64 " of %s (%s)",
@@ -107,7 +107,7 @@ static void check_task_files(dump *d)
 	dtask *t = DV(d->tasks, dtask);
 	bool unsure = dump_files_unsure(d);
 
-	for (size_t i = 0; i < d->tasks.n; i++) {
+	for (size_t i = 0; i < d->tasks.n && !sv_stopped(d->cx); i++) {
 		if (!t[i].live)
 			continue;
 		const dids *ids = dump_task_ids(d, &t[i]);
@@ -117,7 +117,7 @@ static void check_task_files(dump *d)
 				    ", but fdinfo-%" PRIu32 ".img is absent: CRIU would restore "
 				    "it with no open files", t[i].pid, ids->files, ids->files);
 	}
-	for (size_t k = 0; k < d->fss.n; k++) {
+	for (size_t k = 0; k < d->fss.n && !sv_stopped(d->cx); k++) {
 		const dfs *fs = &DV(d->fss, dfs)[k];
 		const char *what[2] = { "cwd_id", "root_id" };
 		uint32_t id[2] = { fs->cwd, fs->root };
@@ -132,7 +132,7 @@ static void check_task_files(dump *d)
 					    "no entry of files.img");
 		}
 	}
-	for (size_t m = 0; m < d->mms.n; m++) {
+	for (size_t m = 0; m < d->mms.n && !sv_stopped(d->cx); m++) {
 		const dmm *mm = &DV(d->mms, dmm)[m];
 		const dfile *f = dump_file(d, mm->exe_file_id);
 		if ((f || !unsure) && (!f || f->type != FD_TYPES__REG))
@@ -211,7 +211,7 @@ static void check_remaps(dump *d)
 {
 	long img = img_index(d, dump_find(d, "remap-fpath.img"));
 
-	for (size_t k = 0; k < d->remaps.n; k++) {
+	for (size_t k = 0; k < d->remaps.n && !sv_stopped(d->cx); k++) {
 		const dremap *r = &DV(d->remaps, dremap)[k];
 		if (!dump_file(d, r->orig_id) && !dump_files_unsure(d))
 			dump_report(d, img, r->index, "remap_file_path_entry", CD_REMAP_FILE, SV_NONE,

@@ -572,7 +572,7 @@ static void check_pages_files(dump *d)
 	}
 	if (n > 1)
 		qsort_r(by_id, n, sizeof(*by_id), cmp_pm_pages, d);
-	for (size_t k = 0; k < n; k++) {
+	for (size_t k = 0; k < n && !sv_stopped(d->cx); k++) {
 		dpagemap *pm = by_id[k];
 		dimg *pages = dump_ref(d, "pages-", pm->pages_id, false);
 
@@ -774,7 +774,7 @@ void dump_check_memory(dump *d, sv_members *dir)
 	if (d->kind == DUMP_FULL) {
 		bool *sorted = calloc(d->mms.n ? d->mms.n : 1, sizeof(bool));
 		dump_sort(&d->mms, sizeof(dmm), cmp_mm);
-		for (size_t m = 0; m < d->mms.n && sorted; m++)
+		for (size_t m = 0; m < d->mms.n && sorted && !sv_stopped(d->cx); m++)
 			sorted[m] = check_vma_order(d, &DV(d->mms, dmm)[m]);
 		/* VMAs beyond the table's cap are unknown: no entry is "outside" them. */
 		for (size_t k = 0; k < d->pagemaps.n && sorted && !DUMP_CAPPED(d->vmas) &&

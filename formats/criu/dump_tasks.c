@@ -101,7 +101,7 @@ static void check_tree(dump *d, long pst)
 
 	if (!tids)
 		return;
-	for (size_t i = 0; i < d->tasks.n; i++) {
+	for (size_t i = 0; i < d->tasks.n && !sv_stopped(d->cx); i++) {
 		if (t[i].ppid == 0) {
 			if (root >= 0)
 				dump_report(d, pst, t[i].index, "pstree_entry", CD_PSTREE_ROOT,
@@ -248,7 +248,7 @@ void dump_check_tasks(dump *d)
 	check_tree(d, pst);
 	link_ids(d);
 
-	for (size_t i = 0; i < d->tasks.n; i++) {
+	for (size_t i = 0; i < d->tasks.n && !sv_stopped(d->cx); i++) {
 		dcore *c = dump_core(d, t[i].pid);
 
 		t[i].live = true;
