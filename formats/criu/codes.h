@@ -26,6 +26,11 @@
 	  "an entry holds a field the CRIU 3.17 schema does not define (newer CRIU?)")   \
 	X(CRIU_IMAGE_EMPTY, "criu.image.empty", ERROR,                                    \
 	  "the image holds no entry, but CRIU reads one from it")                        \
+	X(CRIU_IMAGE_EMPTY_NONE, "criu.image.empty-none", NOTE,                          \
+	  "an image CRIU reads as \"none\" when it holds no entry (cgroup, seccomp, "   \
+	  "pidns, apparmor) holds none")                                                 \
+	X(CRIU_ITIMERS_COUNT, "criu.itimers.count", ERROR,                               \
+	  "a legacy itimers image does not hold exactly three entries")                  \
 	X(CRIU_IMAGE_EXTRA_ENTRY, "criu.image.extra-entry", ERROR,                        \
 	  "a single-entry image holds more than one entry")                              \
 	X(CRIU_INVENTORY_VERSION, "criu.inventory.version", ERROR,                        \
@@ -83,8 +88,11 @@
 	  "a TCP stream with timestamps has no timestamp")                               \
 	X(CRIU_SECCOMP_FILTER_LEN, "criu.seccomp.filter-len", ERROR,                      \
 	  "a seccomp filter's length is not a multiple of 8 (one BPF instruction)")      \
+	X(CRIU_SECCOMP_PREV_FORWARD, "criu.seccomp.prev-forward", WARNING,               \
+	  "a seccomp filter's prev is a later filter (no cycle): CRIU writes the one " \
+	  "before")                                                                      \
 	X(CRIU_SECCOMP_PREV, "criu.seccomp.prev", ERROR,                                  \
-	  "a seccomp filter's prev is not the index of an earlier filter")               \
+	  "a seccomp filter's prev is past the last filter, or following prev loops")   \
 	X(CRIU_PAGES_SIZE, "criu.pages.size", ERROR,                                      \
 	  "a pages file's size is not a multiple of the page size")                      \
 	X(CRIU_TMPFS_NOT_GZIP, "criu.tmpfs.not-gzip", ERROR,                              \

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define CRIU_DUMP_INTERNAL
 #include "formats/criu/dump.h"
@@ -233,14 +234,25 @@ dcore *dump_core(dump *d, uint32_t tid)
 	return bsearch(&key, d->cores.v, d->cores.n, sizeof(dcore), cmp_core);
 }
 
-static int cmp_file(const void *a, const void *b)
+int dump_img_cmp(dump *d, long a, long b)
+{
+	if (a == b)
+		return 0;
+	if (a < 0 || b < 0)
+		return a < b ? -1 : 1;
+	int c = strcmp(DV(d->imgs, dimg)[a].name, DV(d->imgs, dimg)[b].name);
+	return c ? c : (a < b ? -1 : 1);
+}
+
+static int cmp_file(const void *a, const void *b, void *arg)
 {
 	const dfile *x = a, *y = b;
 	if (x->id != y->id)
 		return x->id < y->id ? -1 : 1;
-	/* stable: the earlier entry first, so duplicates name it */
+	/* stable whatever the member order: the entry of the first image by
+	 * name first, so duplicates name it */
 	if (x->img != y->img)
-		return x->img < y->img ? -1 : 1;
+		return dump_img_cmp(arg, x->img, y->img);
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
@@ -302,18 +314,6 @@ static uint64_t pagemap_pages(const PagemapEntry *pe)
 	return v;
 }
 
-/* Flags as CRIU's init_compat_pagemap_entry() makes them. */
-static uint32_t pagemap_flags(const PagemapEntry *pe)
-{
-	uint32_t f = pe->has_flags ? pe->flags : 0;
-
-	if (pe->has_in_parent && pe->in_parent)
-		f |= DPE_PARENT;
-	else if (!pe->has_flags)
-		f = DPE_PRESENT;
-	return f;
-}
-
 void dump_collect_pagemap(dump *d, dvec *ents, dpagemap *pm, const criu_entry *e)
 {
 	if (e->role == CRIU_ENTRY_PAGEMAP_HEAD) {
@@ -330,7 +330,7 @@ void dump_collect_pagemap(dump *d, dvec *ents, dpagemap *pm, const criu_entry *e
 	pm->nents++;
 	p->vaddr = pe->vaddr;
 	p->pages = pagemap_pages(pe);
-	p->flags = pagemap_flags(pe);
+	p->flags = criu_pagemap_flags(pe);
 	p->index = e->index;
 	if (p->flags & DPE_PRESENT)
 		pm->present += p->pages;
@@ -338,6 +338,46 @@ void dump_collect_pagemap(dump *d, dvec *ents, dpagemap *pm, const criu_entry *e
 		pm->parent += p->pages;
 	else if (p->flags & DPE_LAZY)
 		pm->lazy += p->pages;
+}
+
+#define FSTYPE_TMPFS 5u
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603u; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+char *dump_norm_path(dump *d, const char *path)
+{
+	size_t n = strlen(path), o = 0;
+	char *out = malloc(n + 1);
+
+	if (!out) {
+		dump_oom(d, "mount roots");
+		return NULL;
+	}
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j < n && path[j] != '/')
+			j++;
+		size_t len = j - i;
+		if (len && !(len == 1 && path[i] == '.')) {
+			if (o)
+				out[o++] = '/';
+			memcpy(out + o, path + i, len);
+			o += len;
+		}
+		i = j + 1;
+	}
+	out[o] = '\0';
+	char *kept = keep_string(d, out);
+	if (!kept)
+		dump_oom(d, "mount roots");
+	return kept;
 }
 
 static dfile *push_file(dump *d, uint32_t id, uint32_t type, uint64_t index)
@@ -373,12 +413,78 @@ static void fill_inet(dfile *f, const InetSkEntry *s)
 	f->dst_port = s->dst_port;
 }
 
+/* The sub-message a file entry of type t carries (criu/files.c collect_one_file()). */
+static const void *file_submsg(const FileEntry *fe, bool *known)
+{
+	*known = true;
+	switch (fe->type) {
+	case FD_TYPES__REG: return fe->reg;
+	case FD_TYPES__INETSK: return fe->isk;
+	case FD_TYPES__NS: return fe->nsf;
+	case FD_TYPES__PACKETSK: return fe->psk;
+	case FD_TYPES__NETLINKSK: return fe->nlsk;
+	case FD_TYPES__EVENTFD: return fe->efd;
+	case FD_TYPES__EVENTPOLL: return fe->epfd;
+	case FD_TYPES__SIGNALFD: return fe->sgfd;
+	case FD_TYPES__TUNF: return fe->tunf;
+	case FD_TYPES__TIMERFD: return fe->tfd;
+	case FD_TYPES__INOTIFY: return fe->ify;
+	case FD_TYPES__FANOTIFY: return fe->ffy;
+	case FD_TYPES__EXT: return fe->ext;
+	case FD_TYPES__UNIXSK: return fe->usk;
+	case FD_TYPES__FIFO: return fe->fifo;
+	case FD_TYPES__PIPE: return fe->pipe;
+	case FD_TYPES__TTY: return fe->tty;
+	case FD_TYPES__MEMFD: return fe->memfd;
+	case FD_TYPES__BPFMAP: return fe->bpf;
+	default:
+		*known = false; /* outside the enum: the image check says so */
+		return NULL;
+	}
+}
+
+static dref *push_ref(dump *d, dvec *vec, uint64_t index)
+{
+	dref *r = dump_push(d, vec, sizeof(dref));
+
+	if (r) {
+		r->index = index;
+		r->img = d->cur_img;
+	}
+	return r;
+}
+
+static void push_tfd(dump *d, uint32_t epoll, uint32_t tfd, uint64_t index)
+{
+	dref *r = push_ref(d, &d->epoll_tfds, index);
+	if (r) {
+		r->a = epoll;
+		r->b = tfd;
+	}
+}
+
 static void collect_file_entry(dump *d, const FileEntry *fe, uint64_t index)
 {
+	bool known;
+
+	/* Reported once; the file still exists for what refers to it. */
+	if (!file_submsg(fe, &known) && known)
+		dump_report(d, d->cur_img, index, "file_entry", CD_FILE_SUBMSG, SV_NONE,
+			    "file %" PRIu32 " is %s but carries no %s sub-message: restore "
+			    "would dereference it", fe->id, dump_fd_type_name(fe->type),
+			    dump_fd_type_name(fe->type));
 	dfile *f = push_file(d, fe->id, fe->type, index);
 
 	if (!f)
 		return;
+	f->mnt_id = -1;
+	if (fe->reg && fe->reg->has_mnt_id)
+		f->mnt_id = fe->reg->mnt_id;
+	if (fe->tty)
+		f->tty_info = fe->tty->tty_info_id;
+	if (fe->epfd)
+		for (size_t k = 0; k < fe->epfd->n_tfd; k++)
+			push_tfd(d, fe->epfd->id, fe->epfd->tfd[k]->tfd, index);
 	if (fe->usk)
 		fill_unix(f, fe->usk);
 	if (fe->isk)
@@ -424,6 +530,16 @@ static int legacy_file_type(criu_type_id t)
 	}
 }
 
+bool dump_files_unsure(dump *d)
+{
+	if (DUMP_CAPPED(d->files))
+		return true;
+	for (int t = 0; t < CRIU_T_COUNT; t++)
+		if (d->damaged_types[t] && (t == CRIU_T_FILES || legacy_file_type((criu_type_id)t) >= 0))
+			return true;
+	return false;
+}
+
 static void collect_legacy_file(dump *d, int type, const ProtobufCMessage *m, uint64_t index)
 {
 	const ProtobufCFieldDescriptor *fd =
@@ -436,6 +552,14 @@ static void collect_legacy_file(dump *d, int type, const ProtobufCMessage *m, ui
 	dfile *f = push_file(d, id, (uint32_t)type, index);
 	if (!f)
 		return;
+	f->mnt_id = -1;
+	if (m->descriptor == &reg_file_entry__descriptor && ((const RegFileEntry *)m)->has_mnt_id)
+		f->mnt_id = ((const RegFileEntry *)m)->mnt_id;
+	else if (m->descriptor == &tty_file_entry__descriptor)
+		f->tty_info = ((const TtyFileEntry *)m)->tty_info_id;
+	else if (m->descriptor == &eventpoll_file_entry__descriptor)
+		for (size_t k = 0; k < ((const EventpollFileEntry *)m)->n_tfd; k++)
+			push_tfd(d, id, ((const EventpollFileEntry *)m)->tfd[k]->tfd, index);
 	if (m->descriptor == &unix_sk_entry__descriptor)
 		fill_unix(f, (const UnixSkEntry *)m);
 	else if (m->descriptor == &inet_sk_entry__descriptor)
@@ -515,17 +639,6 @@ static void collect_mm(dump *d, const MmEntry *m)
 	}
 }
 
-static dref *push_ref(dump *d, dvec *vec, uint64_t index)
-{
-	dref *r = dump_push(d, vec, sizeof(dref));
-
-	if (r) {
-		r->index = index;
-		r->img = d->cur_img;
-	}
-	return r;
-}
-
 static void collect_inventory(dump *d, const InventoryEntry *e)
 {
 	d->have_inventory = true;
@@ -578,6 +691,14 @@ static int visit_entry(void *arg, const criu_entry *e)
 		return 0;
 	}
 	if (e->role != CRIU_ENTRY_MAIN || desc != named->entry)
+		return 0;
+	/*
+	 * Pids, files ids and namespace ids are 32-bit: CRIU never opens an
+	 * image whose name carries a larger one (core-4294967530.img is not
+	 * task 234's core).  Its contents stand for nothing; nothing refers
+	 * to it.
+	 */
+	if (d->cur->id > UINT32_MAX)
 		return 0;
 
 	switch (named->id) {
@@ -704,8 +825,22 @@ static int visit_entry(void *arg, const criu_entry *e)
 		}
 		break;
 	}
+	case CRIU_T_INOTIFY_WD:
+	case CRIU_T_FANOTIFY_MARK: {
+		dref *r = push_ref(d, &d->marks, e->index);
+		if (r) {
+			bool ino = named->id == CRIU_T_INOTIFY_WD;
+			r->a = ino ? ((const InotifyWdEntry *)e->msg)->id :
+				     ((const FanotifyMarkEntry *)e->msg)->id;
+			r->b = ino ? FD_TYPES__INOTIFY : FD_TYPES__FANOTIFY;
+		}
+		break;
+	}
 	case CRIU_T_IPCNS_SHM: {
 		const IpcShmEntry *s = (const IpcShmEntry *)e->msg;
+		uint32_t *sid = dump_push(d, &d->shm_ids, sizeof(uint32_t));
+		if (sid)
+			*sid = s->desc->id;
 		if (s->has_in_pagemaps && s->in_pagemaps) {
 			dref *r = push_ref(d, &d->ipc_shms, e->index);
 			if (r)
@@ -737,10 +872,29 @@ static int visit_entry(void *arg, const criu_entry *e)
 			mt->fstype = m->fstype;
 			mt->mnt_id = m->mnt_id;
 			mt->root_dev = m->root_dev;
-			mt->ext = m->has_ext_mount && m->ext_mount;
+			mt->ns = d->cur->id;
+			mt->ext = (m->has_ext_mount && m->ext_mount) || m->ext_key;
+			mt->plugin = m->has_with_plugin && m->with_plugin;
+			mt->ns_root = m->mountpoint && strcmp(m->mountpoint, "/") == 0;
+			mt->source = hash_str(m->source ? m->source : "");
 			mt->index = e->index;
 			mt->img = d->cur_img;
+			/* Roots matter only where a tmpfs archive may be needed. */
+			if ((mt->fstype == FSTYPE_TMPFS || mt->ext) &&
+			    !(mt->root = dump_norm_path(d, m->root ? m->root : "")))
+				d->mounts.n--;
 		}
+		break;
+	}
+	case CRIU_T_EVENTPOLL_TFD: {
+		const EventpollTfdEntry *t = (const EventpollTfdEntry *)e->msg;
+		push_tfd(d, t->id, t->tfd, e->index);
+		break;
+	}
+	case CRIU_T_TTY_INFO: {
+		uint32_t *id = dump_push(d, &d->tty_infos, sizeof(uint32_t));
+		if (id)
+			*id = ((const TtyInfoEntry *)e->msg)->id;
 		break;
 	}
 	case CRIU_T_STATS:
@@ -905,13 +1059,103 @@ static void verify_image(dump *d, long index, sv_stream *s)
 	i = &DV(d->imgs, dimg)[index]; /* the table may have moved */
 	i->verified = true;
 	i->damaged = sv_error_count(d->cx) != errors || !i->info.complete;
-	/* A pagemap with entries that failed their own checks is not sized. */
-	if (d->cur_pm && d->cur_pm->nents + (d->cur_pm->has_head ? 1 : 0) != i->info.entries)
-		d->cur_pm->damaged = true;
+	if (d->cur_pm) {
+		/*
+		 * The pages counts are the image check's, of every entry (the
+		 * table of entries is capped; the counts are not).  A pagemap
+		 * with entries that failed their own checks is not sized.
+		 */
+		d->cur_pm->present = i->info.pages_present;
+		d->cur_pm->parent = i->info.pages_parent;
+		d->cur_pm->lazy = i->info.pages_lazy;
+		if (i->damaged)
+			d->cur_pm->damaged = true;
+	}
 	d->cur = NULL;
 	d->cur_img = -1;
 	d->cur_pm = NULL;
 	d->cur_fdinfo = NULL;
+}
+
+/* Inflating a tmpfs archive given as stored: is the gzip stream whole? */
+typedef struct gz_check {
+	z_stream z;
+	bool ended, bad;
+	uint64_t out;
+	unsigned char buf[16384];
+} gz_check;
+
+static int gz_piece(void *arg, const unsigned char *p, size_t n, uint64_t off)
+{
+	gz_check *g = arg;
+
+	(void)off;
+	g->z.next_in = (unsigned char *)p;
+	g->z.avail_in = (uInt)n;
+	while (g->z.avail_in && !g->bad) {
+		if (g->ended) {
+			/* another gzip member follows (tar --gzip reads them all) */
+			if (inflateReset(&g->z) != Z_OK) {
+				g->bad = true;
+				break;
+			}
+			g->ended = false;
+		}
+		g->z.next_out = g->buf;
+		g->z.avail_out = sizeof(g->buf);
+		int r = inflate(&g->z, Z_NO_FLUSH);
+		g->out += sizeof(g->buf) - g->z.avail_out;
+		if (r == Z_STREAM_END)
+			g->ended = true;
+		else if (r != Z_OK && r != Z_BUF_ERROR)
+			g->bad = true;
+	}
+	return g->bad;
+}
+
+/*
+ * A tmpfs-dev-N.tar.gz.img / tmpfs-N.tar.gz.img member given as stored (an
+ * archive's member: the core decompresses only what it opens itself): the
+ * gzip stream is checked here, data, CRC and length, and the tar inside
+ * is left unread.  One that is no gzip at all goes to the image check,
+ * which says so.  Returns false when the image check should read it.
+ */
+static bool verify_tmpfs_stored(dump *d, dimg *i, sv_stream *s)
+{
+	size_t avail;
+	const unsigned char *p = sv_peek(s, 2, &avail);
+	gz_check *g;
+
+	if (sv_stream_gzip(s) || avail < 2 || p[0] != 0x1f || p[1] != 0x8b)
+		return false;
+	g = calloc(1, sizeof(*g));
+	if (!g || inflateInit2(&g->z, 16 + MAX_WBITS) != Z_OK) {
+		free(g);
+		dump_oom(d, "a tmpfs archive");
+		return true;
+	}
+	uint64_t start = sv_offset(s);
+	sv_scan(s, UINT64_MAX, gz_piece, g);
+	sv_set_file(d->cx, i->path);
+	sv_record_none(d->cx);
+	if (g->bad)
+		sv_report(d->cx, &sv_core_codes[SV_CORE_GZIP], start + g->z.total_in,
+			  "the gzip-compressed tar is corrupt: %s",
+			  g->z.msg ? g->z.msg : "bad data");
+	else if (!g->ended)
+		sv_report(d->cx, &sv_core_codes[SV_CORE_GZIP_TRUNCATED], sv_offset(s),
+			  "the gzip-compressed tar ends before its end marker");
+	sv_set_file(d->cx, NULL);
+	i->info.type = i->named->type;
+	i->info.named = i->named;
+	i->info.name_id = i->id;
+	i->info.raw_bytes = g->out;
+	i->info.complete = !g->bad && g->ended;
+	i->verified = true;
+	i->damaged = !i->info.complete;
+	inflateEnd(&g->z);
+	free(g);
+	return true;
 }
 
 void criu_dump_add(criu_dump *d, const sv_member *m, sv_stream *s)
@@ -954,6 +1198,8 @@ void criu_dump_add(criu_dump *d, const sv_member *m, sv_stream *s)
 	}
 	if (!s)
 		return; /* the core said why it could not be opened */
+	if (i->named->type->raw == CRIU_RAW_TMPFS && verify_tmpfs_stored(d, i, s))
+		return;
 	verify_image(d, (long)(d->imgs.n - 1), s);
 }
 
@@ -974,6 +1220,16 @@ static int cmp_byname(const void *a, const void *b, void *arg)
 }
 
 /* The names sorted once, for lookups and for reports in name order. */
+/* Which kinds of image could not be read in full (or at all). */
+static void note_damage(dump *d)
+{
+	for (size_t k = 0; k < d->imgs.n; k++) {
+		const dimg *i = &DV(d->imgs, dimg)[k];
+		if (i->named && (i->damaged || !i->verified))
+			d->damaged_types[i->named->type->id] = true;
+	}
+}
+
 static bool index_names(dump *d)
 {
 	d->byname.v = malloc((d->imgs.n ? d->imgs.n : 1) * sizeof(size_t));
@@ -1109,11 +1365,31 @@ static void report_unknown_files(dump *d)
 	}
 }
 
+/*
+ * Whether an image that could refer to others could not be read: what it
+ * would have referred to is then not "unreferenced" (one cause, one
+ * finding: the image that broke is reported where it broke).
+ */
+static bool referrers_damaged(dump *d)
+{
+	static const criu_type_id referrers[] = {
+		CRIU_T_INVENTORY, CRIU_T_PSTREE, CRIU_T_CORE, CRIU_T_IDS, CRIU_T_MM,
+		CRIU_T_PAGEMAP, CRIU_T_FILES, CRIU_T_MEMFD_INODE, CRIU_T_IPCNS_SHM,
+		CRIU_T_REMAP_FPATH, CRIU_T_MNTS, CRIU_T_INETSK, CRIU_T_REG_FILES,
+	};
+	for (size_t k = 0; k < sizeof(referrers) / sizeof(referrers[0]); k++)
+		if (d->damaged_types[referrers[k]])
+			return true;
+	return false;
+}
+
 static void report_unreferenced(dump *d)
 {
+	if (referrers_damaged(d))
+		return;
 	for (size_t n = 0; n < d->byname.n && !sv_stopped(d->cx); n++) {
 		dimg *i = by_name(d, n);
-		if (!i->named || i->referenced || !i->verified)
+		if (!i->named || i->referenced || !i->verified || i->damaged)
 			continue; /* an image that could not be read was reported already */
 		const char *why = "no task, file or namespace of the dump has its id";
 		switch (i->named->type->id) {
@@ -1152,7 +1428,8 @@ static void dump_free(dump *d)
 	dvec *vecs[] = { &d->imgs, &d->byname, &d->pm_order, &d->tasks, &d->task_order, &d->threads, &d->cores, &d->ids, &d->mms,
 			 &d->vmas, &d->pagemaps, &d->pents, &d->fss, &d->fdinfos, &d->fds,
 			 &d->files, &d->memfds, &d->remaps, &d->pipe_data, &d->fifo_data,
-			 &d->skqs, &d->locks, &d->ipc_shms, &d->cgsets, &d->mounts };
+			 &d->skqs, &d->locks, &d->ipc_shms, &d->cgsets, &d->mounts,
+			 &d->epoll_tfds, &d->tty_infos, &d->shm_ids, &d->marks };
 
 	for (size_t i = 0; i < d->strs.n; i++)
 		free(DV(d->strs, char *)[i]);
@@ -1173,6 +1450,7 @@ void criu_dump_finish(criu_dump *d, sv_members *dir)
 	cx = d->cx;
 	if (sv_stopped(cx) || !index_names(d))
 		goto out;
+	note_damage(d);
 	report_unknown_files(d);
 	if (!decide_kind(d))
 		goto out;
@@ -1180,7 +1458,8 @@ void criu_dump_finish(criu_dump *d, sv_members *dir)
 		check_layouts(d);
 
 	dump_sort(&d->cores, sizeof(dcore), cmp_core);
-	dump_sort(&d->files, sizeof(dfile), cmp_file);
+	if (d->files.n > 1)
+		qsort_r(d->files.v, d->files.n, sizeof(dfile), cmp_file, d);
 	mark_singletons(d);
 
 	if (d->kind == DUMP_FULL && !d->no_tasks) {

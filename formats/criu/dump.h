@@ -207,6 +207,22 @@ void criu_verify_members(sv_ctx *cx, sv_members *m);
 	  "a thread's seccomp filter index is not below the number of filters in seccomp.img") \
 	X(CD_FILELOCK_FD, "criu.dump.filelock.fd", ERROR,                                    \
 	  "a file lock names a task or fd that the dump does not have")                      \
+	X(CD_FILE_SUBMSG, "criu.dump.files.sub-message", ERROR,                              \
+	  "a file entry lacks the sub-message of its type (reg for REG, epfd for "            \
+	  "EVENTPOLL, ...), which restore dereferences")                                     \
+	X(CD_EPOLL_TARGET, "criu.dump.epoll.target", ERROR,                                  \
+	  "an epoll's target fd is not open in its master task (CRIU: can't add event)")     \
+	X(CD_TTY_INFO, "criu.dump.tty.info", ERROR,                                          \
+	  "a TTY file open in a task names a tty_info_id that tty-info.img lacks "            \
+	  "(CRIU: no file for fd)")                                                          \
+	X(CD_REG_MNT, "criu.dump.reg.mnt-id", ERROR,                                         \
+	  "a regular file's mnt_id is no mount of the dumped mount namespaces")              \
+	X(CD_SHM_VMA, "criu.dump.shm.vma", ERROR,                                            \
+	  "a SysV shared memory VMA's shmid is no segment of the ipcns-shm images "           \
+	  "(CRIU: can't find sysv shmem)")                                                   \
+	X(CD_NOTIFY_MARK, "criu.dump.notify.mark", ERROR,                                    \
+	  "an inotify watch or fanotify mark names no inotify/fanotify file "                 \
+	  "(CRIU: can't find inotify/fanotify with id)")                                     \
 	X(CD_UNREFERENCED, "criu.dump.unreferenced", WARNING,                                \
 	  "an image that nothing in the dump refers to")                                     \
 	X(CD_UNKNOWN_FILE, "criu.dump.unknown-file", NOTE,                                   \
@@ -330,6 +346,8 @@ typedef struct dfile {
 	uint32_t ino, peer, uflags, family, sktype, proto, state, dst_port;
 	/* pipes, FIFOs: pipe_id; memfd: inode_id */
 	uint32_t pipe_id, inode_id;
+	uint32_t tty_info;            /* TTY: tty_info_id */
+	int32_t mnt_id;               /* REG: mnt_id (-1: none) */
 } dfile;
 
 typedef struct dmemfd {
@@ -354,7 +372,12 @@ typedef struct dref {
 
 typedef struct dmount {
 	uint32_t fstype, mnt_id, root_dev;
-	bool ext;
+	uint64_t ns;                  /* the N of mountpoints-N.img */
+	bool ext;                     /* ext_mount or ext_key: an external mount */
+	bool plugin;                  /* with_plugin */
+	bool ns_root;                 /* mountpoint "/" */
+	uint64_t source;              /* a hash of source (superblocks) */
+	char *root;                   /* normalised root (tmpfs and external mounts) */
 	uint64_t index;
 	long img;
 } dmount;
@@ -379,6 +402,8 @@ struct criu_dump {
 	bool parent_file_bad;         /* a regular file that names no path */
 	criu_dump *parent_dump;
 	dvec pm_order;                /* size_t: pagemaps sorted by (shmem, id), on first use */
+	/* kinds of image one of which could not be read in full (finish) */
+	bool damaged_types[CRIU_T_COUNT];
 
 	/* inventory */
 	bool have_inventory, predump, tcp_close, has_root_ids, has_root_cg_set, ns_per_id;
@@ -408,6 +433,10 @@ struct criu_dump {
 	dvec skqs;                    /* dref: a = id_for */
 	dvec locks;                   /* dref: sa = pid, sb = fd */
 	dvec ipc_shms;                /* dref: a = shm id (contents in a pagemap) */
+	dvec epoll_tfds;              /* dref: a = eventpoll id, b = target fd */
+	dvec tty_infos;               /* uint32_t: tty-info.img ids */
+	dvec shm_ids;                 /* uint32_t: ids of every SysV segment (ipcns-shm) */
+	dvec marks;                   /* dref: a = inotify/fanotify id, b = FdTypes (legacy marks) */
 	dvec cgsets;                  /* uint32_t */
 	dvec mounts;                  /* dmount */
 	bool have_seccomp, have_cgroup;
@@ -458,6 +487,8 @@ dimg *dump_ref(dump *d, const char *prefix, uint64_t id, bool hex);
 void dump_report(dump *d, long img, uint64_t rec, const char *rec_type, int code,
 		 uint64_t off, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 const char *dump_img_path(dump *d, long img);
+/* Images in name order (-1 first): what makes findings independent of member order. */
+int dump_img_cmp(dump *d, long a, long b);
 
 /* Lookups in the sorted tables. */
 dtask *dump_task(dump *d, uint32_t pid);
@@ -468,6 +499,20 @@ const char *dump_fd_type_name(uint32_t type);
 
 /* Add a pagemap's head or entry (as handed by criu_verify_image) to pm and ents. */
 void dump_collect_pagemap(dump *d, dvec *ents, dpagemap *pm, const criu_entry *e);
+
+/* A path as CRIU compares them (get_relative_path): components without
+ * empty and "." ones, joined by '/'; "" for the root.  Kept until the end. */
+char *dump_norm_path(dump *d, const char *path);
+
+/*
+ * Whether a lookup that finds nothing in images of type t may have missed
+ * what an unreadable one held: the finding would then repeat its error.
+ */
+#define DUMP_UNSURE(d, t) ((d)->damaged_types[CRIU_T_##t])
+/* Files: files.img or a legacy per-type image, or a files table that hit its cap. */
+bool dump_files_unsure(dump *d);
+/* A table that hit its cap: a lookup that finds nothing in it proves nothing. */
+#define DUMP_CAPPED(vec) ((vec).n >= DUMP_MAX_ITEMS)
 
 /* The checks, in the order they run. */
 void dump_check_tasks(dump *d);

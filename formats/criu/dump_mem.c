@@ -404,11 +404,12 @@ static void level_pagemap(chain *c, size_t L, bool shmem, uint64_t id, ppm *p)
 	sv_close(s);
 	p->exists = true;
 	p->damaged = sv_error_count(d->cx) != errors || !info.complete;
+	p->pm.present = info.pages_present;
 	p->pm.ent0 = 0;
 	dump_sort(&p->ents, sizeof(dpage), cmp_page);
 
 	/* The parent's pages are read from its own pages file. */
-	if (p->pm.has_head && p->pm.nents + 1 == info.entries) {
+	if (p->pm.has_head && !p->damaged) {
 		char pname[64];
 		uint64_t size;
 		snprintf(pname, sizeof(pname), "pages-%" PRIu32 ".img", p->pm.pages_id);
@@ -476,8 +477,9 @@ static void check_parent_pages(dump *d, chain *c, const dpagemap *pm)
 		level_pagemap(c, L, pm->shmem, pm->id, &p);
 		if (!p.exists)
 			break;
-		/* A parent pagemap that could not be read is reported once, there. */
-		unsure |= p.damaged;
+		/* A parent pagemap that could not be read is reported once, there;
+		 * one with more entries than are kept proves nothing missing. */
+		unsure |= p.damaged || DUMP_CAPPED(p.ents);
 		const dpage *pe = DV(p.ents, dpage);
 		for (size_t r = 0; r < cur.n; r++) {
 			const need *n = &DV(cur, need)[r];
@@ -548,12 +550,12 @@ out:
 
 /* ---- pages files ------------------------------------------------------------------ */
 
-static int cmp_pm_pages(const void *a, const void *b)
+static int cmp_pm_pages(const void *a, const void *b, void *arg)
 {
 	const dpagemap *x = *(const dpagemap *const *)a, *y = *(const dpagemap *const *)b;
 	if (x->pages_id != y->pages_id)
 		return x->pages_id < y->pages_id ? -1 : 1;
-	return x->img < y->img ? -1 : x->img > y->img;
+	return dump_img_cmp(arg, x->img, y->img);
 }
 
 static void check_pages_files(dump *d)
@@ -568,8 +570,9 @@ static void check_pages_files(dump *d)
 		if (pm->has_head)
 			by_id[n++] = pm;
 	}
-	qsort(by_id, n, sizeof(*by_id), cmp_pm_pages);
-	for (size_t k = 0; k < n; k++) {
+	if (n > 1)
+		qsort_r(by_id, n, sizeof(*by_id), cmp_pm_pages, d);
+	for (size_t k = 0; k < n && !sv_stopped(d->cx); k++) {
 		dpagemap *pm = by_id[k];
 		dimg *pages = dump_ref(d, "pages-", pm->pages_id, false);
 
@@ -694,6 +697,23 @@ static void check_pagemap_vmas(dump *d, const dpagemap *pm, const dmm *mm)
 
 /* ---- shared memory ----------------------------------------------------------------- */
 
+static int cmp_u32m(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* A SysV VMA attaches a segment the IPC images restore (criu/shmem.c open_shmem_sysv()). */
+static bool sysv_known(dump *d, uint64_t shmid)
+{
+	uint32_t key = (uint32_t)shmid;
+
+	if (DUMP_UNSURE(d, IPCNS_SHM) || DUMP_CAPPED(d->shm_ids))
+		return true; /* it may be in what could not be read or kept */
+	return shmid <= UINT32_MAX && d->shm_ids.n &&
+	       bsearch(&key, d->shm_ids.v, d->shm_ids.n, sizeof(uint32_t), cmp_u32m);
+}
+
 static void check_shmem(dump *d)
 {
 	dimg *memfd = dump_find(d, "memfd.img");
@@ -714,13 +734,21 @@ static void check_shmem(dump *d)
 				    "SysV segment %" PRIu32 " keeps its contents in pagemaps, but "
 				    "pagemap-shmem-%" PRIu32 ".img is absent", r->a, r->a);
 	}
-	for (size_t m = 0; m < d->mms.n; m++) {
+	dump_sort(&d->shm_ids, sizeof(uint32_t), cmp_u32m);
+	for (size_t m = 0; m < d->mms.n && !sv_stopped(d->cx); m++) {
 		const dmm *mm = &DV(d->mms, dmm)[m];
 		for (size_t k = 0; k < mm->nvmas; k++) {
 			const dvma *v = &DV(d->vmas, dvma)[mm->vma0 + k];
 			if (v->status & (VMA_AREA_SYSVIPC | VMA_AREA_MEMFD)) {
-				if (v->status & VMA_AREA_SYSVIPC)
+				if (v->status & VMA_AREA_SYSVIPC) {
 					dump_ref(d, "pagemap-shmem-", v->shmid, false);
+					if (!sysv_known(d, v->shmid))
+						dump_report(d, mm->img, 0, "mm_entry", CD_SHM_VMA, SV_NONE,
+							    "SysV shared memory VMA %zu 0x%" PRIx64 "-0x%"
+							    PRIx64 " attaches segment %" PRIu64 ", which no "
+							    "ipcns-shm image has (CRIU: can't find sysv "
+							    "shmem)", k, v->start, v->end, v->shmid);
+				}
 				continue;
 			}
 			if (!(v->status & VMA_ANON_SHARED))
@@ -746,9 +774,11 @@ void dump_check_memory(dump *d, sv_members *dir)
 	if (d->kind == DUMP_FULL) {
 		bool *sorted = calloc(d->mms.n ? d->mms.n : 1, sizeof(bool));
 		dump_sort(&d->mms, sizeof(dmm), cmp_mm);
-		for (size_t m = 0; m < d->mms.n && sorted; m++)
+		for (size_t m = 0; m < d->mms.n && sorted && !sv_stopped(d->cx); m++)
 			sorted[m] = check_vma_order(d, &DV(d->mms, dmm)[m]);
-		for (size_t k = 0; k < d->pagemaps.n && sorted && !sv_stopped(d->cx); k++) {
+		/* VMAs beyond the table's cap are unknown: no entry is "outside" them. */
+		for (size_t k = 0; k < d->pagemaps.n && sorted && !DUMP_CAPPED(d->vmas) &&
+				   !sv_stopped(d->cx); k++) {
 			const dpagemap *pm = &DV(d->pagemaps, dpagemap)[k];
 			const dmm *mm = pm->shmem ? NULL : find_mm(d, (uint32_t)pm->id);
 			if (mm && pm->id <= UINT32_MAX && sorted[mm - DV(d->mms, dmm)])

@@ -101,7 +101,7 @@ static void check_tree(dump *d, long pst)
 
 	if (!tids)
 		return;
-	for (size_t i = 0; i < d->tasks.n; i++) {
+	for (size_t i = 0; i < d->tasks.n && !sv_stopped(d->cx); i++) {
 		if (t[i].ppid == 0) {
 			if (root >= 0)
 				dump_report(d, pst, t[i].index, "pstree_entry", CD_PSTREE_ROOT,
@@ -116,6 +116,8 @@ static void check_tree(dump *d, long pst)
 		const tid_at *p = find_tid(tids, ntids, t[i].ppid);
 		while (p && p > tids && p[-1].tid == p->tid)
 			p--;
+		if (!p && DUMP_UNSURE(d, PSTREE))
+			continue; /* the parent may be in what could not be read */
 		if (!p || p->pos != 0) {
 			dump_report(d, pst, t[i].index, "pstree_entry", CD_PSTREE_PARENT_ORDER,
 				    t[i].offset, "task %" PRIu32 " has ppid %" PRIu32 ", which %s "
@@ -130,7 +132,7 @@ static void check_tree(dump *d, long pst)
 			t[i].parent = (long)p->task;
 		}
 	}
-	if (root < 0 && d->tasks.n)
+	if (root < 0 && d->tasks.n && !DUMP_UNSURE(d, PSTREE))
 		dump_report(d, pst, SV_NONE, NULL, CD_PSTREE_ROOT, SV_NONE,
 			    "no task has ppid 0: the dump has no root task");
 	free(tids);
@@ -142,6 +144,8 @@ static void check_thread_core(dump *d, const dtask *t, size_t k, long pst)
 	dcore *c = dump_core(d, tid);
 
 	dump_ref(d, "signal-p-", tid, false);
+	if (!c && dump_ref(d, "core-", tid, false))
+		return; /* there, but unreadable: reported where it broke */
 	if (!c) {
 		if (k > 0 || tid != t->pid) /* the leader's own core is reported once */
 			dump_report(d, pst, t->index, "pstree_entry", CD_TASK_CORE_MISSING,
@@ -159,7 +163,7 @@ static void check_thread_core(dump *d, const dtask *t, size_t k, long pst)
 		dump_report(d, c->img, 0, "core_entry", CD_TASK_THREAD_INFO, SV_NONE,
 			    "thread %" PRIu32 " of live task %" PRIu32 " has no thread_info "
 			    "(CRIU: core info data missed for non-zombie)", tid, t->pid);
-	if (c->has_seccomp_filter) {
+	if (c->has_seccomp_filter && !DUMP_UNSURE(d, SECCOMP)) {
 		if (!d->have_seccomp)
 			dump_report(d, c->img, 0, "core_entry", CD_SECCOMP_INDEX, SV_NONE,
 				    "thread %" PRIu32 " uses seccomp filter %" PRIu32
@@ -244,11 +248,24 @@ void dump_check_tasks(dump *d)
 	check_tree(d, pst);
 	link_ids(d);
 
-	for (size_t i = 0; i < d->tasks.n; i++) {
+	for (size_t i = 0; i < d->tasks.n && !sv_stopped(d->cx); i++) {
 		dcore *c = dump_core(d, t[i].pid);
 
 		t[i].live = true;
-		if (!c) {
+		if (!c && dump_ref(d, "core-", t[i].pid, false)) {
+			/*
+			 * The core is there but could not be read (reported where
+			 * it broke): the task's state is unknown, so its other
+			 * images are taken as they are, neither required nor stray.
+			 */
+			t[i].live = false;
+			static const char *const own[] = { "ids-", "mm-", "pagemap-", "fs-" };
+			for (size_t k = 0; k < sizeof(own) / sizeof(own[0]); k++)
+				dump_ref(d, own[k], t[i].pid, false);
+			for (size_t k = 0; k < t[i].nthreads; k++)
+				check_thread_core(d, &t[i], k, pst);
+			continue;
+		} else if (!c) {
 			dump_report(d, pst, t[i].index, "pstree_entry", CD_TASK_CORE_MISSING,
 				    t[i].offset, "task %" PRIu32 " has no core-%" PRIu32 ".img",
 				    t[i].pid, t[i].pid);
@@ -299,6 +316,38 @@ void dump_check_tasks(dump *d)
 			dump_ref(d, legacy[k], t[i].pid, false);
 	}
 	check_root_ids(d);
+}
+
+/*
+ * For each task, its nearest ancestor for which has() holds, or -1: one
+ * pass in pstree order (a parent comes before its children), so a chain
+ * of any depth costs O(n), not a walk per task.
+ */
+static long *nearest_ancestors(dump *d, bool (*has)(dump *d, const dtask *t))
+{
+	const dtask *t = DV(d->tasks, dtask);
+	long *near = malloc((d->tasks.n ? d->tasks.n : 1) * sizeof(*near));
+
+	if (!near) {
+		dump_oom(d, "the process tree");
+		return NULL;
+	}
+	for (size_t i = 0; i < d->tasks.n; i++) {
+		long p = t[i].parent;
+		/* check_tree() links a task only to an earlier one */
+		near[i] = p < 0 ? -1 : has(d, &t[p]) ? p : near[p];
+	}
+	return near;
+}
+
+static bool has_ids(dump *d, const dtask *t)
+{
+	return dump_task_ids(d, t) != NULL;
+}
+
+static bool has_cg_set(dump *d, const dtask *t)
+{
+	return t->core >= 0 && DV(d->cores, dcore)[t->core].has_cg_set;
 }
 
 /* ---- namespaces ------------------------------------------------------------------- */
@@ -382,13 +431,14 @@ void dump_check_ns(dump *d)
 	if (!(dumped & (1u << DNS_TIME)))
 		dump_ref(d, "timens-", 0, false);
 
-	for (size_t i = 0; i < d->tasks.n; i++) {
+	long *near = nearest_ancestors(d, has_ids);
+	if (!near)
+		return;
+	for (size_t i = 0; i < d->tasks.n && !sv_stopped(d->cx); i++) {
 		if (!t[i].live || t[i].parent < 0)
 			continue;
 		const dids *mine = dump_task_ids(d, &t[i]);
-		const dids *up = NULL;
-		for (long p = t[i].parent; p >= 0 && !up; p = t[p].parent)
-			up = dump_task_ids(d, &t[p]);
+		const dids *up = near[i] >= 0 ? dump_task_ids(d, &t[near[i]]) : NULL;
 		if (!mine || !up)
 			continue;
 		for (int k = 0; k < DNS_COUNT; k++) {
@@ -411,39 +461,49 @@ void dump_check_ns(dump *d)
 				    "; nested only when the root task has its own" : "");
 		}
 	}
+	free(near);
 }
 
 /* ---- cgroups -------------------------------------------------------------------------- */
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
 
 void dump_check_cgroups(dump *d)
 {
 	dtask *t = DV(d->tasks, dtask);
 	dcore *cores = DV(d->cores, dcore);
+	long *near;
 
-	for (size_t i = 0; i < d->tasks.n; i++) {
+	if (DUMP_UNSURE(d, CGROUP) || DUMP_CAPPED(d->cgsets))
+		return; /* the sets may be in what could not be read or kept */
+	near = nearest_ancestors(d, has_cg_set);
+	if (!near)
+		return;
+	dump_sort(&d->cgsets, sizeof(uint32_t), cmp_u32);
+	for (size_t i = 0; i < d->tasks.n && !sv_stopped(d->cx); i++) {
 		if (!t[i].live || t[i].core < 0 || !cores[t[i].core].has_cg_set)
 			continue;
 		uint32_t set = cores[t[i].core].cg_set;
-		bool known = false, inherited_known = false;
+		bool inherited_known = false;
 		uint32_t inherited = 0;
 
 		if (set == 0)
 			continue;
-		for (long p = t[i].parent; p >= 0; p = t[p].parent)
-			if (t[p].core >= 0 && cores[t[p].core].has_cg_set) {
-				inherited = cores[t[p].core].cg_set;
-				inherited_known = true;
-				break;
-			}
+		if (near[i] >= 0) {
+			inherited = cores[t[near[i]].core].cg_set;
+			inherited_known = true;
+		}
 		if (!inherited_known && t[i].parent < 0 && d->has_root_cg_set) {
 			inherited = d->root_cg_set;
 			inherited_known = true;
 		}
 		if (inherited_known && inherited == set)
 			continue;
-		for (size_t k = 0; k < d->cgsets.n && !known; k++)
-			known = DV(d->cgsets, uint32_t)[k] == set;
-		if (known)
+		if (d->cgsets.n && bsearch(&set, d->cgsets.v, d->cgsets.n, sizeof(uint32_t), cmp_u32))
 			continue;
 		dump_report(d, cores[t[i].core].img, 0, "core_entry", CD_CGROUP_SET, SV_NONE,
 			    "task %" PRIu32 " is in cgroup set %" PRIu32 ", which is not %s's "
@@ -451,4 +511,5 @@ void dump_check_cgroups(dump *d)
 			    t[i].parent < 0 ? "CRIU's own (inventory root_cg_set)" : "its parent",
 			    inherited, d->have_cgroup ? "" : " (cgroup.img is absent)");
 	}
+	free(near);
 }

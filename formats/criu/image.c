@@ -407,22 +407,56 @@ static void check_tcp(image *im, const TcpStreamEntry *e, uint64_t off)
 			  e->opt_mask);
 }
 
+/*
+ * CRIU's restore follows each thread's filter index through prev
+ * (criu/seccomp.c): an index at or past the end is "Corrupted filter
+ * index", a cycle makes it loop for ever.  CRIU writes prev as the index
+ * just before; a later index without a cycle restores fine (a warning).
+ */
 static void check_seccomp(image *im, const SeccompEntry *e, uint64_t off)
 {
-	for (size_t i = 0; i < e->n_seccomp_filters; i++) {
+	size_t n = e->n_seccomp_filters;
+	/* walk[k]: 1 + the filter whose chain reached k first; cycle[k]: k loops */
+	size_t *walk = n ? calloc(n, sizeof(*walk)) : NULL;
+	bool *cycle = n ? calloc(n, sizeof(*cycle)) : NULL;
+
+	/* Each filter has one prev at most: walk each chain once (O(n)). */
+	for (size_t i = 0; walk && cycle && i < n; i++) {
+		size_t k = i;
+		while (walk[k] == 0) {
+			const SeccompFilter *f = e->seccomp_filters[k];
+			walk[k] = i + 1;
+			if (!f->has_prev || f->prev >= n)
+				break;
+			k = f->prev;
+			if (walk[k] != i + 1)
+				continue;
+			sv_report(im->cx, code(CRIU_SECCOMP_PREV), off,
+				  "following prev from filter %zu comes back to filter %zu: "
+				  "a cycle (CRIU's restore would loop for ever)", i, k);
+			for (size_t c = k; !cycle[c]; c = e->seccomp_filters[c]->prev)
+				cycle[c] = true;
+			break;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
 		const SeccompFilter *f = e->seccomp_filters[i];
 
 		if (f->filter.len % 8)
 			sv_report(im->cx, code(CRIU_SECCOMP_FILTER_LEN), off,
 				  "filter %zu is %zu bytes long, not whole 8-byte instructions",
 				  i, f->filter.len);
-		/* CRIU writes each filter's prev as the index before it, so a
-		 * chain always ends; anything else is corrupt or loops. */
-		if (f->has_prev && f->prev >= i)
+		if (f->has_prev && f->prev >= n)
 			sv_report(im->cx, code(CRIU_SECCOMP_PREV), off,
-				  "filter %zu has prev %" PRIu32 "; it must be below %zu",
-				  i, f->prev, i);
+				  "filter %zu has prev %" PRIu32 ", but there are %zu filters "
+				  "(CRIU: corrupted filter index)", i, f->prev, n);
+		else if (f->has_prev && f->prev > i && cycle && !cycle[i])
+			sv_report(im->cx, code(CRIU_SECCOMP_PREV_FORWARD), off,
+				  "filter %zu has prev %" PRIu32 ", a later filter; CRIU writes "
+				  "the one just before", i, f->prev);
 	}
+	free(walk);
+	free(cycle);
 }
 
 static void check_sk_packet(image *im, const SkPacketEntry *e, uint64_t off)
@@ -544,9 +578,23 @@ static void check_entry_rules(image *im, const ProtobufCMessage *m, uint64_t off
 static void report_empty(image *im, const char *what)
 {
 	sv_record_none(im->cx);
-	sv_report(im->cx, code(CRIU_IMAGE_EMPTY), sv_offset(im->s),
-		  "the %s image ends after its magic; CRIU reads %s from it",
-		  im->type->name, what);
+	switch (criu_image_empty_rule(im->type->id)) {
+	case CRIU_EMPTY_NONE:
+		sv_report(im->cx, code(CRIU_IMAGE_EMPTY_NONE), sv_offset(im->s),
+			  "the %s image holds no entry: CRIU reads that as none",
+			  im->type->name);
+		break;
+	case CRIU_EMPTY_NEEDED:
+		sv_report(im->cx, code(CRIU_IMAGE_EMPTY), sv_offset(im->s),
+			  "the %s image ends after its magic, and restore needs its entry "
+			  "(CRIU reads it with pb_read_one_eof, then uses it)", im->type->name);
+		break;
+	default:
+		sv_report(im->cx, code(CRIU_IMAGE_EMPTY), sv_offset(im->s),
+			  "the %s image ends after its magic; CRIU reads %s from it",
+			  im->type->name, what);
+		break;
+	}
 }
 
 static void report_extra(image *im, uint64_t index, uint64_t off)
@@ -577,6 +625,13 @@ static void verify_entries(image *im)
 		if (r == READ_END) {
 			if (index == 0 && single)
 				report_empty(im, "one entry");
+			/* Legacy itimers-PID.img: CRIU reads exactly three (real, virt, prof). */
+			if (im->type->id == CRIU_T_ITIMERS && index != 3) {
+				sv_record_none(im->cx);
+				sv_report(im->cx, code(CRIU_ITIMERS_COUNT), sv_offset(im->s),
+					  "%" PRIu64 " itimer entries; CRIU reads exactly three "
+					  "(ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF)", index);
+			}
 			break;
 		}
 		if (r == READ_FATAL)
@@ -661,8 +716,7 @@ static void verify_pagemap(image *im)
 		} else if (pe->base.n_unknown_fields && pe->nr_pages == 0) {
 			/* reported as an unknown field by decode() */
 		}
-		unsigned flags = pe->has_flags ? pe->flags
-				 : pe->has_in_parent && pe->in_parent ? PE_PARENT : PE_PRESENT;
+		unsigned flags = criu_pagemap_flags(pe);
 		bool ok = true;
 
 		if (pe->vaddr % CRIU_PAGE_SIZE) {

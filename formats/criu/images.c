@@ -187,3 +187,32 @@ const criu_image_name *criu_image_match_file(const char *name, uint64_t *id)
 	}
 	return NULL;
 }
+
+criu_empty_rule criu_image_empty_rule(criu_type_id t)
+{
+	switch (t) {
+	case CRIU_T_CGROUP:
+	case CRIU_T_SECCOMP:
+	case CRIU_T_PIDNS:
+	case CRIU_T_APPARMOR:
+		return CRIU_EMPTY_NONE;
+	case CRIU_T_FS:
+	case CRIU_T_MM:
+	case CRIU_T_IDS:
+	case CRIU_T_AUTOFS:
+		return CRIU_EMPTY_NEEDED;
+	default:
+		return CRIU_EMPTY_FAILS;
+	}
+}
+
+uint32_t criu_pagemap_flags(const PagemapEntry *pe)
+{
+	uint32_t f = pe->has_flags ? pe->flags : 0;
+
+	if (pe->has_in_parent && pe->in_parent)
+		f |= 1u; /* PE_PARENT */
+	else if (!pe->has_flags)
+		f = 4u;  /* PE_PRESENT */
+	return f;
+}

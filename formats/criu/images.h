@@ -205,4 +205,26 @@ const criu_image_type *criu_image_by_name(const char *name);
  */
 const criu_image_name *criu_image_match_file(const char *name, uint64_t *id);
 
+/*
+ * What an image with no entry means to CRIU's restore (3.17.1): read with
+ * pb_read_one (restore fails: Unexpected EOF), with pb_read_one_eof where
+ * zero means "none" (cgroup, seccomp, pidns, apparmor), or with
+ * pb_read_one_eof and the missing entry then used (fs, mm, ids, autofs).
+ */
+typedef enum criu_empty_rule {
+	CRIU_EMPTY_FAILS,
+	CRIU_EMPTY_NONE,
+	CRIU_EMPTY_NEEDED
+} criu_empty_rule;
+criu_empty_rule criu_image_empty_rule(criu_type_id t);
+
+/*
+ * A pagemap entry's flags as CRIU's init_compat_pagemap_entry() makes them
+ * (criu/pagemap.c): in_parent adds PE_PARENT; without flags and
+ * in_parent, the pages are PE_PRESENT.  The one reading of the two
+ * fields, for image and dump checks alike.
+ */
+struct PagemapEntry;
+uint32_t criu_pagemap_flags(const struct PagemapEntry *pe);
+
 #endif /* SV_CRIU_IMAGES_H */

@@ -83,6 +83,9 @@ static void *mk(const ProtobufCMessageDescriptor *desc)
 
 static char dir[4096];
 static char start_dir[4096];
+static long itimers_end;     /* where itimers-100.img ends (M_ITIMERS) */
+static long files_last;      /* where files.img's last message starts */
+static bool compat_parent;   /* in-parent entries as flags 0 + in_parent */
 
 static FILE *open_img(const char *name)
 {
@@ -182,6 +185,17 @@ static void tmpfs_archive(const char *name)
 		die(path);
 }
 
+/* Cut the last n bytes of a file of the directory. */
+static void cut(const char *name, long n)
+{
+	char path[8192];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (stat(path, &st) != 0 || truncate(path, st.st_size - n) != 0)
+		die(path);
+}
+
 /* A unix socket bound where an image should be (closed: the name stays). */
 static void bound_socket(const char *name)
 {
@@ -242,9 +256,12 @@ enum mutation {
 	M_FS_FILE, M_MM_EXE, M_VMA_FILE, M_MEMFD_INODE, M_GHOST_MISSING, M_REMAP_FILE,
 	M_TMPFS, M_UNIX_PEER, M_TCP_STREAM, M_PIPE_DATA, M_SKQ, M_SECCOMP, M_FILELOCK,
 	M_UNREFERENCED, M_FIFO_IMAGE, M_SYMLINK_LOOP, M_DANGLING_IMAGE, M_SOCKET_IMAGE,
-	M_PAGES_GZIP_MAGIC,
+	M_PAGES_GZIP_MAGIC, M_TMPFS_ROOT, M_TMPFS_NESTED_ROOT, M_TMPFS_BIND_OUTSIDE,
+	M_ZERO_NONE, M_FS_EMPTY, M_ITIMERS, M_SECCOMP_CYCLE, M_SECCOMP_FORWARD,
+	M_CORE_TRUNCATED, M_CORE_ID64, M_FILES_TRUNCATED,
+	M_FILE_SUBMSG, M_EPOLL_TARGET, M_TTY_INFO, M_REG_MNT, M_SHM_VMA, M_NOTIFY_MARK,
 	/* incremental dumps on a pre-dump */
-	M_INCR, M_INCR_SHORT_PARENT, M_INCR_PARENT_LOOP, M_INCR_PARENT_DANGLING,
+	M_INCR, M_INCR_SHORT_PARENT, M_INCR_PARENT_LOOP, M_INCR_PARENT_DANGLING, M_INCR_COMPAT,
 };
 
 #define VMA_AREA_REGULAR (1u << 0)
@@ -342,6 +359,11 @@ static void pagemap(const char *name, uint32_t pages_id, size_t n, const uint64_
 		e->nr_pages = npages[i];
 		e->has_flags = true;
 		e->flags = flags[i];
+		if (compat_parent && flags[i] == 1) {
+			/* init_compat_pagemap_entry(): flags 0 with in_parent is PE_PARENT */
+			e->flags = 0;
+			e->has_in_parent = e->in_parent = true;
+		}
 		put(f, e);
 	}
 	done(f);
@@ -381,11 +403,13 @@ static void fdinfo(const char *name, size_t n, const uint32_t *fd, const uint32_
 
 static void write_files(enum mutation m)
 {
-	FileEntry *fe[12];
+	FileEntry *fe[16];
 	size_t n = 0;
 	FileEntry *f;
 
 	file(fe, &n, 1, FD_TYPES__REG)->reg = reg(1, "/bin/workload");
+	fe[0]->reg->has_mnt_id = true;
+	fe[0]->reg->mnt_id = m == M_REG_MNT ? 77 : 30; /* a mount of mountpoints-21.img */
 	file(fe, &n, 2, FD_TYPES__REG)->reg = reg(2, "/tmp");
 	file(fe, &n, 3, FD_TYPES__REG)->reg = reg(3, "/");
 	f = file(fe, &n, 4, FD_TYPES__PIPE);
@@ -418,13 +442,41 @@ static void write_files(enum mutation m)
 	f->isk->src_port = 40000;
 	f->isk->dst_port = 80;
 	file(fe, &n, 9, FD_TYPES__REG)->reg = reg(9, "/tmp/deleted.txt");
+	if (m == M_FILE_SUBMSG)
+		fe[n - 1]->reg = NULL;
+	/* an epoll in task 100 watching its fd 1; a TTY with its tty-info entry */
+	f = file(fe, &n, 10, FD_TYPES__EVENTPOLL);
+	f->epfd = mk(&eventpoll_file_entry__descriptor);
+	f->epfd->id = 10;
+	f->epfd->n_tfd = 1;
+	f->epfd->tfd = track(calloc(1, sizeof(*f->epfd->tfd)));
+	f->epfd->tfd[0] = mk(&eventpoll_tfd_entry__descriptor);
+	f->epfd->tfd[0]->id = 10;
+	f->epfd->tfd[0]->tfd = m == M_EPOLL_TARGET ? 9 : 1;
+	f = file(fe, &n, 11, FD_TYPES__TTY);
+	f->tty = mk(&tty_file_entry__descriptor);
+	f->tty->id = 11;
+	f->tty->tty_info_id = m == M_TTY_INFO ? 2 : 1;
+	TtyInfoEntry *ti = mk(&tty_info_entry__descriptor);
+	ti->id = 1;
+	ti->type = TTY_TYPE__PTY;
+	one("tty-info.img", CRIU_T_TTY_INFO, ti);
+	if (m == M_NOTIFY_MARK) { /* a legacy watch of an inotify the dump lacks */
+		InotifyWdEntry *wd = mk(&inotify_wd_entry__descriptor);
+		wd->id = 99;
+		one("inotify-wd.img", CRIU_T_INOTIFY_WD, wd);
+	}
 	if (m == M_FILES_DUP)
 		file(fe, &n, 3, FD_TYPES__REG)->reg = reg(3, "/again");
 
 	FILE *out = img("files.img", CRIU_T_FILES, 2);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		files_last = ftell(out) + 4; /* the last entry's message */
 		put(out, fe[i]);
+	}
 	done(out);
+	if (m == M_FILES_TRUNCATED)
+		cut("files.img", 3);
 }
 
 static void write_dump(enum mutation m)
@@ -475,17 +527,21 @@ static void write_dump(enum mutation m)
 
 	/* cores */
 	CoreEntry *c = core(1, 1, "workload", m != M_CORE_NO_TC, true);
-	c->thread_core->has_seccomp_mode = true;
+	c->thread_core->has_seccomp_mode = m != M_ZERO_NONE;
 	c->thread_core->seccomp_mode = SECCOMP_MODE__filter;
 	c->thread_core->has_seccomp_filter = true;
 	c->thread_core->seccomp_filter = m == M_SECCOMP ? 3 : 0;
 	one("core-100.img", CRIU_T_CORE, c);
-	if (m != M_CORE_MISSING)
+	if (m != M_CORE_MISSING && m != M_CORE_ID64)
 		one("core-101.img", CRIU_T_CORE, core(1, 0, "worker", m == M_THREAD_TC, true));
-	c = core(m == M_TASK_STATE ? 7 : 1, m == M_CGROUP ? 9 : 2, "child", true,
+	c = core(m == M_TASK_STATE ? 7 : 1, m == M_CGROUP ? 9 : m == M_ZERO_NONE ? 1 : 2, "child", true,
 		 m != M_THREAD_INFO);
 	one("core-102.img", CRIU_T_CORE, c);
+	if (m == M_CORE_TRUNCATED)
+		cut("core-102.img", 5);
 	one("core-103.img", CRIU_T_CORE, core(2, 2, "zombie", true, false));
+	if (m == M_CORE_ID64) /* 2^32 + 101: not thread 101's core */
+		one("core-4294967397.img", CRIU_T_CORE, core(1, 0, "worker", false, true));
 	if (m == M_UNREFERENCED)
 		one("core-999.img", CRIU_T_CORE, core(1, 1, "stray", true, true));
 	if (m == M_SYMLINK_LOOP) {
@@ -505,20 +561,60 @@ static void write_dump(enum mutation m)
 		one("ids-102.img", CRIU_T_IDS, ids);
 	if (m != M_NS_MISSING)
 		one("netns-20.img", CRIU_T_NETNS, mk(&netns_entry__descriptor));
-	MntEntry *mnt = mk(&mnt_entry__descriptor);
-	mnt->fstype = 5; /* tmpfs */
-	mnt->mnt_id = 30;
-	mnt->root_dev = 99;
-	mnt->root = "/";
-	mnt->mountpoint = "/tmp";
-	one("mountpoints-21.img", CRIU_T_MNTS, mnt);
+	{
+		/*
+		 * The root task's mount namespace: a tmpfs /tmp with its
+		 * archive; with M_TMPFS_ROOT also a tmpfs root (restored from
+		 * --root: no archive), a bind of a folder of it, a plugin's
+		 * tmpfs and an external tmpfs with a bind of its folder, none
+		 * with an archive.
+		 */
+		FILE *f = img("mountpoints-21.img", CRIU_T_MNTS, 2);
+		MntEntry *mnt = mk(&mnt_entry__descriptor);
+		mnt->fstype = 5; /* tmpfs */
+		mnt->mnt_id = 30;
+		mnt->root_dev = 99;
+		mnt->root = "/";
+		mnt->mountpoint = "/tmp";
+		put(f, mnt);
+		if (m == M_TMPFS_ROOT || m == M_TMPFS_BIND_OUTSIDE) {
+			static const struct { uint32_t id, dev; const char *root, *mp, *src; int kind; } ms[] = {
+				{ 40, 97, "/ct", "/", "ct-root", 0 },
+				{ 41, 97, "/ct/sub", "/mnt", "ct-root", 0 },
+				{ 42, 96, "/", "/plugin", "gpu", 1 },
+				{ 43, 95, "/", "/ext", "host", 2 },
+				{ 44, 95, "/a", "/ext2", "host", 0 },
+			};
+			for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
+				MntEntry *e = mk(&mnt_entry__descriptor);
+				e->fstype = 5;
+				e->mnt_id = ms[i].id;
+				e->root_dev = ms[i].dev;
+				e->root = (char *)ms[i].root;
+				e->mountpoint = (char *)ms[i].mp;
+				e->source = (char *)ms[i].src;
+				e->parent_mnt_id = i == 0 ? 1 : 40;
+				if (ms[i].kind == 1)
+					e->has_with_plugin = e->with_plugin = true;
+				if (ms[i].kind == 2)
+					e->ext_key = "host-tmp";
+				if (m == M_TMPFS_BIND_OUTSIDE && i == 1)
+					e->root = "/elsewhere"; /* not under the root mount's root */
+				put(f, e);
+			}
+		}
+		done(f);
+	}
 	if (m != M_TMPFS)
 		tmpfs_archive("tmpfs-dev-99.tar.gz.img");
-	mnt = mk(&mnt_entry__descriptor);
+	MntEntry *mnt = mk(&mnt_entry__descriptor);
 	mnt->mnt_id = 31;
 	mnt->root_dev = 98;
 	mnt->root = "/";
 	mnt->mountpoint = "/";
+	/* A nested namespace's tmpfs root is not restored from --root. */
+	if (m == M_TMPFS_NESTED_ROOT)
+		mnt->fstype = 5;
 	one("mountpoints-22.img", CRIU_T_MNTS, mnt);
 	one("timens-0.img", CRIU_T_TIMENS, mk(&timens_entry__descriptor));
 
@@ -536,9 +632,11 @@ static void write_dump(enum mutation m)
 		v[0] = v[1];
 		v[1] = t;
 	}
+	VmaEntry *v5[5] = { v[0], v[1], v[2], v[3],
+			    vma(0x900000, 0x901000, 1u << 10 /* VMA_AREA_SYSVIPC */, 555, 1) };
 	mm->exe_file_id = 1;
-	mm->vmas = v;
-	mm->n_vmas = 4;
+	mm->vmas = m == M_SHM_VMA ? v5 : v;
+	mm->n_vmas = m == M_SHM_VMA ? 5 : 4;
 	one("mm-100.img", CRIU_T_MM, mm);
 	{
 		uint64_t va[2] = { 0x400000, 0x600000 };
@@ -553,7 +651,9 @@ static void write_dump(enum mutation m)
 		}
 		if (m == M_PARENT_MISSING || incr)
 			fl[1] = 1; /* PE_PARENT */
+		compat_parent = m == M_INCR_COMPAT;
 		pagemap("pagemap-100.img", 1, 2, va, np, fl);
+		compat_parent = false;
 		gzip_head = m == M_PAGES_GZIP_MAGIC;
 		pages_file("pages-1.img", m == M_PAGES_SIZE ? 4 : (fl[1] == 1 ? 1 : 3));
 		gzip_head = false;
@@ -609,23 +709,24 @@ static void write_dump(enum mutation m)
 		bound_socket("fs-102.img");
 	} else {
 		FILE *f = img("fs-102.img", CRIU_T_FS, m == M_LAYOUT ? 1 : 2);
-		put(f, fs);
+		if (m != M_FS_EMPTY)
+			put(f, fs);
 		done(f);
 	}
 
 	/* files */
 	write_files(m);
 	{
-		uint32_t fd[5] = { 0, 1, 2, 3, 4 }, id[5] = { 4, 6, 8, 5, 9 };
-		FdTypes ty[5] = { FD_TYPES__PIPE, FD_TYPES__UNIXSK, FD_TYPES__INETSK,
-				  FD_TYPES__MEMFD, FD_TYPES__REG };
+		uint32_t fd[7] = { 0, 1, 2, 3, 4, 5, 6 }, id[7] = { 4, 6, 8, 5, 9, 10, 11 };
+		FdTypes ty[7] = { FD_TYPES__PIPE, FD_TYPES__UNIXSK, FD_TYPES__INETSK,
+				  FD_TYPES__MEMFD, FD_TYPES__REG, FD_TYPES__EVENTPOLL, FD_TYPES__TTY };
 		if (m == M_FDINFO_FILE)
 			id[4] = 99;
 		if (m == M_FDINFO_TYPE)
 			ty[0] = FD_TYPES__REG;
 		if (m == M_FDINFO_DUP)
 			fd[3] = 0;
-		fdinfo("fdinfo-10.img", 5, fd, id, ty);
+		fdinfo("fdinfo-10.img", 7, fd, id, ty);
 	}
 	if (m != M_FDINFO_MISSING) {
 		uint32_t fd[2] = { 0, 1 }, id[2] = { 4, 7 };
@@ -685,17 +786,40 @@ static void write_dump(enum mutation m)
 	set->id = 2;
 	cg->sets = sets;
 	cg->n_sets = 1;
-	one("cgroup.img", CRIU_T_CGROUP, cg);
-
 	SeccompEntry *sc = mk(&seccomp_entry__descriptor);
-	SeccompFilter *flt = mk(&seccomp_filter__descriptor);
-	SeccompFilter *flts[1] = { flt };
+	SeccompFilter *flts[2] = { mk(&seccomp_filter__descriptor), mk(&seccomp_filter__descriptor) };
 	static uint8_t insn[8] = { 6, 0, 0, 0, 0, 0, 0xff, 0x7f }; /* ret ALLOW */
-	flt->filter.data = insn;
-	flt->filter.len = sizeof(insn);
+	for (int i = 0; i < 2; i++) {
+		flts[i]->filter.data = insn;
+		flts[i]->filter.len = sizeof(insn);
+	}
 	sc->seccomp_filters = flts;
 	sc->n_seccomp_filters = 1;
-	one("seccomp.img", CRIU_T_SECCOMP, sc);
+	if (m == M_SECCOMP_CYCLE || m == M_SECCOMP_FORWARD) {
+		/* 0 -> 1 -> 0 loops; 0 -> 1 alone only points forward. */
+		sc->n_seccomp_filters = 2;
+		flts[0]->has_prev = true;
+		flts[0]->prev = 1;
+		flts[1]->has_prev = m == M_SECCOMP_CYCLE;
+		flts[1]->prev = 0;
+	}
+	if (m == M_ZERO_NONE) {
+		/* cgroup, seccomp and apparmor with no entry: "none" to CRIU. */
+		done(img("cgroup.img", CRIU_T_CGROUP, 2));
+		done(img("seccomp.img", CRIU_T_SECCOMP, 2));
+		done(img("apparmor.img", CRIU_T_APPARMOR, 2));
+	} else {
+		one("cgroup.img", CRIU_T_CGROUP, cg);
+		one("seccomp.img", CRIU_T_SECCOMP, sc);
+	}
+	if (m == M_ITIMERS) {
+		/* Legacy itimers-PID.img with two timers: CRIU reads three. */
+		FILE *f = img("itimers-100.img", CRIU_T_ITIMERS, 2);
+		for (int i = 0; i < 2; i++)
+			put(f, mk(&itimer_entry__descriptor));
+		itimers_end = ftell(f);
+		done(f);
+	}
 
 	StatsEntry *st = mk(&stats_entry__descriptor);
 	st->dump = mk(&dump_stats_entry__descriptor);
@@ -729,6 +853,146 @@ static void write_predump(unsigned pages, bool with_pstree)
 		put(f, p);
 		done(f);
 	}
+	free_all();
+}
+
+/* ---- a large dump ------------------------------------------------------------------------ */
+
+/*
+ * gen_criu_dump --large DIR TASKS ITEMS PAGES: one dump whose relations are
+ * big enough that a check quadratic in them would not finish: root task 1
+ * (live) and a chain of TASKS zombies under it (each the parent of the
+ * next: nearest-ancestor walks), 100 live tasks under the last zombie,
+ * each in a cgroup set of its own; ITEMS memfd files with their inodes,
+ * open fds and file locks, and ITEMS tmpfs mounts of one superblock; and a
+ * pagemap of PAGES one-page entries whose pages file holds 17 pages.  With
+ * PAGES over 4,194,304 (the entries the dump tables keep) the only error
+ * is the pages file's size, against the image check's counts.
+ */
+static void write_large(uint32_t tasks, uint32_t items, uint32_t npages)
+{
+	const uint32_t leaves = 100, last = tasks + 1;
+	InventoryEntry *inv = mk(&inventory_entry__descriptor);
+	FILE *f;
+
+	inv->img_version = CRIU_IMAGES_V1_1;
+	inv->has_fdinfo_per_id = inv->fdinfo_per_id = true;
+	inv->has_ns_per_id = inv->ns_per_id = true;
+	inv->has_root_cg_set = true;
+	inv->root_cg_set = 1;
+	inv->root_ids = ids_of(1000, 2, 5, 4);
+	one("inventory.img", CRIU_T_INVENTORY, inv);
+
+	f = img("pstree.img", CRIU_T_PSTREE, 2);
+	for (uint32_t pid = 1; pid <= last + leaves; pid++) {
+		PstreeEntry p = PSTREE_ENTRY__INIT;
+		uint32_t th = pid;
+		p.pid = pid;
+		p.ppid = pid == 1 ? 0 : pid <= last ? pid - 1 : last;
+		p.pgid = p.sid = 1;
+		p.threads = &th;
+		p.n_threads = 1;
+		put(f, &p);
+	}
+	done(f);
+	one("timens-0.img", CRIU_T_TIMENS, mk(&timens_entry__descriptor));
+	for (uint32_t pid = 1; pid <= last + leaves; pid++) {
+		char name[64];
+		bool live = pid == 1 || pid > last;
+		snprintf(name, sizeof(name), "core-%u.img", pid);
+		one(name, CRIU_T_CORE, core(live ? 1 : 2, pid == 1 ? 1 : pid > last ? pid : 1,
+					    "large", true, live));
+		if (!live)
+			continue;
+		snprintf(name, sizeof(name), "ids-%u.img", pid);
+		one(name, CRIU_T_IDS, ids_of(pid == 1 ? 1 : 2, 2, 5, 4));
+		MmEntry *mm = mk(&mm_entry__descriptor);
+		VmaEntry *v[1] = { vma(0x10000000, 0x10000000 + (uint64_t)(npages ? npages : 1) * 4096,
+				       VMA_ANON_PRIVATE, 0, 0x22) };
+		mm->exe_file_id = 1;
+		mm->vmas = v;
+		mm->n_vmas = pid == 1;
+		snprintf(name, sizeof(name), "mm-%u.img", pid);
+		one(name, CRIU_T_MM, mm);
+		FsEntry *fs = mk(&fs_entry__descriptor);
+		fs->cwd_id = 1;
+		fs->root_id = 2;
+		snprintf(name, sizeof(name), "fs-%u.img", pid);
+		one(name, CRIU_T_FS, fs);
+		if (pid == 1)
+			continue;
+		snprintf(name, sizeof(name), "pagemap-%u.img", pid);
+		pagemap(name, pid, 0, NULL, NULL, NULL);
+		free_all();
+	}
+	/* the root's memory: npages one-page entries, 17 pages stored */
+	f = img("pagemap-1.img", CRIU_T_PAGEMAP, 2);
+	PagemapHead h = PAGEMAP_HEAD__INIT;
+	h.pages_id = 1;
+	put(f, &h);
+	for (uint32_t k = 0; k < npages; k++) {
+		PagemapEntry e = PAGEMAP_ENTRY__INIT;
+		e.vaddr = 0x10000000 + (uint64_t)k * 4096;
+		e.nr_pages = 1;
+		e.has_flags = true;
+		e.flags = 4;
+		put(f, &e);
+	}
+	done(f);
+	pages_file("pages-1.img", 17);
+
+	/* files: cwd, root, and items memfds open in task 1 with a lock each */
+	FILE *files = img("files.img", CRIU_T_FILES, 2), *inodes = img("memfd.img", CRIU_T_MEMFD_INODE, 2);
+	FILE *fds = img("fdinfo-1.img", CRIU_T_FDINFO, 2), *locks = img("filelocks.img", CRIU_T_FILE_LOCKS, 2);
+	FownEntry fown = FOWN_ENTRY__INIT;
+	for (uint32_t k = 1; k <= 2; k++) {
+		FileEntry fe = FILE_ENTRY__INIT;
+		RegFileEntry r = REG_FILE_ENTRY__INIT;
+		r.fown = &fown;
+		fe.id = r.id = k;
+		fe.type = FD_TYPES__REG;
+		r.name = k == 1 ? "/bin/large" : "/";
+		fe.reg = &r;
+		put(files, &fe);
+	}
+	for (uint32_t k = 0; k < items; k++) {
+		FileEntry fe = FILE_ENTRY__INIT;
+		MemfdFileEntry mf = MEMFD_FILE_ENTRY__INIT;
+		MemfdInodeEntry mi = MEMFD_INODE_ENTRY__INIT;
+		FdinfoEntry fi = FDINFO_ENTRY__INIT;
+		FileLockEntry lk = FILE_LOCK_ENTRY__INIT;
+		mf.fown = &fown;
+		fe.id = mf.id = fi.id = 100 + k;
+		fe.type = fi.type = FD_TYPES__MEMFD;
+		mf.inode_id = mi.inode_id = items - k; /* the other order */
+		fe.memfd = &mf;
+		put(files, &fe);
+		mi.name = "memfd:large";
+		mi.shmid = 1000000 + k;
+		put(inodes, &mi);
+		fi.fd = 3 + k;
+		put(fds, &fi);
+		lk.pid = 1;
+		lk.fd = (int32_t)(3 + k);
+		lk.flag = 1;
+		put(locks, &lk);
+	}
+	done(files);
+	done(inodes);
+	done(fds);
+	done(locks);
+	done(img("fdinfo-2.img", CRIU_T_FDINFO, 2));
+
+	/* a cgroup set per live leaf, listed last to first */
+	CgroupEntry *cg = mk(&cgroup_entry__descriptor);
+	CgSetEntry **sets = track(calloc(leaves, sizeof(*sets)));
+	for (uint32_t k = 0; k < leaves; k++) {
+		sets[k] = mk(&cg_set_entry__descriptor);
+		sets[k]->id = last + leaves - k;
+	}
+	cg->sets = sets;
+	cg->n_sets = leaves;
+	one("cgroup.img", CRIU_T_CGROUP, cg);
 	free_all();
 }
 
@@ -767,12 +1031,30 @@ static void dump_case(const char *name, enum mutation m, const char *code, const
 	expect(name, code, file);
 }
 
+static void dump_case_at(const char *name, enum mutation m, const char *code, const char *file,
+			 const char *off, const char *also)
+{
+	begin(name);
+	write_dump(m);
+	expect_at(name, code, file, off, also);
+}
+
 int main(int argc, char **argv)
 {
 	char path[8192];
 
+	if (argc == 6 && strcmp(argv[1], "--large") == 0) {
+		snprintf(dir, sizeof(dir), "%s", argv[2]);
+		if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+			die(dir);
+		write_large((uint32_t)strtoul(argv[3], NULL, 10), (uint32_t)strtoul(argv[4], NULL, 10),
+			    (uint32_t)strtoul(argv[5], NULL, 10));
+		free(allocs);
+		return 0;
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: gen_criu_dump OUTDIR\n");
+		fprintf(stderr, "usage: gen_criu_dump OUTDIR\n"
+			"       gen_criu_dump --large DIR TASKS ITEMS PAGES\n");
 		return 2;
 	}
 	outdir = argv[1];
@@ -793,6 +1075,8 @@ int main(int argc, char **argv)
 	write_predump(1, false);
 	expect("pre-short", "valid", "-");
 	dump_case("incr", M_INCR, "valid", "-");
+	dump_case("incr-compat", M_INCR_COMPAT, "valid", "-");
+	dump_case("good-zero-none", M_ZERO_NONE, "valid", "-");
 	begin("cpuinfo");
 	one("cpuinfo.img", CRIU_T_CPUINFO, mk(&cpuinfo_entry__descriptor));
 	free_all();
@@ -843,6 +1127,9 @@ int main(int argc, char **argv)
 	dump_case("bad-ghost-missing", M_GHOST_MISSING, "criu.dump.ghost.missing", "remap-fpath.img");
 	dump_case("bad-remap-file", M_REMAP_FILE, "criu.dump.remap.file", "remap-fpath.img");
 	dump_case("bad-tmpfs", M_TMPFS, "criu.dump.tmpfs.missing", "mountpoints-21.img");
+	dump_case("good-tmpfs-root", M_TMPFS_ROOT, "valid", "-");
+	dump_case_at("bad-tmpfs-nested-root", M_TMPFS_NESTED_ROOT, "criu.dump.tmpfs.missing", "mountpoints-22.img", "-", "-");
+	dump_case_at("bad-tmpfs-bind-outside", M_TMPFS_BIND_OUTSIDE, "criu.dump.tmpfs.missing", "mountpoints-21.img", "-", "-");
 	dump_case("bad-unix-peer", M_UNIX_PEER, "criu.dump.unix.peer", "files.img");
 	dump_case("bad-tcp-stream", M_TCP_STREAM, "criu.dump.tcp.stream-missing", "files.img");
 	dump_case("bad-pipe-data", M_PIPE_DATA, "criu.dump.pipe-data.owner", "pipes-data.img");
@@ -853,10 +1140,36 @@ int main(int argc, char **argv)
 	dump_case("bad-fifo-image", M_FIFO_IMAGE, "input.not-regular", "fs-102.img");
 	dump_case("bad-symlink-loop", M_SYMLINK_LOOP, "input.io", "core-998.img");
 	dump_case("bad-dangling-image", M_DANGLING_IMAGE, "input.io", "fs-102.img");
+	dump_case_at("bad-fs-empty", M_FS_EMPTY, "criu.image.empty", "fs-102.img", "8", "-");
+	{
+		char off[32];
+		begin("bad-itimers");
+		write_dump(M_ITIMERS);
+		snprintf(off, sizeof(off), "%ld", itimers_end);
+		expect_at("bad-itimers", "criu.itimers.count", "itimers-100.img", off, "-");
+	}
+	dump_case_at("bad-seccomp-cycle", M_SECCOMP_CYCLE, "criu.seccomp.prev", "seccomp.img", "8", "-");
+	dump_case_at("warn-seccomp-forward", M_SECCOMP_FORWARD, "criu.seccomp.prev-forward",
+		     "seccomp.img", "8", "-");
+	/* An image that cannot be read is reported once, where it breaks. */
+	dump_case_at("bad-core-truncated", M_CORE_TRUNCATED, "input.truncated", "core-102.img", "12", "-");
+	{
+		char off[32];
+		begin("bad-files-truncated");
+		write_dump(M_FILES_TRUNCATED);
+		snprintf(off, sizeof(off), "%ld", files_last);
+		expect_at("bad-files-truncated", "input.truncated", "files.img", off, "-");
+	}
+	/* A 64-bit id in a name is no 32-bit pid: core-101.img is still missing. */
+	dump_case_at("bad-core-id64", M_CORE_ID64, "criu.dump.task.core-missing", "pstree.img", "8", "-");
+	dump_case("bad-file-submsg", M_FILE_SUBMSG, "criu.dump.files.sub-message", "files.img");
+	dump_case("bad-epoll-target", M_EPOLL_TARGET, "criu.dump.epoll.target", "files.img");
+	dump_case("bad-tty-info", M_TTY_INFO, "criu.dump.tty.info", "files.img");
+	dump_case("bad-reg-mnt", M_REG_MNT, "criu.dump.reg.mnt-id", "files.img");
+	dump_case("bad-shm-vma", M_SHM_VMA, "criu.dump.shm.vma", "mm-100.img");
+	dump_case("bad-notify-mark", M_NOTIFY_MARK, "criu.dump.notify.mark", "inotify-wd.img");
 	/* A unix socket is reported like a FIFO, and the dump goes on. */
-	begin("bad-socket-image");
-	write_dump(M_SOCKET_IMAGE);
-	expect_at("bad-socket-image", "input.not-regular", "fs-102.img", "-", "-");
+	dump_case_at("bad-socket-image", M_SOCKET_IMAGE, "input.not-regular", "fs-102.img", "-", "-");
 	/* Images are read as stored, as CRIU reads them: gzip is no image. */
 	begin("bad-gzipped");
 	write_dump(M_NONE);
