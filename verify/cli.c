@@ -28,6 +28,8 @@ static const char usage_text[] =
 	"      --werror          treat warnings as errors for the exit status\n"
 	"      --param KEY=VALUE a parameter for the format module (repeatable)\n"
 	"      --guest pv|hvm    the guest type of a legacy Xen stream (--param guest=)\n"
+	"      --previous FILE   the pre-checkpoint archive a container checkpoint's\n"
+	"                        parent link needs (podman --import-previous; --param previous=)\n"
 	"      --color[=WHEN]    colour text output: auto (default), always, never\n"
 	"      --list-formats    list the format modules and exit\n"
 	"      --list-codes      list every diagnostic code and exit\n"
@@ -50,7 +52,8 @@ enum {
 	OPT_LIST_FORMATS,
 	OPT_LIST_CODES,
 	OPT_PARAM,
-	OPT_GUEST
+	OPT_GUEST,
+	OPT_PREVIOUS
 };
 
 #define MAX_PARAMS 16
@@ -68,6 +71,7 @@ static const struct option long_options[] = {
 	{ "list-codes", optional_argument, NULL, OPT_LIST_CODES },
 	{ "param", required_argument, NULL, OPT_PARAM },
 	{ "guest", required_argument, NULL, OPT_GUEST },
+	{ "previous", required_argument, NULL, OPT_PREVIOUS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -298,6 +302,7 @@ int sv_cli_main(int argc, char **argv)
 	int want_list_formats = 0, want_list_codes = 0;
 	const char *params[MAX_PARAMS];
 	char guest_param[32];
+	static char previous_param[4200];
 
 	if (argc > 1 && strcmp(argv[1], "decode") == 0)
 		return run_conversion(SV_ACTION_DECODE, argc - 1, argv + 1);
@@ -342,6 +347,17 @@ int sv_cli_main(int argc, char **argv)
 				return usage_error("more than %d --param options", MAX_PARAMS);
 			snprintf(guest_param, sizeof(guest_param), "guest=%s", optarg);
 			params[opt.nparams++] = guest_param;
+			opt.params = params;
+			break;
+		case OPT_PREVIOUS:
+			if (!*optarg)
+				return usage_error("--previous takes a file name");
+			if (opt.nparams == MAX_PARAMS)
+				return usage_error("more than %d --param options", MAX_PARAMS);
+			if (strlen(optarg) > sizeof(previous_param) - 16)
+				return usage_error("--previous: the file name is too long");
+			snprintf(previous_param, sizeof(previous_param), "previous=%s", optarg);
+			params[opt.nparams++] = previous_param;
 			opt.params = params;
 			break;
 		case OPT_COLOR:

@@ -102,8 +102,8 @@ static la_ssize_t arc_feed(struct archive *a, void *arg, const void **buf)
 	const unsigned char *p;
 
 	(void)a;
-	consume_pending(r);
 	before = sv_error_count(r->cx);
+	consume_pending(r);
 	p = sv_peek(r->in, SV_PEEK_MAX, &avail);
 	if (sv_error_count(r->cx) != before)
 		r->in_reported = true;
@@ -117,11 +117,15 @@ static la_int64_t arc_skip(struct archive *a, void *arg, la_int64_t n)
 {
 	arc_source *r = arg;
 
+	unsigned long before = sv_error_count(r->cx);
+	uint64_t done;
+
 	(void)a;
 	consume_pending(r);
-	if (n <= 0)
-		return 0;
-	return (la_int64_t)sv_skip(r->in, (uint64_t)n);
+	done = n > 0 ? sv_skip(r->in, (uint64_t)n) : 0;
+	if (sv_error_count(r->cx) != before)
+		r->in_reported = true;
+	return (la_int64_t)done;
 }
 
 /* ---- names --------------------------------------------------------------- */
@@ -163,7 +167,9 @@ static int classify(struct archive *a)
 {
 	const char *msg = archive_error_string(a);
 
+	/* xz: LZMA_BUF_ERROR, "No progress is possible", is input that stops. */
 	if (msg && (strstr(msg, "runcated") || strstr(msg, "premature end") ||
+		    strstr(msg, "No progress is possible") ||
 		    strstr(msg, "unexpected end") || strstr(msg, "Premature end")))
 		return ARC_TRUNCATED;
 	return ARC_CORRUPT;
@@ -518,6 +524,12 @@ sv_members *sv_members_open_archive(sv_ctx *cx, sv_stream *in)
 	m->cx = cx;
 	r->in = in;
 	r->cx = cx;
+	/*
+	 * The core reads ahead when it opens an input (the bids): a gzip
+	 * error already reported is this input's, and what it breaks in the
+	 * tar is not said again.
+	 */
+	r->in_reported = sv_error_count(cx) > 0;
 	if (!(r->a = archive_read_new()))
 		goto oom;
 	/* tar only, and the decompressors linked in: never an external program. */

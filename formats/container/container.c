@@ -615,6 +615,17 @@ static void check_nested_tar(ctr_run *run, const sv_member *mb, const char *what
 	if (!(s = sv_member_open(run->cx, run->m)))
 		return;
 	n.s = s;
+	if (must_gzip) {
+		size_t avail;
+		const unsigned char *h = sv_peek(s, 2, &avail);
+		if (avail < 2 || h[0] != 0x1f || h[1] != 0x8b) {
+			const sv_code *code = sv_code_find("criu.tmpfs.not-gzip");
+			sv_report(run->cx, code ? code : &container_codes[CT_NESTED], 0,
+				  "a tmpfs image must be gzip-compressed tar (CRIU extracts it with tar --gzip)");
+			sv_close(s);
+			return;
+		}
+	}
 	a = archive_read_new();
 	if (!a) {
 		sv_close(s);
@@ -634,14 +645,11 @@ static void check_nested_tar(ctr_run *run, const sv_member *mb, const char *what
 		entries++;
 		rc = archive_read_data_skip(a);
 	}
-	if (rc == ARCHIVE_EOF && must_gzip && archive_filter_count(a) < 2) {
-		const sv_code *code = sv_code_find("criu.tmpfs.not-gzip");
-		sv_report(run->cx, code ? code : &container_codes[CT_NESTED], 0,
-			  "a tmpfs image must be gzip-compressed tar (CRIU extracts it with tar --gzip)");
-	} else if (rc != ARCHIVE_EOF && !sv_members_failed(run->m)) {
+	if (rc != ARCHIVE_EOF && !sv_members_failed(run->m)) {
 		char msg[160];
 		const char *es = archive_error_string(a);
-		uint64_t at = (uint64_t)archive_read_header_position(a);
+		la_int64_t pos = archive_read_header_position(a);
+		uint64_t at = pos > 0 ? (uint64_t)pos : 0;
 		printable(msg, sizeof(msg), es ? es : "unreadable", strlen(es ? es : "unreadable"));
 		sv_report(run->cx, &container_codes[CT_NESTED], at,
 			  "%s: after %lu entr%s: %s (offset in the tar%s)", what, entries,
@@ -857,16 +865,19 @@ static void member(ctr_run *run, const sv_member *mb)
 		check_nested_tar(run, mb, rest, false);
 		break;
 	default: {
+		/* Present, whatever its state: a bad one is its own finding. */
+		if (role == R_CONFIG)
+			c->config = true;
+		else if (role == R_SPEC)
+			c->spec = true;
 		json_t *j = load_json(run, mb, rest);
 		if (!j)
 			break;
 		switch (role) {
 		case R_CONFIG:
-			c->config = true;
 			check_config(run, c, j);
 			break;
 		case R_SPEC:
-			c->spec = true;
 			check_spec(run, c, j);
 			break;
 		case R_DESCRIPTORS:
@@ -886,10 +897,6 @@ static void member(ctr_run *run, const sv_member *mb)
 			break;
 		}
 		json_decref(j);
-		if (role == R_CONFIG)
-			c->config = true;
-		else if (role == R_SPEC)
-			c->spec = true;
 		break;
 	}
 	}
