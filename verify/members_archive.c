@@ -48,6 +48,7 @@ typedef struct arc_source {
 	bool failed;            /* the archive ended on an error */
 	bool ended;
 	bool eof_seen;          /* ARCHIVE_EOF came */
+	bool started;           /* a header was read */
 	char *name, *display, *link;
 	/* The current member's data. */
 	bool has_data;          /* a regular file member */
@@ -337,6 +338,9 @@ static void finish_member(arc_source *r)
 		/* libarchive's short-data error came through next_block. */
 	}
 	report_data_failure(r);
+	/* The padding after the data: the next header's offset is then exact. */
+	if (r->started && !r->data_failed && archive_read_data_skip(r->a) != ARCHIVE_OK)
+		data_fail(r, classify(r->a));
 	r->has_data = false;
 	free(r->whole);
 	r->whole = NULL;
@@ -363,8 +367,10 @@ static const sv_member *arc_next(sv_members *m)
 		r->ended = true;
 		return NULL;
 	}
+	/* Where the next header starts (libarchive forgets after a fatal error). */
+	at = r->started ? (uint64_t)archive_filter_bytes(r->a, 0) : 0;
 	rc = archive_read_next_header(r->a, &e);
-	at = (uint64_t)archive_read_header_position(r->a);
+	r->started = true;
 	if (rc == ARCHIVE_EOF) {
 		r->ended = true;
 		r->eof_seen = true;
@@ -380,6 +386,8 @@ static const sv_member *arc_next(sv_members *m)
 		r->ended = true;
 		return NULL;
 	}
+	if (archive_read_header_position(r->a) >= 0)
+		at = (uint64_t)archive_read_header_position(r->a);
 	name = archive_entry_pathname(e);
 	if (!name)
 		name = "";

@@ -793,6 +793,11 @@ static void member(ctr_run *run, const sv_member *mb)
 		unexpected(run, name, "a member outside the checkpoint layout");
 		goto out;
 	}
+	/* Present, whatever its state: a bad one is its own finding. */
+	if (role == R_CONFIG)
+		c->config = true;
+	else if (role == R_SPEC)
+		c->spec = true;
 	if (role == R_DIR_OK) {
 		if (mb->kind != SV_MEMBER_DIR) {
 			sv_report(cx, &container_codes[CT_KIND], SV_NONE, "should be a folder");
@@ -865,11 +870,6 @@ static void member(ctr_run *run, const sv_member *mb)
 		check_nested_tar(run, mb, rest, false);
 		break;
 	default: {
-		/* Present, whatever its state: a bad one is its own finding. */
-		if (role == R_CONFIG)
-			c->config = true;
-		else if (role == R_SPEC)
-			c->spec = true;
 		json_t *j = load_json(run, mb, rest);
 		if (!j)
 			break;

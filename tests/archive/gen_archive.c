@@ -283,6 +283,7 @@ static void build_tar(const eset *s, tarbuf *t)
 		if (e->type == AE_IFREG && !e->hardlink && e->size &&
 		    archive_write_data(w, e->data, e->size) != (la_ssize_t)e->size)
 			die("%s: %s", e->name, archive_error_string(w));
+		archive_write_finish_entry(w); /* the padding, so the next header's offset is right */
 		archive_entry_free(ae);
 	}
 	archive_write_close(w);
@@ -629,6 +630,32 @@ static void broken(const eset *c1)
 	add_file(&s, "extra/notes.txt", "hello");
 	add_file(&s, "extra/more.txt", "hello");
 	emit("unexpected.tar", &s, "none", "container.member.unexpected", "extra/notes.txt", "-", NULL);
+	eset_free(&s);
+
+	/* config.dump as a folder. */
+	copy_into(&s, c1, "", "config.dump");
+	add(&s, "config.dump/", AE_IFDIR, NULL, 0, NULL);
+	emit("config-folder.tar", &s, "none", "container.member.kind", "config.dump/", "-", NULL);
+	eset_free(&s);
+
+	/* A 5 MiB config.dump (valid JSON padded with spaces): over the cap. */
+	{
+		size_t n = 5u << 20;
+		char *big = xmalloc(n);
+		memset(big, ' ', n);
+		static const char head[] = "{\"id\":\"x\",\"name\":\"c1\"}";
+		memcpy(big, head, sizeof(head) - 1);
+		copy_into(&s, c1, "", NULL);
+		set_data(&s, "config.dump", big, n);
+		emit("config-large.tar.zst", &s, "zstd", "container.json.too-large", "config.dump", "-", NULL);
+		eset_free(&s);
+		free(big);
+	}
+
+	/* A name with terminal control sequences: escaped wherever it is shown. */
+	copy_into(&s, c1, "", NULL);
+	add_file(&s, "\x1b]0;pwned\x07" "evil", "x");
+	emit("ctrl-name.tar", &s, "none", "container.member.unexpected", "\\x1b]0;pwned\\x07evil", "-", NULL);
 	eset_free(&s);
 
 	/* rootfs-diff.tar with a broken header checksum (its first byte). */
