@@ -27,6 +27,7 @@
 
 #include "formats/container/container.h"
 #include "formats/criu/criu.h"
+#include "formats/criu/dump.h"
 
 #define CONTAINER_CODES(X) \
 	X(AR_TRUNCATED, "archive.truncated", ERROR, \
@@ -150,6 +151,7 @@ typedef struct container {
 	enum engine hint;         /* from the members present */
 	uint64_t checkpoint_bytes, rootfs_diff_bytes;
 	uint64_t images;
+	criu_dump *ck, *pre;      /* the CRIU dumps of checkpoint/ and pre-checkpoint/ */
 	char name[META_MAX], id[META_MAX], image[META_MAX], runtime[META_MAX];
 	char created[META_MAX], checkpointed[META_MAX];
 } container;
@@ -166,6 +168,8 @@ typedef struct ctr_run {
 	uint64_t unexpected;
 	char last_unexpected[256]; /* top folder last reported, to say it once */
 	bool is_previous;         /* verifying the --previous archive */
+	criu_dump *previous_pre;  /* the --previous archive's pre-checkpoint dump */
+	bool previous_failed;     /* ... which could not be read to its end */
 } ctr_run;
 
 /* Text from the input, made printable (\xNN) and capped, for messages and stats. */
@@ -683,6 +687,57 @@ static void unexpected(ctr_run *run, const char *name, const char *why)
 			  "%s%s: not read by restore", why, slash ? " (a folder of them)" : "");
 }
 
+/* The dump of checkpoint/ (or pre-checkpoint/) of container c, made on first use. */
+static criu_dump *dump_for(ctr_run *run, container *c, bool pre)
+{
+	criu_dump **d = pre ? &c->pre : &c->ck;
+	char path[4096 + 64], where[META_MAX];
+
+	if (!*d) {
+		printable(where, sizeof(where), c->prefix, strlen(c->prefix));
+		snprintf(path, sizeof(path), "%s:%s%s", sv_members_path(run->m), where,
+			 pre ? "pre-checkpoint" : "checkpoint");
+		*d = criu_dump_new(run->cx, path);
+	}
+	return *d;
+}
+
+/*
+ * A member of checkpoint/ or pre-checkpoint/: to the criu module's dump
+ * checks (every image verified, every relation checked at the end), by its
+ * name inside the dump.
+ */
+static void dump_member(ctr_run *run, container *c, const sv_member *mb, const char *rest)
+{
+	bool pre = strncmp(rest, "pre-checkpoint/", 15) == 0;
+	criu_dump *d = dump_for(run, c, pre);
+	sv_member sub = *mb;
+	sv_stream *s = NULL;
+
+	if (!d)
+		return;
+	sub.name = strchr(rest, '/') + 1;
+	/*
+	 * tmpfs contents are gzip'd tar, and members are given raw: the
+	 * nested reader checks the gzip layer (CRC, length) and the tar; the
+	 * dump learns the image is there.
+	 */
+	if (mb->kind == SV_MEMBER_FILE && strncmp(sub.name, "tmpfs-", 6) == 0 &&
+	    ends_with(sub.name, ".tar.gz.img")) {
+		c->images++;
+		check_nested_tar(run, mb, rest, true);
+		criu_dump_add(d, &sub, NULL);
+		return;
+	}
+	if (mb->kind == SV_MEMBER_FILE) {
+		if (criu_dump_wants(d, &sub))
+			s = sv_member_open(run->cx, run->m);
+		c->images++;
+	}
+	criu_dump_add(d, &sub, s);
+	sv_close(s);
+}
+
 static void member(ctr_run *run, const sv_member *mb)
 {
 	sv_ctx *cx = run->cx;
@@ -826,15 +881,15 @@ static void member(ctr_run *run, const sv_member *mb)
 		c->checkpoint = true;
 	else if (strncmp(rest, "pre-checkpoint/", 15) == 0)
 		c->pre_checkpoint = true;
-	if (role == R_PARENT) {
-		if (mb->kind != SV_MEMBER_SYMLINK) {
-			sv_report(cx, &container_codes[CT_KIND], SV_NONE,
-				  "checkpoint/parent is not a symbolic link");
-			goto out;
-		}
+	if (role == R_PARENT && mb->kind == SV_MEMBER_SYMLINK) {
 		c->parent_link = true;
 		free(c->parent_target);
 		c->parent_target = strdup(mb->link ? mb->link : "");
+	}
+	if (role == R_IMAGE || role == R_PARENT) {
+		if (mb->kind == SV_MEMBER_FILE && strncmp(rest, "checkpoint/", 11) == 0)
+			c->checkpoint_bytes += mb->size;
+		dump_member(run, c, mb, rest);
 		goto out;
 	}
 	if (role == R_OPAQUE)
@@ -844,23 +899,6 @@ static void member(ctr_run *run, const sv_member *mb)
 		goto out;
 	}
 	switch (role) {
-	case R_IMAGE: {
-		const char *base = strrchr(rest, '/') + 1;
-		if (strncmp(rest, "checkpoint/", 11) == 0)
-			c->checkpoint_bytes += mb->size;
-		/*
-		 * tmpfs contents: gzip'd tar.  Members are given raw, so the
-		 * gzip layer is read here by the nested reader (which checks
-		 * its CRC and length) rather than by the image module.
-		 */
-		if (strncmp(base, "tmpfs-", 6) == 0 && ends_with(base, ".tar.gz.img")) {
-			c->images++;
-			check_nested_tar(run, mb, rest, true);
-			break;
-		}
-		verify_image(run, c, base);
-		break;
-	}
 	case R_STATS:
 		verify_image(run, c, "stats-dump");
 		break;
@@ -923,20 +961,39 @@ static void finish_container(ctr_run *run, container *c, bool have_previous)
 	if (c->checkpoint && !c->spec)
 		sv_report(cx, &container_codes[CT_MISSING], SV_NONE,
 			  "no %sspec.dump: restore cannot recreate the container", where);
+	if (c->pre)
+		criu_dump_finish(c->pre, NULL);
 	if (c->parent_link) {
 		char t[META_MAX];
 		const char *target = c->parent_target ? c->parent_target : "";
 		bool to_pre = strcmp(target, "../pre-checkpoint") == 0 ||
 			      strcmp(target, "../pre-checkpoint/") == 0;
+		criu_dump *parent = !to_pre ? NULL : c->pre ? c->pre : run->previous_pre;
 		printable(t, sizeof(t), target, strlen(target));
 		if (!to_pre)
 			sv_report(cx, &container_codes[CT_PARENT_DANGLING], SV_NONE,
 				  "%scheckpoint/parent links to '%s', which no archive holds", where, t);
-		else if (!c->pre_checkpoint && !have_previous)
+		else if (!parent && !have_previous)
 			sv_report(cx, &container_codes[CT_PARENT_PREVIOUS], SV_NONE,
 				  "%scheckpoint/parent links to ../pre-checkpoint, which this archive lacks: "
 				  "verify with --previous PRE-ARCHIVE (podman restore --import-previous)", where);
-	} else if (have_previous && c->checkpoint && !run->is_previous) {
+		else if (!parent && !run->previous_failed)
+			sv_report(cx, &container_codes[CT_PARENT_DANGLING], SV_NONE,
+				  "%scheckpoint/parent links to ../pre-checkpoint, which neither this archive "
+				  "nor the --previous one holds", where);
+		/*
+		 * Without its parent the dump's in-parent pages cannot be
+		 * checked: the finding above stands for what follows from it.
+		 */
+		if (c->ck && parent) {
+			criu_dump_set_parent(c->ck, parent);
+			criu_dump_finish(c->ck, NULL);
+		}
+		return;
+	}
+	if (c->ck)
+		criu_dump_finish(c->ck, NULL);
+	if (have_previous && c->checkpoint && !run->is_previous) {
 		sv_report(cx, &container_codes[CT_PREVIOUS_UNUSED], SV_NONE,
 			  "%scheckpoint/ has no parent link: the --previous archive is not part of its chain",
 			  where);
@@ -1018,6 +1075,8 @@ static void finish(ctr_run *run, bool have_previous)
 static void run_free(ctr_run *run)
 {
 	for (size_t i = 0; i < run->nctr; i++) {
+		criu_dump_free(run->ctr[i]->ck);
+		criu_dump_free(run->ctr[i]->pre);
 		free(run->ctr[i]->prefix);
 		free(run->ctr[i]->parent_target);
 		free(run->ctr[i]);
@@ -1026,7 +1085,13 @@ static void run_free(ctr_run *run)
 	json_decref(run->pod_containers);
 }
 
-static void verify_one(sv_ctx *cx, sv_members *m, bool is_previous, bool have_previous)
+/*
+ * Verify the archive m.  previous_pre: the --previous archive's
+ * pre-checkpoint dump, or NULL; keep_pre (for the --previous archive
+ * itself) receives this archive's own pre-checkpoint dump, finished.
+ */
+static void verify_one(sv_ctx *cx, sv_members *m, bool is_previous, bool have_previous,
+		       bool previous_failed, criu_dump *previous_pre, criu_dump **keep_pre)
 {
 	ctr_run run = { 0 };
 	const sv_member *mb;
@@ -1034,6 +1099,8 @@ static void verify_one(sv_ctx *cx, sv_members *m, bool is_previous, bool have_pr
 	run.cx = cx;
 	run.m = m;
 	run.is_previous = is_previous;
+	run.previous_failed = previous_failed;
+	run.previous_pre = previous_pre;
 	while (!sv_stopped(cx) && (mb = sv_members_next(m)) != NULL) {
 		sv_count_record(cx);
 		member(&run, mb);
@@ -1044,37 +1111,38 @@ static void verify_one(sv_ctx *cx, sv_members *m, bool is_previous, bool have_pr
 	finish(&run, have_previous);
 	if (!is_previous)
 		emit_stats(&run);
+	if (keep_pre && !sv_members_failed(m))
+		for (size_t i = 0; i < run.nctr && !*keep_pre; i++)
+			if (run.ctr[i]->prefix[0] == '\0' && run.ctr[i]->pre) {
+				*keep_pre = run.ctr[i]->pre;
+				run.ctr[i]->pre = NULL;
+			}
 	run_free(&run);
 	sv_set_file(cx, NULL);
-}
-
-/* The --previous archive (podman's --import-previous), verified first. */
-static bool verify_previous(sv_ctx *cx, const char *path)
-{
-	sv_stream *s = sv_open_at(cx, AT_FDCWD, path, path, 0);
-	sv_members *m;
-
-	if (!s)
-		return false;
-	m = sv_members_open_archive(cx, s);
-	if (m) {
-		verify_one(cx, m, true, false);
-		sv_members_close(m);
-	}
-	sv_close(s);
-	return m != NULL;
 }
 
 static void container_verify_members(sv_ctx *cx, sv_members *m)
 {
 	const char *prev = sv_param(cx, "previous");
-	bool have_previous = false;
+	criu_dump *pre = NULL;
+	bool have_previous = false, previous_failed = false;
 
-	if (prev && *prev)
-		have_previous = verify_previous(cx, prev);
-	if (sv_stopped(cx))
-		return;
-	verify_one(cx, m, false, have_previous);
+	/* The --previous archive (podman's --import-previous), verified first. */
+	if (prev && *prev) {
+		sv_stream *s = sv_open_at(cx, AT_FDCWD, prev, prev, 0);
+		sv_members *pm = s ? sv_members_open_archive(cx, s) : NULL;
+		have_previous = true;
+		previous_failed = !pm;
+		if (pm) {
+			verify_one(cx, pm, true, false, false, NULL, &pre);
+			previous_failed = sv_members_failed(pm);
+			sv_members_close(pm);
+		}
+		sv_close(s);
+	}
+	if (!sv_stopped(cx))
+		verify_one(cx, m, false, have_previous, previous_failed, pre, NULL);
+	criu_dump_free(pre);
 }
 
 /* A stream forced to this format (--format container): read it as an archive. */

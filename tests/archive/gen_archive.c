@@ -680,13 +680,16 @@ static void broken(const eset *c1)
 	     "checkpoint/tmpfs-dev-37.tar.gz.img", "0x0", NULL);
 	eset_free(&s);
 
-	/* A CRIU image with a bad magic, found by the image checks. */
+	/* stats-dump with a bad magic, found by the image checks. */
 	copy_into(&s, c1, "", NULL);
-	{
-		ent *e = find(&s, "checkpoint/pstree.img");
-		e->data[0] ^= 0xff;
-	}
-	emit("bad-image.tar.zst", &s, "zstd", "criu.magic.unknown", "checkpoint/pstree.img", "0x0", NULL);
+	find(&s, "stats-dump")->data[0] ^= 0xff;
+	emit("bad-stats.tar.zst", &s, "zstd", "criu.magic.unknown", "stats-dump", "0x0", NULL);
+	eset_free(&s);
+
+	/* A pages file one page shorter than its pagemap says: the dump checks. */
+	copy_into(&s, c1, "", NULL);
+	find(&s, "checkpoint/pages-1.img")->size -= 4096;
+	emit("pages-short.tar.zst", &s, "zstd", "criu.dump.pages.size", "checkpoint/pages-1.img", "-", NULL);
 	eset_free(&s);
 }
 
