@@ -691,7 +691,13 @@ static int run(const char *path, sv_action action, unsigned flags, FILE *conv_ou
 			sv_members_close(m);
 		} else if (bid.is_dir) {
 			fmt->verify_dir(&cx, dirfd, path);
-		} else if (bid.is_archive && fmt->verify_members) {
+		} else if (bid.is_archive && fmt->verify_members && !fmt->verify) {
+			/*
+			 * A module that reads checkpoints only as members gets
+			 * the archive's; one with a stream verifier (a CRIU
+			 * tmpfs image is a tar too; the container module opens
+			 * the archive itself) gets the stream.
+			 */
 			sv_members *m = sv_members_open_archive(&cx, s);
 			if (m) {
 				fmt->verify_members(&cx, m);
