@@ -604,6 +604,19 @@ static la_ssize_t nested_feed(struct archive *a, void *arg, const void **buf)
 	return (la_ssize_t)avail;
 }
 
+/* Data the nested reader passes over is skipped in the member, never copied. */
+static la_int64_t nested_skip(struct archive *a, void *arg, la_int64_t len)
+{
+	nested *n = arg;
+
+	(void)a;
+	if (n->pending) {
+		sv_skip(n->s, n->pending);
+		n->pending = 0;
+	}
+	return len > 0 ? (la_int64_t)sv_skip(n->s, (uint64_t)len) : 0;
+}
+
 static void check_nested_tar(ctr_run *run, const sv_member *mb, const char *what,
 			     bool must_gzip)
 {
@@ -638,6 +651,7 @@ static void check_nested_tar(ctr_run *run, const sv_member *mb, const char *what
 	archive_read_support_format_tar(a);
 	archive_read_support_filter_gzip(a); /* containerd's rootfs-diff.tar */
 	archive_read_set_read_callback(a, nested_feed);
+	archive_read_set_skip_callback(a, nested_skip);
 	archive_read_set_callback_data(a, &n);
 	rc = archive_read_open1(a);
 	while (rc == ARCHIVE_OK) {

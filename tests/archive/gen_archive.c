@@ -7,8 +7,10 @@
  * archive per broken rule.
  *
  *   gen_archive OUTDIR C1_ARCHIVE REAL_DIR [GENERATED_DUMPS_DIR]
- *   gen_archive --million FILE     1,000,000 members (podman layout + artifacts/)
- *   gen_archive --zeros FILE GIB   a GIB GiB zero member in a small zstd frame
+ *   gen_archive --million FILE C1_ARCHIVE   1,000,000 members (podman layout + artifacts/)
+ *   gen_archive --zeros FILE C1_ARCHIVE GIB   a GIB GiB zero member in a small zstd frame
+ *   gen_archive --big FILE C1_ARCHIVE SLEEP_DUMP MIB   a valid checkpoint with
+ *                                  MIB MiB of incompressible rootfs-diff (benchmark)
  *
  * OUTDIR/manifest: one line per archive, "FILE CODE MEMBER OFFSET [OPTIONS]":
  * CODE "valid" (no error, no warning) or the one finding expected; MEMBER
@@ -22,6 +24,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -811,6 +815,87 @@ static void put(FILE *f, const void *p, size_t n)
 		die("write: %s", strerror(errno));
 }
 
+/* A ustar header of a regular file (size below 8 GiB). */
+static void ustar_header(unsigned char hdr[512], const char *name, uint64_t size)
+{
+	unsigned sum = 0;
+
+	memset(hdr, 0, 512);
+	snprintf((char *)hdr, 100, "%s", name);
+	memcpy(hdr + 100, "0000644", 8);
+	memcpy(hdr + 108, "0000000", 8);
+	memcpy(hdr + 116, "0000000", 8);
+	snprintf((char *)hdr + 124, 12, "%011llo", (unsigned long long)(size & 077777777777ull));
+	memcpy(hdr + 136, "15061464720", 12);
+	hdr[156] = '0';
+	memcpy(hdr + 257, "ustar", 6);
+	memcpy(hdr + 263, "00", 2);
+	memset(hdr + 148, ' ', 8);
+	for (size_t i = 0; i < 512; i++)
+		sum += hdr[i];
+	snprintf((char *)hdr + 148, 8, "%06o", sum);
+	hdr[155] = ' ';
+}
+
+/*
+ * A large, valid checkpoint for the benchmark: c1's metadata, the real
+ * sleep dump as checkpoint/, and a rootfs-diff.tar holding one file of MIB
+ * MiB of incompressible bytes, written as it goes (never all in memory).
+ */
+static void big(const char *path, const eset *c1, const char *sleepdir, unsigned mib)
+{
+	eset s = { 0 };
+	struct archive *w = archive_write_new();
+	struct archive_entry *ae = archive_entry_new();
+	uint64_t data = (uint64_t)mib << 20;
+	uint64_t inner = 512 + data + 1024; /* data is a multiple of 512 */
+	unsigned char hdr[512], zero[1024];
+	static unsigned char buf[1 << 16];
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	podman_with(&s, c1, sleepdir, "checkpoint", NULL);
+	archive_write_set_format_pax_restricted(w);
+	if (archive_write_open_filename(w, path) != ARCHIVE_OK)
+		die("%s: %s", path, archive_error_string(w));
+	for (size_t i = 0; i < s.n; i++) {
+		const ent *e = &s.e[i];
+		archive_entry_clear(ae);
+		archive_entry_set_pathname(ae, e->name);
+		archive_entry_set_filetype(ae, e->type);
+		archive_entry_set_perm(ae, 0644);
+		archive_entry_set_mtime(ae, 1764680912, 0);
+		bool rootfs = strcmp(e->name, "rootfs-diff.tar") == 0;
+		if (e->type == AE_IFREG)
+			archive_entry_set_size(ae, rootfs ? (la_int64_t)inner : (la_int64_t)e->size);
+		if (archive_write_header(w, ae) != ARCHIVE_OK)
+			die("%s", archive_error_string(w));
+		if (!rootfs) {
+			if (e->size && archive_write_data(w, e->data, e->size) != (la_ssize_t)e->size)
+				die("%s", archive_error_string(w));
+			continue;
+		}
+		ustar_header(hdr, "data.bin", data);
+		archive_write_data(w, hdr, 512);
+		for (uint64_t o = 0; o < data; o += sizeof(buf)) {
+			for (size_t k = 0; k < sizeof(buf); k += 8) {
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				memcpy(buf + k, &x, 8);
+			}
+			if (archive_write_data(w, buf, sizeof(buf)) != (la_ssize_t)sizeof(buf))
+				die("%s", archive_error_string(w));
+		}
+		memset(zero, 0, sizeof(zero));
+		archive_write_data(w, zero, sizeof(zero));
+	}
+	archive_entry_free(ae);
+	if (archive_write_close(w) != ARCHIVE_OK)
+		die("%s", archive_error_string(w));
+	archive_write_free(w);
+	eset_free(&s);
+}
+
 /* A zstd block header: last flag, type (0 raw, 1 RLE), size. */
 static void zblock(FILE *f, int last, int type, uint32_t size)
 {
@@ -838,22 +923,7 @@ static void zeros(const char *path, const eset *c1, unsigned gib)
 	/* Drop the end blocks; append the big member's header by hand. */
 	size_t hlen = head.data[s.n - 1] + (s.e[s.n - 1].size + 511) / 512 * 512;
 	unsigned char hdr[512];
-	memset(hdr, 0, sizeof(hdr));
-	strcpy((char *)hdr, "artifacts/zeros");
-	memcpy(hdr + 100, "0000644", 8);
-	memcpy(hdr + 108, "0000000", 8);
-	memcpy(hdr + 116, "0000000", 8);
-	snprintf((char *)hdr + 124, 12, "%011llo", (unsigned long long)(size & 077777777777ull));
-	memcpy(hdr + 136, "15061464720", 12);
-	hdr[156] = '0';
-	memcpy(hdr + 257, "ustar", 6);
-	memcpy(hdr + 263, "00", 2);
-	memset(hdr + 148, ' ', 8);
-	unsigned sum = 0;
-	for (size_t i = 0; i < 512; i++)
-		sum += hdr[i];
-	snprintf((char *)hdr + 148, 8, "%06o", sum);
-	hdr[155] = ' ';
+	ustar_header(hdr, "artifacts/zeros", size);
 	(void)tail;
 
 	static const unsigned char magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
@@ -891,6 +961,12 @@ int main(int argc, char **argv)
 	if (argc == 4 && strcmp(argv[1], "--million") == 0) {
 		load_archive(&c1, argv[3]);
 		million(argv[2], &c1);
+		eset_free(&c1);
+		return 0;
+	}
+	if (argc == 6 && strcmp(argv[1], "--big") == 0) {
+		load_archive(&c1, argv[3]);
+		big(argv[2], &c1, argv[4], (unsigned)atoi(argv[5]));
 		eset_free(&c1);
 		return 0;
 	}
