@@ -8,7 +8,7 @@
 #   SV=build/streamverify SV_BUILD=build SV_DATA=tests/data bash bench/archive.sh [quick|full]
 #
 # The archive: the real podman checkpoint's metadata, the real sleep dump
-# as checkpoint/, and a rootfs-diff.tar of N MiB of incompressible data,
+# as checkpoint/, and a rootfs-diff.tar of N MiB (random, zero and text pages),
 # which the verifier reads to its end (a nested tar) - a valid archive whose
 # bytes are bulk.  Prints Markdown tables.
 set -u

@@ -840,7 +840,8 @@ static void ustar_header(unsigned char hdr[512], const char *name, uint64_t size
 /*
  * A large, valid checkpoint for the benchmark: c1's metadata, the real
  * sleep dump as checkpoint/, and a rootfs-diff.tar holding one file of MIB
- * MiB of incompressible bytes, written as it goes (never all in memory).
+ * MiB (random, zero and text pages in turn), written as it goes (never all
+ * in memory).
  */
 static void big(const char *path, const eset *c1, const char *sleepdir, unsigned mib)
 {
@@ -877,11 +878,14 @@ static void big(const char *path, const eset *c1, const char *sleepdir, unsigned
 		ustar_header(hdr, "data.bin", data);
 		archive_write_data(w, hdr, 512);
 		for (uint64_t o = 0; o < data; o += sizeof(buf)) {
+			/* Pages as memory is: random, zero, and small-alphabet text in turn. */
 			for (size_t k = 0; k < sizeof(buf); k += 8) {
 				x ^= x << 13;
 				x ^= x >> 7;
 				x ^= x << 17;
-				memcpy(buf + k, &x, 8);
+				uint64_t v = (k / 4096) % 3 == 0 ? x : (k / 4096) % 3 == 1 ? 0 :
+					     (x & 0x0f0f0f0f0f0f0f0full) | 0x6060606060606060ull;
+				memcpy(buf + k, &v, 8);
 			}
 			if (archive_write_data(w, buf, sizeof(buf)) != (la_ssize_t)sizeof(buf))
 				die("%s", archive_error_string(w));
