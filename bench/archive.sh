@@ -20,7 +20,7 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/sv-bench-archive.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 case $mode in
 full) mib=2048; gib=100; reps=3 ;;
-*) mib=128; gib=10; reps=1 ;;
+*) mib=128; gib=10; reps=3 ;;
 esac
 
 "$gen" --big "$dir/big.tar" "$c1" "$SV_DATA/criu-real/sleep" "$mib" ||
@@ -40,7 +40,7 @@ best() {
 	done
 	echo "$b"
 }
-rss() { /usr/bin/time -f '%M' -o "$dir/rss" bash -c "$1" >/dev/null 2>&1; cat "$dir/rss"; }
+rss() { /usr/bin/time -f "%M" -o "$dir/rss" bash -c "$1" >/dev/null 2>&1; tail -1 "$dir/rss"; }
 
 echo "| archive ($mib MiB tar) | decompression alone | streamverify | ratio | streamverify from a pipe | ratio | peak RSS |"
 echo "|---|---|---|---|---|---|---|"

@@ -322,11 +322,18 @@ static ssize_t member_read(void *arg, void *buf, size_t n)
 	return (ssize_t)member_take(r, buf, n);
 }
 
+/*
+ * The stream asks for skips within the declared size only.  When the data
+ * stops short, the skip is still said to be done: the failure is recorded
+ * and reported by this source (archive.truncated, at the member offset
+ * where the data stopped), not as a read error of the member's stream.
+ */
 static int64_t member_skip(void *arg, uint64_t n)
 {
 	arc_source *r = arg;
 
-	return (int64_t)member_take(r, NULL, n);
+	member_take(r, NULL, n);
+	return (int64_t)n;
 }
 
 /* Pass over what the reader left of the current member, checking it arrives. */

@@ -157,6 +157,22 @@ while read -r hdr data size name; do
 	fi
 done <podman-none.layout
 
+# A member larger than the 4 MiB read whole (streamed): cut inside it, from a
+# file, a pipe and a zstd stream.
+"$gen" --big "$work/big8.tar" "$c1" "$SV_DATA/criu-real/sleep" 8 || fail "gen_archive --big"
+"$SV" --json "$work/big8.tar" >"$work/big8.json" 2>&1
+check_one "big8.tar" $? "$work/big8.json" valid - -
+hdr=$("$SV" -v --json "$work/big8.tar" | jq -r 'select(.type == "record" and (.file | endswith(":rootfs-diff.tar"))) | .offset')
+cut=$((hdr + 512 + 5000000))
+head -c "$cut" "$work/big8.tar" >"$work/big8-cut.tar"
+"$SV" --json "$work/big8-cut.tar" >"$work/big8-cut.json" 2>&1
+check_one "big8 cut inside rootfs-diff.tar" $? "$work/big8-cut.json" archive.truncated \
+	"$work/big8-cut.tar:rootfs-diff.tar" 5000000
+head -c "$cut" "$work/big8.tar" | "$SV" --json - >"$work/big8-cut.json" 2>&1
+check_one "big8 cut inside rootfs-diff.tar (pipe)" $? "$work/big8-cut.json" archive.truncated \
+	"<stdin>:rootfs-diff.tar" 5000000
+rm -f "$work"/big8*.tar
+
 # ---- a folder of archives (the kubelet's checkpoints folder) -----------------------
 kube="$work/kubelet"
 rm -rf "$kube" && mkdir -p "$kube"
