@@ -43,6 +43,8 @@ static void verify_pages(sv_ctx *cx, sv_stream *s, criu_image_info *info)
 		sv_report(cx, code(CRIU_PAGES_SIZE), size - size % CRIU_PAGE_SIZE,
 			  "%" PRIu64 " bytes: %" PRIu64 " whole pages and %" PRIu64
 			  " bytes more", size, size / CRIU_PAGE_SIZE, size % CRIU_PAGE_SIZE);
+	/* The pages file is one record, as -v lists it. */
+	sv_count_record(cx);
 	if (sv_want_records(cx)) {
 		sv_emit_record(cx, 0, "pages", 0, size, "%" PRIu64 " pages",
 			       size / CRIU_PAGE_SIZE);
