@@ -229,7 +229,7 @@ $(FUZZ_BUILD)/fuzz_criu_dir $(FUZZ_BUILD)/fuzz_encode: $(FUZZ_BUILD)/fuzz_%: fuz
 	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< fuzz/fuzz_common.c $(FUZZ_BUILD)/libstreamverify.a $(PC_LIBS)
 
 $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_verify.c fuzz/fuzz_common.c $(FUZZ_BUILD)/libstreamverify.a
-	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -DFUZZ_FORMAT='"$(subst fuzz_,,$(notdir $@))"' -o $@ \
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -DFUZZ_FORMAT='"$(subst _,-,$(subst fuzz_,,$(notdir $@)))"' -o $@ \
 	  fuzz/fuzz_verify.c fuzz/fuzz_common.c $(FUZZ_BUILD)/libstreamverify.a $(PC_LIBS)
 
 fuzz-build: $(FUZZ_BINS)

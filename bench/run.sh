@@ -97,6 +97,17 @@ if [ -n "$XEN_REF" ]; then
 fi
 
 say ""
+say "### Start-up floor (issue 21: verify at most 1.5x, --version at most 1.2x /bin/true)"
+say ""
+say "| command | seconds | relative to /bin/true |"
+say "|---|---|---|"
+true_r=$(m "$RUNS" "/bin/true")
+ver_r=$(m "$RUNS" "'$SV' --version >/dev/null")
+say "| /bin/true | $(secs "$true_r") | 1.0 |"
+say "| streamverify --version | $(secs "$ver_r") | $(ratio "$(secs "$ver_r")" "$(secs "$true_r")") (goal: at most 1.2) |"
+say "| streamverify --format libxc $size_h file | $(secs "$sv") | $(ratio "$(secs "$sv")" "$(secs "$true_r")") (goal: at most 1.5) |"
+
+say ""
 say "### Xen libxc HVM stream, $size_h through a pipe"
 say ""
 say "| pipeline | seconds | MiB/s | relative throughput |"
@@ -107,6 +118,10 @@ catp=$(m "$RUNS" "cat '$xen_file' | cat >/dev/null")
 tp() { awk -v b="$XEN_BIG" -v s="$1" 'BEGIN { printf "%.0f", b / 1048576 / s }'; }
 say "| cat FILE \\| streamverify - | $(secs "$svp") | $(tp "$(secs "$svp")") | $(ratio "$(secs "$catp")" "$(secs "$svp")") (goal: at least 0.9) |"
 say "| cat FILE \\| cat > /dev/null | $(secs "$catp") | $(tp "$(secs "$catp")") | 1.0 |"
+teep=$(m "$RUNS" "cat '$xen_file' | '$SV' -q --format libxc --tee - | cat >/dev/null")
+expect_status "streamverify --tee (xen pipe)" "$teep" 0
+catpp=$(m "$RUNS" "cat '$xen_file' | cat | cat >/dev/null")
+say "| cat FILE \\| streamverify --tee - \\| cat | $(secs "$teep") | $(tp "$(secs "$teep")") | $(ratio "$(secs "$catpp")" "$(secs "$teep")") of cat \\| cat \\| cat (goal: at least 0.9); peak RSS $(mib "$(rss "$teep")") MiB |"
 
 say ""
 say "### Xen size scaling (peak RSS must not grow; goal at most 8 MiB)"
@@ -184,6 +199,18 @@ if [ -n "$DATA" ] && [ -d "$DATA/criu-real" ]; then
 		say "| $name | $(awk -v s="$(secs "$r")" 'BEGIN { printf "%.1f", s * 1000 }') | $c |"
 	done
 fi
+
+# ---- QEMU streams and container archives (their own scripts) -------------------
+
+for part in qemu archive; do
+	out=$TMP/$part.md
+	if SV_DATA=${DATA:-} bash "$(dirname "$0")/$part.sh" "$MODE" >"$out" 2>&1; then
+		while IFS= read -r line; do say "$line"; done <"$out"
+	else
+		cat "$out"
+		fail "bench/$part.sh ($MODE)"
+	fi
+done
 
 # ---- instruction counts ------------------------------------------------------
 
