@@ -1212,6 +1212,16 @@ static void xl_file(bctx *c, void (*body)(bctx *))
 		}
 		if (is(c, "xl-legacy-empty"))
 			return;
+		if (is(c, "xl-v2-misaligned")) {
+			/* A libxl v2 stream 4 octets late: read as legacy, it fails. */
+			bctx inner = *c;
+
+			inner.brk = "";
+			mark(c, w->len + 8);
+			xw_fill(w, 0, 4);
+			libxl_stream(&inner);
+			return;
+		}
 	}
 	if (is(c, "xl-v2-no-flag"))
 		mark(c, w->len);
@@ -1454,6 +1464,7 @@ const fixture xen_fixtures[] = {
 	B("bad-xl-legacy-empty", "xl", "xl-legacy-hvm", "xl-legacy-empty", "input.truncated"),
 	B("bad-xl-legacy-config-text", "xl", "xl-legacy-hvm", "xl-legacy-config-text", "libxc-legacy.batch.too-large"),
 	B("bad-xl-legacy-pv-vcpu0", "xl", "xl-legacy-pv", "lg-vcpu0", "libxc-legacy.pv.vcpu0-missing"),
+	B("bad-xl-legacy-v2-misaligned", "xl", "xl-legacy-hvm", "xl-v2-misaligned", "libxc-legacy.batch.too-large"),
 	/* bare legacy streams (--format libxc-legacy --guest pv|hvm) */
 	L("valid-legacy-pv", "legacy-pv", "", NULL, "pv"),
 	L("valid-legacy-pv32", "legacy-pv32", "", NULL, "pv"),
