@@ -201,6 +201,7 @@ typedef struct qemu_state {
 	bool mapped_ram, ignore_shared, postcopy, multifd_noted;
 	bool have_config;
 	bool in_package;       /* parsing a PACKAGED command's stream */
+	bool package_quit;     /* POSTCOPY_RUN seen in the package */
 	bool vmdesc_seen;
 	char machine[MACHINE_NAME_MAX + 1];
 
@@ -1163,6 +1164,9 @@ static void command(qemu_state *q, uint64_t at)
 	if (cmd == CMD_POSTCOPY_LISTEN || cmd == CMD_POSTCOPY_RUN ||
 	    cmd == CMD_POSTCOPY_ADVISE)
 		q->postcopy = true;
+	/* loadvm_postcopy_handle_run returns LOADVM_QUIT: the rest of a package is not read. */
+	if (cmd == CMD_POSTCOPY_RUN && q->in_package)
+		q->package_quit = true;
 	if (cmd == CMD_PACKAGED) {
 		uint32_t size;
 
@@ -1643,7 +1647,7 @@ static bool configuration(qemu_state *q, uint64_t at)
 
 static void sections(qemu_state *q)
 {
-	while (!q->stop && !sv_stopped(q->cx)) {
+	while (!q->stop && !sv_stopped(q->cx) && !q->package_quit) {
 		uint64_t at = sv_offset(q->in);
 		size_t avail;
 		const unsigned char *p = sv_peek(q->in, 1, &avail);
@@ -1816,6 +1820,7 @@ static void qemu_verify(sv_ctx *cx, sv_stream *in)
 		parent->in_package = true;
 		sections(parent);
 		parent->in_package = false;
+		parent->package_quit = false;
 		parent->in = outer;
 		return;
 	}

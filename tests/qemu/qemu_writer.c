@@ -707,6 +707,8 @@ static void packaged_out(bld *b)
 	}
 	devices_out(&inner);
 	command_out(&pk, CMD_RUN, 0);
+	/* QEMU stops reading a package at POSTCOPY_RUN: what follows is ignored. */
+	qw_raw(&pk, "\xff\xfe", 2);
 	command_out(w, CMD_PACKAGED, 4);
 	if (is(b, "packaged-size")) {
 		mark(b, "qemu.command.packaged-size", w->len);
