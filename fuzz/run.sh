@@ -11,7 +11,14 @@ seeds="$FUZZ_BUILD/seeds"
 
 make_seeds() {
 	[ -d "$seeds" ] && return
-	mkdir -p "$seeds/xen" "$seeds/criu" "$seeds/criu_dir" "$seeds/json"
+	mkdir -p "$seeds/xen" "$seeds/criu" "$seeds/criu_dir" "$seeds/json" "$seeds/qemu"
+	[ -x "$SV_BUILD/tests/qemu/gen_qemu" ] && "$SV_BUILD/tests/qemu/gen_qemu" --all "$seeds/qemu" >/dev/null &&
+		find "$seeds/qemu" -size +64k -delete
+	if [ -n "$DATA" ]; then
+		for f in "$DATA"/qemu/*.qemu.gz; do
+			[ -f "$f" ] && gzip -dc "$f" >"$seeds/qemu/real-$(basename "$f" .gz)"
+		done
+	fi
 	[ -x "$SV_BUILD/tests/xen/gen_xen" ] && "$SV_BUILD/tests/xen/gen_xen" --all "$seeds/xen" >/dev/null
 	[ -x "$SV_BUILD/tests/criu/gen_criu" ] && "$SV_BUILD/tests/criu/gen_criu" --all "$seeds/criu" >/dev/null
 	if [ -n "$DATA" ] && [ -d "$DATA/criu-real" ]; then
@@ -61,7 +68,8 @@ seed_dirs_for() {
 	fuzz_criu) echo "$seeds/criu" ;;
 	fuzz_criu_dir) echo "$seeds/criu_dir" ;;
 	fuzz_encode) echo "$seeds/json" ;;
-	fuzz_auto) echo "$seeds/xen $seeds/criu" ;;
+	fuzz_qemu) echo "$seeds/qemu" ;;
+	fuzz_auto) echo "$seeds/xen $seeds/criu $seeds/qemu" ;;
 	esac
 }
 

@@ -17,6 +17,9 @@
 
 #include "internal.h"
 
+/* Skips shorter than this read through the buffer rather than seek. */
+#define SEEK_MIN ((uint64_t)64 << 10)
+
 /* Large enough that a pipe is drained with few system calls. */
 #define STREAM_BUF (1u << 20)
 
@@ -384,7 +387,12 @@ uint64_t sv_skip(sv_stream *s, uint64_t n)
 	while (done < n) {
 		uint64_t avail = s->tail - s->head;
 		if (avail == 0) {
-			if (s->seekable && !s->src_eof) {
+			/*
+			 * Seek over what is large; read through what is small
+			 * (a 4 KiB page between 8-octet headers), so dense
+			 * little records keep whole-buffer reads.
+			 */
+			if (s->seekable && !s->src_eof && n - done >= SEEK_MIN) {
 				/* Nothing buffered: jump, never reading the bytes. */
 				uint64_t left = s->size > s->pos ? s->size - s->pos : 0;
 				uint64_t step = n - done < left ? n - done : left;
