@@ -14,8 +14,9 @@
 	  "inventory.img carries a head magic before the INVENTORY magic")               \
 	X(CRIU_MAGIC_NAME, "criu.magic.name", ERROR,                                      \
 	  "the image's magic is not the one its file name implies")                      \
-	X(CRIU_ENTRY_TOO_LARGE, "criu.entry.too-large", WARNING,                          \
-	  "an entry is larger than streamverify decodes (64 MiB); it was skipped")       \
+	X(CRIU_ENTRY_TOO_LARGE, "criu.entry.too-large", ERROR,                            \
+	  "an entry is larger than streamverify decodes (64 MiB): it cannot be "        \
+	  "verified, and CRIU's own entries are kilobytes")                             \
 	X(CRIU_ENTRY_MALFORMED, "criu.entry.malformed", ERROR,                            \
 	  "an entry is not a well-formed protobuf message of its type")                  \
 	X(CRIU_ENTRY_REQUIRED, "criu.entry.required", ERROR,                              \

@@ -219,7 +219,8 @@ static read_result read_entry(image *im, const ProtobufCMessageDescriptor *desc,
 	}
 	if (size > ENTRY_MAX) {
 		sv_report(im->cx, code(CRIU_ENTRY_TOO_LARGE), off,
-			  "%s entry of %" PRIu32 " bytes is larger than %u: not decoded",
+			  "%s entry of %" PRIu32 " bytes is larger than %u: not decoded, "
+			  "so nothing vouches that CRIU's unpack accepts it",
 			  desc->name, size, ENTRY_MAX);
 		sv_skip(s, 4);
 		uint64_t got = sv_skip(s, size);

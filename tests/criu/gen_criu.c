@@ -491,6 +491,24 @@ static void broken_images(void)
 	}
 	expect("broken/too-large/pstree.img", "criu.entry.too-large", 8);
 
+	/* Issue 22: 64 MiB + 1 bytes of garbage after a valid entry is an error. */
+	mkdir_p("broken/too-large-1");
+	f = broken("broken/too-large-1/pstree.img", CRIU_T_PSTREE);
+	{
+		PstreeEntry e = PSTREE_ENTRY__INIT;
+		e.pid = e.pgid = e.sid = 1;
+		cw_entry(f, &e.base);
+		off = ftell(f);
+		cw_u32(f, (64u << 20) + 1);
+		cw_fill(f, 0xff, 4096);
+	}
+	cw_close(f);
+	if (truncate(path_of("broken/too-large-1/pstree.img"), off + 4 + (64 << 20) + 1) != 0) {
+		perror("truncate");
+		exit(2);
+	}
+	expect("broken/too-large-1/pstree.img", "criu.entry.too-large", off);
+
 	mkdir_p("broken/empty");
 	f = broken("broken/empty/core-1.img", CRIU_T_CORE);
 	cw_close(f);
