@@ -21,10 +21,10 @@ PKG_CONFIG ?= pkg-config
 PROTOC_C  ?= protoc-c
 
 # Debian packages: what `make` needs, and what the tests need on top.
-BUILD_PKGS := pkg-config protobuf-c-compiler libprotobuf-c-dev zlib1g-dev libjansson-dev
+BUILD_PKGS := pkg-config protobuf-c-compiler libprotobuf-c-dev zlib1g-dev libjansson-dev liblz4-dev
 CHECK_PKGS := check
 
-LIB_PCS   := libprotobuf-c zlib jansson
+LIB_PCS   := libprotobuf-c zlib jansson liblz4
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wformat=2 -Wvla -Wpointer-arith

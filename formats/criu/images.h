@@ -24,6 +24,9 @@
 /* inventory img_version values. */
 #define CRIU_IMAGES_V1   1u
 #define CRIU_IMAGES_V1_1 2u
+#define CRIU_IMAGES_V1_2 3u   /* image version 3: compressed pages */
+/* Largest compression region: 4 MiB. */
+#define CRIU_REGION_MAX_PAGES 1024u
 
 #define CRIU_PAGE_SIZE 4096u
 

@@ -61,7 +61,7 @@ START_TEST(field_options)
 	o = criu_field_opt_find(&pagemap_entry__descriptor, "flags");
 	ck_assert_str_eq(o->flags_dict, "pmap.flags");
 	ck_assert_ptr_null(criu_field_opt_find(&pagemap_entry__descriptor, "nr_pages"));
-	ck_assert_uint_eq(criu_field_opt_count, 95);
+	ck_assert_uint_eq(criu_field_opt_count, 103);
 }
 END_TEST
 

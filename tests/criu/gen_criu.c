@@ -97,6 +97,8 @@ static void fix_entry(const criu_image_type *t, ProtobufCMessage *m, unsigned k)
 		e->has_fdinfo_per_id = e->fdinfo_per_id = 1;
 		e->has_pre_dump_mode = 0;
 		e->has_tcp_close = 0;
+		/* Image version 3 fields go with img_version 3 only. */
+		e->has_compress = e->has_compress_region_size = 0;
 		break;
 	}
 	case CRIU_T_PIPES_DATA:
@@ -527,7 +529,7 @@ static void broken_images(void)
 
 	/* inventory rules */
 	static const struct { const char *dir, *code; uint32_t ver; int fdinfo, cg; } inv[] = {
-		{ "broken/inv-version", "criu.inventory.version", 3, 1, 1 },
+		{ "broken/inv-version", "criu.inventory.version", 4, 1, 1 },
 		{ "broken/inv-fdinfo", "criu.inventory.fdinfo-per-id", 2, 0, 1 },
 		{ "broken/inv-cgset", "criu.inventory.root-cg-set", 2, 1, 0 },
 	};
