@@ -792,6 +792,8 @@ static uint64_t check_compressed(image *im, const PagemapEntry *pe, uint64_t pag
 		}
 		sum += pe->compressed_size[i];
 	}
+	if (!sizes_ok)
+		return UINT64_MAX; /* the sum means nothing then */
 	if (!pe->has_total_compressed_size)
 		sv_report(im->cx, code(CRIU_PAGEMAP_TOTAL), off,
 			  "compressed sizes without total_compressed_size (their sum is %" PRIu64 ")",
@@ -800,7 +802,7 @@ static uint64_t check_compressed(image *im, const PagemapEntry *pe, uint64_t pag
 		sv_report(im->cx, code(CRIU_PAGEMAP_TOTAL), off,
 			  "total_compressed_size is %" PRIu64 ", the blocks sum to %" PRIu64,
 			  pe->total_compressed_size, sum);
-	return sizes_ok ? sum : UINT64_MAX;
+	return sum;
 }
 
 static void verify_pagemap(image *im)

@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <lz4.h>
+
 #include "streamverify.h"
 #include "criu/criu_writer.h"
 #include "formats/criu/schema.h"
@@ -926,6 +928,346 @@ static void usage(void)
 	exit(2);
 }
 
+/* ---- image version 3: compressed pages ------------------------------------------ */
+
+static FILE *manifest_pages; /* dir, code, offset, file: checked by tool_pages */
+
+static void expect_pages(const char *dir, const char *code_id, long offset, const char *file)
+{
+	if (code_id && !sv_code_find(code_id)) {
+		fprintf(stderr, "gen_criu: unknown code %s\n", code_id);
+		exit(2);
+	}
+	fprintf(manifest_pages, "%s\t%s\t%ld\t%s\n", dir, code_id ? code_id : "-",
+		code_id ? offset : -1L, file ? file : "-");
+}
+
+/* Page contents: 0 zeros, 1 compressible text, 2 noise (incompressible). */
+static void page_fill(unsigned char *pg, int kind, unsigned seed)
+{
+	uint32_t x = 0x9e3779b9u ^ seed * 2654435761u;
+
+	for (size_t i = 0; i < CRIU_PAGE_SIZE; i++) {
+		if (kind == 0) {
+			pg[i] = 0;
+		} else if (kind == 1) {
+			pg[i] = (unsigned char)("criu compressed page "[(i + seed) % 21]);
+		} else {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			pg[i] = (unsigned char)x;
+		}
+	}
+}
+
+/* How a fixture is broken on purpose. */
+enum v3_break {
+	V3_OK,
+	V3_LZ4_SHORT,    /* the first LZ4 block decodes to half its size */
+	V3_LZ4_GARBAGE,  /* the first LZ4 block is no LZ4 block */
+	V3_TOTAL,        /* total_compressed_size one more than the sum */
+	V3_BLOCKS,       /* one compressed size too few */
+	V3_BLOCK_SIZE,   /* a block's size above its raw size */
+	V3_SHORT_FILE,   /* the pages file one octet short */
+	V3_LONG_FILE,    /* the pages file one octet long */
+	V3_FORGE,        /* entry 0's first size is v3_forged, its total to match */
+};
+
+static uint32_t v3_forged;
+
+typedef struct v3_entry {
+	uint64_t vaddr;
+	uint32_t pages;
+	uint32_t flags;        /* PE_* (8: PE_PAYLOAD_ALIGNED) */
+	uint32_t region_pages; /* 0: per-page mode; else region mode */
+	bool compress;         /* carries compression fields */
+	const char *kinds;     /* per page: '0', '1', '2' */
+} v3_entry;
+
+typedef struct v3_result {
+	long entry_off[8];      /* pagemap offsets of the entries */
+	long first_lz4_at;      /* pages-file offset of the LZ4 block broken */
+	long pages_size;
+} v3_result;
+
+/*
+ * Write dir/pagemap-1.img and dir/pages-1.img for the entries, as CRIU's
+ * image version 3 stores them, broken as brk says.  layout42 writes the
+ * page count in field 5 and field 2 as 0 (CRIU 4.2).
+ */
+static v3_result write_v3(const char *dir, const v3_entry *ents, size_t n,
+			  enum v3_break brk, bool layout42)
+{
+	char rel[512];
+	v3_result r = { .first_lz4_at = -1 };
+	static unsigned char raw[4u << 20];
+	static char comp[LZ4_COMPRESSBOUND(4u << 20)];
+
+	mkdir_p(dir);
+	snprintf(rel, sizeof(rel), "%s/pagemap-1.img", dir);
+	FILE *pm = cw_open(path_of(rel));
+	snprintf(rel, sizeof(rel), "%s/pages-1.img", dir);
+	FILE *pg = cw_open(path_of(rel));
+	cw_magic(pm, T(CRIU_T_PAGEMAP), 2);
+	PagemapHead h = PAGEMAP_HEAD__INIT;
+	h.pages_id = 1;
+	cw_entry(pm, &h.base);
+	long pos = 0;
+	bool broke = false;
+	unsigned lz4_seen = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const v3_entry *v = &ents[i];
+		PagemapEntry e = PAGEMAP_ENTRY__INIT;
+		uint32_t sizes[64];
+		size_t nb = 0;
+		uint64_t total = 0;
+
+		e.vaddr = v->vaddr;
+		if (layout42) {
+			e.nr_pages = 0;
+			e.has_nr_pages64 = 1;
+			e.nr_pages64 = v->pages;
+		} else {
+			e.nr_pages = v->pages;
+		}
+		e.has_flags = 1;
+		e.flags = v->flags;
+		if ((v->flags & 8) && pos % 4096) {
+			cw_fill(pg, 0, (size_t)(4096 - pos % 4096));
+			pos += 4096 - pos % 4096;
+		}
+		uint32_t bp = v->region_pages ? v->region_pages : 1;
+		for (uint32_t p0 = 0; v->compress && p0 < v->pages; p0 += bp) {
+			uint32_t np = v->pages - p0 < bp ? v->pages - p0 : bp;
+			size_t rawn = (size_t)np * CRIU_PAGE_SIZE;
+			bool zero = true;
+			for (uint32_t k = 0; k < np; k++) {
+				int kind = v->kinds[p0 + k] - '0';
+				page_fill(raw + (size_t)k * CRIU_PAGE_SIZE, kind, p0 + k);
+				zero = zero && kind == 0;
+			}
+			if (zero && (v->flags & 4)) {
+				sizes[nb++] = 0;
+				continue;
+			}
+			int c = LZ4_compress_default((const char *)raw, comp, (int)rawn,
+						     (int)sizeof(comp));
+			if (!(v->flags & 4)) {
+				sizes[nb++] = (uint32_t)(c > 0 ? c : 0); /* fields only */
+				continue;
+			}
+			if (c <= 0 || (size_t)c >= rawn) {
+				cw_bytes(pg, raw, rawn);
+				sizes[nb++] = (uint32_t)rawn;
+				pos += (long)rawn;
+				continue;
+			}
+			lz4_seen++;
+			/* The first LZ4 block decodes short; the second is garbage. */
+			if (!broke && (brk == V3_LZ4_SHORT ||
+				       (brk == V3_LZ4_GARBAGE && lz4_seen == 2))) {
+				broke = true;
+				r.first_lz4_at = pos;
+				if (brk == V3_LZ4_SHORT)
+					c = LZ4_compress_default((const char *)raw, comp,
+								 (int)rawn / 2, (int)sizeof(comp));
+				else
+					memset(comp, 0xf0, (size_t)c);
+			}
+			cw_bytes(pg, comp, (size_t)c);
+			sizes[nb++] = (uint32_t)c;
+			pos += c;
+		}
+		if (v->compress) {
+			if (brk == V3_FORGE && i == 0)
+				sizes[0] = v3_forged;
+			for (size_t k = 0; k < nb; k++)
+				total += sizes[k];
+			if (brk == V3_BLOCK_SIZE && i == n - 1)
+				sizes[0] = (uint32_t)bp * CRIU_PAGE_SIZE + 1;
+			e.n_compressed_size = brk == V3_BLOCKS && i == n - 1 ? nb - 1 : nb;
+			e.compressed_size = sizes;
+			e.has_total_compressed_size = 1;
+			e.total_compressed_size = total + (brk == V3_TOTAL && i == n - 1);
+			if (v->region_pages) {
+				e.has_region_pages = 1;
+				e.region_pages = v->region_pages;
+			}
+		} else if (v->flags & 4) {
+			for (uint32_t k = 0; k < v->pages; k++) {
+				page_fill(raw, v->kinds[k] - '0', k);
+				cw_bytes(pg, raw, CRIU_PAGE_SIZE);
+			}
+			pos += (long)v->pages * CRIU_PAGE_SIZE;
+		}
+		r.entry_off[i] = cw_entry(pm, &e.base);
+	}
+	if (brk == V3_LONG_FILE) {
+		cw_fill(pg, 0, 1);
+		pos++;
+	}
+	cw_close(pm);
+	cw_close(pg);
+	if (brk == V3_SHORT_FILE) {
+		pos--;
+		if (truncate(path_of(rel), pos) != 0) {
+			perror("truncate");
+			exit(2);
+		}
+	}
+	r.pages_size = pos;
+	return r;
+}
+
+static void write_v3_inventory(const char *dir, uint32_t ver, int compress, int region)
+{
+	char rel[512];
+	InventoryEntry e = INVENTORY_ENTRY__INIT;
+
+	mkdir_p(dir);
+	snprintf(rel, sizeof(rel), "%s/inventory.img", dir);
+	FILE *f = cw_open(path_of(rel));
+	cw_u32(f, T(CRIU_T_INVENTORY)->magic);
+	e.img_version = ver;
+	e.has_fdinfo_per_id = e.fdinfo_per_id = 1;
+	if (compress >= 0) {
+		e.has_compress = 1;
+		e.compress = (uint32_t)compress;
+	}
+	if (region >= 0) {
+		e.has_compress_region_size = 1;
+		e.compress_region_size = (uint32_t)region;
+	}
+	long off = cw_entry(f, &e.base);
+	cw_close(f);
+	(void)off;
+}
+
+static void v3_images(void)
+{
+	/* Per-page mode: zero, text and noise pages; an aligned raw range. */
+	static const v3_entry page_mode[] = {
+		{ 0x400000, 4, 4, 0, true, "1021" },
+		{ 0x500000, 2, 4 | 8, 0, false, "21" },     /* HugeTLB-like: raw, aligned */
+		{ 0x600000, 3, 6, 0, true, "112" },
+		{ 0x700000, 2, 1, 0, false, "00" },         /* in the parent */
+	};
+	/* Region mode, 4 pages a region: 10 pages give 4 + 4 + 2. */
+	static const v3_entry region_mode[] = {
+		{ 0x400000, 10, 4, 4, true, "1111000021" },
+		{ 0x800000, 5, 4 | 8, 4, true, "21111" },
+	};
+	static const v3_entry parent_compressed[] = {
+		{ 0x400000, 2, 4, 0, true, "11" },
+		{ 0x500000, 2, 1, 0, true, "11" },          /* PE_PARENT with sizes */
+	};
+	static const v3_entry parent_aligned[] = {
+		{ 0x400000, 2, 1 | 8, 0, false, "11" },
+	};
+	static const v3_entry bad_region[] = {
+		{ 0x400000, 2, 4, 2000, true, "11" },
+	};
+	v3_result r;
+
+	mkdir_p("v3");
+	mkdir_p("v3-broken");
+	write_v3_inventory("v3/page-mode", 3, 1, -1);
+	r = write_v3("v3/page-mode", page_mode, 4, V3_OK, false);
+	expect("v3/page-mode/inventory.img", NULL, -1);
+	expect("v3/page-mode/pagemap-1.img", NULL, -1);
+	expect_pages("v3/page-mode", NULL, -1, NULL);
+
+	write_v3_inventory("v3/region-mode", 3, 2, 4 * 4096);
+	r = write_v3("v3/region-mode", region_mode, 2, V3_OK, false);
+	expect("v3/region-mode/inventory.img", NULL, -1);
+	expect("v3/region-mode/pagemap-1.img", NULL, -1);
+	expect_pages("v3/region-mode", NULL, -1, NULL);
+
+	/* CRIU 4.2's layout, uncompressed and compressed: field 5 counts. */
+	static const v3_entry plain42[] = {
+		{ 0x400000, 3, 4, 0, false, "121" },
+		{ 0x500000, 1, 6, 0, false, "2" },
+	};
+	r = write_v3("v3/layout42", plain42, 2, V3_OK, true);
+	expect("v3/layout42/pagemap-1.img", "criu.pagemap.new-layout", r.entry_off[0]);
+	expect_pages("v3/layout42", NULL, -1, NULL);
+	r = write_v3("v3/layout42-compressed", region_mode, 2, V3_OK, true);
+	expect("v3/layout42-compressed/pagemap-1.img", "criu.pagemap.new-layout", r.entry_off[0]);
+	expect_pages("v3/layout42-compressed", NULL, -1, NULL);
+
+	/* Broken: one rule each. */
+	r = write_v3("v3-broken/lz4-short", page_mode, 4, V3_LZ4_SHORT, false);
+	expect("v3-broken/lz4-short/pagemap-1.img", NULL, -1);
+	expect_pages("v3-broken/lz4-short", "criu.pages.lz4", r.first_lz4_at, "pages-1.img");
+	r = write_v3("v3-broken/lz4-region-short", region_mode, 2, V3_LZ4_SHORT, false);
+	expect_pages("v3-broken/lz4-region-short", "criu.pages.lz4", r.first_lz4_at, "pages-1.img");
+	r = write_v3("v3-broken/lz4-garbage", region_mode, 2, V3_LZ4_GARBAGE, false);
+	expect_pages("v3-broken/lz4-garbage", "criu.pages.lz4", r.first_lz4_at, "pages-1.img");
+	r = write_v3("v3-broken/short-file", page_mode, 4, V3_SHORT_FILE, false);
+	expect_pages("v3-broken/short-file", "criu.pages.payload-size", r.pages_size, "pages-1.img");
+	r = write_v3("v3-broken/short-file-region-mode", region_mode, 2, V3_SHORT_FILE, false);
+	expect_pages("v3-broken/short-file-region-mode", "criu.pages.payload-size", r.pages_size,
+		     "pages-1.img");
+	r = write_v3("v3-broken/long-file", region_mode, 2, V3_LONG_FILE, false);
+	expect_pages("v3-broken/long-file", "criu.pages.payload-size", r.pages_size - 1,
+		     "pages-1.img");
+	r = write_v3("v3-broken/total", region_mode, 2, V3_TOTAL, false);
+	expect("v3-broken/total/pagemap-1.img", "criu.pagemap.total", r.entry_off[1]);
+	r = write_v3("v3-broken/blocks", region_mode, 2, V3_BLOCKS, false);
+	expect("v3-broken/blocks/pagemap-1.img", "criu.pagemap.blocks", r.entry_off[1]);
+	r = write_v3("v3-broken/block-size", region_mode, 2, V3_BLOCK_SIZE, false);
+	expect("v3-broken/block-size/pagemap-1.img", "criu.pagemap.block-size", r.entry_off[1]);
+	r = write_v3("v3-broken/parent-compressed", parent_compressed, 2, V3_OK, false);
+	expect("v3-broken/parent-compressed/pagemap-1.img", "criu.pagemap.compress-not-present",
+	       r.entry_off[1]);
+	r = write_v3("v3-broken/parent-aligned", parent_aligned, 1, V3_OK, false);
+	expect("v3-broken/parent-aligned/pagemap-1.img", "criu.pagemap.compress-not-present",
+	       r.entry_off[0]);
+	r = write_v3("v3-broken/region-pages", bad_region, 1, V3_OK, false);
+	expect("v3-broken/region-pages/pagemap-1.img", "criu.pagemap.region-pages",
+	       r.entry_off[0]);
+
+	/*
+	 * Hostile: entry 0's first block size forged (its total made to
+	 * match), checked by pages.sh under a 64 MiB address-space limit.
+	 */
+	static const uint32_t forged[] = { 0, 1, 0x7fffffff, 0x80000000u, 0xffffffffu };
+	static const v3_entry big_region[] = {
+		{ 0x400000, 1024, 4, 1024, true, NULL },
+	};
+	static char kinds[1025];
+	memset(kinds, '1', 1024);
+	v3_entry big = big_region[0];
+	big.kinds = kinds;
+	mkdir_p("v3-hostile");
+	for (size_t i = 0; i < sizeof(forged) / sizeof(forged[0]); i++) {
+		char dir[64];
+		v3_forged = forged[i];
+		snprintf(dir, sizeof(dir), "v3-hostile/size-%" PRIx32, forged[i]);
+		write_v3(dir, region_mode, 2, V3_FORGE, false);
+		fprintf(manifest_pages, "%s\thostile\t-\t-\n", dir);
+		snprintf(dir, sizeof(dir), "v3-hostile/region-size-%" PRIx32, forged[i]);
+		write_v3(dir, &big, 1, V3_FORGE, false);
+		fprintf(manifest_pages, "%s\thostile\t-\t-\n", dir);
+	}
+
+	/* Inventory: the mode, the version, the region size. */
+	write_v3_inventory("v3-broken/inv-mode", 3, 3, -1);
+	expect("v3-broken/inv-mode/inventory.img", "criu.inventory.compress", 4);
+	write_v3_inventory("v3-broken/inv-v2-compress", 2, 1, -1);
+	expect("v3-broken/inv-v2-compress/inventory.img", "criu.inventory.compress", 4);
+	write_v3_inventory("v3-broken/inv-region-odd", 3, 2, 5000);
+	expect("v3-broken/inv-region-odd/inventory.img", "criu.inventory.region-size", 4);
+	write_v3_inventory("v3-broken/inv-region-big", 3, 2, 8 << 20);
+	expect("v3-broken/inv-region-big/inventory.img", "criu.inventory.region-size", 4);
+	write_v3_inventory("v3-broken/inv-region-missing", 3, 2, -1);
+	expect("v3-broken/inv-region-missing/inventory.img", "criu.inventory.region-size", 4);
+	write_v3_inventory("v3-broken/inv-region-page-mode", 3, 1, 4096);
+	expect("v3-broken/inv-region-page-mode/inventory.img", "criu.inventory.region-size", 4);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && (strcmp(argv[1], "--all") == 0 || strcmp(argv[1], "--demo") == 0)) {
@@ -964,6 +1306,9 @@ int main(int argc, char **argv)
 		cw_close(f);
 		expect("valid/ghost/ghost-file-a.img", NULL, -1);
 		broken_images();
+		manifest_pages = cw_open(path_of("manifest-pages"));
+		v3_images();
+		cw_close(manifest_pages);
 		cw_close(manifest);
 		return 0;
 	}
