@@ -113,6 +113,9 @@
 	X(CRIU_PAGES_PAYLOAD, "criu.pages.payload-size", ERROR,                           \
 	  "a pages file's size is not the sum of its pagemap's payloads (with "        \
 	  "alignment padding)")                                                         \
+	X(CRIU_PLUGIN_TRAILING, "criu.plugin.trailing", ERROR,                            \
+	  "a plugin image holds bytes after the message its size prefix announces "    \
+	  "(the plugin reads only that many)")                                          \
 	X(CRIU_TMPFS_NOT_GZIP, "criu.tmpfs.not-gzip", ERROR,                              \
 	  "a tmpfs archive is not gzip-compressed")                                      \
 	X(CRIU_TAR_CHECKSUM, "criu.tar.checksum", ERROR,                                  \

@@ -43,6 +43,7 @@ typedef struct image {
 	bool verbose;
 	PagemapEntry fast_pe; /* pagemap_fast()'s result */
 	int gen;              /* GEN_*: the newest generation seen */
+	unsigned prefix;      /* bytes of an entry's size prefix (plugins: 8) */
 } image;
 
 typedef enum read_result {
@@ -157,7 +158,7 @@ static read_result decode(image *im, const ProtobufCMessageDescriptor *desc,
 	criu_arena_reset(&im->arena);
 	if (im->deep_check &&
 	    criu_pb_diagnose(desc, body, size, &dg) == CRIU_PB_TOO_DEEP) {
-		sv_report(im->cx, code(CRIU_ENTRY_MALFORMED), off + 4 + dg.at,
+		sv_report(im->cx, code(CRIU_ENTRY_MALFORMED), off + im->prefix + dg.at,
 			  "%s entry: %s", desc->name, dg.what);
 		return READ_BAD;
 	}
@@ -168,7 +169,7 @@ static read_result decode(image *im, const ProtobufCMessageDescriptor *desc,
 		if (pr == CRIU_PB_REQUIRED)
 			sv_report(im->cx, code(CRIU_ENTRY_REQUIRED), off, "%s", dg.what);
 		else if (pr != CRIU_PB_OK)
-			sv_report(im->cx, code(CRIU_ENTRY_MALFORMED), off + 4 + dg.at,
+			sv_report(im->cx, code(CRIU_ENTRY_MALFORMED), off + im->prefix + dg.at,
 				  "%s", dg.what);
 		else
 			sv_report(im->cx, code(CRIU_ENTRY_MALFORMED), off,
@@ -526,6 +527,17 @@ static void check_inventory(image *im, const InventoryEntry *e, uint64_t off)
 		sv_report(im->cx, code(CRIU_INVENTORY_FDINFO_PER_ID), off,
 			  "fdinfo_per_id is %s: CRIU 3.x refuses such an image",
 			  e->has_fdinfo_per_id ? "false" : "absent");
+	/* CRIU 4: the plugins the restore needs (-v of a lone inventory;
+	 * a dump directory says it in its own summary). */
+	if (im->verbose && sv_get_file(im->cx) == NULL && e->plugins_entry) {
+		char list[256];
+		size_t at = 0;
+		list[0] = '\0';
+		for (size_t i = 0; i < e->plugins_entry->n_plugins && at < sizeof(list); i++)
+			at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%s", i ? "," : "",
+					       e->plugins_entry->plugins[i]);
+		sv_emit_stat(im->cx, "criu.plugins", "%s", e->plugins_entry->n_plugins ? list : "none");
+	}
 	if (e->has_root_cg_set && e->root_cg_set == 0)
 		sv_report(im->cx, code(CRIU_INVENTORY_ROOT_CG_SET), off,
 			  "root_cg_set is 0 (CRIU: corrupted root cgset)");
@@ -1021,6 +1033,88 @@ static void verify_ghost(image *im)
 	}
 }
 
+/* ---- plugin images ---------------------------------------------------------- */
+
+/*
+ * The amdgpu plugin's images (plugins/amdgpu/amdgpu_plugin_util.c:
+ * open_img_file() writes the message's size as a native size_t, 8 octets
+ * on x86-64; the restore reads that many bytes and unpacks them with
+ * criu_kfd__unpack() and friends, so the message must be whole and well
+ * formed, and nothing else is read).
+ */
+static const ProtobufCMessageDescriptor *plugin_message(const criu_image_type *t)
+{
+	switch (t->id) {
+	case CRIU_T_AMDGPU_KFD:
+		return &criu_kfd__descriptor;
+	case CRIU_T_AMDGPU_RENDER:
+		return &criu_render_node__descriptor;
+	case CRIU_T_AMDGPU_DMABUF:
+		return &criu_dmabuf_node__descriptor;
+	default:
+		return NULL;
+	}
+}
+
+static void verify_plugin(sv_ctx *cx, sv_stream *s, const criu_image_type *t,
+			  criu_image_info *info)
+{
+	const ProtobufCMessageDescriptor *desc = plugin_message(t);
+	unsigned char b[8];
+	image im = { 0 };
+
+	if (!desc || !sv_need(cx, s, b, 8, "plugin image size"))
+		return;
+	uint64_t size = 0;
+	for (int i = 7; i >= 0; i--)
+		size = size << 8 | b[i];
+	sv_record(cx, 0, desc->name);
+	uint64_t left = sv_remaining(s);
+	if (left != UINT64_MAX && size > left) {
+		sv_report_truncated(cx, 8, size, left, desc->name);
+		sv_skip(s, left);
+		return;
+	}
+	if (size > ENTRY_MAX) {
+		sv_report(cx, code(CRIU_ENTRY_TOO_LARGE), 0,
+			  "%s message of %" PRIu64 " bytes is larger than %u: not decoded, "
+			  "so nothing vouches that the plugin's unpack accepts it",
+			  desc->name, size, ENTRY_MAX);
+		sv_skip(s, UINT64_MAX);
+		return;
+	}
+	size_t got;
+	unsigned char *buf = sv_read_alloc(s, (size_t)size, &got);
+	if (!buf) {
+		sv_report_truncated(cx, 8, size, got, desc->name);
+		return;
+	}
+	im.cx = cx;
+	im.s = s;
+	im.info = info;
+	im.type = t;
+	im.prefix = 8;
+	im.verbose = sv_want_records(cx);
+	criu_arena_init(&im.arena);
+	ProtobufCMessage *m = NULL;
+	read_result r = decode(&im, desc, buf, (uint32_t)size, 0, &m);
+	sv_count_record(cx);
+	info->entries = 1;
+	if (r == READ_OK)
+		emit(&im, 0, desc->name, 0, 8 + size, m, NULL);
+	criu_arena_free(&im.arena);
+	free(buf);
+	uint64_t end = sv_offset(s);
+	uint64_t more = sv_skip(s, UINT64_MAX);
+	if (more)
+		sv_report(cx, code(CRIU_PLUGIN_TRAILING), end,
+			  "%" PRIu64 " bytes follow the %" PRIu64 "-byte %s message",
+			  more, size, desc->name);
+	sv_record_none(cx);
+	info->raw_bytes = sv_offset(s);
+	info->complete = !sv_stopped(cx);
+}
+
 /* ---- magic ------------------------------------------------------------------ */
 
 /* What the first bytes look like when they are no CRIU magic. */
@@ -1063,6 +1157,11 @@ void criu_verify_image(sv_ctx *cx, sv_stream *s, const char *name,
 	info->name_id = name_id;
 	sv_record_none(cx);
 
+	if (named && plugin_message(named->type)) {
+		info->type = named->type;
+		verify_plugin(cx, s, named->type, info);
+		return;
+	}
 	if (named && named->type->layout == CRIU_LAYOUT_RAW) {
 		info->type = named->type;
 		criu_verify_raw(cx, s, named->type, info);
@@ -1130,6 +1229,7 @@ void criu_verify_image(sv_ctx *cx, sv_stream *s, const char *name,
 	im.type = t;
 	im.verbose = sv_want_records(cx);
 	im.deep_check = criu_pb_recursive(t->entry);
+	im.prefix = 4;
 	criu_arena_init(&im.arena);
 
 	switch (t->layout) {

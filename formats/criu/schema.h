@@ -21,6 +21,7 @@
 #include "core-x86.pb-c.h"
 #include "core.pb-c.h"
 #include "cpuinfo.pb-c.h"
+#include "criu-amdgpu.pb-c.h"
 #include "creds.pb-c.h"
 #include "eventfd.pb-c.h"
 #include "eventpoll.pb-c.h"

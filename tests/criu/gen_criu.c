@@ -367,6 +367,25 @@ static void write_iproute(const char *rel, uint32_t magic, int msgs, uint32_t ba
 	cw_close(f);
 }
 
+/* An amdgpu plugin image: u64 size (x86-64 size_t), message; extra bytes after. */
+static long write_plugin(FILE *f, const ProtobufCMessageDescriptor *d, size_t extra)
+{
+	ProtobufCMessage *m = cw_new_filled(d, 3);
+	size_t n = protobuf_c_message_get_packed_size(m);
+	unsigned char *buf = malloc(n ? n : 1);
+
+	if (!buf)
+		exit(2);
+	protobuf_c_message_pack(m, buf);
+	cw_u32(f, (uint32_t)n);
+	cw_u32(f, 0);
+	cw_bytes(f, buf, n);
+	cw_fill(f, 0, extra);
+	free(buf);
+	protobuf_c_message_free_unpacked(m, NULL);
+	return 8 + (long)n;
+}
+
 static void raw_images(void)
 {
 	mkdir_p("valid/raw");
@@ -388,6 +407,27 @@ static void raw_images(void)
 	fputs("*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n", f);
 	cw_close(f);
 	expect("valid/raw/iptables-7.img", NULL, -1);
+
+	/* The amdgpu plugin's images: an 8-octet size, then one message. */
+	static const struct { const char *name; const ProtobufCMessageDescriptor *d; } amd[] = {
+		{ "valid/raw/amdgpu-kfd-1.img", &criu_kfd__descriptor },
+		{ "valid/raw/amdgpu-renderD-1.img", &criu_render_node__descriptor },
+		{ "valid/raw/amdgpu-dmabuf_1.img", &criu_dmabuf_node__descriptor },
+	};
+	for (size_t i = 0; i < sizeof(amd) / sizeof(amd[0]); i++) {
+		f = cw_open(path_of(amd[i].name));
+		write_plugin(f, amd[i].d, 0);
+		cw_close(f);
+		expect(amd[i].name, NULL, -1);
+	}
+	f = cw_open(path_of("valid/raw/amdgpu-pages-1-00c1.img"));
+	blob(f, 8192, 'G');
+	cw_close(f);
+	expect("valid/raw/amdgpu-pages-1-00c1.img", NULL, -1);
+	f = cw_open(path_of("valid/raw/amdgpu-drm-pages-1-128-0003.img"));
+	blob(f, 4096, 'D');
+	cw_close(f);
+	expect("valid/raw/amdgpu-drm-pages-1-128-0003.img", NULL, -1);
 }
 
 /* ---- broken images: each breaks exactly one rule -------------------------------- */
@@ -512,6 +552,32 @@ static void broken_images(void)
 		exit(2);
 	}
 	expect("broken/too-large-1/pstree.img", "criu.entry.too-large", off);
+
+	/* amdgpu plugin images, each broken once (under raw/: no magic, no pipe). */
+	mkdir_p("broken/raw");
+	f = cw_open(path_of("broken/raw/amdgpu-kfd-2.img"));
+	off = write_plugin(f, &criu_kfd__descriptor, 3);
+	cw_close(f);
+	expect("broken/raw/amdgpu-kfd-2.img", "criu.plugin.trailing", off);
+	f = cw_open(path_of("broken/raw/amdgpu-renderD-3.img"));
+	off = write_plugin(f, &criu_render_node__descriptor, 0);
+	cw_close(f);
+	if (truncate(path_of("broken/raw/amdgpu-renderD-3.img"), off - 1) != 0) {
+		perror("truncate");
+		exit(2);
+	}
+	expect("broken/raw/amdgpu-renderD-3.img", "input.truncated", 8);
+	f = cw_open(path_of("broken/raw/amdgpu-dmabuf_4.img"));
+	cw_u32(f, 0); /* criu_dmabuf_node without its gem_handle */
+	cw_u32(f, 0);
+	cw_close(f);
+	expect("broken/raw/amdgpu-dmabuf_4.img", "criu.entry.required", 0);
+	f = cw_open(path_of("broken/raw/amdgpu-dmabuf_5.img"));
+	cw_u32(f, 3); /* gem_handle: a varint that runs past the end */
+	cw_u32(f, 0);
+	cw_bytes(f, "\x08\xff\xff", 3);
+	cw_close(f);
+	expect("broken/raw/amdgpu-dmabuf_5.img", "criu.entry.malformed", 9);
 
 	mkdir_p("broken/empty");
 	f = broken("broken/empty/core-1.img", CRIU_T_CORE);
