@@ -4,7 +4,6 @@
  * directory it is, then running the relation checks (dump_*.c) and
  * reporting the images nothing refers to.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -15,7 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define CRIU_DUMP_INTERNAL
 #include "formats/criu/dump.h"
+#include "internal.h"
 #include "formats/criu/schema.h"
 
 
@@ -43,10 +44,7 @@ void *dump_push(dump *d, dvec *vec, size_t elem)
 			cap = DUMP_MAX_ITEMS;
 		p = realloc(vec->v, cap * elem);
 		if (!p) {
-			if (!d->limited)
-				dump_report(d, d->cur_img, SV_NONE, NULL, CD_LIMIT, SV_NONE,
-					    "out of memory: the rest of the dump is not cross-checked");
-			d->limited = true;
+			dump_oom(d, "the tables of the dump");
 			return NULL;
 		}
 		vec->v = p;
@@ -110,18 +108,23 @@ char *dump_printf(dump *d, const char *fmt, ...)
 	return keep_string(d, s);
 }
 
-static int cmp_img(const void *a, const void *b)
-{
-	return strcmp(((const dimg *)a)->name, ((const dimg *)b)->name);
-}
+static dimg *by_name(dump *d, size_t k);
 
 dimg *dump_find(dump *d, const char *name)
 {
-	dimg key = { .name = (char *)name };
+	size_t lo = 0, hi = d->byname.n;
 
-	if (!d->imgs.n)
-		return NULL;
-	return bsearch(&key, d->imgs.v, d->imgs.n, sizeof(dimg), cmp_img);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(by_name(d, mid)->name, name);
+		if (c == 0)
+			return by_name(d, mid);
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
 dimg *dump_find_id(dump *d, const char *prefix, uint64_t id, bool hex)
@@ -754,7 +757,7 @@ static int visit_entry(void *arg, const criu_entry *e)
 	return 0;
 }
 
-/* ---- the directory ------------------------------------------------------------- */
+/* ---- members ------------------------------------------------------------------ */
 
 static bool is_log(const char *name)
 {
@@ -762,87 +765,134 @@ static bool is_log(const char *name)
 	return n > 4 && strcmp(name + n - 4, ".log") == 0;
 }
 
-/* Read the names of the directory; false when it cannot be read. */
-static bool read_names(dump *d)
+/*
+ * Out of memory: the dump cannot be verified (an I/O-class failure of the
+ * run, never a verdict on the input).
+ */
+void dump_oom(dump *d, const char *what)
 {
-	int fd = openat(d->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *dir;
-	struct dirent *de;
-
-	if (fd < 0 || !(dir = fdopendir(fd))) {
-		int err = errno;
-		if (fd >= 0)
-			close(fd);
+	if (!sv_stopped(d->cx))
 		sv_report(d->cx, &sv_core_codes[SV_CORE_IO], SV_NONE,
-			  "cannot read the directory: %s", strerror(err));
-		return false;
-	}
-	while ((de = readdir(dir)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-		    strcmp(de->d_name, "parent") == 0 || is_log(de->d_name))
-			continue;
-		if (d->imgs.n >= DUMP_MAX_FILES) {
-			dump_report(d, -1, SV_NONE, NULL, CD_LIMIT, SV_NONE,
-				    "more than %u files: the rest are not verified", DUMP_MAX_FILES);
-			d->limited = true;
-			break;
-		}
-		dimg *i = dump_push(d, &d->imgs, sizeof(dimg));
-		if (!i)
-			break;
-		i->name = dump_strdup(d, de->d_name);
-		i->path = dump_printf(d, "%s/%s", d->base, de->d_name);
-		if (!i->name || !i->path) {
-			d->imgs.n--;
-			continue;
-		}
-		i->named = criu_image_match_file(i->name, &i->id);
-	}
-	closedir(dir);
-	dump_sort(&d->imgs, sizeof(dimg), cmp_img);
-	return true;
+			  "out of memory (%s): the dump is not verified", what);
+	sv_ctx_io_failed(d->cx);
 }
 
-static void verify_one(dump *d, long index)
+criu_dump *criu_dump_new(sv_ctx *cx, const char *path)
+{
+	dump *d = calloc(1, sizeof(*d));
+	size_t n;
+
+	if (d)
+		d->base = strdup(path && *path ? path : ".");
+	if (!d || !d->base) {
+		free(d);
+		sv_report(cx, &sv_core_codes[SV_CORE_IO], SV_NONE,
+			  "out of memory: the dump is not verified");
+		sv_ctx_io_failed(cx);
+		return NULL;
+	}
+	n = strlen(d->base);
+	while (n > 1 && d->base[n - 1] == '/')
+		d->base[--n] = '\0';
+	d->cx = cx;
+	d->path = d->base;
+	d->cur_img = -1;
+	d->seccomp_img = d->cgroup_img = -1;
+	return d;
+}
+
+bool criu_dump_wants(const criu_dump *d, const sv_member *m)
+{
+	(void)d;
+	if (strcmp(m->name, "parent") == 0)
+		return m->kind == SV_MEMBER_FILE;
+	return !strchr(m->name, '/') && criu_image_match_file(m->name, NULL) != NULL;
+}
+
+/* The parent link as a regular file: the path it holds (a flattened link). */
+static void read_parent_file(dump *d, sv_stream *s)
+{
+	char target[4096];
+	size_t got = sv_read(s, target, sizeof(target) - 1);
+
+	while (got > 0 && (target[got - 1] == '\n' || target[got - 1] == '\r'))
+		got--;
+	if (got == 0 || memchr(target, '\0', got)) {
+		d->parent_file_bad = true;
+		return;
+	}
+	target[got] = '\0';
+	d->parent_target = dump_strdup(d, target);
+	if (!d->parent_target)
+		dump_oom(d, "the parent link");
+}
+
+static void add_parent(dump *d, const sv_member *m, sv_stream *s)
+{
+	d->has_parent_link = true;
+	d->parent_kind = m->kind;
+	if (m->link)
+		d->parent_link = dump_strdup(d, m->link);
+	if (m->kind == SV_MEMBER_FILE && !m->link) {
+		if (s)
+			read_parent_file(d, s);
+		else
+			d->parent_file_bad = true;
+	}
+}
+
+/* A CRIU image name that is no regular file: said once, and the dump goes on. */
+static void report_not_file(dump *d, const dimg *i, const sv_member *m)
+{
+	const sv_code *c = &sv_core_codes[SV_CORE_NOT_REGULAR];
+
+	sv_set_file(d->cx, i->path);
+	sv_record_none(d->cx);
+	switch (m->kind) {
+	case SV_MEMBER_SYMLINK:
+		/* A link the core could not follow to a regular file. */
+		if (m->link && strcmp(m->link, m->name) == 0)
+			sv_report(d->cx, &sv_core_codes[SV_CORE_IO], SV_NONE,
+				  "cannot open: a symbolic link to itself (a loop of symbolic links)");
+		else
+			sv_report(d->cx, &sv_core_codes[SV_CORE_IO], SV_NONE,
+				  "cannot open: a symbolic link to \"%s\" that leads to no regular "
+				  "file (it points nowhere, loops, or names something else)",
+				  m->link ? m->link : "?");
+		break;
+	case SV_MEMBER_HARDLINK:
+		sv_report(d->cx, c, SV_NONE, "a hard link to \"%s\": not read",
+			  m->link ? m->link : "?");
+		break;
+	case SV_MEMBER_DIR:
+		sv_report(d->cx, c, SV_NONE, "not a regular file (a directory): not read");
+		break;
+	default:
+		sv_report(d->cx, c, SV_NONE,
+			  "not a regular file (a FIFO, device or socket): not read");
+		break;
+	}
+	sv_set_file(d->cx, NULL);
+}
+
+static void verify_image(dump *d, long index, sv_stream *s)
 {
 	dimg *i = &DV(d->imgs, dimg)[index];
 	criu_visitor v = { d, visit_entry, NULL };
-	sv_stream *s;
+	unsigned long errors = sv_error_count(d->cx);
 
 	d->cur = i;
 	d->cur_img = index;
 	d->cur_pm = NULL;
 	d->cur_fdinfo = NULL;
-	/*
-	 * A link that loops or points nowhere, or a file that cannot be read,
-	 * makes this image unusable, not the whole run: report it and go on
-	 * (sv_open_at() would stop the run as an I/O failure of the input).
-	 * FIFOs and devices are refused by sv_open_at() itself.
-	 */
-	struct stat st;
-	if (fstatat(d->dirfd, i->name, &st, 0) != 0 ||
-	    (S_ISREG(st.st_mode) && faccessat(d->dirfd, i->name, R_OK, AT_EACCESS) != 0)) {
-		int err = errno;
-		sv_set_file(d->cx, i->path);
-		sv_report(d->cx, &sv_core_codes[SV_CORE_IO], SV_NONE, "cannot open: %s%s",
-			  strerror(err), err == ELOOP ? " (a loop of symbolic links)" :
-			  err == ENOENT ? " (a symbolic link that points nowhere)" : "");
-		sv_set_file(d->cx, NULL);
-		d->cur = NULL;
-		d->cur_img = -1;
-		return;
-	}
-	s = sv_open_at(d->cx, d->dirfd, i->name, i->path, 0);
-	if (!s)
-		return;
-	if (i->named && i->named->type->id == CRIU_T_PAGEMAP) {
+	if (i->named->type->id == CRIU_T_PAGEMAP) {
 		d->cur_pm = dump_push(d, &d->pagemaps, sizeof(dpagemap));
 		if (d->cur_pm) {
 			d->cur_pm->img = index;
 			d->cur_pm->shmem = strcmp(i->named->prefix, "pagemap-shmem-") == 0;
 			d->cur_pm->id = i->id;
 		}
-	} else if (i->named && i->named->type->id == CRIU_T_FDINFO) {
+	} else if (i->named->type->id == CRIU_T_FDINFO) {
 		d->cur_fdinfo = dump_push(d, &d->fdinfos, sizeof(dfdinfo));
 		if (d->cur_fdinfo) {
 			d->cur_fdinfo->img = index;
@@ -852,13 +902,102 @@ static void verify_one(dump *d, long index)
 	sv_set_file(d->cx, i->path);
 	criu_verify_image(d->cx, s, i->name, &v, &i->info);
 	sv_set_file(d->cx, NULL);
-	sv_close(s);
+	i = &DV(d->imgs, dimg)[index]; /* the table may have moved */
 	i->verified = true;
+	i->damaged = sv_error_count(d->cx) != errors || !i->info.complete;
 	/* A pagemap with entries that failed their own checks is not sized. */
 	if (d->cur_pm && d->cur_pm->nents + (d->cur_pm->has_head ? 1 : 0) != i->info.entries)
 		d->cur_pm->damaged = true;
 	d->cur = NULL;
 	d->cur_img = -1;
+	d->cur_pm = NULL;
+	d->cur_fdinfo = NULL;
+}
+
+void criu_dump_add(criu_dump *d, const sv_member *m, sv_stream *s)
+{
+	const char *name = m->name;
+
+	if (!d || d->finished || sv_stopped(d->cx))
+		return;
+	if (strcmp(name, "parent") == 0) {
+		add_parent(d, m, s);
+		return;
+	}
+	if (is_log(name))
+		return;
+	if (d->imgs.n >= DUMP_MAX_FILES) {
+		if (!d->limited)
+			dump_report(d, -1, SV_NONE, NULL, CD_LIMIT, SV_NONE,
+				    "more than %u files: the rest are not verified", DUMP_MAX_FILES);
+		d->limited = true;
+		return;
+	}
+	dimg *i = dump_push(d, &d->imgs, sizeof(dimg));
+	if (!i)
+		return;
+	i->name = dump_strdup(d, name);
+	i->path = m->display && *m->display ? dump_strdup(d, m->display) :
+		  dump_printf(d, "%s/%s", d->base, name);
+	if (!i->name || !i->path) {
+		d->imgs.n--;
+		dump_oom(d, "the names of the images");
+		return;
+	}
+	/* A name inside a subfolder is no image of this dump. */
+	i->named = strchr(name, '/') ? NULL : criu_image_match_file(i->name, &i->id);
+	if (!i->named)
+		return; /* reported with the other unknown files by finish */
+	if (m->kind != SV_MEMBER_FILE) {
+		report_not_file(d, i, m);
+		return;
+	}
+	if (!s)
+		return; /* the core said why it could not be opened */
+	verify_image(d, (long)(d->imgs.n - 1), s);
+}
+
+void criu_dump_set_parent(criu_dump *d, criu_dump *parent)
+{
+	if (d)
+		d->parent_dump = parent;
+}
+
+/* ---- the whole dump ------------------------------------------------------------- */
+
+static int cmp_byname(const void *a, const void *b, void *arg)
+{
+	const dimg *imgs = arg;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(imgs[x].name, imgs[y].name);
+	return c ? c : (x < y ? -1 : x > y);
+}
+
+/* The names sorted once, for lookups and for reports in name order. */
+static bool index_names(dump *d)
+{
+	d->byname.v = malloc((d->imgs.n ? d->imgs.n : 1) * sizeof(size_t));
+	if (!d->byname.v) {
+		dump_oom(d, "the index of images");
+		return false;
+	}
+	d->byname.n = d->byname.cap = d->imgs.n;
+	for (size_t k = 0; k < d->imgs.n; k++)
+		DV(d->byname, size_t)[k] = k;
+	if (d->imgs.n > 1)
+		qsort_r(d->byname.v, d->imgs.n, sizeof(size_t), cmp_byname, d->imgs.v);
+	return true;
+}
+
+/* The k-th image in name order. */
+static dimg *by_name(dump *d, size_t k)
+{
+	return &DV(d->imgs, dimg)[DV(d->byname, size_t)[k]];
+}
+
+static long img_index(dump *d, const dimg *i)
+{
+	return i ? (long)(i - DV(d->imgs, dimg)) : -1;
 }
 
 /* Image layout (v1: type magic alone, v1.1: head magic first) vs img_version. */
@@ -866,22 +1005,18 @@ static void check_layouts(dump *d)
 {
 	int want = d->img_version == CRIU_IMAGES_V1 ? 1 : 2;
 
-	for (size_t k = 0; k < d->imgs.n; k++) {
-		dimg *i = &DV(d->imgs, dimg)[k];
+	for (size_t n = 0; n < d->byname.n; n++) {
+		dimg *i = by_name(d, n);
+		long k = img_index(d, i);
 		if (!i->verified || !i->info.type || i->info.type->layout == CRIU_LAYOUT_RAW ||
 		    i->info.type->id == CRIU_T_INVENTORY || i->info.version == 0)
 			continue;
 		if (i->info.version != want)
-			dump_report(d, (long)k, SV_NONE, NULL, CD_LAYOUT_VERSION, 0,
+			dump_report(d, k, SV_NONE, NULL, CD_LAYOUT_VERSION, 0,
 				    "image has the v%s layout, but inventory.img img_version %" PRIu32
 				    " says v%s", i->info.version == 2 ? "1.1" : "1",
 				    d->img_version, want == 2 ? "1.1" : "1");
 	}
-}
-
-static long img_index(dump *d, const dimg *i)
-{
-	return i ? (long)(i - DV(d->imgs, dimg)) : -1;
 }
 
 /* Decide what the directory is; false when it is nothing CRIU wrote. */
@@ -966,18 +1101,18 @@ static void mark_singletons(dump *d)
 
 static void report_unknown_files(dump *d)
 {
-	for (size_t k = 0; k < d->imgs.n; k++) {
-		dimg *i = &DV(d->imgs, dimg)[k];
+	for (size_t n = 0; n < d->byname.n; n++) {
+		dimg *i = by_name(d, n);
 		if (!i->named)
-			dump_report(d, (long)k, SV_NONE, NULL, CD_UNKNOWN_FILE, SV_NONE,
+			dump_report(d, img_index(d, i), SV_NONE, NULL, CD_UNKNOWN_FILE, SV_NONE,
 				    "not a CRIU image name (nor a log): ignored, as CRIU ignores it");
 	}
 }
 
 static void report_unreferenced(dump *d)
 {
-	for (size_t k = 0; k < d->imgs.n && !sv_stopped(d->cx); k++) {
-		dimg *i = &DV(d->imgs, dimg)[k];
+	for (size_t n = 0; n < d->byname.n && !sv_stopped(d->cx); n++) {
+		dimg *i = by_name(d, n);
 		if (!i->named || i->referenced || !i->verified)
 			continue; /* an image that could not be read was reported already */
 		const char *why = "no task, file or namespace of the dump has its id";
@@ -1007,14 +1142,14 @@ static void report_unreferenced(dump *d)
 				why = "a pre-dump holds only memory images";
 			break;
 		}
-		dump_report(d, (long)k, SV_NONE, NULL, CD_UNREFERENCED, SV_NONE,
+		dump_report(d, img_index(d, i), SV_NONE, NULL, CD_UNREFERENCED, SV_NONE,
 			    "nothing refers to this %s image: %s", i->named->type->name, why);
 	}
 }
 
 static void dump_free(dump *d)
 {
-	dvec *vecs[] = { &d->imgs, &d->tasks, &d->task_order, &d->threads, &d->cores, &d->ids, &d->mms,
+	dvec *vecs[] = { &d->imgs, &d->byname, &d->pm_order, &d->tasks, &d->task_order, &d->threads, &d->cores, &d->ids, &d->mms,
 			 &d->vmas, &d->pagemaps, &d->pents, &d->fss, &d->fdinfos, &d->fds,
 			 &d->files, &d->memfds, &d->remaps, &d->pipe_data, &d->fifo_data,
 			 &d->skqs, &d->locks, &d->ipc_shms, &d->cgsets, &d->mounts };
@@ -1027,65 +1162,50 @@ static void dump_free(dump *d)
 	free(d->base);
 }
 
-void criu_verify_dump(sv_ctx *cx, int dirfd, const char *path)
+
+void criu_dump_finish(criu_dump *d, sv_members *dir)
 {
-	dump d = { 0 };
-	size_t n;
+	sv_ctx *cx;
 
-	d.cx = cx;
-	d.dirfd = dirfd;
-	d.path = path;
-	d.cur_img = -1;
-	d.seccomp_img = d.cgroup_img = -1;
-	d.base = strdup(path && *path ? path : ".");
-	if (!d.base) {
-		sv_report(cx, &sv_core_codes[SV_CORE_IO], SV_NONE, "out of memory");
+	if (!d || d->finished)
 		return;
-	}
-	n = strlen(d.base);
-	while (n > 1 && d.base[n - 1] == '/')
-		d.base[--n] = '\0';
-
-	if (!read_names(&d))
+	d->finished = true;
+	cx = d->cx;
+	if (sv_stopped(cx) || !index_names(d))
 		goto out;
-
-	/* The inventory first: it says how the other images are laid out. */
-	dimg *inv = dump_find(&d, "inventory.img");
-	if (inv)
-		verify_one(&d, img_index(&d, inv));
-	for (size_t k = 0; k < d.imgs.n && !sv_stopped(cx); k++) {
-		dimg *i = &DV(d.imgs, dimg)[k];
-		if (i->named && i != inv)
-			verify_one(&d, (long)k);
-	}
-	if (sv_stopped(cx))
+	report_unknown_files(d);
+	if (!decide_kind(d))
 		goto out;
-	report_unknown_files(&d);
-	if (!decide_kind(&d))
-		goto out;
-	if (d.kind != DUMP_CPUINFO)
-		check_layouts(&d);
+	if (d->kind != DUMP_CPUINFO)
+		check_layouts(d);
 
-	dump_sort(&d.cores, sizeof(dcore), cmp_core);
-	dump_sort(&d.files, sizeof(dfile), cmp_file);
-	mark_singletons(&d);
+	dump_sort(&d->cores, sizeof(dcore), cmp_core);
+	dump_sort(&d->files, sizeof(dfile), cmp_file);
+	mark_singletons(d);
 
-	if (d.kind == DUMP_FULL && !d.no_tasks) {
-		dump_check_tasks(&d);
-		dump_check_ns(&d);
-		dump_check_cgroups(&d);
+	if (d->kind == DUMP_FULL && !d->no_tasks) {
+		dump_check_tasks(d);
+		dump_check_ns(d);
+		dump_check_cgroups(d);
 	}
-	if (d.kind == DUMP_FULL || d.kind == DUMP_PRE)
-		dump_check_memory(&d);
-	if (d.kind == DUMP_FULL && !d.no_tasks) {
-		dump_check_files(&d);
-		dump_check_sockets(&d);
+	if (d->kind == DUMP_FULL || d->kind == DUMP_PRE)
+		dump_check_memory(d, dir);
+	if (d->kind == DUMP_FULL && !d->no_tasks) {
+		dump_check_files(d);
+		dump_check_sockets(d);
 	}
-	if (!sv_stopped(cx) && !d.no_tasks)
-		report_unreferenced(&d);
-	dump_emit_stats(&d);
+	if (!sv_stopped(cx) && !d->no_tasks)
+		report_unreferenced(d);
+	dump_emit_stats(d);
 out:
 	sv_record_none(cx);
 	sv_set_file(cx, NULL);
-	dump_free(&d);
+}
+
+void criu_dump_free(criu_dump *d)
+{
+	if (!d)
+		return;
+	dump_free(d);
+	free(d);
 }

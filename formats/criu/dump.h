@@ -1,14 +1,35 @@
 /*
- * Whole CRIU dump directories: every image verified with the image module,
- * then every relation between images (CRIU 3.17.1: criu/pstree.c,
- * criu/cr-restore.c, criu/mem.c, criu/pagemap.c, criu/files*.c,
- * criu/sk-*.c, criu/cgroup.c, criu/namespaces.c, criu/seccomp.c), then a
- * summary of the dump for --verbose and --json.
+ * Whole CRIU dumps: every image verified with the image module, then every
+ * relation between images (CRIU 3.17.1: criu/pstree.c, criu/cr-restore.c,
+ * criu/mem.c, criu/pagemap.c, criu/files*.c, criu/sk-*.c, criu/cgroup.c,
+ * criu/namespaces.c, criu/seccomp.c), then a summary of the dump for
+ * --verbose and --json.
  *
- * The work is split by subject: dump.c reads the directory and collects
- * what each image says into the tables below; dump_tasks.c checks tasks,
- * namespaces and cgroups; dump_mem.c memory and the parent chain;
- * dump_files.c files, sockets and pipes; dump_stats.c the summary.
+ * The public part (this block) is an API over members, for the criu
+ * module's verify_members and for other modules that find a CRIU dump
+ * inside their input (formats/container: a checkpoint archive):
+ *
+ *   criu_dump *d = criu_dump_new(cx, path);
+ *   while ((m = sv_members_next(src))) {
+ *           sv_stream *s = m->kind == SV_MEMBER_FILE && criu_dump_wants(d, m) ?
+ *                          sv_member_open(cx, src) : NULL;
+ *           criu_dump_add(d, m, s);
+ *           sv_close(s);
+ *   }
+ *   criu_dump_set_parent(d, earlier);   (optional: an archive's pre-dump)
+ *   criu_dump_finish(d, dir_or_NULL);
+ *   criu_dump_free(d);
+ *
+ * Members may come in any order and each is read once, while it is
+ * current: the dump module never reads a directory or opens a file
+ * itself.  What the images say is collected into a model of the dump (the
+ * tables below, bounded by the number of items of the dump, not by its
+ * bytes); every relation is checked in criu_dump_finish().
+ *
+ * The work is split by subject: dump.c collects what each image says and
+ * decides what kind of dump it is; dump_tasks.c checks tasks, namespaces
+ * and cgroups; dump_mem.c memory and the parent chain; dump_files.c files,
+ * sockets and pipes; dump_stats.c the summary.
  */
 #ifndef SV_CRIU_DUMP_H
 #define SV_CRIU_DUMP_H
@@ -20,7 +41,59 @@
 #include "module.h"
 #include "formats/criu/criu.h"
 
-void criu_verify_dump(sv_ctx *cx, int dirfd, const char *path);
+typedef struct criu_dump criu_dump;
+
+/*
+ * A new, empty dump.  path is how diagnostics name the dump's root (a
+ * directory, or the folder of an archive that holds the images); member
+ * names are relative to it.  NULL when out of memory (reported as
+ * input.io; the run is then "not verified", exit 2).
+ */
+criu_dump *criu_dump_new(sv_ctx *cx, const char *path);
+
+/*
+ * Whether criu_dump_add() reads the data of member m: CRIU images and the
+ * `parent` link when it is a regular file (a flattened symlink).  Other
+ * members need not be opened (s NULL is then fine).
+ */
+bool criu_dump_wants(const criu_dump *d, const sv_member *m);
+
+/*
+ * Add member m (m->name relative to the dump root: "core-1.img",
+ * "parent"), verifying the image on s and collecting what it says.  s is
+ * the opened member, read here as far as needed (the caller closes it), or
+ * NULL: for a member of kind SV_MEMBER_FILE that the caller could not open
+ * (the core has said why) or that criu_dump_wants() declined; for other
+ * kinds m->kind says what it is and a CRIU image name that is not a
+ * regular file is reported (input.not-regular / input.io) and the dump
+ * goes on.  `parent` is remembered as the link to the previous dump; logs
+ * (*.log) are ignored.
+ */
+void criu_dump_add(criu_dump *d, const sv_member *m, sv_stream *s);
+
+/*
+ * Let parent, a dump collected earlier (e.g. the pre-checkpoint of the
+ * same archive), stand for d's `parent` link: in-parent pages are looked
+ * up in parent's model (and through its own parent, set the same way).
+ * parent must outlive d's criu_dump_finish().
+ */
+void criu_dump_set_parent(criu_dump *d, criu_dump *parent);
+
+/*
+ * Decide the kind of dump and check every relation; report the images
+ * nothing refers to; emit the summary figures (--verbose).  dir is the
+ * directory source d's members came from, through which the `parent` link
+ * is followed (sv_members_open_subdir; parent pagemaps are read lazily and
+ * dropped after use), or NULL (an archive: only a dump given with
+ * criu_dump_set_parent() stands for the parent).  Call once.
+ */
+void criu_dump_finish(criu_dump *d, sv_members *dir);
+
+/* Free d (and nothing it was given). */
+void criu_dump_free(criu_dump *d);
+
+/* The criu module's verify_members: new, add every member, finish, free. */
+void criu_verify_members(sv_ctx *cx, sv_members *m);
 
 /* ---- codes ---------------------------------------------------------------- */
 
@@ -146,6 +219,11 @@ enum { CRIU_DUMP_CODES(SV_CODE_ENUM) CD_NCODES };
 /* The dump checks' codes: their part of the criu module's one table (criu.c). */
 extern const sv_code *const criu_dump_codes;
 
+/*
+ * ---- the inside of the dump checks (formats/criu/dump*.c only) ----------
+ */
+#ifdef CRIU_DUMP_INTERNAL
+
 /* ---- tables ----------------------------------------------------------------- */
 
 /* Growable array; items are zeroed when pushed. */
@@ -162,6 +240,7 @@ typedef struct dimg {
 	const criu_image_name *named; /* NULL: not a CRIU image name */
 	uint64_t id;                  /* the id in the name */
 	bool verified;                /* opened and verified */
+	bool damaged;                 /* verified, with errors of its own */
 	bool referenced;
 	criu_image_info info;
 } dimg;
@@ -280,14 +359,26 @@ typedef struct dmount {
 	long img;
 } dmount;
 
-typedef struct dump {
+typedef struct criu_dump dump;
+
+struct criu_dump {
 	sv_ctx *cx;
-	int dirfd;
-	const char *path;
+	const char *path;             /* = base */
 	char *base;                   /* path without trailing slashes */
-	dvec imgs;                    /* dimg, sorted by name */
+	dvec imgs;                    /* dimg, in the order added */
+	dvec byname;                  /* size_t: imgs indices sorted by name (finish) */
 	dvec strs;                    /* char * to free */
 	bool limited;                 /* a table hit its cap */
+	bool finished;
+
+	/* the parent link: the member `parent`, or a dump standing for it */
+	bool has_parent_link;
+	sv_member_kind parent_kind;
+	char *parent_link;            /* symlink target, when known */
+	char *parent_target;          /* a regular file's contents (flattened link) */
+	bool parent_file_bad;         /* a regular file that names no path */
+	criu_dump *parent_dump;
+	dvec pm_order;                /* size_t: pagemaps sorted by (shmem, id), on first use */
 
 	/* inventory */
 	bool have_inventory, predump, tcp_close, has_root_ids, has_root_cg_set, ns_per_id;
@@ -335,13 +426,16 @@ typedef struct dump {
 	dfdinfo *cur_fdinfo;
 	dmm *cur_mm;
 	bool cur_pm_bad;
-} dump;
+};
 
 /* Tables are capped so forged dumps cannot exhaust memory. */
 #define DUMP_MAX_ITEMS (1u << 22)
 #define DUMP_MAX_FILES (1u << 20)
 /* Parent chains are followed this deep at most. */
 #define DUMP_MAX_PARENTS 64
+
+/* Out of memory: report input.io and stop the run as not verified (exit 2). */
+void dump_oom(dump *d, const char *what);
 
 /* Push a zeroed item; NULL (reported once) when the table is full. */
 void *dump_push(dump *d, dvec *vec, size_t elem);
@@ -379,7 +473,7 @@ void dump_collect_pagemap(dump *d, dvec *ents, dpagemap *pm, const criu_entry *e
 void dump_check_tasks(dump *d);
 void dump_check_ns(dump *d);
 void dump_check_cgroups(dump *d);
-void dump_check_memory(dump *d);
+void dump_check_memory(dump *d, sv_members *dir);
 void dump_check_files(dump *d);
 void dump_check_sockets(dump *d);
 void dump_emit_stats(dump *d);
@@ -388,5 +482,7 @@ void dump_emit_stats(dump *d);
 #define DPE_PARENT  1u
 #define DPE_LAZY    2u
 #define DPE_PRESENT 4u
+
+#endif /* CRIU_DUMP_INTERNAL */
 
 #endif /* SV_CRIU_DUMP_H */

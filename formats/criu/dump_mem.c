@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define CRIU_DUMP_INTERNAL
 #include "formats/criu/dump.h"
 #include "formats/criu/schema.h"
 
@@ -32,19 +33,14 @@
 
 /* ---- the parent chain ----------------------------------------------------------- */
 
-/* A pagemap of a parent directory, loaded when first needed. */
-typedef struct ppm {
-	bool shmem;
-	uint64_t id;
-	bool exists;
-	dpagemap pm;
-	dvec ents;          /* dpage, sorted by vaddr */
-} ppm;
-
+/*
+ * A level of the chain of parent dumps: a directory read lazily through
+ * its member source, or a dump collected before (criu_dump_set_parent).
+ */
 typedef struct plevel {
-	int dirfd;
-	char *path;         /* the directory as diagnostics name it */
-	dvec pms;           /* ppm * */
+	dump *dump;         /* a collected dump, or NULL */
+	sv_members *src;    /* a directory, or NULL */
+	const char *path;   /* the directory as diagnostics name it */
 } plevel;
 
 typedef struct chain {
@@ -53,6 +49,14 @@ typedef struct chain {
 	size_t n;           /* levels that could be opened */
 	bool broken;        /* a link could not be followed (reported) */
 } chain;
+
+/* One level's pagemap of one pid or shmem id, loaded for one check and dropped. */
+typedef struct ppm {
+	bool exists;
+	bool damaged;       /* the parent's pagemap failed its own checks */
+	dpagemap pm;
+	dvec ents;          /* dpage, sorted by vaddr */
+} ppm;
 
 typedef struct devino {
 	dev_t dev;
@@ -74,103 +78,184 @@ static void report_at(dump *d, const char *file, int code, const char *fmt, ...)
 	sv_set_file(d->cx, NULL);
 }
 
+/* What a level says about its own `parent` entry. */
+typedef struct plink {
+	bool present;
+	sv_member_kind kind;
+	const char *target;  /* a regular file's path (flattened link) */
+	bool file_bad;       /* a regular file naming no path */
+} plink;
+
 /*
- * Open the directory the link "parent" of dirfd names, the way CRIU's
- * open_parent() does; -1 when there is none or it cannot be opened
+ * The `parent` entry of a directory level that is not the dump itself:
+ * its kind, and for a regular file the path it holds.  Looked for only
+ * when the link could not be opened as a directory.
+ */
+static plink find_link(dump *d, sv_members *src)
+{
+	plink l = { 0 };
+	const sv_member *m;
+
+	while ((m = sv_members_next(src)) != NULL) {
+		if (strcmp(m->name, "parent") != 0)
+			continue;
+		l.present = true;
+		l.kind = m->kind;
+		if (m->kind == SV_MEMBER_FILE && !m->link) {
+			char target[4096];
+			size_t got = 0;
+			sv_stream *s = sv_member_open(d->cx, src);
+			if (s)
+				got = sv_read(s, target, sizeof(target) - 1);
+			sv_close(s);
+			while (got > 0 && (target[got - 1] == '\n' || target[got - 1] == '\r'))
+				got--;
+			if (got == 0 || memchr(target, '\0', got)) {
+				l.file_bad = true;
+			} else {
+				target[got] = '\0';
+				l.target = dump_strdup(d, target);
+				l.file_bad = !l.target;
+			}
+		}
+		break;
+	}
+	return l;
+}
+
+/*
+ * Follow the `parent` link of the directory level src (whose entry the
+ * caller may already know, as *known), the way CRIU's open_parent() does
+ * (criu/image.c: a missing link is no parent; one that cannot be opened
+ * fails the restore).  NULL when there is none or it cannot be followed
  * (reported; *broken set).
  */
-static int open_parent_link(dump *d, int dirfd, const char *link_path, bool *broken)
+static sv_members *open_parent_link(dump *d, sv_members *src, const plink *known,
+				    const char *link_path, bool *broken)
 {
-	struct stat st;
-	int fd;
+	plink l;
+	sv_members *sub;
+	int err;
 
-	if (fstatat(dirfd, "parent", &st, AT_SYMLINK_NOFOLLOW) != 0) {
-		if (errno == ENOENT)
-			return -1;
-		report_at(d, link_path, CD_PARENT_UNREADABLE, "cannot look at the parent link: %s",
-			  strerror(errno));
-		*broken = true;
-		return -1;
-	}
-	if (S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode)) {
-		fd = openat(dirfd, "parent", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0) {
-			int err = errno;
+	if (known && !known->present)
+		return NULL;
+	if (!known || known->kind == SV_MEMBER_SYMLINK || known->kind == SV_MEMBER_DIR) {
+		sub = sv_members_open_subdir(d->cx, src, "parent");
+		if (sub)
+			return sub;
+		err = errno;
+		if (err == ENOMEM) {
+			dump_oom(d, "the parent chain");
+			*broken = true;
+			return NULL;
+		}
+		if (!known && (err == ENOENT || err == ENOTDIR)) {
+			/* Nothing there, a link to nowhere, or no directory: look. */
+			l = find_link(d, src);
+			known = &l;
+			if (!l.present)
+				return NULL;
+		}
+		if (known->kind == SV_MEMBER_SYMLINK || known->kind == SV_MEMBER_DIR) {
 			report_at(d, link_path, CD_PARENT_UNREADABLE,
 				  "the parent link cannot be opened as a directory: %s%s",
 				  strerror(err),
 				  err == ELOOP ? " (a loop of symbolic links)" :
 				  err == ENOENT ? " (it points nowhere)" : "");
 			*broken = true;
+			return NULL;
 		}
-		return fd;
 	}
-	if (S_ISREG(st.st_mode)) {
-		char target[4096];
-		ssize_t got = -1;
-		int lf = openat(dirfd, "parent", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-		if (lf >= 0) {
-			got = read(lf, target, sizeof(target) - 1);
-			close(lf);
-		}
-		while (got > 0 && (target[got - 1] == '\n' || target[got - 1] == '\r'))
-			got--;
-		if (got <= 0 || memchr(target, '\0', (size_t)got)) {
+	if (known->kind == SV_MEMBER_FILE) {
+		if (known->file_bad || !known->target) {
 			report_at(d, link_path, CD_PARENT_UNREADABLE,
 				  "parent is a regular file, not a link to the parent dump");
 			*broken = true;
-			return -1;
+			return NULL;
 		}
-		target[got] = '\0';
 		report_at(d, link_path, CD_PARENT_NOT_SYMLINK,
 			  "parent is a regular file holding \"%s\", not a symbolic link: CRIU "
 			  "could not open it as the parent directory (was the link flattened "
-			  "by a copy?); followed as the link it names", target);
-		fd = openat(dirfd, target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0) {
+			  "by a copy?); followed as the link it names", known->target);
+		sub = sv_members_open_subdir(d->cx, src, known->target);
+		if (!sub) {
 			report_at(d, link_path, CD_PARENT_UNREADABLE,
 				  "the parent path \"%s\" cannot be opened as a directory: %s",
-				  target, strerror(errno));
+				  known->target, strerror(errno));
 			*broken = true;
 		}
-		return fd;
+		return sub;
 	}
-	report_at(d, link_path, CD_PARENT_UNREADABLE, "parent is %s, not a link to a directory",
-		  S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISSOCK(st.st_mode) ? "a socket" :
-		  "a device or special file");
+	report_at(d, link_path, CD_PARENT_UNREADABLE,
+		  "parent is %s, not a link to a directory",
+		  known->kind == SV_MEMBER_HARDLINK ? "a hard link" :
+		  "a FIFO, device or socket");
 	*broken = true;
-	return -1;
+	return NULL;
 }
 
-static void open_chain(chain *c)
+/* The identity of a directory level, to find loops in the chain. */
+static bool level_id(sv_members *src, devino *out)
+{
+	struct stat st;
+	int fd = src ? sv_members_dirfd(src) : -1;
+
+	if (fd < 0 || fstat(fd, &st) != 0)
+		return false;
+	*out = (devino){ st.st_dev, st.st_ino };
+	return true;
+}
+
+static void open_chain(chain *c, sv_members *dir)
 {
 	dump *d = c->d;
 	devino seen[DUMP_MAX_PARENTS + 1];
+	bool seen_ok[DUMP_MAX_PARENTS + 1];
+	dump *dumps[DUMP_MAX_PARENTS + 1];
 	size_t nseen = 0;
-	struct stat st;
-	int dirfd = d->dirfd;
+	dump *cur_dump = d;
+	sv_members *cur_src = dir;
 	const char *base = d->base;
 
-	if (fstat(d->dirfd, &st) == 0)
-		seen[nseen++] = (devino){ st.st_dev, st.st_ino };
+	seen_ok[0] = level_id(dir, &seen[0]);
+	dumps[0] = d;
+	nseen = 1;
 	for (;;) {
 		char *link_path = dump_printf(d, "%s/parent", base);
-		int fd = open_parent_link(d, dirfd, link_path ? link_path : "parent", &c->broken);
+		dump *next_dump = NULL;
+		sv_members *next_src = NULL;
 
-		if (fd < 0)
-			return;
-		if (fstat(fd, &st) != 0) {
-			close(fd);
+		if (!link_path) {
+			dump_oom(d, "the parent chain");
 			c->broken = true;
 			return;
 		}
+		if (cur_dump && cur_dump->parent_dump) {
+			next_dump = cur_dump->parent_dump;
+		} else if (cur_dump && cur_src) {
+			plink known = { cur_dump->has_parent_link, cur_dump->parent_kind,
+					cur_dump->parent_target, cur_dump->parent_file_bad };
+			next_src = open_parent_link(d, cur_src, &known, link_path, &c->broken);
+		} else if (cur_src) {
+			next_src = open_parent_link(d, cur_src, NULL, link_path, &c->broken);
+		} else if (cur_dump && cur_dump->has_parent_link && cur_dump == d) {
+			report_at(d, link_path, CD_PARENT_UNREADABLE,
+				  "the parent link of a dump inside an archive cannot be followed, "
+				  "and no earlier dump of the archive stands for it");
+			c->broken = true;
+		}
+		if (!next_dump && !next_src)
+			return;
+
+		devino id = { 0, 0 };
+		bool id_ok = next_src && level_id(next_src, &id);
 		for (size_t k = 0; k < nseen; k++)
-			if (seen[k].dev == st.st_dev && seen[k].ino == st.st_ino) {
+			if ((id_ok && seen_ok[k] && seen[k].dev == id.dev && seen[k].ino == id.ino) ||
+			    (next_dump && dumps[k] == next_dump)) {
 				report_at(d, link_path, CD_PARENT_LOOP,
 					  "the parent link leads back to %s: a dump cannot be "
 					  "its own ancestor", k == 0 ? d->base : c->lv[k - 1].path);
-				close(fd);
+				sv_members_close(next_src);
 				c->broken = true;
 				return;
 			}
@@ -178,30 +263,28 @@ static void open_chain(chain *c)
 			report_at(d, link_path, CD_PARENT_LOOP,
 				  "the chain of parent dumps is deeper than %d: not followed further",
 				  DUMP_MAX_PARENTS);
-			close(fd);
+			sv_members_close(next_src);
 			c->broken = true;
 			return;
 		}
-		seen[nseen++] = (devino){ st.st_dev, st.st_ino };
-		c->lv[c->n].dirfd = fd;
-		c->lv[c->n].path = link_path;
-		dirfd = fd;
-		base = link_path;
+		seen[nseen] = id;
+		seen_ok[nseen] = id_ok;
+		dumps[nseen] = next_dump;
+		nseen++;
+		c->lv[c->n].dump = next_dump;
+		c->lv[c->n].src = next_src;
+		c->lv[c->n].path = next_dump ? next_dump->base : link_path;
 		c->n++;
+		cur_dump = next_dump;
+		cur_src = next_src;
+		base = c->lv[c->n - 1].path;
 	}
 }
 
 static void close_chain(chain *c)
 {
-	for (size_t i = 0; i < c->n; i++) {
-		close(c->lv[i].dirfd);
-		for (size_t k = 0; k < c->lv[i].pms.n; k++) {
-			ppm *p = DV(c->lv[i].pms, ppm *)[k];
-			dump_vec_free(&p->ents);
-			free(p);
-		}
-		dump_vec_free(&c->lv[i].pms);
-	}
+	for (size_t i = 0; i < c->n; i++)
+		sv_members_close(c->lv[i].src);
 }
 
 typedef struct ppm_load {
@@ -224,115 +307,138 @@ static int cmp_page(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The pagemap of a parent level, read and verified on first use. */
-static ppm *level_pagemap(chain *c, size_t L, bool shmem, uint64_t id)
+static int cmp_pm_key(const void *a, const void *b, void *arg)
+{
+	const dpagemap *pms = arg;
+	const dpagemap *x = &pms[*(const size_t *)a], *y = &pms[*(const size_t *)b];
+	if (x->shmem != y->shmem)
+		return x->shmem < y->shmem ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The pagemap of (shmem, id) that dump p collected, or NULL. */
+static const dpagemap *dump_pagemap(dump *p, bool shmem, uint64_t id)
+{
+	if (p->pm_order.n != p->pagemaps.n) {
+		size_t *o = malloc((p->pagemaps.n ? p->pagemaps.n : 1) * sizeof(*o));
+		if (!o)
+			return NULL;
+		for (size_t k = 0; k < p->pagemaps.n; k++)
+			o[k] = k;
+		if (p->pagemaps.n > 1)
+			qsort_r(o, p->pagemaps.n, sizeof(*o), cmp_pm_key, p->pagemaps.v);
+		free(p->pm_order.v);
+		p->pm_order.v = o;
+		p->pm_order.n = p->pm_order.cap = p->pagemaps.n;
+	}
+	const size_t *o = DV(p->pm_order, size_t);
+	const dpagemap *pms = DV(p->pagemaps, dpagemap);
+	size_t lo = 0, hi = p->pm_order.n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const dpagemap *m = &pms[o[mid]];
+		if (m->shmem < shmem || (m->shmem == shmem && m->id < id))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < p->pm_order.n && pms[o[lo]].shmem == shmem && pms[o[lo]].id == id)
+		return &pms[o[lo]];
+	return NULL;
+}
+
+/* The size of a pages file of a parent directory, or false when absent. */
+static bool level_file_size(dump *d, sv_members *src, const char *name, const char *path,
+			    uint64_t *size)
+{
+	sv_stream *s = sv_members_open_name(d->cx, src, name, path);
+
+	if (!s)
+		return false;
+	*size = sv_skip(s, UINT64_MAX);
+	sv_close(s);
+	return true;
+}
+
+/* The pagemap of (shmem, id) at level L, read (and verified) for one check. */
+static void level_pagemap(chain *c, size_t L, bool shmem, uint64_t id, ppm *p)
 {
 	dump *d = c->d;
 	plevel *lv = &c->lv[L];
 	char name[64];
-	struct stat st;
 
-	for (size_t k = 0; k < lv->pms.n; k++) {
-		ppm *p = DV(lv->pms, ppm *)[k];
-		if (p->shmem == shmem && p->id == id)
-			return p;
+	memset(p, 0, sizeof(*p));
+	if (lv->dump) {
+		const dpagemap *pm = dump_pagemap(lv->dump, shmem, id);
+		if (!pm)
+			return;
+		p->exists = true;
+		p->damaged = pm->damaged;
+		p->pm = *pm;
+		p->pm.ent0 = 0;
+		if (pm->nents) {
+			p->ents.v = malloc(pm->nents * sizeof(dpage));
+			if (!p->ents.v) {
+				dump_oom(d, "a parent pagemap");
+				return;
+			}
+			memcpy(p->ents.v, DV(lv->dump->pents, dpage) + pm->ent0,
+			       pm->nents * sizeof(dpage));
+			p->ents.n = p->ents.cap = pm->nents;
+		}
+		dump_sort(&p->ents, sizeof(dpage), cmp_page);
+		return;
 	}
-	ppm **slot = dump_push(d, &lv->pms, sizeof(ppm *));
-	ppm *p = calloc(1, sizeof(*p));
-	if (!slot || !p) {
-		if (slot)
-			lv->pms.n--;
-		free(p);
-		return NULL;
-	}
-	*slot = p;
-	p->shmem = shmem;
-	p->id = id;
 	snprintf(name, sizeof(name), shmem ? "pagemap-shmem-%" PRIu64 ".img" : "pagemap-%" PRIu64 ".img", id);
-	if (fstatat(lv->dirfd, name, &st, 0) != 0)
-		return p;
 	char *path = dump_printf(d, "%s/%s", lv->path, name);
-	sv_stream *s = sv_open_at(d->cx, lv->dirfd, name, path ? path : name, 0);
+	sv_stream *s = sv_members_open_name(d->cx, lv->src, name, path ? path : name);
 	if (!s)
-		return p;
+		return;
 	ppm_load l = { d, p };
 	criu_visitor v = { &l, visit_parent_pagemap, NULL };
 	criu_image_info info;
+	unsigned long errors = sv_error_count(d->cx);
 	sv_set_file(d->cx, path);
 	criu_verify_image(d->cx, s, name, &v, &info);
 	sv_set_file(d->cx, NULL);
 	sv_close(s);
 	p->exists = true;
+	p->damaged = sv_error_count(d->cx) != errors || !info.complete;
 	p->pm.ent0 = 0;
 	dump_sort(&p->ents, sizeof(dpage), cmp_page);
 
 	/* The parent's pages are read from its own pages file. */
 	if (p->pm.has_head && p->pm.nents + 1 == info.entries) {
 		char pname[64];
+		uint64_t size;
 		snprintf(pname, sizeof(pname), "pages-%" PRIu32 ".img", p->pm.pages_id);
 		char *ppath = dump_printf(d, "%s/%s", lv->path, pname);
-		if (fstatat(lv->dirfd, pname, &st, 0) != 0) {
+		if (!level_file_size(d, lv->src, pname, ppath ? ppath : pname, &size)) {
 			if (p->pm.present)
 				report_at(d, path, CD_PAGES_MISSING,
 					  "%" PRIu64 " pages are stored in %s, which is absent",
 					  p->pm.present, ppath ? ppath : pname);
-		} else if (S_ISREG(st.st_mode) && (uint64_t)st.st_size != p->pm.present * PAGE) {
+		} else if (size != p->pm.present * PAGE) {
 			report_at(d, ppath, CD_PAGES_SIZE,
 				  "%" PRIu64 " bytes, but %s stores %" PRIu64 " pages here (%" PRIu64
-				  " bytes)", (uint64_t)st.st_size, path, p->pm.present,
-				  p->pm.present * PAGE);
+				  " bytes)", size, path, p->pm.present, p->pm.present * PAGE);
 		}
 	}
-	return p;
 }
+
+/* A range of in-parent pages still to find, and the entry it comes from. */
+typedef struct need {
+	uint64_t a, b;
+	size_t entry;
+} need;
 
 /*
- * Pages of [a, b) that level L (0: the first parent) and its own parents
- * do not have.  *first gets the lowest missing address.
+ * In-parent pages of one pagemap, looked up level by level (CRIU:
+ * read_parent_page() goes to the parent's page_read for what the entry
+ * marks PE_PARENT, and on through its parent): each level's pagemap is
+ * read once, the ranges still to find are carried to the next level, and
+ * the level is dropped; what no level has is missing.
  */
-static uint64_t missing_in_parent(chain *c, size_t L, bool shmem, uint64_t id,
-				  uint64_t a, uint64_t b, uint64_t *first)
-{
-	ppm *p = L < c->n ? level_pagemap(c, L, shmem, id) : NULL;
-	uint64_t missing = 0, cursor = a;
-
-	if (!p || !p->exists) {
-		if (a < *first)
-			*first = a;
-		return (b - a) / PAGE;
-	}
-	const dpage *e = DV(p->ents, dpage);
-	size_t lo = 0, hi = p->ents.n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (e[mid].vaddr + e[mid].pages * PAGE <= a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (size_t k = lo; k < p->ents.n && e[k].vaddr < b && cursor < b; k++) {
-		uint64_t end = e[k].vaddr + e[k].pages * PAGE;
-		if (end <= cursor)
-			continue;
-		if (e[k].vaddr > cursor) {
-			if (cursor < *first)
-				*first = cursor;
-			missing += (e[k].vaddr - cursor) / PAGE;
-			cursor = e[k].vaddr;
-		}
-		uint64_t stop = end < b ? end : b;
-		if (e[k].flags & DPE_PARENT)
-			missing += missing_in_parent(c, L + 1, shmem, id, cursor, stop, first);
-		cursor = stop;
-	}
-	if (cursor < b) {
-		if (cursor < *first)
-			*first = cursor;
-		missing += (b - cursor) / PAGE;
-	}
-	return missing;
-}
-
 static void check_parent_pages(dump *d, chain *c, const dpagemap *pm)
 {
 	const char *pname = pm->shmem ? "pagemap-shmem-" : "pagemap-";
@@ -347,19 +453,97 @@ static void check_parent_pages(dump *d, chain *c, const dpagemap *pm)
 				    "parent link (CRIU: no parent for snapshot pagemap)", pm->parent);
 		return;
 	}
-	for (size_t k = 0; k < pm->nents && !sv_stopped(d->cx); k++) {
+	uint64_t *miss = calloc(pm->nents, sizeof(*miss));
+	uint64_t *first = malloc(pm->nents * sizeof(*first));
+	dvec cur = { 0 }, next = { 0 };
+	bool unsure = false;
+
+	if (!miss || !first) {
+		dump_oom(d, "the in-parent pages");
+		goto out;
+	}
+	for (size_t k = 0; k < pm->nents; k++) {
+		first[k] = UINT64_MAX;
 		if (!(e[k].flags & DPE_PARENT))
 			continue;
-		uint64_t first = UINT64_MAX;
+		need *n = dump_push(d, &cur, sizeof(need));
+		if (!n)
+			goto out;
+		*n = (need){ e[k].vaddr, e[k].vaddr + e[k].pages * PAGE, k };
+	}
+	for (size_t L = 0; L < c->n && cur.n && !sv_stopped(d->cx); L++) {
+		ppm p;
+		level_pagemap(c, L, pm->shmem, pm->id, &p);
+		if (!p.exists)
+			break;
+		/* A parent pagemap that could not be read is reported once, there. */
+		unsure |= p.damaged;
+		const dpage *pe = DV(p.ents, dpage);
+		for (size_t r = 0; r < cur.n; r++) {
+			const need *n = &DV(cur, need)[r];
+			uint64_t cursor = n->a, b = n->b;
+			size_t lo = 0, hi = p.ents.n;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (pe[mid].vaddr + pe[mid].pages * PAGE <= cursor)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			for (size_t k = lo; k < p.ents.n && pe[k].vaddr < b && cursor < b; k++) {
+				uint64_t end = pe[k].vaddr + pe[k].pages * PAGE;
+				if (end <= cursor)
+					continue;
+				if (pe[k].vaddr > cursor) {
+					if (cursor < first[n->entry])
+						first[n->entry] = cursor;
+					miss[n->entry] += (pe[k].vaddr - cursor) / PAGE;
+					cursor = pe[k].vaddr;
+				}
+				uint64_t stop = end < b ? end : b;
+				if (pe[k].flags & DPE_PARENT) {
+					need *m = dump_push(d, &next, sizeof(need));
+					if (!m) {
+						dump_vec_free(&p.ents);
+						goto out;
+					}
+					*m = (need){ cursor, stop, n->entry };
+					n = &DV(cur, need)[r];
+				}
+				cursor = stop;
+			}
+			if (cursor < b) {
+				if (cursor < first[n->entry])
+					first[n->entry] = cursor;
+				miss[n->entry] += (b - cursor) / PAGE;
+			}
+		}
+		dump_vec_free(&p.ents);
+		dump_vec_free(&cur);
+		cur = next;
+		next = (dvec){ 0 };
+	}
+	/* What no level of the chain has. */
+	for (size_t r = 0; r < cur.n; r++) {
+		const need *n = &DV(cur, need)[r];
+		if (n->a < first[n->entry])
+			first[n->entry] = n->a;
+		miss[n->entry] += (n->b - n->a) / PAGE;
+	}
+	for (size_t k = 0; k < pm->nents && !unsure && !sv_stopped(d->cx); k++) {
 		uint64_t end = e[k].vaddr + e[k].pages * PAGE;
-		uint64_t miss = missing_in_parent(c, 0, pm->shmem, pm->id, e[k].vaddr, end, &first);
-		if (miss)
+		if (miss[k])
 			dump_report(d, pm->img, e[k].index, "pagemap_entry", CD_PARENT_PAGES, SV_NONE,
 				    "pages 0x%" PRIx64 "-0x%" PRIx64 " are in the parent, but %" PRIu64
 				    " of them (first 0x%" PRIx64 ") are not in %s/%s%" PRIu64
 				    ".img nor its parents (CRIU: missing in parent pagemap)",
-				    e[k].vaddr, end, miss, first, c->lv[0].path, pname, pm->id);
+				    e[k].vaddr, end, miss[k], first[k], c->lv[0].path, pname, pm->id);
 	}
+out:
+	dump_vec_free(&cur);
+	dump_vec_free(&next);
+	free(miss);
+	free(first);
 }
 
 /* ---- pages files ------------------------------------------------------------------ */
@@ -551,11 +735,11 @@ static void check_shmem(dump *d)
 	}
 }
 
-void dump_check_memory(dump *d)
+void dump_check_memory(dump *d, sv_members *dir)
 {
 	chain c = { .d = d };
 
-	open_chain(&c);
+	open_chain(&c, dir);
 	check_pages_files(d);
 	for (size_t k = 0; k < d->pagemaps.n && !sv_stopped(d->cx); k++)
 		check_parent_pages(d, &c, &DV(d->pagemaps, dpagemap)[k]);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#define CRIU_DUMP_INTERNAL
 #include "formats/criu/dump.h"
 #include "formats/criu/schema.h"
 

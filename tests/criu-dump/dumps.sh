@@ -23,7 +23,8 @@ rm -rf "$out"
 mkdir -p "$SV_TEST_BUILD"
 "$gen" "$out" || { echo "FAIL: $gen"; exit 1; }
 
-# "error"/"warning" diagnostics of a JSON run as "severity code file" lines.
+# "error"/"warning" diagnostics of a JSON run as "severity code file offset"
+# lines (offset "-" when the finding has none).
 diags() {
 	# Each field is picked on its own: the test does not depend on their order.
 	while IFS= read -r line; do
@@ -34,11 +35,15 @@ diags() {
 		sev=$(printf '%s\n' "$line" | sed -n 's/.*"severity":"\([a-z]*\)".*/\1/p')
 		code=$(printf '%s\n' "$line" | sed -n 's/.*"code":"\([^"]*\)".*/\1/p')
 		file=$(printf '%s\n' "$line" | sed -n 's/.*"file":"\([^"]*\)".*/\1/p')
-		echo "$sev $code $file"
+		off=$(printf '%s\n' "$line" | sed -n 's/.*"offset":\([0-9]*\).*/\1/p')
+		echo "$sev $code $file ${off:--}"
 	done <"$1"
 }
 
-while read -r name code file; do
+# Manifest lines: DIR CODE FILE [OFFSET ALSO]: OFFSET is the finding's exact
+# offset ("-": none), ALSO a regular expression of the other error codes the
+# same cause gives ("-": none).
+while read -r name code file want_off also; do
 	dir="$out/$name"
 	json="$out/$name.json"
 	timeout 60 "$SV" --format criu --json "$dir" >"$json" 2>&1
@@ -53,10 +58,12 @@ while read -r name code file; do
 	fi
 	want_file="$dir/$file"
 	[ "$file" = . ] && want_file="$dir"
-	printf '%s\n' "$d" | awk -v c="$code" -v f="$want_file" \
-		'$2 == c && $3 == f { found = 1 } END { exit !found }' ||
-		{ fail "$name: want $code on $want_file, got: $d"; continue; }
+	printf '%s\n' "$d" | awk -v c="$code" -v f="$want_file" -v o="${want_off:-}" \
+		'$2 == c && $3 == f && (o == "" || $4 == o) { found = 1 } END { exit !found }' ||
+		{ fail "$name: want $code on $want_file${want_off:+ at $want_off}, got: $d"; continue; }
 	others=$(printf '%s\n' "$d" | grep '^error ' | grep -vF " $code " || true)
+	[ -n "${also:-}" ] && [ "$also" != - ] &&
+		others=$(printf '%s\n' "$others" | grep -vE "^error ($also) " || true)
 	# An unreadable inventory is also the image's own error (an empty image).
 	[ "$code" = criu.dump.inventory.unreadable ] &&
 		others=$(printf '%s\n' "$others" | grep -v '^error criu\.image\.' || true)

@@ -14,12 +14,15 @@
  * "incr" are a pre-dump and an incremental dump on it.  Every other
  * directory is "good" (or "incr") with exactly one rule broken.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -79,6 +82,7 @@ static void *mk(const ProtobufCMessageDescriptor *desc)
 }
 
 static char dir[4096];
+static char start_dir[4096];
 
 static FILE *open_img(const char *name)
 {
@@ -146,6 +150,9 @@ static void one(const char *name, criu_type_id t, const void *msg)
 	done(f);
 }
 
+/* Raw page data that happens to start like gzip (1f 8b) when gzip_head. */
+static bool gzip_head;
+
 static void pages_file(const char *name, unsigned pages)
 {
 	FILE *f = open_img(name);
@@ -153,6 +160,11 @@ static void pages_file(const char *name, unsigned pages)
 
 	for (unsigned i = 0; i < pages; i++) {
 		memset(page, (int)(i + 1), sizeof(page));
+		if (i == 0 && gzip_head) {
+			page[0] = 0x1f;
+			page[1] = 0x8b;
+			page[2] = 8;
+		}
 		bytes(f, page, sizeof(page));
 	}
 	done(f);
@@ -170,6 +182,52 @@ static void tmpfs_archive(const char *name)
 		die(path);
 }
 
+/* A unix socket bound where an image should be (closed: the name stays). */
+static void bound_socket(const char *name)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	if (chdir(dir) != 0 || fd < 0)
+		die(dir);
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", name);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+		die(name);
+	close(fd);
+	if (chdir(start_dir) != 0)
+		die(start_dir);
+}
+
+/* Every file of the directory but the tmpfs archives gzip-compressed in place. */
+static void gzip_all(void)
+{
+	DIR *dd = opendir(dir);
+	struct dirent *e;
+
+	if (!dd)
+		die(dir);
+	while ((e = readdir(dd)) != NULL) {
+		char path[8192], tmp[8300];
+		if (e->d_name[0] == '.' || strncmp(e->d_name, "tmpfs", 5) == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		snprintf(tmp, sizeof(tmp), "%s.gz", path);
+		FILE *in = fopen(path, "rb");
+		gzFile g = gzopen(tmp, "wb");
+		unsigned char buf[4096];
+		size_t n;
+		if (!in || !g)
+			die(path);
+		while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+			if (gzwrite(g, buf, (unsigned)n) != (int)n)
+				die(tmp);
+		fclose(in);
+		if (gzclose(g) != Z_OK || rename(tmp, path) != 0)
+			die(tmp);
+	}
+	closedir(dd);
+}
+
 /* ---- the dumps ------------------------------------------------------------------------- */
 
 enum mutation {
@@ -183,7 +241,8 @@ enum mutation {
 	M_FDINFO_FILE, M_FDINFO_TYPE, M_FDINFO_MISSING, M_FDINFO_DUP, M_FILES_DUP,
 	M_FS_FILE, M_MM_EXE, M_VMA_FILE, M_MEMFD_INODE, M_GHOST_MISSING, M_REMAP_FILE,
 	M_TMPFS, M_UNIX_PEER, M_TCP_STREAM, M_PIPE_DATA, M_SKQ, M_SECCOMP, M_FILELOCK,
-	M_UNREFERENCED, M_FIFO_IMAGE, M_SYMLINK_LOOP, M_DANGLING_IMAGE,
+	M_UNREFERENCED, M_FIFO_IMAGE, M_SYMLINK_LOOP, M_DANGLING_IMAGE, M_SOCKET_IMAGE,
+	M_PAGES_GZIP_MAGIC,
 	/* incremental dumps on a pre-dump */
 	M_INCR, M_INCR_SHORT_PARENT, M_INCR_PARENT_LOOP, M_INCR_PARENT_DANGLING,
 };
@@ -495,7 +554,9 @@ static void write_dump(enum mutation m)
 		if (m == M_PARENT_MISSING || incr)
 			fl[1] = 1; /* PE_PARENT */
 		pagemap("pagemap-100.img", 1, 2, va, np, fl);
+		gzip_head = m == M_PAGES_GZIP_MAGIC;
 		pages_file("pages-1.img", m == M_PAGES_SIZE ? 4 : (fl[1] == 1 ? 1 : 3));
+		gzip_head = false;
 	}
 	mm = mk(&mm_entry__descriptor);
 	VmaEntry *v2[1] = { vma(0x600000, 0x601000, VMA_ANON_PRIVATE, 0, 0x22) };
@@ -544,6 +605,8 @@ static void write_dump(enum mutation m)
 		snprintf(p, sizeof(p), "%s/fs-102.img", dir);
 		if (m == M_FIFO_IMAGE ? mkfifo(p, 0600) != 0 : symlink("/nonexistent/fs", p) != 0)
 			die(p);
+	} else if (m == M_SOCKET_IMAGE) {
+		bound_socket("fs-102.img");
 	} else {
 		FILE *f = img("fs-102.img", CRIU_T_FS, m == M_LAYOUT ? 1 : 2);
 		put(f, fs);
@@ -686,6 +749,17 @@ static void expect(const char *name, const char *code, const char *file)
 	fprintf(manifest, "%s %s %s\n", name, code, file);
 }
 
+/*
+ * As expect(), with the offset the finding must have ("-": none) and a
+ * regular expression of the other error codes the same cause also gives
+ * ("-": none).
+ */
+static void expect_at(const char *name, const char *code, const char *file, const char *off,
+		      const char *also)
+{
+	fprintf(manifest, "%s %s %s %s %s\n", name, code, file, off, also);
+}
+
 static void dump_case(const char *name, enum mutation m, const char *code, const char *file)
 {
 	begin(name);
@@ -702,6 +776,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	outdir = argv[1];
+	if (!getcwd(start_dir, sizeof(start_dir)))
+		die("getcwd");
 	if (mkdir(outdir, 0755) != 0 && errno != EEXIST)
 		die(outdir);
 	snprintf(path, sizeof(path), "%s/manifest", outdir);
@@ -777,6 +853,18 @@ int main(int argc, char **argv)
 	dump_case("bad-fifo-image", M_FIFO_IMAGE, "input.not-regular", "fs-102.img");
 	dump_case("bad-symlink-loop", M_SYMLINK_LOOP, "input.io", "core-998.img");
 	dump_case("bad-dangling-image", M_DANGLING_IMAGE, "input.io", "fs-102.img");
+	/* A unix socket is reported like a FIFO, and the dump goes on. */
+	begin("bad-socket-image");
+	write_dump(M_SOCKET_IMAGE);
+	expect_at("bad-socket-image", "input.not-regular", "fs-102.img", "-", "-");
+	/* Images are read as stored, as CRIU reads them: gzip is no image. */
+	begin("bad-gzipped");
+	write_dump(M_NONE);
+	gzip_all();
+	expect_at("bad-gzipped", "criu.magic.unknown", "inventory.img", "0",
+		  "criu\\.(magic\\.unknown|pages\\.size|dump\\.inventory\\.unreadable)");
+	/* Page contents that start like gzip are page contents. */
+	dump_case("good-pages-1f8b", M_PAGES_GZIP_MAGIC, "valid", "-");
 	begin("bad-predump-tasks");
 	write_predump(2, true);
 	expect("bad-predump-tasks", "criu.dump.kind.pre-dump-tasks", "pstree.img");
