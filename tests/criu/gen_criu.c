@@ -8,7 +8,10 @@
  *   gen_criu --demo DIR        one valid image, one broken one
  *   gen_criu --pagemap N -o F  a pagemap image of N entries (benchmarks)
  *   gen_criu --files N -o F    a files.img of N entries of every file kind
+ *   gen_criu --v3-dump SRC DST MODE  the dump SRC rewritten as image version 3
+ *                              (compressed pages; MODE 1 per page, 2 per region)
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -1334,6 +1337,154 @@ static void v3_images(void)
 	expect("v3-broken/inv-region-page-mode/inventory.img", "criu.inventory.region-size", 4);
 }
 
+/* ---- a real dump rewritten as image version 3 ------------------------------------ */
+
+static unsigned char *slurp_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf = NULL;
+	long n;
+
+	if (!f || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+	    !(buf = malloc((size_t)n + 1)) || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		perror(path);
+		exit(2);
+	}
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static uint32_t rd32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/*
+ * --v3-dump SRC DST MODE: the dump SRC (image version 2) as CRIU's image
+ * version 3 writes it, compressed per page (MODE 1) or per 4-page region
+ * (MODE 2): inventory img_version 3 and compress, every pagemap's present
+ * entries with their block sizes, every pages file LZ4-compressed.  The
+ * other images are copied as they are.
+ */
+static int v3_dump(const char *src, const char *dst, int mode)
+{
+	DIR *d = opendir(src);
+	struct dirent *de;
+	char sp[4096], dp[4096];
+	static unsigned char raw[4u << 20];
+	static char comp[LZ4_COMPRESSBOUND(4u << 20)];
+	uint32_t bp = mode == 2 ? 4 : 1;
+
+	if (!d || (mkdir(dst, 0755) != 0 && errno != EEXIST)) {
+		perror(dst);
+		return 2;
+	}
+	while ((de = readdir(d))) {
+		size_t len;
+		if (de->d_name[0] == '.' || strncmp(de->d_name, "pages-", 6) == 0)
+			continue;
+		snprintf(sp, sizeof(sp), "%s/%s", src, de->d_name);
+		snprintf(dp, sizeof(dp), "%s/%s", dst, de->d_name);
+		struct stat st;
+		if (stat(sp, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		unsigned char *b = slurp_file(sp, &len);
+		FILE *f = cw_open(dp);
+		if (strcmp(de->d_name, "inventory.img") == 0) {
+			InventoryEntry *e = inventory_entry__unpack(NULL, rd32(b + 4), b + 8);
+			if (!e)
+				exit(2);
+			e->img_version = 3;
+			e->has_compress = 1;
+			e->compress = (uint32_t)mode;
+			if (mode == 2) {
+				e->has_compress_region_size = 1;
+				e->compress_region_size = bp * CRIU_PAGE_SIZE;
+			}
+			cw_u32(f, rd32(b));
+			cw_entry(f, &e->base);
+			inventory_entry__free_unpacked(e, NULL);
+		} else if (strncmp(de->d_name, "pagemap-", 8) == 0) {
+			size_t at = 8;
+			PagemapHead *h = pagemap_head__unpack(NULL, rd32(b + at), b + at + 4);
+			if (!h)
+				exit(2);
+			at += 4 + rd32(b + at);
+			cw_bytes(f, b, 8);
+			cw_entry(f, &h->base);
+			char pname[64];
+			snprintf(pname, sizeof(pname), "pages-%" PRIu32 ".img", h->pages_id);
+			snprintf(sp, sizeof(sp), "%s/%s", src, pname);
+			snprintf(dp, sizeof(dp), "%s/%s", dst, pname);
+			size_t plen;
+			unsigned char *pages = slurp_file(sp, &plen);
+			size_t pat = 0;
+			FILE *pg = cw_open(dp);
+			while (at + 4 <= len) {
+				uint32_t n = rd32(b + at);
+				PagemapEntry *e = pagemap_entry__unpack(NULL, n, b + at + 4);
+				uint32_t sizes[4096];
+				size_t nb = 0;
+				uint64_t total = 0;
+				if (!e)
+					exit(2);
+				at += 4 + n;
+				uint32_t flags = e->has_flags ? e->flags : e->in_parent ? 1 : 4;
+				for (uint32_t p0 = 0; (flags & 4) && p0 < e->nr_pages && nb < 4096; p0 += bp) {
+					uint32_t np = e->nr_pages - p0 < bp ? e->nr_pages - p0 : bp;
+					size_t rawn = (size_t)np * CRIU_PAGE_SIZE;
+					if (pat + rawn > plen)
+						exit(2);
+					memcpy(raw, pages + pat, rawn);
+					pat += rawn;
+					bool zero = true;
+					for (size_t k = 0; k < rawn && zero; k++)
+						zero = raw[k] == 0;
+					if (zero) {
+						sizes[nb++] = 0;
+						continue;
+					}
+					int c = LZ4_compress_default((const char *)raw, comp, (int)rawn,
+								     (int)sizeof(comp));
+					if (c <= 0 || (size_t)c >= rawn) {
+						cw_bytes(pg, raw, rawn);
+						sizes[nb++] = (uint32_t)rawn;
+					} else {
+						cw_bytes(pg, comp, (size_t)c);
+						sizes[nb++] = (uint32_t)c;
+					}
+				}
+				if (nb) {
+					for (size_t k = 0; k < nb; k++)
+						total += sizes[k];
+					e->n_compressed_size = nb;
+					e->compressed_size = sizes;
+					e->has_total_compressed_size = 1;
+					e->total_compressed_size = total;
+					if (mode == 2) {
+						e->has_region_pages = 1;
+						e->region_pages = bp;
+					}
+				}
+				cw_entry(f, &e->base);
+				e->n_compressed_size = 0;
+				e->compressed_size = NULL;
+				pagemap_entry__free_unpacked(e, NULL);
+			}
+			cw_close(pg);
+			free(pages);
+			pagemap_head__free_unpacked(h, NULL);
+		} else {
+			cw_bytes(f, b, len);
+		}
+		cw_close(f);
+		free(b);
+	}
+	closedir(d);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && (strcmp(argv[1], "--all") == 0 || strcmp(argv[1], "--demo") == 0)) {
@@ -1378,6 +1529,8 @@ int main(int argc, char **argv)
 		cw_close(manifest);
 		return 0;
 	}
+	if (argc == 5 && strcmp(argv[1], "--v3-dump") == 0)
+		return v3_dump(argv[2], argv[3], atoi(argv[4]) == 2 ? 2 : 1);
 	if (argc == 5 && strcmp(argv[3], "-o") == 0) {
 		char *end;
 		unsigned long long n = strtoull(argv[2], &end, 10);

@@ -1,5 +1,5 @@
 /*
- * tool_pages DIR: verifies DIR/pagemap-1.img, then DIR/pages-<pages_id>.img
+ * tool_pages DIR [PAGEMAP]: verifies DIR/PAGEMAP (pagemap-1.img), then DIR/pages-<pages_id>.img
  * against it with the image-version-3 pages check (criu_pages_plan), the
  * way the dump module is to call it, and prints one line per finding:
  * CODE, file name, offset (or "-").  Exit status: that of sv_verify().
@@ -33,6 +33,8 @@ static int on_entry(void *arg, const criu_entry *e)
 	return c->oom;
 }
 
+static const char *pagemap_name = "pagemap-1.img";
+
 static void verify_dir(sv_ctx *cx, int dirfd, const char *path)
 {
 	char pm_path[4200], pages_name[64], pages_path[4200];
@@ -42,12 +44,12 @@ static void verify_dir(sv_ctx *cx, int dirfd, const char *path)
 
 	if (!c.plan)
 		return;
-	snprintf(pm_path, sizeof(pm_path), "%s/pagemap-1.img", path);
-	sv_stream *s = sv_open_at(cx, dirfd, "pagemap-1.img", pm_path, SV_OPEN_RAW);
+	snprintf(pm_path, sizeof(pm_path), "%s/%s", path, pagemap_name);
+	sv_stream *s = sv_open_at(cx, dirfd, pagemap_name, pm_path, SV_OPEN_RAW);
 	if (!s)
 		goto out;
 	sv_set_file(cx, pm_path);
-	criu_verify_image(cx, s, "pagemap-1.img", &v, &info);
+	criu_verify_image(cx, s, pagemap_name, &v, &info);
 	sv_close(s);
 	if (c.oom || info.pages_bytes == UINT64_MAX)
 		goto out; /* a bad pagemap leaves the payloads unknown */
@@ -96,10 +98,12 @@ int main(int argc, char **argv)
 	sv_options opt = { .format = "criu-pages-test" };
 	sv_sink sink = { NULL, print_diag, NULL, NULL, NULL };
 
-	if (argc != 2) {
-		fputs("usage: tool_pages DIR\n", stderr);
+	if (argc != 2 && argc != 3) {
+		fputs("usage: tool_pages DIR [PAGEMAP]\n", stderr);
 		return 2;
 	}
+	if (argc == 3)
+		pagemap_name = argv[2];
 	if (!sv_register_format(&pages_test))
 		return 2;
 	return sv_verify(argv[1], &opt, &sink, NULL);
