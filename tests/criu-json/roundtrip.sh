@@ -107,7 +107,7 @@ check_image() {
 is_entry_image() {
 	case $(basename "$1") in
 	pages-* | tmpfs-* | ifaddr-* | route-* | route6-* | rule-* | iptables-* | ip6tables-* | \
-	nftables-* | netns-ct-* | netns-exp-* | *.log | parent | manifest) return 1 ;;
+	nftables-* | netns-ct-* | netns-exp-* | amdgpu-* | *.log | parent | manifest*) return 1 ;;
 	esac
 	[ -f "$1" ] && [ ! -L "$1" ]
 }
