@@ -25,7 +25,7 @@ BUILD_PKGS := pkg-config protobuf-c-compiler libprotobuf-c-dev zlib1g-dev libjan
               libzstd-dev liblzma-dev libbz2-dev liblz4-dev
 CHECK_PKGS := check
 
-LIB_PCS   := libprotobuf-c zlib jansson libarchive
+LIB_PCS   := libprotobuf-c zlib jansson libarchive liblz4
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wformat=2 -Wvla -Wpointer-arith

@@ -776,7 +776,7 @@ static int run_conversion(sv_action action, int argc, char **argv)
 			   action == SV_ACTION_ENCODE ? encode_help : info_help;
 	unsigned flags = 0;
 	sv_options opt = { 0 };
-	sv_output diag_out = { .fp = stderr, .flags = SV_OUT_QUIET };
+	sv_output diag_out = { .fp = stderr, .flags = 0 };
 	sv_sink sink;
 	char *tmp_path = NULL;
 	FILE *out = stdout, *in_place = NULL;

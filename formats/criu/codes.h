@@ -14,8 +14,9 @@
 	  "inventory.img carries a head magic before the INVENTORY magic")               \
 	X(CRIU_MAGIC_NAME, "criu.magic.name", ERROR,                                      \
 	  "the image's magic is not the one its file name implies")                      \
-	X(CRIU_ENTRY_TOO_LARGE, "criu.entry.too-large", WARNING,                          \
-	  "an entry is larger than streamverify decodes (64 MiB); it was skipped")       \
+	X(CRIU_ENTRY_TOO_LARGE, "criu.entry.too-large", ERROR,                            \
+	  "an entry is larger than streamverify decodes (64 MiB): it cannot be "        \
+	  "verified, and CRIU's own entries are kilobytes")                             \
 	X(CRIU_ENTRY_MALFORMED, "criu.entry.malformed", ERROR,                            \
 	  "an entry is not a well-formed protobuf message of its type")                  \
 	X(CRIU_ENTRY_REQUIRED, "criu.entry.required", ERROR,                              \
@@ -37,6 +38,12 @@
 	  "inventory img_version is not 1 or 2 (nor 0 in a pre-dump)")                   \
 	X(CRIU_INVENTORY_FDINFO_PER_ID, "criu.inventory.fdinfo-per-id", ERROR,            \
 	  "inventory lacks fdinfo_per_id: an image too old for CRIU 3.x")                \
+	X(CRIU_INVENTORY_COMPRESS, "criu.inventory.compress", ERROR,                      \
+	  "inventory compress is not 0, 1 or 2, or compression fields appear with an "  \
+	  "img_version other than 3")                                                   \
+	X(CRIU_INVENTORY_REGION_SIZE, "criu.inventory.region-size", ERROR,               \
+	  "compress_region_size is missing in region mode, not a multiple of 4096, "   \
+	  "above 4 MiB, or given without region mode")                                  \
 	X(CRIU_INVENTORY_ROOT_CG_SET, "criu.inventory.root-cg-set", ERROR,                \
 	  "inventory root_cg_set is 0")                                                  \
 	X(CRIU_PAGEMAP_UNALIGNED, "criu.pagemap.unaligned", ERROR,                        \
@@ -56,6 +63,19 @@
 	  "or nowhere")                                                                  \
 	X(CRIU_PAGEMAP_NEW_LAYOUT, "criu.pagemap.new-layout", NOTE,                       \
 	  "the pagemap uses CRIU 4.2's layout (page count in field 5)")                  \
+	X(CRIU_PAGEMAP_COMPRESS_NOT_PRESENT, "criu.pagemap.compress-not-present", ERROR,  \
+	  "a pagemap entry whose pages are not in this dump (PE_PARENT, PE_LAZY) "      \
+	  "carries compression fields or PE_PAYLOAD_ALIGNED")                           \
+	X(CRIU_PAGEMAP_REGION_PAGES, "criu.pagemap.region-pages", ERROR,                  \
+	  "a pagemap entry's region_pages is 0 or above 1024 (4 MiB)")                  \
+	X(CRIU_PAGEMAP_BLOCKS, "criu.pagemap.blocks", ERROR,                              \
+	  "a compressed pagemap entry has not one compressed size per block "          \
+	  "(ceil(nr_pages / block pages))")                                             \
+	X(CRIU_PAGEMAP_BLOCK_SIZE, "criu.pagemap.block-size", ERROR,                      \
+	  "a block's compressed size exceeds its uncompressed size")                    \
+	X(CRIU_PAGEMAP_TOTAL, "criu.pagemap.total", ERROR,                                \
+	  "a compressed pagemap entry's total_compressed_size is absent or is not the " \
+	  "sum of its blocks")                                                          \
 	X(CRIU_GHOST_NO_SIZE, "criu.ghost.no-size", ERROR,                                \
 	  "a chunked ghost file has no size")                                            \
 	X(CRIU_GHOST_CHUNK_ORDER, "criu.ghost.chunk-order", ERROR,                        \
@@ -95,6 +115,15 @@
 	  "a seccomp filter's prev is past the last filter, or following prev loops")   \
 	X(CRIU_PAGES_SIZE, "criu.pages.size", ERROR,                                      \
 	  "a pages file's size is not a multiple of the page size")                      \
+	X(CRIU_PAGES_LZ4, "criu.pages.lz4", ERROR,                                        \
+	  "a compressed block of a pages file is not an LZ4 block that decodes to "    \
+	  "exactly its uncompressed size")                                              \
+	X(CRIU_PAGES_PAYLOAD, "criu.pages.payload-size", ERROR,                           \
+	  "a pages file's size is not the sum of its pagemap's payloads (with "        \
+	  "alignment padding)")                                                         \
+	X(CRIU_PLUGIN_TRAILING, "criu.plugin.trailing", ERROR,                            \
+	  "a plugin image holds bytes after the message its size prefix announces "    \
+	  "(the plugin reads only that many)")                                          \
 	X(CRIU_TMPFS_NOT_GZIP, "criu.tmpfs.not-gzip", ERROR,                              \
 	  "a tmpfs archive is not gzip-compressed")                                      \
 	X(CRIU_TAR_CHECKSUM, "criu.tar.checksum", ERROR,                                  \

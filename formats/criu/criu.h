@@ -84,6 +84,20 @@ typedef struct criu_image_info {
 	/* PAGEMAP: pages by where their data is (lazy-and-present counts as present) */
 	uint64_t pages_present, pages_parent, pages_lazy;
 	uint64_t raw_bytes;           /* raw images: bytes in the file */
+	/*
+	 * PAGEMAP: the bytes its pages file must hold: every PE_PRESENT
+	 * entry's payload (nr_pages * 4096, or its compressed sizes in image
+	 * version 3) plus PE_PAYLOAD_ALIGNED padding.  UINT64_MAX when a bad
+	 * entry leaves it unknown.  For image versions 1 and 2 it equals
+	 * 4096 * pages_present.
+	 */
+	uint64_t pages_bytes;
+	bool compressed;              /* PAGEMAP: some entry is stored compressed */
+	bool new_layout;              /* PAGEMAP: CRIU 4.2's page count (field 5) */
+	/* The CRIU generation the image looks like: "3.x" (the 3.17 schema
+	 * holds everything), "4.x" (fields of CRIU 4), "image version 3"
+	 * (compressed pages).  Set for verified message images. */
+	const char *generation;
 } criu_image_info;
 
 /*

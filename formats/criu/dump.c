@@ -301,17 +301,10 @@ static void copy_ids(dids *out, const TaskKobjIdsEntry *e)
 }
 
 /* CRIU 4.2 writes the page count in field 5 and nr_pages 0 (see image.c). */
+/* CRIU 4.2 moved the page count to field 5 (nr_pages64 in our schema). */
 static uint64_t pagemap_pages(const PagemapEntry *pe)
 {
-	if (pe->nr_pages != 0 || pe->base.n_unknown_fields != 1)
-		return pe->nr_pages;
-	const ProtobufCMessageUnknownField *u = &pe->base.unknown_fields[0];
-	if (u->tag != 5 || u->wire_type != PROTOBUF_C_WIRE_TYPE_VARINT)
-		return 0;
-	uint64_t v = 0;
-	for (size_t i = 0; i < u->len && i < 10; i++)
-		v |= (uint64_t)(u->data[i] & 0x7f) << (7 * i);
-	return v;
+	return pe->has_nr_pages64 ? pe->nr_pages64 : pe->nr_pages;
 }
 
 void dump_collect_pagemap(dump *d, dvec *ents, dpagemap *pm, const criu_entry *e)

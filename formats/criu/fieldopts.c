@@ -1,4 +1,4 @@
-/* CRIU field options of the CRIU 3.17.1 schema (see fieldopts.h). */
+/* CRIU field options of the CRIU 3.17.1 schema and criu-dev's additions (see fieldopts.h). */
 #include <string.h>
 
 #include "formats/criu/fieldopts.h"
@@ -23,6 +23,15 @@ const criu_field_opt criu_field_opts[] = {
 	{ &thread_info_s390__descriptor, "gs_cb", CRIU_OPT_HEX, NULL, NULL, NULL },
 	{ &thread_info_s390__descriptor, "gs_bc", CRIU_OPT_HEX, NULL, NULL, NULL },
 	{ &thread_info_s390__descriptor, "ri_cb", CRIU_OPT_HEX, NULL, NULL, NULL },
+	/* CRIU 4.x (criu-dev images/) */
+	{ &thread_info_riscv64__descriptor, "clear_tid_addr", CRIU_OPT_HEX, NULL, NULL, NULL },
+	{ &thread_info_riscv64__descriptor, "gpregs", CRIU_OPT_HEX, NULL, NULL, NULL },
+	{ &thread_info_loongarch64__descriptor, "clear_tid_addr", CRIU_OPT_HEX, NULL, NULL, NULL },
+	{ &thread_info_loongarch64__descriptor, "gpregs", CRIU_OPT_HEX, NULL, NULL, NULL },
+	{ &thread_info_loongarch64__descriptor, "fpregs", CRIU_OPT_HEX, NULL, NULL, NULL },
+	{ &user_x86_cet_entry__descriptor, "cet", CRIU_OPT_HEX, NULL, NULL, NULL },
+	{ &user_x86_cet_entry__descriptor, "ssp", CRIU_OPT_HEX, NULL, NULL, NULL },
+	{ &task_core_entry__descriptor, "membarrier_registration_mask", CRIU_OPT_HEX, NULL, NULL, NULL },
 	{ &thread_info_x86__descriptor, "clear_tid_addr", CRIU_OPT_HEX, NULL, NULL, NULL },
 	{ &thread_info_x86__descriptor, "gpregs", CRIU_OPT_HEX, NULL, NULL, NULL },
 	{ &task_core_entry__descriptor, "task_state", 0, NULL, "gen", NULL },

@@ -23,6 +23,8 @@
 #define PE_PARENT  1u
 #define PE_LAZY    2u
 #define PE_PRESENT 4u
+#define PE_PAYLOAD_ALIGNED 8u  /* image version 3: payload at a page boundary */
+#define PE_KNOWN (PE_PARENT | PE_LAZY | PE_PRESENT | PE_PAYLOAD_ALIGNED)
 
 #define MSGMAX 8192u            /* CRIU's limit on an IPC message */
 #define SCM_RIGHTS_TYPE 1u
@@ -40,6 +42,8 @@ typedef struct image {
 	bool stop;          /* the visitor asked to stop */
 	bool verbose;
 	PagemapEntry fast_pe; /* pagemap_fast()'s result */
+	int gen;              /* GEN_*: the newest generation seen */
+	unsigned prefix;      /* bytes of an entry's size prefix (plugins: 8) */
 } image;
 
 typedef enum read_result {
@@ -96,7 +100,7 @@ static bool pagemap_fast(const uint8_t *p, uint32_t size, PagemapEntry *pe)
 		uint8_t tag = *p++;
 		uint64_t v;
 
-		if (!wire_varint(&p, end, &v, tag == 0x08 ? 10 : 5))
+		if (!wire_varint(&p, end, &v, tag == 0x08 || tag == 0x28 ? 10 : 5))
 			return false;
 		switch (tag) {
 		case 0x08: /* 1: vaddr */
@@ -125,6 +129,13 @@ static bool pagemap_fast(const uint8_t *p, uint32_t size, PagemapEntry *pe)
 			pe->flags = (uint32_t)v;
 			seen |= 8;
 			break;
+		case 0x28: /* 5: nr_pages (CRIU 4.2) */
+			if (seen & 16)
+				return false;
+			pe->has_nr_pages64 = true;
+			pe->nr_pages64 = v;
+			seen |= 16;
+			break;
 		default:
 			return false;
 		}
@@ -135,7 +146,7 @@ static bool pagemap_fast(const uint8_t *p, uint32_t size, PagemapEntry *pe)
 /* Decode and check the message body of the entry at off. */
 static read_result decode(image *im, const ProtobufCMessageDescriptor *desc,
 			  const uint8_t *body, uint32_t size, uint64_t off,
-			  ProtobufCMessage **out, bool keep_unknown_5)
+			  ProtobufCMessage **out)
 {
 	criu_pb_diag dg;
 	ProtobufCMessage *m = NULL;
@@ -147,7 +158,7 @@ static read_result decode(image *im, const ProtobufCMessageDescriptor *desc,
 	criu_arena_reset(&im->arena);
 	if (im->deep_check &&
 	    criu_pb_diagnose(desc, body, size, &dg) == CRIU_PB_TOO_DEEP) {
-		sv_report(im->cx, code(CRIU_ENTRY_MALFORMED), off + 4 + dg.at,
+		sv_report(im->cx, code(CRIU_ENTRY_MALFORMED), off + im->prefix + dg.at,
 			  "%s entry: %s", desc->name, dg.what);
 		return READ_BAD;
 	}
@@ -158,7 +169,7 @@ static read_result decode(image *im, const ProtobufCMessageDescriptor *desc,
 		if (pr == CRIU_PB_REQUIRED)
 			sv_report(im->cx, code(CRIU_ENTRY_REQUIRED), off, "%s", dg.what);
 		else if (pr != CRIU_PB_OK)
-			sv_report(im->cx, code(CRIU_ENTRY_MALFORMED), off + 4 + dg.at,
+			sv_report(im->cx, code(CRIU_ENTRY_MALFORMED), off + im->prefix + dg.at,
 				  "%s", dg.what);
 		else
 			sv_report(im->cx, code(CRIU_ENTRY_MALFORMED), off,
@@ -174,8 +185,7 @@ static read_result decode(image *im, const ProtobufCMessageDescriptor *desc,
 			  "%s.%s holds %d, which its enum does not define%s",
 			  fd.enum_msg, fd.enum_field, fd.enum_value,
 			  fd.bad_enums > 1 ? " (and more)" : "");
-	if (fd.unknown_fields && !(keep_unknown_5 && fd.unknown_fields == 1 &&
-				   fd.unknown_tag == 5 && fd.unknown_msg == desc->name))
+	if (fd.unknown_fields)
 		sv_report(im->cx, code(CRIU_ENTRY_UNKNOWN_FIELD), off,
 			  "field %" PRIu32 " of %s is not in the schema%s",
 			  fd.unknown_tag, fd.unknown_msg,
@@ -190,8 +200,7 @@ static read_result decode(image *im, const ProtobufCMessageDescriptor *desc,
  */
 static read_result read_entry(image *im, const ProtobufCMessageDescriptor *desc,
 			      uint64_t index, ProtobufCMessage **msg,
-			      uint64_t *off_out, uint32_t *size_out,
-			      bool keep_unknown_5)
+			      uint64_t *off_out, uint32_t *size_out)
 {
 	sv_stream *s = im->s;
 	uint64_t off = sv_offset(s);
@@ -219,7 +228,8 @@ static read_result read_entry(image *im, const ProtobufCMessageDescriptor *desc,
 	}
 	if (size > ENTRY_MAX) {
 		sv_report(im->cx, code(CRIU_ENTRY_TOO_LARGE), off,
-			  "%s entry of %" PRIu32 " bytes is larger than %u: not decoded",
+			  "%s entry of %" PRIu32 " bytes is larger than %u: not decoded, "
+			  "so nothing vouches that CRIU's unpack accepts it",
 			  desc->name, size, ENTRY_MAX);
 		sv_skip(s, 4);
 		uint64_t got = sv_skip(s, size);
@@ -239,7 +249,7 @@ static read_result read_entry(image *im, const ProtobufCMessageDescriptor *desc,
 			sv_skip(s, avail);
 			return READ_FATAL;
 		}
-		r = decode(im, desc, p + 4, size, off, msg, keep_unknown_5);
+		r = decode(im, desc, p + 4, size, off, msg);
 		sv_skip(s, (uint64_t)size + 4);
 	} else {
 		size_t got;
@@ -249,7 +259,7 @@ static read_result read_entry(image *im, const ProtobufCMessageDescriptor *desc,
 			sv_report_truncated(im->cx, off + 4, size, got, desc->name);
 			return READ_FATAL;
 		}
-		r = decode(im, desc, buf, size, off, msg, keep_unknown_5);
+		r = decode(im, desc, buf, size, off, msg);
 		free(buf);
 	}
 	if (r == READ_OK || r == READ_BAD) {
@@ -260,10 +270,17 @@ static read_result read_entry(image *im, const ProtobufCMessageDescriptor *desc,
 	return r;
 }
 
+static int message_generation(const ProtobufCMessage *m, unsigned depth);
+
 static bool hand_entry(image *im, criu_entry_role role, uint64_t index,
 		       uint64_t sub, uint64_t off, uint32_t size,
 		       const ProtobufCMessage *m)
 {
+	if (im->verbose) {
+		int g = message_generation(m, 0);
+		if (g > im->gen)
+			im->gen = g;
+	}
 	if (!im->v || !im->v->entry || im->stop)
 		return !im->stop;
 	criu_entry e = { role, index, sub, off, size, m };
@@ -284,6 +301,105 @@ static void emit(image *im, uint64_t index, const char *type, uint64_t off,
 		criu_pb_summary(m, sum, sizeof(sum));
 	sv_emit_record(im->cx, index, type, off, len, "%s%s%s", sum,
 		       extra && *extra && *sum ? " " : "", extra ? extra : "");
+}
+
+/* ---- CRIU generation ------------------------------------------------------ */
+
+/* Generations an image can look like, oldest first. */
+enum { GEN_3, GEN_4, GEN_4_2, GEN_V3 };
+static const char *const gen_names[] = {
+	"3.x", "4.x", "4.2 (page count in field 5)", "image version 3 (compressed pages)",
+};
+
+/* Fields CRIU 3.17 does not know (criu-dev's images/ protos), by generation. */
+static const struct newer_field {
+	const ProtobufCMessageDescriptor *desc;
+	uint32_t id;
+	int gen;
+} newer_fields[] = {
+	{ &inventory_entry__descriptor, 12, GEN_4 },
+	{ &inventory_entry__descriptor, 13, GEN_4 },
+	{ &inventory_entry__descriptor, 14, GEN_4 },
+	{ &inventory_entry__descriptor, 15, GEN_V3 },
+	{ &inventory_entry__descriptor, 16, GEN_V3 },
+	{ &pagemap_entry__descriptor, 5, GEN_4_2 },
+	{ &pagemap_entry__descriptor, 6, GEN_V3 },
+	{ &pagemap_entry__descriptor, 7, GEN_V3 },
+	{ &pagemap_entry__descriptor, 8, GEN_V3 },
+	{ &core_entry__descriptor, 12, GEN_4 },
+	{ &core_entry__descriptor, 13, GEN_4 },
+	{ &task_core_entry__descriptor, 21, GEN_4 },
+	{ &task_core_entry__descriptor, 22, GEN_4 },
+	{ &thread_core_entry__descriptor, 16, GEN_4 },
+	{ &creds_entry__descriptor, 18, GEN_4 },
+	{ &creds_entry__descriptor, 19, GEN_4 },
+	{ &cg_controller_entry__descriptor, 3, GEN_4 },
+	{ &user_x86_xsave_entry__descriptor, 9, GEN_4 },
+	{ &thread_info_aarch64__descriptor, 5, GEN_4 },
+	{ &memfd_inode_entry__descriptor, 9, GEN_4 },
+	{ &netns_entry__descriptor, 10, GEN_4 },
+	{ &ip_opts_entry__descriptor, 5, GEN_4 },
+	{ &ip_opts_entry__descriptor, 6, GEN_4 },
+	{ &ip_opts_entry__descriptor, 7, GEN_4 },
+	{ &inet_sk_entry__descriptor, 20, GEN_4 },
+	{ &file_entry__descriptor, 22, GEN_4 },
+};
+
+static bool field_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+	const char *base = (const char *)m;
+
+	if (f->label == PROTOBUF_C_LABEL_REPEATED)
+		return *(const size_t *)(const void *)(base + f->quantifier_offset) != 0;
+	if (f->label == PROTOBUF_C_LABEL_REQUIRED)
+		return true;
+	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+		return *(const uint32_t *)(const void *)(base + f->quantifier_offset) == f->id;
+	if (f->type == PROTOBUF_C_TYPE_MESSAGE || f->type == PROTOBUF_C_TYPE_STRING)
+		return *(void *const *)(const void *)(base + f->offset) != NULL;
+	return *(const protobuf_c_boolean *)(const void *)(base + f->quantifier_offset);
+}
+
+/* The newest generation whose fields m's tree holds (depth-limited). */
+static int message_generation(const ProtobufCMessage *m, unsigned depth)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	int gen = GEN_3;
+
+	if (depth > 8)
+		return gen;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		if (!field_present(m, f))
+			continue;
+		for (size_t k = 0; k < sizeof(newer_fields) / sizeof(newer_fields[0]); k++)
+			if (newer_fields[k].desc == d && newer_fields[k].id == f->id &&
+			    newer_fields[k].gen > gen)
+				gen = newer_fields[k].gen;
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		const char *at = (const char *)m + f->offset;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(const size_t *)(const void *)((const char *)m + f->quantifier_offset);
+			ProtobufCMessage *const *arr = *(ProtobufCMessage *const *const *)(const void *)at;
+			for (size_t k = 0; k < n; k++) {
+				int g = message_generation(arr[k], depth + 1);
+				if (g > gen)
+					gen = g;
+			}
+		} else {
+			const ProtobufCMessage *sub = *(ProtobufCMessage *const *)(const void *)at;
+			if (sub) {
+				int g = message_generation(sub, depth + 1);
+				if (g > gen)
+					gen = g;
+			}
+		}
+	}
+	if (d == &inventory_entry__descriptor &&
+	    ((const InventoryEntry *)m)->img_version == CRIU_IMAGES_V1_2)
+		gen = GEN_V3;
+	return gen;
 }
 
 /* ---- blobs -------------------------------------------------------------- */
@@ -379,14 +495,49 @@ static void check_inventory(image *im, const InventoryEntry *e, uint64_t off)
 	bool pre_dump = e->has_pre_dump_mode;
 
 	if (!(e->img_version == CRIU_IMAGES_V1 || e->img_version == CRIU_IMAGES_V1_1 ||
-	      (pre_dump && e->img_version == 0)))
+	      e->img_version == CRIU_IMAGES_V1_2 || (pre_dump && e->img_version == 0)))
 		sv_report(im->cx, code(CRIU_INVENTORY_VERSION), off,
-			  "img_version %" PRIu32 " is not supported (1 or 2%s)",
+			  "img_version %" PRIu32 " is not supported (1, 2 or 3%s)",
 			  e->img_version, pre_dump ? ", or 0 in a pre-dump" : "");
+	/* Image version 3: compress 0 (off), 1 (per page), 2 (per region of
+	 * compress_region_size bytes: a multiple of 4096, at most 4 MiB). */
+	if (e->has_compress && e->compress > 2)
+		sv_report(im->cx, code(CRIU_INVENTORY_COMPRESS), off,
+			  "compress is %" PRIu32 ": 0 (off), 1 (per page) or 2 (per region)",
+			  e->compress);
+	else if (((e->has_compress && e->compress) || e->has_compress_region_size) &&
+		 e->img_version != CRIU_IMAGES_V1_2)
+		sv_report(im->cx, code(CRIU_INVENTORY_COMPRESS), off,
+			  "compression fields in an inventory of img_version %" PRIu32
+			  ", not 3 (compressed pages)", e->img_version);
+	else if (e->has_compress && e->compress == 2 &&
+		 (!e->has_compress_region_size || e->compress_region_size == 0 ||
+		  e->compress_region_size % CRIU_PAGE_SIZE ||
+		  e->compress_region_size > CRIU_REGION_MAX_PAGES * CRIU_PAGE_SIZE))
+		sv_report(im->cx, code(CRIU_INVENTORY_REGION_SIZE), off,
+			  "region mode with compress_region_size %s%" PRIu32
+			  ": a multiple of 4096 up to 4 MiB is needed",
+			  e->has_compress_region_size ? "" : "absent, so ",
+			  e->compress_region_size);
+	else if (e->has_compress_region_size && !(e->has_compress && e->compress == 2))
+		sv_report(im->cx, code(CRIU_INVENTORY_REGION_SIZE), off,
+			  "compress_region_size %" PRIu32 " without region mode (compress 2)",
+			  e->compress_region_size);
 	if (!pre_dump && !(e->has_fdinfo_per_id && e->fdinfo_per_id))
 		sv_report(im->cx, code(CRIU_INVENTORY_FDINFO_PER_ID), off,
 			  "fdinfo_per_id is %s: CRIU 3.x refuses such an image",
 			  e->has_fdinfo_per_id ? "false" : "absent");
+	/* CRIU 4: the plugins the restore needs (-v of a lone inventory;
+	 * a dump directory says it in its own summary). */
+	if (im->verbose && sv_get_file(im->cx) == NULL && e->plugins_entry) {
+		char list[256];
+		size_t at = 0;
+		list[0] = '\0';
+		for (size_t i = 0; i < e->plugins_entry->n_plugins && at < sizeof(list); i++)
+			at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%s", i ? "," : "",
+					       e->plugins_entry->plugins[i]);
+		sv_emit_stat(im->cx, "criu.plugins", "%s", e->plugins_entry->n_plugins ? list : "none");
+	}
 	if (e->has_root_cg_set && e->root_cg_set == 0)
 		sv_report(im->cx, code(CRIU_INVENTORY_ROOT_CG_SET), off,
 			  "root_cg_set is 0 (CRIU: corrupted root cgset)");
@@ -483,7 +634,7 @@ static bool pass_msg_queue(image *im, const IpcMsgEntry *q, uint64_t index)
 		uint64_t off;
 		uint32_t size = 0;
 		read_result r = read_entry(im, &ipc_msg__descriptor, index, &m, &off,
-					   &size, false);
+					   &size);
 
 		sv_record(im->cx, index, entry_type);
 		if (r == READ_END) {
@@ -621,7 +772,7 @@ static void verify_entries(image *im)
 				report_extra(im, index, sv_offset(im->s));
 			break;
 		}
-		read_result r = read_entry(im, desc, index, &m, &off, &size, false);
+		read_result r = read_entry(im, desc, index, &m, &off, &size);
 		if (r == READ_END) {
 			if (index == 0 && single)
 				report_empty(im, "one entry");
@@ -663,19 +814,62 @@ static void verify_entries(image *im)
 
 /* ---- PAGEMAP ------------------------------------------------------------ */
 
-/* CRIU 4.2 moved the page count to field 5 (uint64) and writes field 2 as 0. */
-static bool new_layout_pages(const PagemapEntry *pe, uint64_t *pages)
+/*
+ * Image version 3 (CRIU "V1.2", criu-images.md "Newer CRIU"): an entry
+ * whose pages are stored compressed carries one size per block (a page,
+ * or a region of region_pages pages, the last one maybe short), their sum,
+ * and PE_PAYLOAD_ALIGNED when its payload starts at a page boundary.
+ * Checks the fields against each other and the entry; returns the bytes
+ * the entry's payload takes in the pages file (UINT64_MAX when they
+ * cannot be told), alignment padding not included.
+ */
+static uint64_t check_compressed(image *im, const PagemapEntry *pe, uint64_t pages,
+				 uint64_t off)
 {
-	if (pe->nr_pages != 0 || pe->base.n_unknown_fields != 1)
-		return false;
-	const ProtobufCMessageUnknownField *u = &pe->base.unknown_fields[0];
-	if (u->tag != 5 || u->wire_type != PROTOBUF_C_WIRE_TYPE_VARINT)
-		return false;
-	uint64_t v = 0;
-	for (size_t i = 0; i < u->len && i < 10; i++)
-		v |= (uint64_t)(u->data[i] & 0x7f) << (7 * i);
-	*pages = v;
-	return true;
+	uint64_t block_pages = 1;
+
+	if (pe->has_region_pages) {
+		if (pe->region_pages == 0 || pe->region_pages > CRIU_REGION_MAX_PAGES) {
+			sv_report(im->cx, code(CRIU_PAGEMAP_REGION_PAGES), off,
+				  "region_pages %" PRIu32 " is not 1 to %u (a region is at most 4 MiB)",
+				  pe->region_pages, CRIU_REGION_MAX_PAGES);
+			return UINT64_MAX;
+		}
+		block_pages = pe->region_pages;
+	}
+	uint64_t blocks = pages / block_pages + (pages % block_pages != 0);
+	if (pe->n_compressed_size != blocks) {
+		sv_report(im->cx, code(CRIU_PAGEMAP_BLOCKS), off,
+			  "%zu compressed sizes for %" PRIu64 " pages in blocks of %" PRIu64
+			  " pages: %" PRIu64 " expected", pe->n_compressed_size, pages,
+			  block_pages, blocks);
+		return UINT64_MAX;
+	}
+	uint64_t sum = 0;
+	bool sizes_ok = true;
+	for (size_t i = 0; i < pe->n_compressed_size; i++) {
+		uint64_t raw = (i + 1 < blocks ? block_pages : pages - i * block_pages) *
+			       CRIU_PAGE_SIZE;
+		if (pe->compressed_size[i] > raw && sizes_ok) {
+			sv_report(im->cx, code(CRIU_PAGEMAP_BLOCK_SIZE), off,
+				  "block %zu is %" PRIu32 " bytes compressed, more than its %"
+				  PRIu64 " bytes raw (CRIU stores such a block raw)",
+				  i, pe->compressed_size[i], raw);
+			sizes_ok = false;
+		}
+		sum += pe->compressed_size[i];
+	}
+	if (!sizes_ok)
+		return UINT64_MAX; /* the sum means nothing then */
+	if (!pe->has_total_compressed_size)
+		sv_report(im->cx, code(CRIU_PAGEMAP_TOTAL), off,
+			  "compressed sizes without total_compressed_size (their sum is %" PRIu64 ")",
+			  sum);
+	else if (pe->total_compressed_size != sum)
+		sv_report(im->cx, code(CRIU_PAGEMAP_TOTAL), off,
+			  "total_compressed_size is %" PRIu64 ", the blocks sum to %" PRIu64,
+			  pe->total_compressed_size, sum);
+	return sum;
 }
 
 static void verify_pagemap(image *im)
@@ -683,7 +877,7 @@ static void verify_pagemap(image *im)
 	ProtobufCMessage *m;
 	uint64_t off;
 	uint32_t size = 0;
-	read_result r = read_entry(im, &pagemap_head__descriptor, 0, &m, &off, &size, false);
+	read_result r = read_entry(im, &pagemap_head__descriptor, 0, &m, &off, &size);
 
 	if (r == READ_END) {
 		report_empty(im, "its pagemap_head");
@@ -696,27 +890,32 @@ static void verify_pagemap(image *im)
 		emit(im, 0, "pagemap_head", off, 4 + (uint64_t)size, m, NULL);
 	}
 
-	uint64_t prev_vaddr = 0, prev_end = 0;
-	bool have_prev = false, told_new_layout = false;
+	uint64_t prev_vaddr = 0, prev_end = 0, payload = 0;
+	bool have_prev = false, told_new_layout = false, payload_known = true;
 	for (uint64_t index = 1; !sv_stopped(im->cx) && !im->stop; index++) {
-		r = read_entry(im, &pagemap_entry__descriptor, index, &m, &off, &size, true);
+		r = read_entry(im, &pagemap_entry__descriptor, index, &m, &off, &size);
 		if (r == READ_END || r == READ_FATAL)
 			break;
-		if (r != READ_OK)
+		if (r != READ_OK) {
+			payload_known = false;
 			continue;
+		}
 
 		const PagemapEntry *pe = (const PagemapEntry *)m;
-		uint64_t pages = pe->nr_pages;
-		if (new_layout_pages(pe, &pages)) {
+		/* CRIU 4.2 moved the page count to field 5 and writes field 2 as
+		 * 0; field 5 wins when present (older images lack it). */
+		uint64_t pages = pe->has_nr_pages64 ? pe->nr_pages64 : pe->nr_pages;
+		if (pe->has_nr_pages64) {
 			if (!told_new_layout)
 				sv_report(im->cx, code(CRIU_PAGEMAP_NEW_LAYOUT), off,
-					  "nr_pages is 0 and field 5 holds %" PRIu64
-					  ": read as CRIU 4.2's page count", pages);
+					  "nr_pages is %" PRIu32 " and field 5 holds %" PRIu64
+					  ": read as CRIU 4.2's page count", pe->nr_pages, pages);
 			told_new_layout = true;
-		} else if (pe->base.n_unknown_fields && pe->nr_pages == 0) {
-			/* reported as an unknown field by decode() */
+			im->info->new_layout = true;
 		}
 		unsigned flags = criu_pagemap_flags(pe);
+		bool compressed = pe->n_compressed_size || pe->has_total_compressed_size ||
+				  pe->has_region_pages;
 		bool ok = true;
 
 		if (pe->vaddr % CRIU_PAGE_SIZE) {
@@ -730,7 +929,7 @@ static void verify_pagemap(image *im)
 				  "entry at vaddr 0x%" PRIx64 " has nr_pages 0", pe->vaddr);
 			ok = false;
 		}
-		uint64_t len = pages * CRIU_PAGE_SIZE; /* pages < 2^54: no overflow */
+		uint64_t len = pages * CRIU_PAGE_SIZE; /* pages < 2^52: no overflow */
 		if (pages > (UINT64_MAX >> 12) || pe->vaddr > UINT64_MAX - len) {
 			sv_report(im->cx, code(CRIU_PAGEMAP_RANGE), off,
 				  "0x%" PRIx64 " + %" PRIu64 " pages runs past the end of the "
@@ -738,18 +937,24 @@ static void verify_pagemap(image *im)
 			ok = false;
 			len = 0;
 		}
-		if (flags & ~(PE_PARENT | PE_LAZY | PE_PRESENT)) {
+		if (flags & ~PE_KNOWN) {
 			sv_report(im->cx, code(CRIU_PAGEMAP_FLAGS), off,
-				  "flags 0x%x: bits 0x%x are not PE_PARENT, PE_LAZY or PE_PRESENT",
-				  flags, flags & ~(PE_PARENT | PE_LAZY | PE_PRESENT));
+				  "flags 0x%x: bits 0x%x are not PE_PARENT, PE_LAZY, PE_PRESENT "
+				  "or PE_PAYLOAD_ALIGNED", flags, flags & ~PE_KNOWN);
 			ok = false;
 		} else if ((flags & PE_PARENT) && (flags & PE_PRESENT)) {
 			sv_report(im->cx, code(CRIU_PAGEMAP_FLAGS_CONFLICT), off,
 				  "flags 0x%x: pages both in the parent and in this dump", flags);
 			ok = false;
-		} else if (flags == 0) {
+		} else if (!(flags & (PE_PARENT | PE_LAZY | PE_PRESENT))) {
 			sv_report(im->cx, code(CRIU_PAGEMAP_FLAGS_CONFLICT), off,
-				  "flags 0: the pages are nowhere");
+				  "flags 0x%x: the pages are nowhere", flags);
+			ok = false;
+		} else if ((compressed || (flags & PE_PAYLOAD_ALIGNED)) && !(flags & PE_PRESENT)) {
+			sv_report(im->cx, code(CRIU_PAGEMAP_COMPRESS_NOT_PRESENT), off,
+				  "flags 0x%x (%s): an entry whose pages are not in this dump "
+				  "carries %s", flags, flags & PE_PARENT ? "PE_PARENT" : "PE_LAZY",
+				  compressed ? "compression fields" : "PE_PAYLOAD_ALIGNED");
 			ok = false;
 		}
 		if (have_prev && pe->vaddr < prev_vaddr) {
@@ -769,18 +974,35 @@ static void verify_pagemap(image *im)
 		if (pe->vaddr + len > prev_end)
 			prev_end = pe->vaddr + len;
 
-		if (im->info) {
-			if (flags & PE_PRESENT)
-				im->info->pages_present += pages;
-			else if (flags & PE_PARENT)
-				im->info->pages_parent += pages;
-			else if (flags & PE_LAZY)
-				im->info->pages_lazy += pages;
+		/* Where this entry's payload lies in the pages file. */
+		if (ok && (flags & PE_PRESENT)) {
+			uint64_t bytes = len;
+			if (compressed) {
+				im->info->compressed = true;
+				bytes = check_compressed(im, pe, pages, off);
+				if (bytes == UINT64_MAX)
+					ok = false;
+			}
+			if (ok && payload_known) {
+				if (flags & PE_PAYLOAD_ALIGNED)
+					payload = round_up(payload, CRIU_PAGE_SIZE);
+				payload += bytes;
+			}
 		}
+		if (!ok)
+			payload_known = false;
+
+		if (flags & PE_PRESENT)
+			im->info->pages_present += pages;
+		else if (flags & PE_PARENT)
+			im->info->pages_parent += pages;
+		else if (flags & PE_LAZY)
+			im->info->pages_lazy += pages;
 		if (ok)
 			hand_entry(im, CRIU_ENTRY_MAIN, index, 0, off, size, m);
 		emit(im, index, "pagemap_entry", off, 4 + (uint64_t)size, m, NULL);
 	}
+	im->info->pages_bytes = payload_known ? payload : UINT64_MAX;
 }
 
 /* ---- GHOST_FILE ----------------------------------------------------------- */
@@ -790,7 +1012,7 @@ static void verify_ghost(image *im)
 	ProtobufCMessage *m;
 	uint64_t off;
 	uint32_t size = 0;
-	read_result r = read_entry(im, &ghost_file_entry__descriptor, 0, &m, &off, &size, false);
+	read_result r = read_entry(im, &ghost_file_entry__descriptor, 0, &m, &off, &size);
 
 	if (r == READ_END) {
 		report_empty(im, "its ghost_file_entry");
@@ -843,7 +1065,7 @@ static void verify_ghost(image *im)
 
 	uint64_t prev_end = 0;
 	for (uint64_t index = 1; !sv_stopped(im->cx) && !im->stop; index++) {
-		r = read_entry(im, &ghost_chunk_entry__descriptor, index, &m, &off, &size, false);
+		r = read_entry(im, &ghost_chunk_entry__descriptor, index, &m, &off, &size);
 		if (r != READ_OK)
 			break; /* a bad chunk hides where the next one starts */
 		const GhostChunkEntry *c = (const GhostChunkEntry *)m;
@@ -863,6 +1085,88 @@ static void verify_ghost(image *im)
 			break;
 		emit(im, index, "ghost_chunk_entry", off, sv_offset(im->s) - off, m, NULL);
 	}
+}
+
+/* ---- plugin images ---------------------------------------------------------- */
+
+/*
+ * The amdgpu plugin's images (plugins/amdgpu/amdgpu_plugin_util.c:
+ * open_img_file() writes the message's size as a native size_t, 8 octets
+ * on x86-64; the restore reads that many bytes and unpacks them with
+ * criu_kfd__unpack() and friends, so the message must be whole and well
+ * formed, and nothing else is read).
+ */
+static const ProtobufCMessageDescriptor *plugin_message(const criu_image_type *t)
+{
+	switch (t->id) {
+	case CRIU_T_AMDGPU_KFD:
+		return &criu_kfd__descriptor;
+	case CRIU_T_AMDGPU_RENDER:
+		return &criu_render_node__descriptor;
+	case CRIU_T_AMDGPU_DMABUF:
+		return &criu_dmabuf_node__descriptor;
+	default:
+		return NULL;
+	}
+}
+
+static void verify_plugin(sv_ctx *cx, sv_stream *s, const criu_image_type *t,
+			  criu_image_info *info)
+{
+	const ProtobufCMessageDescriptor *desc = plugin_message(t);
+	unsigned char b[8];
+	image im = { 0 };
+
+	if (!desc || !sv_need(cx, s, b, 8, "plugin image size"))
+		return;
+	uint64_t size = 0;
+	for (int i = 7; i >= 0; i--)
+		size = size << 8 | b[i];
+	sv_record(cx, 0, desc->name);
+	uint64_t left = sv_remaining(s);
+	if (left != UINT64_MAX && size > left) {
+		sv_report_truncated(cx, 8, size, left, desc->name);
+		sv_skip(s, left);
+		return;
+	}
+	if (size > ENTRY_MAX) {
+		sv_report(cx, code(CRIU_ENTRY_TOO_LARGE), 0,
+			  "%s message of %" PRIu64 " bytes is larger than %u: not decoded, "
+			  "so nothing vouches that the plugin's unpack accepts it",
+			  desc->name, size, ENTRY_MAX);
+		sv_skip(s, UINT64_MAX);
+		return;
+	}
+	size_t got;
+	unsigned char *buf = sv_read_alloc(s, (size_t)size, &got);
+	if (!buf) {
+		sv_report_truncated(cx, 8, size, got, desc->name);
+		return;
+	}
+	im.cx = cx;
+	im.s = s;
+	im.info = info;
+	im.type = t;
+	im.prefix = 8;
+	im.verbose = sv_want_records(cx);
+	criu_arena_init(&im.arena);
+	ProtobufCMessage *m = NULL;
+	read_result r = decode(&im, desc, buf, (uint32_t)size, 0, &m);
+	sv_count_record(cx);
+	info->entries = 1;
+	if (r == READ_OK)
+		emit(&im, 0, desc->name, 0, 8 + size, m, NULL);
+	criu_arena_free(&im.arena);
+	free(buf);
+	uint64_t end = sv_offset(s);
+	uint64_t more = sv_skip(s, UINT64_MAX);
+	if (more)
+		sv_report(cx, code(CRIU_PLUGIN_TRAILING), end,
+			  "%" PRIu64 " bytes follow the %" PRIu64 "-byte %s message",
+			  more, size, desc->name);
+	sv_record_none(cx);
+	info->raw_bytes = sv_offset(s);
+	info->complete = !sv_stopped(cx);
 }
 
 /* ---- magic ------------------------------------------------------------------ */
@@ -907,6 +1211,11 @@ void criu_verify_image(sv_ctx *cx, sv_stream *s, const char *name,
 	info->name_id = name_id;
 	sv_record_none(cx);
 
+	if (named && plugin_message(named->type)) {
+		info->type = named->type;
+		verify_plugin(cx, s, named->type, info);
+		return;
+	}
 	if (named && named->type->layout == CRIU_LAYOUT_RAW) {
 		info->type = named->type;
 		criu_verify_raw(cx, s, named->type, info);
@@ -974,6 +1283,7 @@ void criu_verify_image(sv_ctx *cx, sv_stream *s, const char *name,
 	im.type = t;
 	im.verbose = sv_want_records(cx);
 	im.deep_check = criu_pb_recursive(t->entry);
+	im.prefix = 4;
 	criu_arena_init(&im.arena);
 
 	switch (t->layout) {
@@ -1001,6 +1311,13 @@ void criu_verify_image(sv_ctx *cx, sv_stream *s, const char *name,
 		sv_emit_stat_u64(cx, "pages.parent", info->pages_parent);
 		sv_emit_stat_u64(cx, "pages.lazy", info->pages_lazy);
 	}
-	if (im.verbose && whole_input)
+	if (im.verbose)
+		info->generation = gen_names[im.gen];
+	if (im.verbose && whole_input && t->layout == CRIU_LAYOUT_PAGEMAP &&
+	    info->pages_bytes != UINT64_MAX)
+		sv_emit_stat_u64(cx, "pages.bytes", info->pages_bytes);
+	if (im.verbose && whole_input) {
 		sv_emit_stat(cx, "image.type", "%s", t->name);
+		sv_emit_stat(cx, "criu.generation", "%s", gen_names[im.gen]);
+	}
 }

@@ -112,6 +112,14 @@ const criu_image_name criu_image_names[] = {
 	FIXED("bpfmap-file", BPFMAP_FILE),
 	FIXED("bpfmap-data", BPFMAP_DATA),
 	FIXED("apparmor", APPARMOR),
+	FIXED("pidfd", PIDFD),
+	/* The amdgpu plugin's images (plugins/amdgpu/amdgpu_plugin_util.h). */
+	DEC("amdgpu-kfd-", AMDGPU_KFD),
+	DEC("amdgpu-renderD-", AMDGPU_RENDER),
+	{ "amdgpu-dmabuf_", CRIU_ID_DEC, ".img", &criu_image_types[CRIU_T_AMDGPU_DMABUF] },
+	{ "amdgpu-pages-", CRIU_ID_DEC_HEX, ".img", &criu_image_types[CRIU_T_AMDGPU_PAGES] },
+	{ "amdgpu-drm-pages-", CRIU_ID_DEC_DEC_HEX, ".img",
+	  &criu_image_types[CRIU_T_AMDGPU_DRM_PAGES] },
 	SERVICE("stats-dump", STATS),
 	SERVICE("stats-restore", STATS),
 	SERVICE("irmap-cache", IRMAP_CACHE),
@@ -177,8 +185,18 @@ const criu_image_name *criu_image_match_file(const char *name, uint64_t *id)
 		if (strncmp(name, pat->prefix, plen) != 0)
 			continue;
 		rest += plen;
-		if (pat->id != CRIU_ID_NONE && !parse_id(&rest, pat->id, &v))
+		if (pat->id == CRIU_ID_DEC_HEX || pat->id == CRIU_ID_DEC_DEC_HEX) {
+			uint64_t w;
+			if (!parse_id(&rest, CRIU_ID_DEC, &v) || *rest++ != '-')
+				continue;
+			if (pat->id == CRIU_ID_DEC_DEC_HEX &&
+			    (!parse_id(&rest, CRIU_ID_DEC, &w) || *rest++ != '-'))
+				continue;
+			if (!parse_id(&rest, CRIU_ID_HEX, &w))
+				continue;
+		} else if (pat->id != CRIU_ID_NONE && !parse_id(&rest, pat->id, &v)) {
 			continue;
+		}
 		if (strcmp(rest, pat->suffix) != 0)
 			continue;
 		if (id)

@@ -24,6 +24,9 @@
 /* inventory img_version values. */
 #define CRIU_IMAGES_V1   1u
 #define CRIU_IMAGES_V1_1 2u
+#define CRIU_IMAGES_V1_2 3u   /* image version 3: compressed pages */
+/* Largest compression region: 4 MiB. */
+#define CRIU_REGION_MAX_PAGES 1024u
 
 #define CRIU_PAGE_SIZE 4096u
 
@@ -111,6 +114,7 @@ typedef enum criu_raw_kind {
 	T(NS_FILES,       0x61394011, ns_file_entry,         ENTRIES,    NONE,        0)       \
 	T(PACKETSK,       0x60454618, packet_sock_entry,     ENTRIES,    NONE,        0)       \
 	T(PAGEMAP,        0x56084025, pagemap_entry,         PAGEMAP,    NONE,        0)       \
+	T(PIDFD,          0x54435556, pidfd_entry,           ENTRIES,    NONE,        NO_CRIT) \
 	T(PIDNS,          0x61157326, pidns_entry,           ENTRIES,    NONE,        SINGLE)  \
 	T(PIPES,          0x56513555, pipe_entry,            ENTRIES,    NONE,        0)       \
 	T(PIPES_DATA,     0x56453709, pipe_data_entry,       ENTRIES,    PIPE_DATA,   0)       \
@@ -137,7 +141,12 @@ typedef enum criu_raw_kind {
 	T(UTSNS,          0x54473203, utsns_entry,           ENTRIES,    NONE,        SINGLE)  \
 	T(VMAS,           0x54123737, vma_entry,             ENTRIES,    NONE,        0)       \
 
-/* Raw images: R(name, raw kind, iproute2 stream magic or 0). */
+/*
+ * Raw images: R(name, raw kind, iproute2 stream magic or 0).  The amdgpu
+ * plugin's images are raw too (no CRIU magic): AMDGPU_KFD, _RENDER and
+ * _DMABUF hold an 8-octet size and one message of criu-amdgpu.proto
+ * (image.c), the pages images buffer contents.
+ */
 #define CRIU_RAW_TYPES(R)                 \
 	R(PAGES,     PAGES,   0)          \
 	R(TMPFS_IMG, TMPFS,   0)          \
@@ -150,7 +159,12 @@ typedef enum criu_raw_kind {
 	R(IP6TABLES, TEXT,    0)          \
 	R(NFTABLES,  TEXT,    0)          \
 	R(NETNF_CT,  NETLINK, 0)          \
-	R(NETNF_EXP, NETLINK, 0)
+	R(NETNF_EXP, NETLINK, 0)          \
+	R(AMDGPU_KFD,       NONE,    0)   \
+	R(AMDGPU_RENDER,    NONE,    0)   \
+	R(AMDGPU_DMABUF,    NONE,    0)   \
+	R(AMDGPU_PAGES,     NONE,    0)   \
+	R(AMDGPU_DRM_PAGES, NONE,    0)
 
 /* Index of each type in criu_image_types[]: CRIU_T_PAGEMAP, CRIU_T_PAGES... */
 #define CRIU_TYPE_ENUM_T(name, magic, msg, layout, blob, flags) CRIU_T_##name,
@@ -179,7 +193,9 @@ typedef struct criu_image_type {
 typedef enum criu_name_id {
 	CRIU_ID_NONE,  /* fixed name */
 	CRIU_ID_DEC,   /* decimal number (pid, files id, namespace id, ...) */
-	CRIU_ID_HEX    /* hexadecimal number (ghost file id, socket inode) */
+	CRIU_ID_HEX,   /* hexadecimal number (ghost file id, socket inode) */
+	CRIU_ID_DEC_HEX,    /* "%d-%04x" (amdgpu-pages-ID-GPUID): the decimal one */
+	CRIU_ID_DEC_DEC_HEX /* "%d-%d-%04x" (amdgpu-drm-pages-ID-MINOR-BO): the first */
 } criu_name_id;
 
 typedef struct criu_image_name {

@@ -45,6 +45,7 @@ static const cj_flag seals_flags[] = {
 
 static const cj_flag pmap_flags[] = {
 	{ "PE_PARENT", 1 }, { "PE_LAZY", 2 }, { "PE_PRESENT", 4 },
+	{ "PE_PAYLOAD_ALIGNED", 8 }, /* image version 3 */
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

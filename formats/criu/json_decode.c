@@ -419,8 +419,10 @@ static void dropped(dec *d, const ProtobufCMessageDescriptor *msg,
 	if (++d->drops > DROP_REPORTS)
 		return;
 	sv_report(d->cx, CJ_CODE(CJ_DROPPED), d->entry_off,
-		  "entry %" PRIu64 ": %s.%s %s; left out of the JSON as crit does%s",
+		  "entry %" PRIu64 ": %s.%s %s; left out of the JSON as crit does%s%s",
 		  d->index, msg->name, f->name, why,
+		  f->label == PROTOBUF_C_LABEL_REQUIRED
+			  ? " (a required field: this JSON cannot be encoded back)" : "",
 		  d->drops == DROP_REPORTS ? " (further ones are counted at the end)" : "");
 }
 

@@ -5,7 +5,10 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <lz4.h>
 
 #include "formats/criu/codes.h"
 #include "formats/criu/raw.h"
@@ -51,6 +54,203 @@ static void verify_pages(sv_ctx *cx, sv_stream *s, criu_image_info *info)
 		if (sv_get_file(cx) == NULL) /* a figure of the whole input only */
 			sv_emit_stat_u64(cx, "pages.stored", size / CRIU_PAGE_SIZE);
 	}
+}
+
+/* ---- image version 3: compressed pages ----------------------------------- */
+
+#define PE_PAYLOAD_ALIGNED 8u
+
+/* One PE_PRESENT entry's payload. */
+typedef struct plan_seg {
+	uint64_t index;       /* pagemap entry index, for the record context */
+	uint64_t pages;
+	size_t first;         /* its first block size in sizes[] */
+	uint32_t nblocks;     /* 0: stored raw, pages * 4096 bytes */
+	uint32_t block_pages;
+	bool aligned;
+} plan_seg;
+
+struct criu_pages_plan {
+	plan_seg *segs;
+	size_t nsegs, capsegs;
+	uint32_t *sizes;
+	size_t nsizes, capsizes;
+	uint64_t bytes;        /* payloads and padding */
+	uint64_t max_block;    /* largest uncompressed block with an LZ4 payload */
+};
+
+criu_pages_plan *criu_pages_plan_new(void)
+{
+	return calloc(1, sizeof(criu_pages_plan));
+}
+
+void criu_pages_plan_free(criu_pages_plan *p)
+{
+	if (!p)
+		return;
+	free(p->segs);
+	free(p->sizes);
+	free(p);
+}
+
+uint64_t criu_pages_plan_bytes(const criu_pages_plan *p)
+{
+	return p->bytes;
+}
+
+static bool grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return true;
+	size_t n = *cap ? *cap : 64;
+	while (n < need) {
+		if (n > SIZE_MAX / 2 / elem)
+			return false;
+		n *= 2;
+	}
+	void *q = realloc(*arr, n * elem);
+	if (!q)
+		return false;
+	*arr = q;
+	*cap = n;
+	return true;
+}
+
+bool criu_pages_plan_add(criu_pages_plan *p, uint64_t index, const PagemapEntry *pe)
+{
+	unsigned flags = pe->has_flags ? pe->flags
+			 : pe->has_in_parent && pe->in_parent ? 1u : 4u;
+	uint64_t pages = pe->has_nr_pages64 ? pe->nr_pages64 : pe->nr_pages;
+
+	if (!(flags & 4u) || pages == 0 || pages > (UINT64_MAX >> 13))
+		return true; /* no payload here (image.c has judged the rest) */
+	if (!grow((void **)&p->segs, &p->capsegs, p->nsegs + 1, sizeof(*p->segs)) ||
+	    !grow((void **)&p->sizes, &p->capsizes, p->nsizes + pe->n_compressed_size,
+		  sizeof(*p->sizes)))
+		return false;
+	plan_seg *g = &p->segs[p->nsegs++];
+	*g = (plan_seg){ index, pages, p->nsizes, (uint32_t)pe->n_compressed_size,
+			 pe->has_region_pages && pe->region_pages ? pe->region_pages : 1,
+			 (flags & PE_PAYLOAD_ALIGNED) != 0 };
+	if (g->aligned && p->bytes % CRIU_PAGE_SIZE)
+		p->bytes += CRIU_PAGE_SIZE - p->bytes % CRIU_PAGE_SIZE;
+	if (!g->nblocks) {
+		p->bytes += pages * CRIU_PAGE_SIZE;
+		return true;
+	}
+	for (size_t i = 0; i < pe->n_compressed_size; i++) {
+		uint64_t raw = (uint64_t)g->block_pages * CRIU_PAGE_SIZE;
+		uint32_t c = pe->compressed_size[i];
+		p->sizes[p->nsizes++] = c;
+		p->bytes += c;
+		if (c && c < raw && raw > p->max_block)
+			p->max_block = raw;
+	}
+	return true;
+}
+
+/* The bytes of block k of segment g when uncompressed. */
+static uint64_t block_raw(const plan_seg *g, uint32_t k)
+{
+	uint64_t done = (uint64_t)k * g->block_pages;
+	uint64_t left = g->pages > done ? g->pages - done : 0;
+	return (left < g->block_pages ? left : g->block_pages) * CRIU_PAGE_SIZE;
+}
+
+/* The LZ4 margin that lets a block be decoded in its own buffer. */
+#define INPLACE_MARGIN(n) (((n) >> 8) + 32)
+
+void criu_verify_pages_plan(sv_ctx *cx, sv_stream *s, const criu_pages_plan *p,
+			    criu_image_info *info)
+{
+	/* One buffer of one region (plus LZ4's in-place margin): the
+	 * compressed block is read to its end and decoded to its start. */
+	size_t cap = (size_t)p->max_block + INPLACE_MARGIN((size_t)p->max_block);
+	unsigned char *buf = p->max_block ? malloc(cap) : NULL;
+	uint64_t lz4_blocks = 0, zero_blocks = 0, raw_blocks = 0;
+	bool short_file = false;
+
+	if (p->max_block && !buf) {
+		sv_report(cx, &sv_core_codes[SV_CORE_IO], SV_NONE,
+			  "out of memory for a %zu-byte block buffer", cap);
+		info->raw_bytes = sv_skip(s, UINT64_MAX);
+		return;
+	}
+	for (size_t i = 0; i < p->nsegs && !short_file && !sv_stopped(cx); i++) {
+		const plan_seg *g = &p->segs[i];
+		uint64_t at = sv_offset(s);
+
+		sv_record(cx, g->index, "pagemap_entry");
+		if (g->aligned && at % CRIU_PAGE_SIZE) {
+			uint64_t pad = CRIU_PAGE_SIZE - at % CRIU_PAGE_SIZE;
+			if (sv_skip(s, pad) < pad) {
+				short_file = true;
+				break;
+			}
+		}
+		if (!g->nblocks) {
+			uint64_t n = g->pages * CRIU_PAGE_SIZE;
+			if (sv_skip(s, n) < n)
+				short_file = true;
+			continue;
+		}
+		for (uint32_t k = 0; k < g->nblocks && !sv_stopped(cx); k++) {
+			uint32_t c = p->sizes[g->first + k];
+			uint64_t raw = block_raw(g, k);
+			uint64_t boff = sv_offset(s);
+
+			if (c == 0) {
+				zero_blocks++;
+				continue;
+			}
+			if (c >= raw) { /* stored raw (image.c reports c > raw) */
+				raw_blocks++;
+				if (sv_skip(s, c) < c) {
+					short_file = true;
+					break;
+				}
+				continue;
+			}
+			/* c < raw <= max_block: the buffer holds it. */
+			unsigned char *src = buf + cap - c;
+			if (sv_read(s, src, c) < c) {
+				short_file = true;
+				break;
+			}
+			lz4_blocks++;
+			int got = LZ4_decompress_safe((const char *)src, (char *)buf, (int)c,
+						      (int)raw);
+			if (got != (int)raw)
+				sv_report(cx, &criu_codes[CRIU_PAGES_LZ4], boff,
+					  "block %" PRIu32 " of entry %" PRIu64 " (%" PRIu32
+					  " bytes) %s%d bytes, not its %" PRIu64,
+					  k, g->index, c,
+					  got < 0 ? "is no LZ4 block that decodes to " : "decodes to ",
+					  got < 0 ? (int)raw : got, raw);
+		}
+	}
+	sv_record_none(cx);
+	uint64_t end = sv_offset(s);
+	if (short_file || end < p->bytes) {
+		sv_report(cx, &criu_codes[CRIU_PAGES_PAYLOAD], end,
+			  "the pages file ends after %" PRIu64 " bytes; its pagemap's payloads "
+			  "need %" PRIu64 " (CRIU's restore would read past its end)",
+			  end, p->bytes);
+	} else {
+		uint64_t more = sv_skip(s, UINT64_MAX);
+		if (more)
+			sv_report(cx, &criu_codes[CRIU_PAGES_PAYLOAD], end,
+				  "%" PRIu64 " bytes follow the %" PRIu64 " bytes of its pagemap's "
+				  "payloads", more, p->bytes);
+	}
+	info->raw_bytes = sv_offset(s);
+	info->complete = !sv_stopped(cx);
+	if (sv_want_records(cx)) {
+		sv_emit_stat_u64(cx, "pages.blocks.lz4", lz4_blocks);
+		sv_emit_stat_u64(cx, "pages.blocks.zero", zero_blocks);
+		sv_emit_stat_u64(cx, "pages.blocks.raw", raw_blocks);
+	}
+	free(buf);
 }
 
 /* ---- tar ------------------------------------------------------------------ */

@@ -435,6 +435,70 @@ START_TEST(test_real_reencode)
 }
 END_TEST
 
+/* What the last dropped_diag() run saw. */
+typedef struct dropped_seen {
+	unsigned dropped, others;
+	uint64_t offset;
+	char message[512];
+} dropped_seen;
+
+static void dropped_diag(void *ctx, const sv_diag *d)
+{
+	dropped_seen *ds = ctx;
+
+	if (strcmp(d->code->id, "criu.json.dropped") != 0) {
+		ds->others++;
+		return;
+	}
+	ds->dropped++;
+	ds->offset = d->offset;
+	snprintf(ds->message, sizeof(ds->message), "%s", d->message);
+}
+
+/*
+ * Issue 24: a required string that is not UTF-8 is left out of the JSON,
+ * as crit does, and said so (criu.json.dropped, at the entry), with the
+ * consequence: the JSON then does not encode back.
+ */
+START_TEST(test_dropped_required)
+{
+	/* core_entry: mtype X86_64, tc with comm = ff fe (not UTF-8) */
+	static const unsigned char img[] = {
+		0x19, 0x43, 0x56, 0x54, 0x47, 0x38, 0x05, 0x55, 18, 0, 0, 0,
+		0x08, 0x01, 0x1a, 0x0e, 0x08, 0x01, 0x10, 0x00, 0x18, 0x00, 0x20, 0x00,
+		0x28, 0x00, 0x32, 0x02, 0xff, 0xfe,
+	};
+	static const sv_options opt = { .format = "criu" };
+	char path[4200], json_path[4200];
+	dropped_seen ds = { 0 };
+	sv_sink sink = { &ds, dropped_diag, NULL, NULL, NULL };
+
+	snprintf(path, sizeof(path), "%s/dropped-%d.img", test_dir(), (int)getpid());
+	spill(path, img, sizeof(img));
+	FILE *out = tmpfile();
+	ck_assert_ptr_nonnull(out);
+	ck_assert_int_eq(sv_convert(path, SV_ACTION_DECODE, 0, out, &opt, &sink), SV_EXIT_VALID);
+	ck_assert_uint_eq(ds.dropped, 1);
+	ck_assert_uint_eq(ds.others, 0);
+	ck_assert_uint_eq(ds.offset, 8);
+	ck_assert_ptr_nonnull(strstr(ds.message, "task_core_entry.comm"));
+	ck_assert_ptr_nonnull(strstr(ds.message, "cannot be encoded back"));
+	size_t n;
+	fflush(out);
+	unsigned char *text = file_bytes(out, &n);
+	fclose(out);
+	ck_assert_ptr_null(memmem(text, n, "comm", 4));
+	/* And indeed the JSON does not encode: comm is missing. */
+	snprintf(json_path, sizeof(json_path), "%s/dropped-%d.json", test_dir(), (int)getpid());
+	spill(json_path, text, n);
+	ck_assert_int_eq(convert(json_path, SV_ACTION_ENCODE, 0, &out), SV_EXIT_INVALID);
+	fclose(out);
+	free(text);
+	unlink(path);
+	unlink(json_path);
+}
+END_TEST
+
 static Suite *json_suite(void)
 {
 	Suite *s = suite_create("criu-json");
@@ -446,6 +510,7 @@ static Suite *json_suite(void)
 	tcase_add_test(tc, test_ip);
 	tcase_add_test(tc, test_parse_int);
 	tcase_add_test(tc, test_dev);
+	tcase_add_test(tc, test_dropped_required);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hostile");

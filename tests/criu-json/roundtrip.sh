@@ -72,9 +72,13 @@ expected_image() {
 
 # Images crit 3.17 decodes differently on purpose (see README of the suite):
 # IPCNS_SHM entries with in_pagemaps, whose contents crit reads from the
-# entries that follow.
+# entries that follow; and images holding fields of a newer CRIU (4.x,
+# 4.2's page count, image version 3), which crit 3.17 does not know and
+# leaves out (streamverify -v names the generation).
 crit_differs() {
-	grep -q '"magic": "IPCNS_SHM"' "$1"
+	grep -q '"magic": "IPCNS_SHM"' "$1" && return 0
+	! "$SV" -v --json --format criu "$2" 2>/dev/null |
+		grep -q '"key":"criu.generation","value":"3.x"'
 }
 
 check_image() {
@@ -96,7 +100,7 @@ check_image() {
 			continue
 		fi
 		cmp -s "$back" "$want" || fail "round trip $flag $name: $(cmp "$back" "$want" 2>&1 | head -1)"
-		if [ -n "$CRIT" ] && ! crit_differs "$json"; then
+		if [ -n "$CRIT" ] && ! crit_differs "$json" "$img"; then
 			crit_json=$WORK/crit.json
 			# Images crit itself cannot decode (no handler, crashes) are not compared.
 			if crit decode $flag -i "$img" -o "$crit_json" 2>/dev/null; then
@@ -111,7 +115,7 @@ check_image() {
 is_entry_image() {
 	case $(basename "$1") in
 	pages-* | tmpfs-* | ifaddr-* | route-* | route6-* | rule-* | iptables-* | ip6tables-* | \
-	nftables-* | netns-ct-* | netns-exp-* | *.log | parent | manifest) return 1 ;;
+	nftables-* | netns-ct-* | netns-exp-* | amdgpu-* | *.log | parent | manifest*) return 1 ;;
 	esac
 	[ -f "$1" ] && [ ! -L "$1" ]
 }

@@ -50,6 +50,21 @@ START_TEST(file_names)
 	ck_assert_ptr_null(criu_image_match_file("core-1.img.bak", NULL));
 	ck_assert_ptr_null(criu_image_match_file("core-99999999999999999999999.img", NULL));
 	ck_assert_ptr_null(criu_image_match_file("dump.log", NULL));
+	/* The amdgpu plugin's names (amdgpu_plugin_util.h). */
+	n = criu_image_match_file("amdgpu-pages-7-00c1.img", &id);
+	ck_assert_int_eq(n->type->id, CRIU_T_AMDGPU_PAGES);
+	ck_assert_uint_eq(id, 7);
+	n = criu_image_match_file("amdgpu-drm-pages-7-128-0003.img", &id);
+	ck_assert_int_eq(n->type->id, CRIU_T_AMDGPU_DRM_PAGES);
+	ck_assert_uint_eq(id, 7);
+	ck_assert_int_eq(criu_image_match_file("amdgpu-kfd-7.img", NULL)->type->id, CRIU_T_AMDGPU_KFD);
+	ck_assert_int_eq(criu_image_match_file("amdgpu-renderD-7.img", NULL)->type->id,
+			 CRIU_T_AMDGPU_RENDER);
+	ck_assert_int_eq(criu_image_match_file("amdgpu-dmabuf_7.img", NULL)->type->id,
+			 CRIU_T_AMDGPU_DMABUF);
+	ck_assert_ptr_null(criu_image_match_file("amdgpu-pages-7.img", NULL));
+	ck_assert_ptr_null(criu_image_match_file("amdgpu-drm-pages-7-128.img", NULL));
+	ck_assert_int_eq(criu_image_match_file("pidfd.img", NULL)->type->id, CRIU_T_PIDFD);
 }
 END_TEST
 
@@ -61,7 +76,7 @@ START_TEST(field_options)
 	o = criu_field_opt_find(&pagemap_entry__descriptor, "flags");
 	ck_assert_str_eq(o->flags_dict, "pmap.flags");
 	ck_assert_ptr_null(criu_field_opt_find(&pagemap_entry__descriptor, "nr_pages"));
-	ck_assert_uint_eq(criu_field_opt_count, 95);
+	ck_assert_uint_eq(criu_field_opt_count, 103);
 }
 END_TEST
 

@@ -8,7 +8,10 @@
  *   gen_criu --demo DIR        one valid image, one broken one
  *   gen_criu --pagemap N -o F  a pagemap image of N entries (benchmarks)
  *   gen_criu --files N -o F    a files.img of N entries of every file kind
+ *   gen_criu --v3-dump SRC DST MODE  the dump SRC rewritten as image version 3
+ *                              (compressed pages; MODE 1 per page, 2 per region)
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,6 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+
+#include <lz4.h>
 
 #include "streamverify.h"
 #include "criu/criu_writer.h"
@@ -97,6 +102,8 @@ static void fix_entry(const criu_image_type *t, ProtobufCMessage *m, unsigned k)
 		e->has_fdinfo_per_id = e->fdinfo_per_id = 1;
 		e->has_pre_dump_mode = 0;
 		e->has_tcp_close = 0;
+		/* Image version 3 fields go with img_version 3 only. */
+		e->has_compress = e->has_compress_region_size = 0;
 		break;
 	}
 	case CRIU_T_PIPES_DATA:
@@ -363,6 +370,25 @@ static void write_iproute(const char *rel, uint32_t magic, int msgs, uint32_t ba
 	cw_close(f);
 }
 
+/* An amdgpu plugin image: u64 size (x86-64 size_t), message; extra bytes after. */
+static long write_plugin(FILE *f, const ProtobufCMessageDescriptor *d, size_t extra)
+{
+	ProtobufCMessage *m = cw_new_filled(d, 3);
+	size_t n = protobuf_c_message_get_packed_size(m);
+	unsigned char *buf = malloc(n ? n : 1);
+
+	if (!buf)
+		exit(2);
+	protobuf_c_message_pack(m, buf);
+	cw_u32(f, (uint32_t)n);
+	cw_u32(f, 0);
+	cw_bytes(f, buf, n);
+	cw_fill(f, 0, extra);
+	free(buf);
+	protobuf_c_message_free_unpacked(m, NULL);
+	return 8 + (long)n;
+}
+
 static void raw_images(void)
 {
 	mkdir_p("valid/raw");
@@ -384,6 +410,27 @@ static void raw_images(void)
 	fputs("*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n", f);
 	cw_close(f);
 	expect("valid/raw/iptables-7.img", NULL, -1);
+
+	/* The amdgpu plugin's images: an 8-octet size, then one message. */
+	static const struct { const char *name; const ProtobufCMessageDescriptor *d; } amd[] = {
+		{ "valid/raw/amdgpu-kfd-1.img", &criu_kfd__descriptor },
+		{ "valid/raw/amdgpu-renderD-1.img", &criu_render_node__descriptor },
+		{ "valid/raw/amdgpu-dmabuf_1.img", &criu_dmabuf_node__descriptor },
+	};
+	for (size_t i = 0; i < sizeof(amd) / sizeof(amd[0]); i++) {
+		f = cw_open(path_of(amd[i].name));
+		write_plugin(f, amd[i].d, 0);
+		cw_close(f);
+		expect(amd[i].name, NULL, -1);
+	}
+	f = cw_open(path_of("valid/raw/amdgpu-pages-1-00c1.img"));
+	blob(f, 8192, 'G');
+	cw_close(f);
+	expect("valid/raw/amdgpu-pages-1-00c1.img", NULL, -1);
+	f = cw_open(path_of("valid/raw/amdgpu-drm-pages-1-128-0003.img"));
+	blob(f, 4096, 'D');
+	cw_close(f);
+	expect("valid/raw/amdgpu-drm-pages-1-128-0003.img", NULL, -1);
 }
 
 /* ---- broken images: each breaks exactly one rule -------------------------------- */
@@ -491,6 +538,50 @@ static void broken_images(void)
 	}
 	expect("broken/too-large/pstree.img", "criu.entry.too-large", 8);
 
+	/* Issue 22: 64 MiB + 1 bytes of garbage after a valid entry is an error. */
+	mkdir_p("broken/too-large-1");
+	f = broken("broken/too-large-1/pstree.img", CRIU_T_PSTREE);
+	{
+		PstreeEntry e = PSTREE_ENTRY__INIT;
+		e.pid = e.pgid = e.sid = 1;
+		cw_entry(f, &e.base);
+		off = ftell(f);
+		cw_u32(f, (64u << 20) + 1);
+		cw_fill(f, 0xff, 4096);
+	}
+	cw_close(f);
+	if (truncate(path_of("broken/too-large-1/pstree.img"), off + 4 + (64 << 20) + 1) != 0) {
+		perror("truncate");
+		exit(2);
+	}
+	expect("broken/too-large-1/pstree.img", "criu.entry.too-large", off);
+
+	/* amdgpu plugin images, each broken once (under raw/: no magic, no pipe). */
+	mkdir_p("broken/raw");
+	f = cw_open(path_of("broken/raw/amdgpu-kfd-2.img"));
+	off = write_plugin(f, &criu_kfd__descriptor, 3);
+	cw_close(f);
+	expect("broken/raw/amdgpu-kfd-2.img", "criu.plugin.trailing", off);
+	f = cw_open(path_of("broken/raw/amdgpu-renderD-3.img"));
+	off = write_plugin(f, &criu_render_node__descriptor, 0);
+	cw_close(f);
+	if (truncate(path_of("broken/raw/amdgpu-renderD-3.img"), off - 1) != 0) {
+		perror("truncate");
+		exit(2);
+	}
+	expect("broken/raw/amdgpu-renderD-3.img", "input.truncated", 8);
+	f = cw_open(path_of("broken/raw/amdgpu-dmabuf_4.img"));
+	cw_u32(f, 0); /* criu_dmabuf_node without its gem_handle */
+	cw_u32(f, 0);
+	cw_close(f);
+	expect("broken/raw/amdgpu-dmabuf_4.img", "criu.entry.required", 0);
+	f = cw_open(path_of("broken/raw/amdgpu-dmabuf_5.img"));
+	cw_u32(f, 3); /* gem_handle: a varint that runs past the end */
+	cw_u32(f, 0);
+	cw_bytes(f, "\x08\xff\xff", 3);
+	cw_close(f);
+	expect("broken/raw/amdgpu-dmabuf_5.img", "criu.entry.malformed", 9);
+
 	mkdir_p("broken/empty");
 	f = broken("broken/empty/core-1.img", CRIU_T_CORE);
 	cw_close(f);
@@ -509,7 +600,7 @@ static void broken_images(void)
 
 	/* inventory rules */
 	static const struct { const char *dir, *code; uint32_t ver; int fdinfo, cg; } inv[] = {
-		{ "broken/inv-version", "criu.inventory.version", 3, 1, 1 },
+		{ "broken/inv-version", "criu.inventory.version", 4, 1, 1 },
 		{ "broken/inv-fdinfo", "criu.inventory.fdinfo-per-id", 2, 0, 1 },
 		{ "broken/inv-cgset", "criu.inventory.root-cg-set", 2, 1, 0 },
 	};
@@ -906,6 +997,494 @@ static void usage(void)
 	exit(2);
 }
 
+/* ---- image version 3: compressed pages ------------------------------------------ */
+
+static FILE *manifest_pages; /* dir, code, offset, file: checked by tool_pages */
+
+static void expect_pages(const char *dir, const char *code_id, long offset, const char *file)
+{
+	if (code_id && !sv_code_find(code_id)) {
+		fprintf(stderr, "gen_criu: unknown code %s\n", code_id);
+		exit(2);
+	}
+	fprintf(manifest_pages, "%s\t%s\t%ld\t%s\n", dir, code_id ? code_id : "-",
+		code_id ? offset : -1L, file ? file : "-");
+}
+
+/* Page contents: 0 zeros, 1 compressible text, 2 noise (incompressible). */
+static void page_fill(unsigned char *pg, int kind, unsigned seed)
+{
+	uint32_t x = 0x9e3779b9u ^ seed * 2654435761u;
+
+	for (size_t i = 0; i < CRIU_PAGE_SIZE; i++) {
+		if (kind == 0) {
+			pg[i] = 0;
+		} else if (kind == 1) {
+			pg[i] = (unsigned char)("criu compressed page "[(i + seed) % 21]);
+		} else {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			pg[i] = (unsigned char)x;
+		}
+	}
+}
+
+/* How a fixture is broken on purpose. */
+enum v3_break {
+	V3_OK,
+	V3_LZ4_SHORT,    /* the first LZ4 block decodes to half its size */
+	V3_LZ4_GARBAGE,  /* the first LZ4 block is no LZ4 block */
+	V3_TOTAL,        /* total_compressed_size one more than the sum */
+	V3_BLOCKS,       /* one compressed size too few */
+	V3_BLOCK_SIZE,   /* a block's size above its raw size */
+	V3_SHORT_FILE,   /* the pages file one octet short */
+	V3_LONG_FILE,    /* the pages file one octet long */
+	V3_FORGE,        /* entry 0's first size is v3_forged, its total to match */
+};
+
+static uint32_t v3_forged;
+
+typedef struct v3_entry {
+	uint64_t vaddr;
+	uint32_t pages;
+	uint32_t flags;        /* PE_* (8: PE_PAYLOAD_ALIGNED) */
+	uint32_t region_pages; /* 0: per-page mode; else region mode */
+	bool compress;         /* carries compression fields */
+	const char *kinds;     /* per page: '0', '1', '2' */
+} v3_entry;
+
+typedef struct v3_result {
+	long entry_off[8];      /* pagemap offsets of the entries */
+	long first_lz4_at;      /* pages-file offset of the LZ4 block broken */
+	long pages_size;
+} v3_result;
+
+/*
+ * Write dir/pagemap-1.img and dir/pages-1.img for the entries, as CRIU's
+ * image version 3 stores them, broken as brk says.  layout42 writes the
+ * page count in field 5 and field 2 as 0 (CRIU 4.2).
+ */
+static v3_result write_v3(const char *dir, const v3_entry *ents, size_t n,
+			  enum v3_break brk, bool layout42)
+{
+	char rel[512];
+	v3_result r = { .first_lz4_at = -1 };
+	static unsigned char raw[4u << 20];
+	static char comp[LZ4_COMPRESSBOUND(4u << 20)];
+
+	mkdir_p(dir);
+	snprintf(rel, sizeof(rel), "%s/pagemap-1.img", dir);
+	FILE *pm = cw_open(path_of(rel));
+	snprintf(rel, sizeof(rel), "%s/pages-1.img", dir);
+	FILE *pg = cw_open(path_of(rel));
+	cw_magic(pm, T(CRIU_T_PAGEMAP), 2);
+	PagemapHead h = PAGEMAP_HEAD__INIT;
+	h.pages_id = 1;
+	cw_entry(pm, &h.base);
+	long pos = 0;
+	bool broke = false;
+	unsigned lz4_seen = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const v3_entry *v = &ents[i];
+		PagemapEntry e = PAGEMAP_ENTRY__INIT;
+		uint32_t sizes[64];
+		size_t nb = 0;
+		uint64_t total = 0;
+
+		e.vaddr = v->vaddr;
+		if (layout42) {
+			e.nr_pages = 0;
+			e.has_nr_pages64 = 1;
+			e.nr_pages64 = v->pages;
+		} else {
+			e.nr_pages = v->pages;
+		}
+		e.has_flags = 1;
+		e.flags = v->flags;
+		if ((v->flags & 8) && pos % 4096) {
+			cw_fill(pg, 0, (size_t)(4096 - pos % 4096));
+			pos += 4096 - pos % 4096;
+		}
+		uint32_t bp = v->region_pages ? v->region_pages : 1;
+		for (uint32_t p0 = 0; v->compress && p0 < v->pages; p0 += bp) {
+			uint32_t np = v->pages - p0 < bp ? v->pages - p0 : bp;
+			size_t rawn = (size_t)np * CRIU_PAGE_SIZE;
+			bool zero = true;
+			for (uint32_t k = 0; k < np; k++) {
+				int kind = v->kinds[p0 + k] - '0';
+				page_fill(raw + (size_t)k * CRIU_PAGE_SIZE, kind, p0 + k);
+				zero = zero && kind == 0;
+			}
+			if (zero && (v->flags & 4)) {
+				sizes[nb++] = 0;
+				continue;
+			}
+			int c = LZ4_compress_default((const char *)raw, comp, (int)rawn,
+						     (int)sizeof(comp));
+			if (!(v->flags & 4)) {
+				sizes[nb++] = (uint32_t)(c > 0 ? c : 0); /* fields only */
+				continue;
+			}
+			if (c <= 0 || (size_t)c >= rawn) {
+				cw_bytes(pg, raw, rawn);
+				sizes[nb++] = (uint32_t)rawn;
+				pos += (long)rawn;
+				continue;
+			}
+			lz4_seen++;
+			/* The first LZ4 block decodes short; the second is garbage. */
+			if (!broke && (brk == V3_LZ4_SHORT ||
+				       (brk == V3_LZ4_GARBAGE && lz4_seen == 2))) {
+				broke = true;
+				r.first_lz4_at = pos;
+				if (brk == V3_LZ4_SHORT)
+					c = LZ4_compress_default((const char *)raw, comp,
+								 (int)rawn / 2, (int)sizeof(comp));
+				else
+					memset(comp, 0xf0, (size_t)c);
+			}
+			cw_bytes(pg, comp, (size_t)c);
+			sizes[nb++] = (uint32_t)c;
+			pos += c;
+		}
+		if (v->compress) {
+			if (brk == V3_FORGE && i == 0)
+				sizes[0] = v3_forged;
+			for (size_t k = 0; k < nb; k++)
+				total += sizes[k];
+			if (brk == V3_BLOCK_SIZE && i == n - 1)
+				sizes[0] = (uint32_t)bp * CRIU_PAGE_SIZE + 1;
+			e.n_compressed_size = brk == V3_BLOCKS && i == n - 1 ? nb - 1 : nb;
+			e.compressed_size = sizes;
+			e.has_total_compressed_size = 1;
+			e.total_compressed_size = total + (brk == V3_TOTAL && i == n - 1);
+			if (v->region_pages) {
+				e.has_region_pages = 1;
+				e.region_pages = v->region_pages;
+			}
+		} else if (v->flags & 4) {
+			for (uint32_t k = 0; k < v->pages; k++) {
+				page_fill(raw, v->kinds[k] - '0', k);
+				cw_bytes(pg, raw, CRIU_PAGE_SIZE);
+			}
+			pos += (long)v->pages * CRIU_PAGE_SIZE;
+		}
+		r.entry_off[i] = cw_entry(pm, &e.base);
+	}
+	if (brk == V3_LONG_FILE) {
+		cw_fill(pg, 0, 1);
+		pos++;
+	}
+	cw_close(pm);
+	cw_close(pg);
+	if (brk == V3_SHORT_FILE) {
+		pos--;
+		if (truncate(path_of(rel), pos) != 0) {
+			perror("truncate");
+			exit(2);
+		}
+	}
+	r.pages_size = pos;
+	return r;
+}
+
+static void write_v3_inventory(const char *dir, uint32_t ver, int compress, int region)
+{
+	char rel[512];
+	InventoryEntry e = INVENTORY_ENTRY__INIT;
+
+	mkdir_p(dir);
+	snprintf(rel, sizeof(rel), "%s/inventory.img", dir);
+	FILE *f = cw_open(path_of(rel));
+	cw_u32(f, T(CRIU_T_INVENTORY)->magic);
+	e.img_version = ver;
+	e.has_fdinfo_per_id = e.fdinfo_per_id = 1;
+	if (compress >= 0) {
+		e.has_compress = 1;
+		e.compress = (uint32_t)compress;
+	}
+	if (region >= 0) {
+		e.has_compress_region_size = 1;
+		e.compress_region_size = (uint32_t)region;
+	}
+	long off = cw_entry(f, &e.base);
+	cw_close(f);
+	(void)off;
+}
+
+static void v3_images(void)
+{
+	/* Per-page mode: zero, text and noise pages; an aligned raw range. */
+	static const v3_entry page_mode[] = {
+		{ 0x400000, 4, 4, 0, true, "1021" },
+		{ 0x500000, 2, 4 | 8, 0, false, "21" },     /* HugeTLB-like: raw, aligned */
+		{ 0x600000, 3, 6, 0, true, "112" },
+		{ 0x700000, 2, 1, 0, false, "00" },         /* in the parent */
+	};
+	/* Region mode, 4 pages a region: 10 pages give 4 + 4 + 2. */
+	static const v3_entry region_mode[] = {
+		{ 0x400000, 10, 4, 4, true, "1111000021" },
+		{ 0x800000, 5, 4 | 8, 4, true, "21111" },
+	};
+	static const v3_entry parent_compressed[] = {
+		{ 0x400000, 2, 4, 0, true, "11" },
+		{ 0x500000, 2, 1, 0, true, "11" },          /* PE_PARENT with sizes */
+	};
+	static const v3_entry parent_aligned[] = {
+		{ 0x400000, 2, 1 | 8, 0, false, "11" },
+	};
+	static const v3_entry bad_region[] = {
+		{ 0x400000, 2, 4, 2000, true, "11" },
+	};
+	v3_result r;
+
+	mkdir_p("v3");
+	mkdir_p("v3-broken");
+	write_v3_inventory("v3/page-mode", 3, 1, -1);
+	r = write_v3("v3/page-mode", page_mode, 4, V3_OK, false);
+	expect("v3/page-mode/inventory.img", NULL, -1);
+	expect("v3/page-mode/pagemap-1.img", NULL, -1);
+	expect_pages("v3/page-mode", NULL, -1, NULL);
+
+	write_v3_inventory("v3/region-mode", 3, 2, 4 * 4096);
+	r = write_v3("v3/region-mode", region_mode, 2, V3_OK, false);
+	expect("v3/region-mode/inventory.img", NULL, -1);
+	expect("v3/region-mode/pagemap-1.img", NULL, -1);
+	expect_pages("v3/region-mode", NULL, -1, NULL);
+
+	/* CRIU 4.2's layout, uncompressed and compressed: field 5 counts. */
+	static const v3_entry plain42[] = {
+		{ 0x400000, 3, 4, 0, false, "121" },
+		{ 0x500000, 1, 6, 0, false, "2" },
+	};
+	r = write_v3("v3/layout42", plain42, 2, V3_OK, true);
+	expect("v3/layout42/pagemap-1.img", "criu.pagemap.new-layout", r.entry_off[0]);
+	expect_pages("v3/layout42", NULL, -1, NULL);
+	r = write_v3("v3/layout42-compressed", region_mode, 2, V3_OK, true);
+	expect("v3/layout42-compressed/pagemap-1.img", "criu.pagemap.new-layout", r.entry_off[0]);
+	expect_pages("v3/layout42-compressed", NULL, -1, NULL);
+
+	/* Broken: one rule each. */
+	r = write_v3("v3-broken/lz4-short", page_mode, 4, V3_LZ4_SHORT, false);
+	expect("v3-broken/lz4-short/pagemap-1.img", NULL, -1);
+	expect_pages("v3-broken/lz4-short", "criu.pages.lz4", r.first_lz4_at, "pages-1.img");
+	r = write_v3("v3-broken/lz4-region-short", region_mode, 2, V3_LZ4_SHORT, false);
+	expect_pages("v3-broken/lz4-region-short", "criu.pages.lz4", r.first_lz4_at, "pages-1.img");
+	r = write_v3("v3-broken/lz4-garbage", region_mode, 2, V3_LZ4_GARBAGE, false);
+	expect_pages("v3-broken/lz4-garbage", "criu.pages.lz4", r.first_lz4_at, "pages-1.img");
+	r = write_v3("v3-broken/short-file", page_mode, 4, V3_SHORT_FILE, false);
+	expect_pages("v3-broken/short-file", "criu.pages.payload-size", r.pages_size, "pages-1.img");
+	r = write_v3("v3-broken/short-file-region-mode", region_mode, 2, V3_SHORT_FILE, false);
+	expect_pages("v3-broken/short-file-region-mode", "criu.pages.payload-size", r.pages_size,
+		     "pages-1.img");
+	r = write_v3("v3-broken/long-file", region_mode, 2, V3_LONG_FILE, false);
+	expect_pages("v3-broken/long-file", "criu.pages.payload-size", r.pages_size - 1,
+		     "pages-1.img");
+	r = write_v3("v3-broken/total", region_mode, 2, V3_TOTAL, false);
+	expect("v3-broken/total/pagemap-1.img", "criu.pagemap.total", r.entry_off[1]);
+	r = write_v3("v3-broken/blocks", region_mode, 2, V3_BLOCKS, false);
+	expect("v3-broken/blocks/pagemap-1.img", "criu.pagemap.blocks", r.entry_off[1]);
+	r = write_v3("v3-broken/block-size", region_mode, 2, V3_BLOCK_SIZE, false);
+	expect("v3-broken/block-size/pagemap-1.img", "criu.pagemap.block-size", r.entry_off[1]);
+	r = write_v3("v3-broken/parent-compressed", parent_compressed, 2, V3_OK, false);
+	expect("v3-broken/parent-compressed/pagemap-1.img", "criu.pagemap.compress-not-present",
+	       r.entry_off[1]);
+	r = write_v3("v3-broken/parent-aligned", parent_aligned, 1, V3_OK, false);
+	expect("v3-broken/parent-aligned/pagemap-1.img", "criu.pagemap.compress-not-present",
+	       r.entry_off[0]);
+	r = write_v3("v3-broken/region-pages", bad_region, 1, V3_OK, false);
+	expect("v3-broken/region-pages/pagemap-1.img", "criu.pagemap.region-pages",
+	       r.entry_off[0]);
+
+	/*
+	 * Hostile: entry 0's first block size forged (its total made to
+	 * match), checked by pages.sh under a 64 MiB address-space limit.
+	 */
+	static const uint32_t forged[] = { 0, 1, 0x7fffffff, 0x80000000u, 0xffffffffu };
+	static const v3_entry big_region[] = {
+		{ 0x400000, 1024, 4, 1024, true, NULL },
+	};
+	static char kinds[1025];
+	memset(kinds, '1', 1024);
+	v3_entry big = big_region[0];
+	big.kinds = kinds;
+	mkdir_p("v3-hostile");
+	for (size_t i = 0; i < sizeof(forged) / sizeof(forged[0]); i++) {
+		char dir[64];
+		v3_forged = forged[i];
+		snprintf(dir, sizeof(dir), "v3-hostile/size-%" PRIx32, forged[i]);
+		write_v3(dir, region_mode, 2, V3_FORGE, false);
+		fprintf(manifest_pages, "%s\thostile\t-\t-\n", dir);
+		snprintf(dir, sizeof(dir), "v3-hostile/region-size-%" PRIx32, forged[i]);
+		write_v3(dir, &big, 1, V3_FORGE, false);
+		fprintf(manifest_pages, "%s\thostile\t-\t-\n", dir);
+	}
+
+	/* Inventory: the mode, the version, the region size. */
+	write_v3_inventory("v3-broken/inv-mode", 3, 3, -1);
+	expect("v3-broken/inv-mode/inventory.img", "criu.inventory.compress", 4);
+	write_v3_inventory("v3-broken/inv-v2-compress", 2, 1, -1);
+	expect("v3-broken/inv-v2-compress/inventory.img", "criu.inventory.compress", 4);
+	write_v3_inventory("v3-broken/inv-region-odd", 3, 2, 5000);
+	expect("v3-broken/inv-region-odd/inventory.img", "criu.inventory.region-size", 4);
+	write_v3_inventory("v3-broken/inv-region-big", 3, 2, 8 << 20);
+	expect("v3-broken/inv-region-big/inventory.img", "criu.inventory.region-size", 4);
+	write_v3_inventory("v3-broken/inv-region-missing", 3, 2, -1);
+	expect("v3-broken/inv-region-missing/inventory.img", "criu.inventory.region-size", 4);
+	write_v3_inventory("v3-broken/inv-region-page-mode", 3, 1, 4096);
+	expect("v3-broken/inv-region-page-mode/inventory.img", "criu.inventory.region-size", 4);
+}
+
+/* ---- a real dump rewritten as image version 3 ------------------------------------ */
+
+static unsigned char *slurp_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf = NULL;
+	long n;
+
+	if (!f || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+	    !(buf = malloc((size_t)n + 1)) || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		perror(path);
+		exit(2);
+	}
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static uint32_t rd32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/*
+ * --v3-dump SRC DST MODE: the dump SRC (image version 2) as CRIU's image
+ * version 3 writes it, compressed per page (MODE 1) or per 4-page region
+ * (MODE 2): inventory img_version 3 and compress, every pagemap's present
+ * entries with their block sizes, every pages file LZ4-compressed.  The
+ * other images are copied as they are.
+ */
+static int v3_dump(const char *src, const char *dst, int mode)
+{
+	DIR *d = opendir(src);
+	struct dirent *de;
+	char sp[4096], dp[4096];
+	static unsigned char raw[4u << 20];
+	static char comp[LZ4_COMPRESSBOUND(4u << 20)];
+	uint32_t bp = mode == 2 ? 4 : 1;
+
+	if (!d || (mkdir(dst, 0755) != 0 && errno != EEXIST)) {
+		perror(dst);
+		return 2;
+	}
+	while ((de = readdir(d))) {
+		size_t len;
+		if (de->d_name[0] == '.' || strncmp(de->d_name, "pages-", 6) == 0)
+			continue;
+		snprintf(sp, sizeof(sp), "%s/%s", src, de->d_name);
+		snprintf(dp, sizeof(dp), "%s/%s", dst, de->d_name);
+		struct stat st;
+		if (stat(sp, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		unsigned char *b = slurp_file(sp, &len);
+		FILE *f = cw_open(dp);
+		if (strcmp(de->d_name, "inventory.img") == 0) {
+			InventoryEntry *e = inventory_entry__unpack(NULL, rd32(b + 4), b + 8);
+			if (!e)
+				exit(2);
+			e->img_version = 3;
+			e->has_compress = 1;
+			e->compress = (uint32_t)mode;
+			if (mode == 2) {
+				e->has_compress_region_size = 1;
+				e->compress_region_size = bp * CRIU_PAGE_SIZE;
+			}
+			cw_u32(f, rd32(b));
+			cw_entry(f, &e->base);
+			inventory_entry__free_unpacked(e, NULL);
+		} else if (strncmp(de->d_name, "pagemap-", 8) == 0) {
+			size_t at = 8;
+			PagemapHead *h = pagemap_head__unpack(NULL, rd32(b + at), b + at + 4);
+			if (!h)
+				exit(2);
+			at += 4 + rd32(b + at);
+			cw_bytes(f, b, 8);
+			cw_entry(f, &h->base);
+			char pname[64];
+			snprintf(pname, sizeof(pname), "pages-%" PRIu32 ".img", h->pages_id);
+			snprintf(sp, sizeof(sp), "%s/%s", src, pname);
+			snprintf(dp, sizeof(dp), "%s/%s", dst, pname);
+			size_t plen;
+			unsigned char *pages = slurp_file(sp, &plen);
+			size_t pat = 0;
+			FILE *pg = cw_open(dp);
+			while (at + 4 <= len) {
+				uint32_t n = rd32(b + at);
+				PagemapEntry *e = pagemap_entry__unpack(NULL, n, b + at + 4);
+				uint32_t sizes[4096];
+				size_t nb = 0;
+				uint64_t total = 0;
+				if (!e)
+					exit(2);
+				at += 4 + n;
+				uint32_t flags = e->has_flags ? e->flags : e->in_parent ? 1 : 4;
+				for (uint32_t p0 = 0; (flags & 4) && p0 < e->nr_pages && nb < 4096; p0 += bp) {
+					uint32_t np = e->nr_pages - p0 < bp ? e->nr_pages - p0 : bp;
+					size_t rawn = (size_t)np * CRIU_PAGE_SIZE;
+					if (pat + rawn > plen)
+						exit(2);
+					memcpy(raw, pages + pat, rawn);
+					pat += rawn;
+					bool zero = true;
+					for (size_t k = 0; k < rawn && zero; k++)
+						zero = raw[k] == 0;
+					if (zero) {
+						sizes[nb++] = 0;
+						continue;
+					}
+					int c = LZ4_compress_default((const char *)raw, comp, (int)rawn,
+								     (int)sizeof(comp));
+					if (c <= 0 || (size_t)c >= rawn) {
+						cw_bytes(pg, raw, rawn);
+						sizes[nb++] = (uint32_t)rawn;
+					} else {
+						cw_bytes(pg, comp, (size_t)c);
+						sizes[nb++] = (uint32_t)c;
+					}
+				}
+				if (nb) {
+					for (size_t k = 0; k < nb; k++)
+						total += sizes[k];
+					e->n_compressed_size = nb;
+					e->compressed_size = sizes;
+					e->has_total_compressed_size = 1;
+					e->total_compressed_size = total;
+					if (mode == 2) {
+						e->has_region_pages = 1;
+						e->region_pages = bp;
+					}
+				}
+				cw_entry(f, &e->base);
+				e->n_compressed_size = 0;
+				e->compressed_size = NULL;
+				pagemap_entry__free_unpacked(e, NULL);
+			}
+			cw_close(pg);
+			free(pages);
+			pagemap_head__free_unpacked(h, NULL);
+		} else {
+			cw_bytes(f, b, len);
+		}
+		cw_close(f);
+		free(b);
+	}
+	closedir(d);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && (strcmp(argv[1], "--all") == 0 || strcmp(argv[1], "--demo") == 0)) {
@@ -944,9 +1523,14 @@ int main(int argc, char **argv)
 		cw_close(f);
 		expect("valid/ghost/ghost-file-a.img", NULL, -1);
 		broken_images();
+		manifest_pages = cw_open(path_of("manifest-pages"));
+		v3_images();
+		cw_close(manifest_pages);
 		cw_close(manifest);
 		return 0;
 	}
+	if (argc == 5 && strcmp(argv[1], "--v3-dump") == 0)
+		return v3_dump(argv[2], argv[3], atoi(argv[4]) == 2 ? 2 : 1);
 	if (argc == 5 && strcmp(argv[3], "-o") == 0) {
 		char *end;
 		unsigned long long n = strtoull(argv[2], &end, 10);
