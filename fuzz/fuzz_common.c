@@ -34,18 +34,25 @@ static void count_stat(void *ctx, const sv_stat *s)
 
 const sv_sink fuzz_counting_sink = { NULL, count_diag, count_record, count_stat, NULL };
 
+static int memfd = -1;
+static char memfd_path[64];
+
+int fuzz_memfd(const uint8_t *data, size_t size)
+{
+	if (memfd < 0) {
+		memfd = memfd_create("fuzz-input", MFD_CLOEXEC);
+		if (memfd < 0)
+			abort();
+		snprintf(memfd_path, sizeof(memfd_path), "/proc/self/fd/%d", memfd);
+	}
+	if (ftruncate(memfd, 0) != 0 || (size && pwrite(memfd, data, size, 0) != (ssize_t)size) ||
+	    lseek(memfd, 0, SEEK_SET) != 0)
+		abort();
+	return memfd;
+}
+
 const char *fuzz_memfd_path(const uint8_t *data, size_t size)
 {
-	static int fd = -1;
-	static char path[64];
-
-	if (fd < 0) {
-		fd = memfd_create("fuzz-input", MFD_CLOEXEC);
-		if (fd < 0)
-			abort();
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	}
-	if (ftruncate(fd, 0) != 0 || (size && pwrite(fd, data, size, 0) != (ssize_t)size))
-		abort();
-	return path;
+	fuzz_memfd(data, size);
+	return memfd_path;
 }

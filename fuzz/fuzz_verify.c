@@ -14,6 +14,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	sv_options opt = { .format = FUZZ_FORMAT };
 
-	sv_verify(fuzz_memfd_path(data, size), &opt, &fuzz_counting_sink, NULL);
+	/*
+	 * Alternate the two ways in: a regular file (seeks over skipped
+	 * bytes) and a buffer in memory (a source of unknown kind).
+	 */
+	if (size & 1)
+		sv_verify_fd(fuzz_memfd(data, size), "fuzz-input", &opt, &fuzz_counting_sink, NULL);
+	else
+		sv_verify_buffer(data, size, "fuzz-input", &opt, &fuzz_counting_sink, NULL);
 	return 0;
 }

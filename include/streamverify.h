@@ -56,7 +56,16 @@ typedef struct sv_diag {
 	uint64_t record;         /* record/entry index, or SV_NONE */
 	const char *record_type; /* record type name, or NULL */
 	const char *message;
+	/*
+	 * Appended (API additions after 0.1): the code's own severity (severity differs when
+	 * options.adjust or werror changed it), and how it changed.
+	 */
+	sv_severity code_severity;
+	unsigned adjusted;       /* SV_ADJ_* */
 } sv_diag;
+
+#define SV_ADJ_PROMOTED 1u  /* a warning made an error by werror */
+#define SV_ADJ_CHANGED  2u  /* options.adjust gave another severity */
 
 /* One record of the input, for --verbose. */
 typedef struct sv_record_info {
@@ -90,7 +99,20 @@ typedef struct sv_summary {
 	int io_failed;           /* the input could not be opened or read */
 	int stopped;             /* --max-errors cut the run short */
 	int status;              /* SV_EXIT_* for this input */
+	/* Appended (API additions after 0.1). */
+	int is_dir;              /* the input is a directory (read file by file) */
+	uint64_t files;          /* directory: files (images) read; else 0 */
+	int not_checkpoint;      /* no format recognised the input (status 2) */
 } sv_summary;
+
+/* Progress of one input, for a progress display (sv_sink.progress). */
+typedef struct sv_progress {
+	const char *input;
+	uint64_t bytes;          /* bytes of the input read or skipped so far */
+	uint64_t total;          /* its size, or SV_NONE when unknown (pipes, gzip) */
+	uint64_t records;
+	int done;                /* the last call for this input */
+} sv_progress;
 
 /*
  * Output callbacks.  Any member may be NULL.  A NULL `record` or `stat`
@@ -110,7 +132,35 @@ typedef struct sv_options {
 	int werror;               /* warnings make the input invalid */
 	const char *const *params;/* module parameters, "KEY=VALUE" (--param) */
 	size_t nparams;
+	int tee;                  /* forward the input's valid records to tee_fd */
+	int tee_fd;
+	/*
+	 * Appended (API additions after 0.1): the severity a finding gets, asked before it is
+	 * counted (d->severity is the code's own): SV_NOTE..SV_ERROR, or
+	 * SV_DROP to drop it (neither counted nor reported).  --severity,
+	 * config files and --baseline are built on it.  Codes for which
+	 * sv_code_fixed() is true are never downgraded, whatever it returns.
+	 * werror then promotes warnings.
+	 */
+	int (*adjust)(void *arg, const sv_diag *d);
+	void *adjust_arg;
+	/*
+	 * Appended (API additions after 0.1): progress of a long input, called
+	 * at most about four times a second while it is read, and once with
+	 * done set at its end.  May be NULL.
+	 */
+	void (*progress)(void *arg, const sv_progress *p);
+	void *progress_arg;
 } sv_options;
+
+#define SV_DROP (-1)
+
+/*
+ * True for the codes whose severity cannot be lowered: framing failures
+ * after which the rest of the input cannot be read (input.truncated,
+ * input.io, input.not-regular, input.gzip.*).
+ */
+int sv_code_fixed(const sv_code *c);
 
 /*
  * Verify one input: a path, a directory, or "-" for standard input.
@@ -118,6 +168,26 @@ typedef struct sv_options {
  */
 int sv_verify(const char *path, const sv_options *opt, const sv_sink *sink,
 	      sv_summary *out);
+
+/*
+ * The same for other kinds of input.  name is how diagnostics name the
+ * input.  sv_verify_fd reads fd from its current position and leaves it
+ * open (a directory descriptor is verified as a directory).
+ * sv_verify_buffer verifies len bytes at data.  sv_verify_callback pulls
+ * the bytes from read(arg, buf, n), which returns how many it wrote
+ * (at most n), 0 at the end, or -1 on an error (errno set).  gzip input
+ * is decompressed in all three, as by sv_verify.
+ */
+typedef long (*sv_read_fn)(void *arg, void *buf, size_t n);
+int sv_verify_fd(int fd, const char *name, const sv_options *opt,
+		 const sv_sink *sink, sv_summary *out);
+int sv_verify_buffer(const void *data, size_t len, const char *name,
+		     const sv_options *opt, const sv_sink *sink, sv_summary *out);
+int sv_verify_callback(sv_read_fn read, void *arg, const char *name,
+		       const sv_options *opt, const sv_sink *sink, sv_summary *out);
+
+/* The library's version, which may be newer than the SV_VERSION compiled in. */
+const char *sv_version(void);
 
 /*
  * Conversions of one input by a module that offers them: decode (to JSON
@@ -141,7 +211,7 @@ int sv_convert(const char *path, sv_action action, unsigned flags, void *out,
 size_t sv_format_count(void);
 const char *sv_format_name(size_t i);
 const char *sv_format_description(size_t i);
-/* Index of the format called name, or -1. */
+/* Index of the format called name (any letter case), or -1. */
 long sv_format_index(const char *name);
 
 /* Every registered diagnostic code: the core's first, then each module's. */
@@ -159,20 +229,40 @@ const char *sv_severity_name(sv_severity s);
  */
 enum {
 	SV_OUT_COLOR = 1,    /* ANSI colours (text) */
-	SV_OUT_QUIET = 2,    /* errors only, no summary line (text) */
+	SV_OUT_QUIET = 2,    /* errors only, no summary line (text and JSON) */
 	SV_OUT_VERBOSE = 4   /* per-record lines and figures */
 };
 
 typedef struct sv_output {
 	void *fp;            /* FILE * */
 	unsigned flags;
+	/* Appended (API additions after 0.1): SARIF state (results written so far, worst status). */
+	unsigned long nresults;
+	int status;
 } sv_output;
+
+/* Version of the JSON Lines schema (docs/streamverify-jsonl.schema.json). */
+#define SV_JSONL_SCHEMA_VERSION 2
 
 void sv_sink_text(sv_sink *sink, sv_output *out);
 void sv_sink_json(sv_sink *sink, sv_output *out);
+/*
+ * SARIF 2.1.0: sv_sink_sarif writes the log's head (the tool and one rule
+ * per code), the sink one result per finding; sv_sarif_finish closes the
+ * log.  One run for everything verified in between.
+ */
+void sv_sink_sarif(sv_sink *sink, sv_output *out);
+void sv_sarif_finish(sv_output *out);
 
 /* Write s as a JSON string (quotes included); bytes that are not UTF-8 are escaped. */
 void sv_json_string(void *fp, const char *s);
+
+/*
+ * Write s for a terminal: every control character, every octet that is
+ * not part of valid UTF-8, C1 controls and bidirectional controls as
+ * \xNN (each octet); everything else, backslashes too, as it is.
+ */
+void sv_text_string(void *fp, const char *s);
 
 #ifdef __cplusplus
 }

@@ -1,11 +1,15 @@
 /* The streamverify command line (the library entry point sv_cli_main). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -22,28 +26,77 @@ static const char usage_text[] =
 	"Options:\n"
 	"  -f, --format NAME     verify as format NAME, or 'auto' to detect (default)\n"
 	"  -j, --json            JSON Lines output: one object per diagnostic and per input\n"
+	"      --sarif           SARIF 2.1.0 output: one run, one result per finding\n"
 	"  -q, --quiet           print errors only, no summary lines\n"
 	"  -v, --verbose         also print a summary of every record and of the input\n"
 	"      --max-errors N    stop verifying an input after N errors\n"
-	"      --werror          treat warnings as errors for the exit status\n"
-	"      --param KEY=VALUE a parameter for the format module (repeatable)\n"
+	"      --werror          treat warnings as errors (printed as error: [--werror=CODE])\n"
+	"      --severity CODE=LEVEL  error, warning, note or ignore for CODE, or for\n"
+	"                        every code under a prefix (criu.dump.*); repeatable\n"
+	"      --config FILE     read severities from FILE (default:\n"
+	"                        $XDG_CONFIG_HOME/streamverify/config)\n"
+	"      --baseline FILE   report the findings listed in FILE as notes\n"
+	"      --write-baseline FILE  list this run's errors and warnings in FILE\n"
+	"      --param KEY=VALUE a parameter for the format (repeatable)\n"
 	"      --guest pv|hvm    the guest type of a legacy Xen stream (--param guest=)\n"
 	"      --previous FILE   the pre-checkpoint archive a container checkpoint's\n"
 	"                        parent link needs (podman --import-previous; --param previous=)\n"
+	"      --tee[=FILE]      forward the input to standard output (or FILE) while\n"
+	"                        verifying it; stop before the first invalid record\n"
+	"                        (findings then go to standard error)\n"
 	"      --color[=WHEN]    colour text output: auto (default), always, never\n"
-	"      --list-formats    list the format modules and exit\n"
-	"      --list-codes      list every diagnostic code and exit\n"
-	"  -h, --help            show this help and exit\n"
+	"      --progress, --no-progress  show progress on standard error (default: on a\n"
+	"                        terminal, for pipes and inputs over 256 MiB)\n"
+	"      --list-formats    list the formats and exit (with --json, as JSON Lines)\n"
+	"      --list-codes      list every diagnostic code with its severity and exit\n"
+	"  -h, --help            show this help and exit (also: streamverify decode --help)\n"
 	"  -V, --version         show the version and exit\n"
-	"\n"
 	"\n"
 	"decode writes an image as JSON (the same JSON as crit decode; --pretty as\n"
 	"crit decode --pretty; --nopl leaves out payloads), encode turns that JSON\n"
-	"back into the image, info prints an image's type and entry count.  IN and\n"
-	"OUT default to standard input and output; OUT is written only when the\n"
-	"whole conversion succeeds.  They take --format NAME too.\n"
+	"back into the image, info prints an image's type and entry count.\n"
 	"\n"
-	"Exit status: 0 every input valid, 1 some input invalid, 2 usage or I/O error.\n";
+	"Exit status: 0 every input valid, 1 some input invalid, 2 usage or I/O error,\n"
+	"or an input that is not a checkpoint of any known format.\n";
+
+static const char decode_help[] =
+	"Usage: streamverify decode [--pretty] [--nopl] [-f NAME] [-i IN] [-o OUT]\n"
+	"Write an image as JSON: the JSON crit decode prints.\n"
+	"\n"
+	"  -i, --in IN       the image (default: standard input)\n"
+	"  -o, --out OUT     where the JSON goes (default: standard output); a named\n"
+	"                    file is written only when the whole image decodes, keeps\n"
+	"                    its mode, owner and hard links, and may not be IN\n"
+	"      --pretty      as crit decode --pretty: hex, flag names, devices, IPs\n"
+	"      --nopl        leave payloads out (crit decode --nopl)\n"
+	"  -f, --format NAME the format of IN (default: detected)\n"
+	"  -h, --help        show this help and exit\n"
+	"\n"
+	"Exit status: 0 decoded, 1 the image is invalid, 2 usage or I/O error.\n";
+
+static const char encode_help[] =
+	"Usage: streamverify encode [-f NAME] [-i IN] [-o OUT]\n"
+	"Turn the JSON of streamverify decode (or crit decode) back into the image.\n"
+	"\n"
+	"  -i, --in IN       the JSON (default: standard input)\n"
+	"  -o, --out OUT     the image (default: standard output); written only when\n"
+	"                    the whole JSON encodes, keeps the target's mode, owner\n"
+	"                    and hard links, and may not be IN\n"
+	"  -f, --format NAME the format to encode (default: the only one that can)\n"
+	"  -h, --help        show this help and exit\n"
+	"\n"
+	"Errors name the JSON path at fault (entries[3].tc.rlimits[2].cur).\n"
+	"Exit status: 0 encoded, 1 the JSON is invalid, 2 usage or I/O error.\n";
+
+static const char info_help[] =
+	"Usage: streamverify info [-f NAME] IMG\n"
+	"Print an image's type and entry count (of a truncated image, where it\n"
+	"ends).  IMG is a file, or - for standard input.\n"
+	"\n"
+	"  -f, --format NAME the format of IMG (default: detected)\n"
+	"  -h, --help        show this help and exit\n"
+	"\n"
+	"Exit status: 0 described, 1 the image is invalid, 2 usage or I/O error.\n";
 
 enum {
 	OPT_MAX_ERRORS = 256,
@@ -53,47 +106,135 @@ enum {
 	OPT_LIST_CODES,
 	OPT_PARAM,
 	OPT_GUEST,
+	OPT_TEE,
+	OPT_SEVERITY,
+	OPT_CONFIG,
+	OPT_BASELINE,
+	OPT_WRITE_BASELINE,
+	OPT_SARIF,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS,
 	OPT_PREVIOUS
 };
 
 #define MAX_PARAMS 16
+#define MAX_RULES 256
 
 static const struct option long_options[] = {
 	{ "format", required_argument, NULL, 'f' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "sarif", no_argument, NULL, OPT_SARIF },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "max-errors", required_argument, NULL, OPT_MAX_ERRORS },
 	{ "werror", no_argument, NULL, OPT_WERROR },
+	{ "severity", required_argument, NULL, OPT_SEVERITY },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "baseline", required_argument, NULL, OPT_BASELINE },
+	{ "write-baseline", required_argument, NULL, OPT_WRITE_BASELINE },
 	{ "color", optional_argument, NULL, OPT_COLOR },
 	{ "colour", optional_argument, NULL, OPT_COLOR },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "list-formats", no_argument, NULL, OPT_LIST_FORMATS },
 	{ "list-codes", optional_argument, NULL, OPT_LIST_CODES },
 	{ "param", required_argument, NULL, OPT_PARAM },
 	{ "guest", required_argument, NULL, OPT_GUEST },
 	{ "previous", required_argument, NULL, OPT_PREVIOUS },
+	{ "tee", optional_argument, NULL, OPT_TEE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* ---- messages ---------------------------------------------------------------- */
+
+/* "streamverify: " and a message whose %s arguments are shown escaped. */
+static void complain(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+static void complain(const char *fmt, va_list ap)
+{
+	char buf[2048];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	fputs("streamverify: ", stderr);
+	sv_text_string(stderr, buf);
+	fputc('\n', stderr);
+}
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	complain(fmt, ap);
+	va_end(ap);
+	return SV_EXIT_FAILURE;
+}
+
+/* The subcommand being run ("decode "), for the usage hint. */
+static const char *subcommand = "";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("streamverify: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	complain(fmt, ap);
 	va_end(ap);
-	fputs("\nTry 'streamverify --help'.\n", stderr);
+	fprintf(stderr, "Try 'streamverify %s--help'.\n", subcommand);
 	return SV_EXIT_FAILURE;
 }
 
-static void list_formats(void)
+/*
+ * Everything written to standard output must have arrived: a closed pipe
+ * ("broken pipe"), a full disk or a closed descriptor is exit status 2.
+ */
+static int finish_stdout(int status)
 {
-	for (size_t i = 0; i < sv_format_count(); i++)
-		printf("%-8s %s\n", sv_format_name(i), sv_format_description(i));
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		int e = errno;
+		fail("writing standard output: %s", e == EPIPE ? "broken pipe" : strerror(e));
+		return SV_EXIT_FAILURE;
+	}
+	return status;
+}
+
+/*
+ * A descriptor 0, 1 or 2 that the caller closed is opened on /dev/null the
+ * wrong way round (standard input write-only, the others read-only), so
+ * reading or writing it fails loudly, and no file this program opens can
+ * take its number (decode -o x <&- would otherwise read its own output).
+ */
+static void guard_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		int n = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+		if (n >= 0 && n != fd) {
+			dup2(n, fd);
+			close(n);
+		}
+	}
+}
+
+/* ---- lists ------------------------------------------------------------------- */
+
+static void list_formats(int json)
+{
+	for (size_t i = 0; i < sv_format_count(); i++) {
+		if (json) {
+			fputs("{\"format\":", stdout);
+			sv_json_string(stdout, sv_format_name(i));
+			fputs(",\"description\":", stdout);
+			sv_json_string(stdout, sv_format_description(i));
+			fputs("}\n", stdout);
+		} else {
+			printf("%-8s %s\n", sv_format_name(i), sv_format_description(i));
+		}
+	}
 }
 
 /* Text escaped for troff: backslashes doubled, a leading dot defused. */
@@ -109,29 +250,478 @@ static void man_escaped(const char *s)
 	}
 }
 
+/* ---- severities (--severity, config files) ------------------------------------ */
+
+typedef struct sev_rule {
+	char pattern[128]; /* a code, "PREFIX." (from PREFIX.*), or "" (from *) */
+	bool prefix;
+	int severity;      /* SV_NOTE..SV_ERROR or SV_DROP */
+} sev_rule;
+
+static sev_rule rules[MAX_RULES];
+static size_t nrules;
+
+static int level_of(const char *name)
+{
+	static const char *const names[] = { "note", "warning", "error" };
+
+	for (int i = 0; i < 3; i++)
+		if (strcmp(name, names[i]) == 0)
+			return i;
+	return strcmp(name, "ignore") == 0 ? SV_DROP : -2;
+}
+
+static bool rule_matches(const sev_rule *r, const sv_code *c)
+{
+	if (r->prefix)
+		return !sv_code_fixed(c) && strncmp(c->id, r->pattern, strlen(r->pattern)) == 0;
+	return strcmp(c->id, r->pattern) == 0;
+}
+
+/* The severity of code c after every rule (the last that matches wins). */
+static int effective_severity(const sv_code *c)
+{
+	int sev = (int)c->severity;
+
+	for (size_t i = 0; i < nrules; i++)
+		if (rule_matches(&rules[i], c))
+			sev = rules[i].severity;
+	return sev;
+}
+
+/*
+ * Add "PATTERN=LEVEL" (from where: "--severity" or "FILE:LINE").  Returns
+ * 0, or prints why not and returns -1.
+ */
+static int add_rule(const char *arg, const char *where)
+{
+	const char *eq = strrchr(arg, '=');
+	sev_rule r = { "", false, 0 };
+	size_t plen, matched = 0;
+
+	if (!eq || eq == arg)
+		return fail("%s: '%s' is not CODE=LEVEL", where, arg), -1;
+	plen = (size_t)(eq - arg);
+	r.severity = level_of(eq + 1);
+	if (r.severity == -2)
+		return fail("%s: '%s': the level is error, warning, note or ignore", where, arg), -1;
+	if (plen >= sizeof(r.pattern))
+		return fail("%s: '%s': no such code", where, arg), -1;
+	memcpy(r.pattern, arg, plen);
+	r.pattern[plen] = '\0';
+	if (strcmp(r.pattern, "*") == 0) {
+		r.pattern[0] = '\0';
+		r.prefix = true;
+	} else if (plen >= 2 && strcmp(r.pattern + plen - 2, ".*") == 0) {
+		r.pattern[plen - 1] = '\0'; /* keep the dot: criu.dump.* is "criu.dump." */
+		r.prefix = true;
+	}
+	for (size_t i = 0; i < sv_code_count(); i++) {
+		const sv_code *c = sv_code_at(i);
+		if (r.prefix ? strncmp(c->id, r.pattern, strlen(r.pattern)) == 0 :
+			       strcmp(c->id, r.pattern) == 0) {
+			matched++;
+			if (!r.prefix && sv_code_fixed(c) && r.severity < (int)c->severity)
+				return fail("%s: %s cannot be made %s: after it the rest of the input "
+					    "cannot be read, so nothing after it would be checked",
+					    where, c->id, r.severity == SV_DROP ? "ignored" :
+					    sv_severity_name((sv_severity)r.severity)), -1;
+		}
+	}
+	if (!matched)
+		return fail("%s: no code %s '%s' (see --list-codes)", where,
+			    r.prefix ? "starts with" : "is", r.pattern), -1;
+	if (nrules == MAX_RULES)
+		return fail("%s: more than %d severity rules", where, MAX_RULES), -1;
+	rules[nrules++] = r;
+	return 0;
+}
+
+/*
+ * A config file: one setting per line, "severity PATTERN=LEVEL" (as the
+ * option, without its dashes); blank lines and lines starting with # are
+ * skipped.  A missing default file is no error.
+ */
+static int read_config(const char *path, bool must_exist)
+{
+	FILE *fp = fopen(path, "r");
+	char line[1024], where[4200];
+	unsigned lineno = 0;
+
+	if (!fp) {
+		if (!must_exist && errno == ENOENT)
+			return 0;
+		return fail("cannot read the config file %s: %s", path, strerror(errno)), -1;
+	}
+	while (fgets(line, sizeof(line), fp)) {
+		char *p = line, *end;
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%u", path, lineno);
+		if (!strchr(line, '\n') && !feof(fp)) {
+			fclose(fp);
+			return fail("%s: line too long", where), -1;
+		}
+		while (*p == ' ' || *p == '\t')
+			p++;
+		end = p + strlen(p);
+		while (end > p && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		if (!*p || *p == '#')
+			continue;
+		if (strncmp(p, "severity", 8) != 0 || (p[8] != ' ' && p[8] != '\t')) {
+			fclose(fp);
+			return fail("%s: unknown setting '%s' (only 'severity CODE=LEVEL')", where, p), -1;
+		}
+		p += 8;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (add_rule(p, where) != 0) {
+			fclose(fp);
+			return -1;
+		}
+	}
+	fclose(fp);
+	return 0;
+}
+
+/* $XDG_CONFIG_HOME/streamverify/config, else ~/.config/streamverify/config; NULL: none. */
+static char *default_config_path(void)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	char *path = NULL;
+
+	if (xdg && *xdg == '/') {
+		if (asprintf(&path, "%s/streamverify/config", xdg) < 0)
+			return NULL;
+	} else if (home && *home) {
+		if (asprintf(&path, "%s/.config/streamverify/config", home) < 0)
+			return NULL;
+	}
+	return path;
+}
+
 static int list_codes(const char *style, int json)
 {
 	if (style && strcmp(style, "man") != 0 && strcmp(style, "text") != 0)
 		return usage_error("--list-codes takes 'text' or 'man', not '%s'", style);
 	for (size_t i = 0; i < sv_code_count(); i++) {
 		const sv_code *c = sv_code_at(i);
+		int sev = effective_severity(c);
+		const char *sname = sev == SV_DROP ? "ignore" : sv_severity_name((sv_severity)sev);
 		if (json) {
 			fputs("{\"code\":", stdout);
 			sv_json_string(stdout, c->id);
-			printf(",\"severity\":\"%s\",\"summary\":", sv_severity_name(c->severity));
+			printf(",\"severity\":\"%s\",\"default_severity\":\"%s\",\"fixed\":%s,\"summary\":",
+			       sname, sv_severity_name(c->severity), sv_code_fixed(c) ? "true" : "false");
 			sv_json_string(stdout, c->summary);
 			fputs("}\n", stdout);
 		} else if (style && strcmp(style, "man") == 0) {
 			fputs(".TP\n.B ", stdout);
 			man_escaped(c->id);
-			printf("\n(%s) ", sv_severity_name(c->severity));
+			printf("\n(%s%s) ", sv_severity_name(c->severity),
+			       sv_code_fixed(c) ? ", fixed" : "");
 			man_escaped(c->summary);
 			putchar('\n');
 		} else {
-			printf("%-40s %-7s %s\n", c->id, sv_severity_name(c->severity), c->summary);
+			printf("%-40s %-7s %s", c->id, sname, c->summary);
+			if (sev != (int)c->severity)
+				printf(" [default: %s]", sv_severity_name(c->severity));
+			if (sv_code_fixed(c))
+				fputs(" [fixed]", stdout);
+			putchar('\n');
 		}
 	}
 	return SV_EXIT_VALID;
+}
+
+/* ---- baselines ------------------------------------------------------------------ */
+
+/*
+ * A finding's stable key: CODE, FILE, RECORD, TYPE separated by tabs, with
+ * FILE relative to the input (the input's own last component when the
+ * finding is about the input itself), RECORD the index or "-", TYPE the
+ * record type or "-".  Names are escaped as in text output, so a key is
+ * one line.  Offsets are left out: they shift when anything before changes.
+ */
+/* Where FILE of a key starts, and its length (see baseline_key). */
+static const char *key_file(const sv_diag *d, size_t *len)
+{
+	const char *file = d->file, *input = d->input, *p;
+	size_t ilen = strlen(input);
+
+	while (ilen > 1 && input[ilen - 1] == '/')
+		ilen--;
+	if (strncmp(file, input, ilen) == 0 && file[ilen] == '/' && strcmp(file, input) != 0) {
+		for (p = file + ilen; *p == '/'; p++)
+			;
+		*len = strlen(p);
+		return p;
+	}
+	if (strcmp(file, input) == 0) {
+		/* The input itself: its last component, as it may be named differently next time. */
+		for (p = input + ilen; p > input && p[-1] != '/'; p--)
+			;
+		*len = (size_t)(input + ilen - p);
+		return p;
+	}
+	*len = strlen(file);
+	return file;
+}
+
+/*
+ * A finding's stable key: CODE, FILE, RECORD, TYPE separated by tabs, with
+ * FILE relative to the input (the input's own last component when the
+ * finding is about the input itself), RECORD the index or "-", TYPE the
+ * record type or "-".  Names are escaped as in text output, so a key is
+ * one line.  Offsets are left out: they shift when anything before changes.
+ */
+static char *baseline_key(const sv_diag *d)
+{
+	char *buf = NULL, *file;
+	size_t len = 0, flen;
+	const char *fstart = key_file(d, &flen);
+	FILE *fp;
+
+	if (!(file = strndup(fstart, flen)))
+		return NULL;
+	if (!(fp = open_memstream(&buf, &len))) {
+		free(file);
+		return NULL;
+	}
+	fprintf(fp, "%s\t", d->code->id);
+	sv_text_string(fp, file);
+	free(file);
+	if (d->record != SV_NONE)
+		fprintf(fp, "\t%" PRIu64 "\t", d->record);
+	else
+		fputs("\t-\t", fp);
+	sv_text_string(fp, d->record_type ? d->record_type : "-");
+	if (fclose(fp) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+typedef struct keyset {
+	char **keys;
+	size_t n, cap;
+	bool sorted;
+} keyset;
+
+static int keyset_add(keyset *k, char *key)
+{
+	if (!key)
+		return -1;
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 64;
+		char **p = realloc(k->keys, cap * sizeof(*p));
+		if (!p) {
+			free(key);
+			return -1;
+		}
+		k->keys = p;
+		k->cap = cap;
+	}
+	k->keys[k->n++] = key;
+	k->sorted = false;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void keyset_sort(keyset *k)
+{
+	size_t out = 0;
+
+	qsort(k->keys, k->n, sizeof(*k->keys), cmp_str);
+	for (size_t i = 0; i < k->n; i++) {
+		if (out && strcmp(k->keys[out - 1], k->keys[i]) == 0)
+			free(k->keys[i]);
+		else
+			k->keys[out++] = k->keys[i];
+	}
+	k->n = out;
+	k->sorted = true;
+}
+
+static bool keyset_has(keyset *k, const char *key)
+{
+	if (!k->sorted)
+		keyset_sort(k);
+	return k->n && bsearch(&key, k->keys, k->n, sizeof(*k->keys), cmp_str) != NULL;
+}
+
+static void keyset_free(keyset *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		free(k->keys[i]);
+	free(k->keys);
+	memset(k, 0, sizeof(*k));
+}
+
+#define BASELINE_HEAD "# streamverify baseline 1"
+
+static int read_baseline(keyset *k, const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned lineno = 0;
+
+	if (!fp)
+		return fail("cannot read the baseline %s: %s", path, strerror(errno)), -1;
+	while ((n = getline(&line, &cap, fp)) > 0) {
+		lineno++;
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (lineno == 1 && strncmp(line, BASELINE_HEAD, strlen(BASELINE_HEAD)) != 0) {
+			free(line);
+			fclose(fp);
+			return fail("%s: not a baseline written by --write-baseline", path), -1;
+		}
+		if (!*line || *line == '#')
+			continue;
+		if (keyset_add(k, strdup(line)) != 0) {
+			free(line);
+			fclose(fp);
+			return fail("out of memory reading %s", path), -1;
+		}
+	}
+	free(line);
+	fclose(fp);
+	if (lineno == 0)
+		return fail("%s: empty file, not a baseline", path), -1;
+	return 0;
+}
+
+static int write_baseline(keyset *k, const char *path)
+{
+	char *tmp = NULL;
+	int fd;
+	FILE *fp;
+
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+		return fail("out of memory"), -1;
+	fd = mkstemp(tmp);
+	if (fd < 0 || !(fp = fdopen(fd, "w"))) {
+		fail("cannot write the baseline %s: %s", path, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		free(tmp);
+		return -1;
+	}
+	keyset_sort(k);
+	fprintf(fp, BASELINE_HEAD ": CODE, FILE, RECORD, RECORD TYPE; "
+		"streamverify --baseline reports these as notes\n");
+	for (size_t i = 0; i < k->n; i++)
+		fprintf(fp, "%s\n", k->keys[i]);
+	if (fclose(fp) != 0 || rename(tmp, path) != 0) {
+		fail("cannot write the baseline %s: %s", path, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
+}
+
+typedef struct adjuster {
+	keyset baseline;    /* findings to report as notes */
+	bool use_baseline;
+	keyset found;       /* this run's errors and warnings, for --write-baseline */
+	bool collect;
+	bool oom;
+} adjuster;
+
+static int cli_adjust(void *arg, const sv_diag *d)
+{
+	adjuster *a = arg;
+	int sev = effective_severity(d->code);
+	char *key = NULL;
+
+	if (sev == SV_DROP || sev == SV_NOTE || (!a->use_baseline && !a->collect))
+		return sev;
+	key = baseline_key(d);
+	if (!key) {
+		a->oom = true;
+		return sev;
+	}
+	if (a->use_baseline && keyset_has(&a->baseline, key))
+		sev = SV_NOTE;
+	if (a->collect) {
+		if (keyset_add(&a->found, key) != 0)
+			a->oom = true;
+	} else {
+		free(key);
+	}
+	return sev;
+}
+
+/* ---- progress ---------------------------------------------------------------------- */
+
+typedef struct progress_state {
+	const char *input;
+	struct timespec start;
+	bool tty;
+	bool shown;
+} progress_state;
+
+static double seconds_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static void show_progress(void *arg, const sv_progress *p)
+{
+	progress_state *ps = arg;
+	double secs = seconds_since(&ps->start);
+	char done[32], total[32], rate[32];
+
+	if (p->done && ps->tty) {
+		if (ps->shown)
+			fputs("\r\033[K", stderr);
+		ps->shown = false;
+		return;
+	}
+	sv_human_size(done, sizeof(done), p->bytes);
+	sv_human_size(rate, sizeof(rate), secs > 0 ? (uint64_t)((double)p->bytes / secs) : 0);
+	if (ps->tty)
+		fputc('\r', stderr);
+	sv_text_string(stderr, ps->input);
+	fprintf(stderr, ": %s%s", p->done ? "read " : "", done);
+	if (p->total != SV_NONE && p->total) {
+		sv_human_size(total, sizeof(total), p->total);
+		fprintf(stderr, " of %s (%.0f%%)", total, 100.0 * (double)p->bytes / (double)p->total);
+	}
+	fprintf(stderr, ", %" PRIu64 " record%s, %s/s", p->records, p->records == 1 ? "" : "s", rate);
+	if (!p->done && p->total != SV_NONE && p->bytes && p->bytes < p->total)
+		fprintf(stderr, ", %.0f s left",
+			secs * (double)(p->total - p->bytes) / (double)p->bytes);
+	if (p->done)
+		fprintf(stderr, " in %.1f s", secs);
+	fputs(ps->tty ? "\033[K" : "\n", stderr);
+	ps->shown = true;
+}
+
+/* Default progress: on a terminal, for a pipe or an input over 256 MiB. */
+static bool wants_progress(const char *path)
+{
+	struct stat st;
+	int r = strcmp(path, "-") == 0 ? fstat(STDIN_FILENO, &st) : stat(path, &st);
+
+	if (r != 0)
+		return false;
+	return S_ISFIFO(st.st_mode) || (S_ISREG(st.st_mode) && st.st_size > (off_t)256 << 20);
 }
 
 static int parse_count(const char *arg, unsigned long *out)
@@ -157,7 +747,7 @@ static const struct option conv_options[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* Copy a finished temporary result to standard output. */
+/* Copy a finished temporary result to its destination. */
 static int copy_out(FILE *from, FILE *to)
 {
 	char buf[65536];
@@ -170,139 +760,252 @@ static int copy_out(FILE *from, FILE *to)
 	return ferror(from) ? -1 : 0;
 }
 
-static bool same_file(const char *a, const char *b)
+/* Is OUT the same file as IN ("-": standard input)? */
+static bool same_file(const char *in, const char *out)
 {
 	struct stat sa, sb;
+	int r = strcmp(in, "-") == 0 ? fstat(STDIN_FILENO, &sa) : stat(in, &sa);
 
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-	       sa.st_ino == sb.st_ino;
+	return r == 0 && stat(out, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 static int run_conversion(sv_action action, int argc, char **argv)
 {
-	const char *in = "-", *out_path = NULL;
+	const char *in = NULL, *out_path = NULL;
+	const char *help = action == SV_ACTION_DECODE ? decode_help :
+			   action == SV_ACTION_ENCODE ? encode_help : info_help;
 	unsigned flags = 0;
 	sv_options opt = { 0 };
-	sv_output diag_out = { stderr, SV_OUT_QUIET };
+	sv_output diag_out = { .fp = stderr, .flags = SV_OUT_QUIET };
 	sv_sink sink;
 	char *tmp_path = NULL;
-	FILE *out = stdout, *special_out = NULL;
+	FILE *out = stdout, *in_place = NULL;
 	bool buffered;
 	int c, status;
+	struct stat ost;
 
+	subcommand = action == SV_ACTION_DECODE ? "decode " :
+		     action == SV_ACTION_ENCODE ? "encode " : "info ";
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "i:o:f:h", conv_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, action == SV_ACTION_INFO ? "f:h" : "i:o:f:h",
+				conv_options, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			flags |= SV_CONV_PRETTY;
-			break;
 		case 'n':
-			flags |= SV_CONV_NOPL;
+			if (action != SV_ACTION_DECODE)
+				return usage_error("--%s goes with decode only",
+						   c == 'p' ? "pretty" : "nopl");
+			flags |= c == 'p' ? SV_CONV_PRETTY : SV_CONV_NOPL;
 			break;
 		case 'i':
+			if (action == SV_ACTION_INFO)
+				return usage_error("%s", "info takes the image as its argument, not -i");
 			in = optarg;
 			break;
 		case 'o':
+			if (action == SV_ACTION_INFO)
+				return usage_error("%s", "info prints to standard output; it has no -o");
 			out_path = optarg;
 			break;
 		case 'f':
 			opt.format = optarg;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
-			return SV_EXIT_VALID;
+			fputs(help, stdout);
+			return finish_stdout(SV_EXIT_VALID);
 		default:
-			fputs("Try 'streamverify --help'.\n", stderr);
+			fprintf(stderr, "Try 'streamverify %s--help'.\n", subcommand);
 			return SV_EXIT_FAILURE;
 		}
 	}
-	if (action == SV_ACTION_INFO && optind < argc && strcmp(in, "-") == 0)
+	if (action == SV_ACTION_INFO) {
+		if (optind == argc)
+			return usage_error("%s", "info needs an image (a path, or - for standard input)");
 		in = argv[optind++];
+	}
+	if (!in)
+		in = "-";
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
-	if ((flags && action != SV_ACTION_DECODE) || (out_path && action == SV_ACTION_INFO))
-		return usage_error("%s", "--pretty, --nopl go with decode; -o with decode and encode");
 	if (opt.format && sv_format_index(opt.format) < 0)
 		return usage_error("unknown format '%s' (see --list-formats)", opt.format);
 	if (out_path && strcmp(out_path, "-") == 0)
 		out_path = NULL;
-	if (out_path && strcmp(in, "-") != 0 && same_file(in, out_path))
-		return usage_error("refusing to write over the input '%s'", in);
+	if (out_path && same_file(in, out_path))
+		return fail("refusing to write over the input: %s is %s", out_path,
+			    strcmp(in, "-") == 0 ? "standard input" : in);
+	if (!out_path && strcmp(in, "-") != 0 && same_file(in, "/dev/stdout"))
+		return fail("refusing to write over the input: standard output is %s", in);
 
 	/*
 	 * Encoded images only ever reach OUT whole.  A decode to standard
 	 * output streams (it can be large, and half a JSON document is no
-	 * image); to a named file it is made whole too: a regular file by a
-	 * temporary renamed into place, a device or FIFO (never replaced) by
-	 * a temporary copied into it.
+	 * image); to a named file it is made whole too: written to a
+	 * temporary renamed into place when that keeps the file as it was
+	 * (a new file, or a regular file with one link whose mode and owner
+	 * the temporary can take), else copied into the existing file once
+	 * the conversion has succeeded (hard links, symlinks, files of
+	 * another owner, devices, FIFOs).
 	 */
-	struct stat ost;
-	if (out_path && stat(out_path, &ost) == 0 && !S_ISREG(ost.st_mode)) {
-		if (!(special_out = fopen(out_path, "wb"))) {
-			fprintf(stderr, "streamverify: cannot write %s: %s\n", out_path, strerror(errno));
-			return SV_EXIT_FAILURE;
+	if (out_path && lstat(out_path, &ost) == 0) {
+		bool replace = S_ISREG(ost.st_mode) && ost.st_nlink == 1;
+		if (replace) {
+			/* A temporary in the same directory, given the file's mode and owner. */
+			int fd;
+			if (asprintf(&tmp_path, "%s.XXXXXX", out_path) < 0)
+				return fail("out of memory");
+			fd = mkstemp(tmp_path);
+			if (fd >= 0 && (fchmod(fd, ost.st_mode & 07777) != 0 ||
+					(fchown(fd, ost.st_uid, ost.st_gid) != 0 &&
+					 (ost.st_uid != geteuid() || fchown(fd, (uid_t)-1, ost.st_gid) != 0)))) {
+				/* Cannot give it the owner: write into the file itself instead. */
+				close(fd);
+				unlink(tmp_path);
+				free(tmp_path);
+				tmp_path = NULL;
+				replace = false;
+			} else if (fd < 0 || !(out = fdopen(fd, "w+b"))) {
+				fail("cannot create %s: %s", tmp_path, strerror(errno));
+				if (fd >= 0) {
+					close(fd);
+					unlink(tmp_path);
+				}
+				free(tmp_path);
+				return SV_EXIT_FAILURE;
+			}
 		}
-		out_path = NULL;
-	}
-	buffered = out_path || special_out || action == SV_ACTION_ENCODE;
-	if (out_path) {
+		if (!replace) {
+			/* Opened now (a FIFO's reader is waited for), truncated only on success. */
+			int fd = open(out_path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+			if (fd < 0 || !(in_place = fdopen(fd, "wb"))) {
+				fail("cannot write %s: %s", out_path, strerror(errno));
+				if (fd >= 0)
+					close(fd);
+				return SV_EXIT_FAILURE;
+			}
+		}
+	} else if (out_path) {
 		int fd;
 		if (asprintf(&tmp_path, "%s.XXXXXX", out_path) < 0)
-			return SV_EXIT_FAILURE;
+			return fail("out of memory");
 		fd = mkstemp(tmp_path);
+		if (fd >= 0) {
+			/* A new file gets the usual mode (0666 less the umask), not mkstemp's 0600. */
+			mode_t um = umask(0);
+			umask(um);
+			fchmod(fd, 0666 & ~um);
+		}
 		if (fd < 0 || !(out = fdopen(fd, "w+b"))) {
-			fprintf(stderr, "streamverify: cannot create %s: %s\n", tmp_path, strerror(errno));
+			fail("cannot create %s: %s", tmp_path, strerror(errno));
+			if (fd >= 0) {
+				close(fd);
+				unlink(tmp_path);
+			}
 			free(tmp_path);
 			return SV_EXIT_FAILURE;
 		}
-	} else if (buffered && !(out = tmpfile())) {
-		perror("streamverify: temporary file");
-		return SV_EXIT_FAILURE;
+	}
+	buffered = tmp_path || in_place || action == SV_ACTION_ENCODE;
+	if (buffered && !tmp_path && !(out = tmpfile())) {
+		int e = errno;
+		if (in_place)
+			fclose(in_place);
+		return fail("temporary file: %s", strerror(e));
 	}
 
 	sv_sink_text(&sink, &diag_out);
 	sink.summary = NULL;
 	status = sv_convert(in, action, flags, out, &opt, &sink);
 	if (fflush(out) != 0 || ferror(out)) {
-		perror("streamverify: writing output");
+		fail("writing output: %s", errno == EPIPE ? "broken pipe" : strerror(errno));
 		status = SV_EXIT_FAILURE;
 	}
-	if (out_path) {
+	if (tmp_path) {
 		if (fclose(out) != 0)
 			status = SV_EXIT_FAILURE;
 		if (status == SV_EXIT_VALID && rename(tmp_path, out_path) != 0) {
-			fprintf(stderr, "streamverify: cannot write %s: %s\n", out_path, strerror(errno));
+			fail("cannot write %s: %s", out_path, strerror(errno));
 			status = SV_EXIT_FAILURE;
 		}
 		if (status != SV_EXIT_VALID)
 			unlink(tmp_path);
 		free(tmp_path);
 	} else if (buffered) {
-		FILE *dest = special_out ? special_out : stdout;
-		if (status == SV_EXIT_VALID && (copy_out(out, dest) != 0 || fflush(dest) != 0)) {
-			perror("streamverify: writing output");
-			status = SV_EXIT_FAILURE;
+		FILE *dest = in_place ? in_place : stdout;
+		if (status == SV_EXIT_VALID) {
+			if (in_place && S_ISREG(ost.st_mode) && ftruncate(fileno(in_place), 0) != 0) {
+				fail("cannot write %s: %s", out_path, strerror(errno));
+				status = SV_EXIT_FAILURE;
+			} else if (copy_out(out, dest) != 0 || fflush(dest) != 0) {
+				fail("writing %s: %s", in_place ? out_path : "standard output",
+				     errno == EPIPE ? "broken pipe" : strerror(errno));
+				status = SV_EXIT_FAILURE;
+			}
 		}
 		fclose(out);
-		if (special_out && fclose(special_out) != 0)
+		if (in_place && fclose(in_place) != 0 && status == SV_EXIT_VALID) {
+			fail("writing %s: %s", out_path, strerror(errno));
 			status = SV_EXIT_FAILURE;
+		}
 	}
-	if (fflush(stdout) != 0)
-		status = SV_EXIT_FAILURE;
-	return status;
+	return finish_stdout(status);
 }
+
+/*
+ * --tee: the forwarded bytes take standard output (or FILE); findings go to
+ * standard error then.  One input only, and never the input itself.
+ */
+static int open_tee(sv_options *opt, const char *path, int ninputs, const char *input,
+		    sv_output *out)
+{
+	struct stat in_st, out_st;
+	bool in_known;
+
+	if (ninputs != 1)
+		return usage_error("%s", "--tee forwards exactly one input");
+	in_known = strcmp(input, "-") == 0 ? fstat(STDIN_FILENO, &in_st) == 0 :
+		   stat(input, &in_st) == 0;
+	if (!path || strcmp(path, "-") == 0) {
+		if (in_known && fstat(STDOUT_FILENO, &out_st) == 0 && S_ISREG(in_st.st_mode) &&
+		    in_st.st_dev == out_st.st_dev && in_st.st_ino == out_st.st_ino)
+			return usage_error("%s", "--tee would write over its own input");
+		opt->tee_fd = STDOUT_FILENO;
+		out->fp = stderr;
+		return SV_EXIT_VALID;
+	}
+	/* Compare before opening: O_TRUNC would already have destroyed it. */
+	if (in_known && stat(path, &out_st) == 0 && S_ISREG(in_st.st_mode) &&
+	    in_st.st_dev == out_st.st_dev && in_st.st_ino == out_st.st_ino)
+		return usage_error("%s", "--tee would write over its own input");
+	opt->tee_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
+	if (opt->tee_fd < 0) {
+		fprintf(stderr, "streamverify: --tee=%s: %s\n", path, strerror(errno));
+		return SV_EXIT_FAILURE;
+	}
+	return SV_EXIT_VALID;
+}
+
+/* ---- verification ------------------------------------------------------------ */
 
 int sv_cli_main(int argc, char **argv)
 {
 	sv_options opt = { 0 };
-	sv_output out = { stdout, 0 };
+	sv_output out = { .fp = stdout };
 	sv_sink sink;
-	int json = 0, colour = -1, status = SV_EXIT_VALID, c;
-	const char *list_codes_style = NULL;
-	int want_list_formats = 0, want_list_codes = 0;
-	const char *params[MAX_PARAMS];
+	int json = 0, sarif = 0, colour = -1, progress = -1, status = SV_EXIT_VALID, c;
+	const char *list_codes_style = NULL, *config = NULL, *baseline = NULL, *write_to = NULL;
+	int want_list_formats = 0, want_list_codes = 0, quiet = 0, verbose = 0;
+	const char *params[MAX_PARAMS], *severities[MAX_RULES];
+	size_t nseverities = 0;
 	char guest_param[32];
 	static char previous_param[4200];
+	const char *tee_path = NULL;
+	adjuster adj = { 0 };
+	progress_state ps = { 0 };
+
+	guard_std_fds();
+	/* A closed pipe is an error to report (exit 2), not a signal to die of. */
+	signal(SIGPIPE, SIG_IGN);
 
 	if (argc > 1 && strcmp(argv[1], "decode") == 0)
 		return run_conversion(SV_ACTION_DECODE, argc - 1, argv + 1);
@@ -319,11 +1022,14 @@ int sv_cli_main(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case OPT_SARIF:
+			sarif = 1;
+			break;
 		case 'q':
-			out.flags |= SV_OUT_QUIET;
+			quiet = 1;
 			break;
 		case 'v':
-			out.flags |= SV_OUT_VERBOSE;
+			verbose = 1;
 			break;
 		case OPT_MAX_ERRORS:
 			if (parse_count(optarg, &opt.max_errors) != 0 || opt.max_errors == 0)
@@ -331,6 +1037,20 @@ int sv_cli_main(int argc, char **argv)
 			break;
 		case OPT_WERROR:
 			opt.werror = 1;
+			break;
+		case OPT_SEVERITY:
+			if (nseverities == MAX_RULES)
+				return usage_error("more than %d --severity options", MAX_RULES);
+			severities[nseverities++] = optarg;
+			break;
+		case OPT_CONFIG:
+			config = optarg;
+			break;
+		case OPT_BASELINE:
+			baseline = optarg;
+			break;
+		case OPT_WRITE_BASELINE:
+			write_to = optarg;
 			break;
 		case OPT_PARAM:
 			if (!strchr(optarg, '=') || optarg[0] == '=')
@@ -360,6 +1080,10 @@ int sv_cli_main(int argc, char **argv)
 			params[opt.nparams++] = previous_param;
 			opt.params = params;
 			break;
+		case OPT_TEE:
+			opt.tee = 1;
+			tee_path = optarg;
+			break;
 		case OPT_COLOR:
 			if (!optarg || strcmp(optarg, "auto") == 0)
 				colour = -1;
@@ -370,6 +1094,12 @@ int sv_cli_main(int argc, char **argv)
 			else
 				return usage_error("--color takes auto, always or never, not '%s'", optarg);
 			break;
+		case OPT_PROGRESS:
+			progress = 1;
+			break;
+		case OPT_NO_PROGRESS:
+			progress = 0;
+			break;
 		case OPT_LIST_FORMATS:
 			want_list_formats = 1;
 			break;
@@ -379,42 +1109,107 @@ int sv_cli_main(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return SV_EXIT_VALID;
+			return finish_stdout(SV_EXIT_VALID);
 		case 'V':
 			printf("streamverify %s\n", SV_VERSION);
-			return SV_EXIT_VALID;
+			return finish_stdout(SV_EXIT_VALID);
 		default:
 			fputs("Try 'streamverify --help'.\n", stderr);
 			return SV_EXIT_FAILURE;
 		}
 	}
+	if (quiet && verbose)
+		return usage_error("%s", "-q and -v contradict each other: choose one");
+	if (json && sarif)
+		return usage_error("%s", "--json and --sarif are two output formats: choose one");
+
+	/* Severities: the config file first, then --severity in order. */
+	if (config) {
+		if (read_config(config, true) != 0)
+			return SV_EXIT_FAILURE;
+	} else {
+		char *path = default_config_path();
+		int r = path ? read_config(path, false) : 0;
+		free(path);
+		if (r != 0)
+			return SV_EXIT_FAILURE;
+	}
+	for (size_t i = 0; i < nseverities; i++)
+		if (add_rule(severities[i], "--severity") != 0)
+			return SV_EXIT_FAILURE;
+
 	if (want_list_formats) {
-		list_formats();
-		return SV_EXIT_VALID;
+		list_formats(json);
+		return finish_stdout(SV_EXIT_VALID);
 	}
 	if (want_list_codes)
-		return list_codes(list_codes_style, json);
+		return finish_stdout(list_codes(list_codes_style, json));
 	if (optind == argc)
 		return usage_error("%s", "no input given (a path, or - for standard input)");
 	if (opt.format && strcmp(opt.format, "auto") != 0 && sv_format_index(opt.format) < 0)
 		return usage_error("unknown format '%s' (see --list-formats)", opt.format);
-	if (colour == -1)
-		colour = !json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-	if (colour && !json)
+	if (opt.tee) {
+		int st = open_tee(&opt, tee_path, argc - optind, argv[optind], &out);
+		if (st != SV_EXIT_VALID)
+			return st;
+	}
+	if (baseline) {
+		if (read_baseline(&adj.baseline, baseline) != 0) {
+			keyset_free(&adj.baseline);
+			return SV_EXIT_FAILURE;
+		}
+		adj.use_baseline = true;
+	}
+	adj.collect = write_to != NULL;
+	opt.adjust = cli_adjust;
+	opt.adjust_arg = &adj;
+
+	if (colour == -1) {
+		const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+		colour = isatty(fileno(out.fp)) && !(nc && *nc) && !(term && strcmp(term, "dumb") == 0);
+	}
+	if (colour && !json && !sarif)
 		out.flags |= SV_OUT_COLOR;
+	if (quiet)
+		out.flags |= SV_OUT_QUIET;
+	if (verbose)
+		out.flags |= SV_OUT_VERBOSE;
 
 	if (json)
 		sv_sink_json(&sink, &out);
+	else if (sarif)
+		sv_sink_sarif(&sink, &out);
 	else
 		sv_sink_text(&sink, &out);
+	ps.tty = isatty(STDERR_FILENO);
 	for (int i = optind; i < argc; i++) {
-		int st = sv_verify(argv[i], &opt, &sink, NULL);
+		int st;
+		bool show = progress == 1 || (progress == -1 && ps.tty && wants_progress(argv[i]));
+		opt.progress = show ? show_progress : NULL;
+		opt.progress_arg = &ps;
+		ps.input = strcmp(argv[i], "-") == 0 ? "<stdin>" : argv[i];
+		ps.shown = false;
+		clock_gettime(CLOCK_MONOTONIC, &ps.start);
+		st = sv_verify(argv[i], &opt, &sink, NULL);
 		if (st > status)
 			status = st;
+		/* Output that can no longer be written ends the run. */
+		if (ferror(stdout) || fflush(stdout) != 0)
+			break;
 	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		perror("streamverify: writing output");
-		return SV_EXIT_FAILURE;
+	if (opt.tee && opt.tee_fd != STDOUT_FILENO && close(opt.tee_fd) != 0) {
+		perror("streamverify: --tee");
+		status = SV_EXIT_FAILURE;
 	}
-	return status;
+	if (out.fp != stdout && (fflush(out.fp) != 0 || ferror((FILE *)out.fp)))
+		status = fail("writing standard error: %s", strerror(errno));
+	if (sarif)
+		sv_sarif_finish(&out);
+	if (adj.oom)
+		status = fail("out of memory keeping baseline keys");
+	if (write_to && !adj.oom && write_baseline(&adj.found, write_to) != 0)
+		status = SV_EXIT_FAILURE;
+	keyset_free(&adj.baseline);
+	keyset_free(&adj.found);
+	return finish_stdout(status);
 }

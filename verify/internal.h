@@ -30,12 +30,29 @@ typedef struct sv_source {
 sv_stream *sv_stream_open_source(sv_ctx *cx, const sv_source *src,
 				 const char *name, uint64_t start, unsigned flags);
 
+/*
+ * --tee: forward the stream's bytes to fd as they are found to belong to
+ * valid records.  Held bytes are written up to offset upto by commit; cut
+ * stops forwarding for good.  Set before the first read.
+ */
+void sv_stream_tee(sv_stream *s, int fd);
+bool sv_stream_tee_active(const sv_stream *s);
+void sv_stream_tee_commit(sv_stream *s, uint64_t upto);
+void sv_stream_tee_cut(sv_stream *s);
+uint64_t sv_stream_tee_forwarded(const sv_stream *s);
+
 /* Mark the run as failed by I/O (exit status 2) and stop it. */
 void sv_ctx_io_failed(sv_ctx *cx);
+
+/* A file of a directory (sv_open_at) was closed after bytes were read: counted for the summary. */
+void sv_ctx_file_read(sv_ctx *cx, uint64_t bytes);
 
 /* All formats, compiled-in then run-time registered. */
 size_t sv_all_format_count(void);
 const sv_format *sv_all_format_at(size_t i);
+
+/* "1.5 MiB" (binary units, one decimal; "N bytes" below 1 KiB). */
+void sv_human_size(char *buf, size_t len, uint64_t n);
 
 /* The whole command line: what build/streamverify's main() runs. */
 int sv_cli_main(int argc, char **argv);

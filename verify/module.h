@@ -85,20 +85,44 @@ typedef struct sv_format {
 	 * both are set.
 	 */
 	void (*verify_members)(sv_ctx *cx, sv_members *m);
+	/*
+	 * Near misses.  Optional; asked only when no module bids more than 0.
+	 * Returns how close the input comes to this format (0 = not at all,
+	 * 1-100, from evidence as for bids: "LibxlFmt" with one byte changed,
+	 * a legacy Xen stream, a dump directory with images but without
+	 * inventory.img) and writes a short phrase saying what the input
+	 * looks like into why (why_len bytes, e.g. "a CRIU dump directory
+	 * without inventory.img").  The closest module then verifies the
+	 * input as if chosen with --format, after a note
+	 * (input.format.guessed) saying so, so its findings explain what is
+	 * wrong.  Without a near miss from these, the core looks for a stream
+	 * one octet away from a magic (a module bids 90 or more once one of
+	 * the first 16 octets is changed).  Modules without it are tried by the core: each that can
+	 * read the kind of input verifies the first SV_BID_BYTES (or the
+	 * directory) silently, and one that counts a record, or finds its
+	 * first error past offset 0, is a near miss.  Without any near miss
+	 * the input is "not a checkpoint" (input.format.unknown, exit 2).
+	 */
+	int (*near)(const sv_bid_input *in, char *why, size_t why_len);
 } sv_format;
 
-/* The core's own codes, which modules may report too. */
-enum {
-	SV_CORE_TRUNCATED,     /* input.truncated */
-	SV_CORE_IO,            /* input.io */
-	SV_CORE_NOT_REGULAR,   /* input.not-regular */
-	SV_CORE_GZIP,          /* input.gzip.corrupt */
-	SV_CORE_GZIP_TRUNCATED,/* input.gzip.truncated */
-	SV_CORE_UNKNOWN,       /* input.format.unknown */
-	SV_CORE_UNSUPPORTED,   /* input.format.unsupported */
-	SV_CORE_CONVERT,       /* convert.failed */
-	SV_CORE_NCODES
-};
+/*
+ * The core's own codes, which modules may report too: declared with the
+ * same X-macro as a module's (verify.c builds the table from it).
+ */
+#define SV_CORE_CODES(X) \
+	X(SV_CORE_TRUNCATED, "input.truncated", ERROR, "the input ends inside a structure") \
+	X(SV_CORE_IO, "input.io", ERROR, "the input could not be opened or read") \
+	X(SV_CORE_NOT_REGULAR, "input.not-regular", ERROR, "a FIFO, device or directory stands where a file should be") \
+	X(SV_CORE_GZIP, "input.gzip.corrupt", ERROR, "gzip-compressed input is corrupt (bad data, CRC or length)") \
+	X(SV_CORE_GZIP_TRUNCATED, "input.gzip.truncated", ERROR, "gzip-compressed input ends before its end marker") \
+	X(SV_CORE_UNKNOWN, "input.format.unknown", ERROR, "the input is not a checkpoint or migration stream of any known format") \
+	X(SV_CORE_UNSUPPORTED, "input.format.unsupported", ERROR, "the chosen format cannot read this kind of input") \
+	X(SV_CORE_GUESSED, "input.format.guessed", NOTE, "no format recognised the input; it was verified as the closest one") \
+	X(SV_CORE_CONVERT, "convert.failed", ERROR, "a decode, encode or info conversion failed") \
+	X(SV_CORE_TEE, "output.tee", ERROR, "--tee could not forward the input")
+
+enum { SV_CORE_CODES(SV_CODE_ENUM) SV_CORE_NCODES };
 extern const sv_code sv_core_codes[SV_CORE_NCODES];
 
 /* Report input.truncated: needed bytes at off, got fewer. */
@@ -207,6 +231,13 @@ uint64_t sv_verify_nested(sv_ctx *cx, sv_stream *in, uint64_t len,
 			  const sv_format *f);
 
 /*
+ * True while a module runs inside sv_verify_nested(): the stream is part of
+ * another format's record, and the enclosing format decides its shape (a
+ * Xen device state has no CONFIGURATION section and no VMDESCRIPTION).
+ */
+bool sv_is_nested(const sv_ctx *cx);
+
+/*
  * Module parameters given by the user (`--param KEY=VALUE`, and options
  * such as `--guest pv|hvm` that the CLI maps onto one): the value of key,
  * or NULL when not given.  A module documents the keys it reads in its
@@ -300,6 +331,16 @@ void sv_members_close(sv_members *m);
  * report gives its own offset.  sv_record_none() clears the context.
  */
 void sv_record(sv_ctx *cx, uint64_t index, const char *type);
+
+/*
+ * Begin a record that starts at offset `start` of the input: sets the
+ * record context as sv_record() does, and tells the core that every byte
+ * before start belongs to records already verified.  With --tee those
+ * bytes are forwarded then, unless an error was reported since the
+ * previous record began (forwarding then stops before that record).  A
+ * streaming module calls it for every top-level record.
+ */
+void sv_record_begin(sv_ctx *cx, uint64_t index, const char *type, uint64_t start);
 void sv_record_none(sv_ctx *cx);
 
 /*
@@ -309,6 +350,27 @@ void sv_record_none(sv_ctx *cx);
  */
 void sv_set_file(sv_ctx *cx, const char *file);
 const char *sv_get_file(const sv_ctx *cx);
+
+/* Where a finding is. */
+typedef struct sv_loc {
+	const char *file;        /* the file; NULL: the input itself */
+	uint64_t offset;         /* byte offset in file, SV_NONE: the whole file */
+	uint64_t record;         /* record index, SV_NONE: outside any record */
+	const char *record_type; /* or NULL */
+} sv_loc;
+
+/* The location sv_report() gives a finding at offset: the context's file and record. */
+sv_loc sv_loc_here(const sv_ctx *cx, uint64_t offset);
+
+/* The whole input, outside any record (for findings about the input as such). */
+#define SV_LOC_INPUT ((sv_loc){ NULL, SV_NONE, SV_NONE, NULL })
+
+/*
+ * Report a finding at an explicit location, whatever the context says: for
+ * findings about another file or record than the current one.
+ */
+void sv_report_at(sv_ctx *cx, const sv_code *code, sv_loc loc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* Report a finding at offset (SV_NONE for none), printf-style message. */
 void sv_report(sv_ctx *cx, const sv_code *code, uint64_t offset,
@@ -333,7 +395,14 @@ void sv_emit_record(sv_ctx *cx, uint64_t index, const char *type,
 		    uint64_t offset, uint64_t length, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 
-/* A figure of the end-of-input summary (only when sv_want_records()). */
+/*
+ * A figure of the end-of-input summary (only when sv_want_records()).
+ * Keys are dotted names; a numeric figure (sv_emit_stat_u64) whose key
+ * ends in "bytes" or "_length", or has a component "bytes"
+ * ("memory.bytes.present"), is a byte count, one ending in "_time" or
+ * "_us" a duration in microseconds: the text output adds the unit (and a
+ * human size or seconds), JSON keeps the plain number.
+ */
 void sv_emit_stat(sv_ctx *cx, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void sv_emit_stat_u64(sv_ctx *cx, const char *key, uint64_t value);

@@ -4,9 +4,51 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "streamverify.h"
+#include "internal.h"
 
 /* ---- text -------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n);
+
+/* True for code points a terminal acts on or that reorder text: C1 controls, bidi controls. */
+static bool unsafe_code_point(const unsigned char *p, size_t len)
+{
+	uint32_t cp;
+
+	if (len == 2) {
+		cp = (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f);
+		return cp >= 0x80 && cp <= 0x9f;
+	}
+	if (len == 3) {
+		cp = (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+		return cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+		       (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+	}
+	return false;
+}
+
+void sv_text_string(void *out, const char *str)
+{
+	FILE *fp = out;
+	const unsigned char *p = (const unsigned char *)str;
+	size_t n = strlen(str);
+
+	while (n) {
+		size_t len = utf8_len(p, n);
+		if (len == 0 || *p < 0x20 || *p == 0x7f || unsafe_code_point(p, len)) {
+			/* Every octet of it visible, never acted on. */
+			if (len == 0)
+				len = 1;
+			for (size_t i = 0; i < len; i++)
+				fprintf(fp, "\\x%02x", p[i]);
+		} else {
+			fwrite(p, 1, len, fp);
+		}
+		p += len;
+		n -= len;
+	}
+}
 
 static const char *sev_colour(sv_severity s)
 {
@@ -30,42 +72,107 @@ static void text_diag(void *ctx, const sv_diag *d)
 	if ((o->flags & SV_OUT_QUIET) && d->severity != SV_ERROR)
 		return;
 	fputs(colour ? "\033[1m" : "", fp);
-	fputs(d->file, fp);
+	sv_text_string(fp, d->file);
 	if (d->offset != SV_NONE)
 		fprintf(fp, ":0x%" PRIx64, d->offset);
 	fprintf(fp, ":%s %s%s:%s ", colour ? "\033[0m" : "", colour ? sev_colour(d->severity) : "",
 		sv_severity_name(d->severity), colour ? "\033[0m" : "");
-	if (d->record != SV_NONE)
-		fprintf(fp, "record %" PRIu64 "%s%s%s: ", d->record,
-			d->record_type ? " (" : "", d->record_type ? d->record_type : "",
-			d->record_type ? ")" : "");
-	else if (d->record_type)
-		fprintf(fp, "%s: ", d->record_type);
-	fprintf(fp, "%s [%s]\n", d->message, d->code->id);
+	if (d->record != SV_NONE) {
+		fprintf(fp, "record %" PRIu64, d->record);
+		if (d->record_type) {
+			fputs(" (", fp);
+			sv_text_string(fp, d->record_type);
+			fputc(')', fp);
+		}
+		fputs(": ", fp);
+	} else if (d->record_type) {
+		sv_text_string(fp, d->record_type);
+		fputs(": ", fp);
+	}
+	sv_text_string(fp, d->message);
+	/* As GCC writes [-Werror=...]: the code, and why its severity is not its own. */
+	fprintf(fp, " [%s%s]\n", d->adjusted & SV_ADJ_PROMOTED ? "--werror=" : "", d->code->id);
 }
 
 static void text_record(void *ctx, const sv_record_info *r)
 {
 	sv_output *o = ctx;
+	FILE *fp = o->fp;
 
-	fprintf(o->fp, "%s:0x%" PRIx64 ": record %" PRIu64 " %s, %" PRIu64 " bytes: %s\n",
-		r->file, r->offset, r->record, r->record_type ? r->record_type : "?",
-		r->length, r->summary);
+	sv_text_string(fp, r->file);
+	fprintf(fp, ":0x%" PRIx64 ": record %" PRIu64 " ", r->offset, r->record);
+	sv_text_string(fp, r->record_type ? r->record_type : "?");
+	fprintf(fp, ", %" PRIu64 " byte%s: ", r->length, r->length == 1 ? "" : "s");
+	sv_text_string(fp, r->summary);
+	fputc('\n', fp);
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), t = strlen(tail);
+
+	return n >= t && strcmp(s + n - t, tail) == 0;
+}
+
+/*
+ * Units of numeric figures, by the key's ending (module.h): byte counts get
+ * "bytes" and a human size, durations in microseconds "µs" and seconds.
+ */
+static void stat_unit(FILE *fp, const sv_stat *s)
+{
+	char human[32];
+
+	if (ends_with(s->key, "bytes") || ends_with(s->key, "_length") ||
+	    strstr(s->key, ".bytes.") || strncmp(s->key, "bytes.", 6) == 0) {
+		fprintf(fp, " byte%s", s->number == 1 ? "" : "s");
+		if (s->number >= 1024) {
+			sv_human_size(human, sizeof(human), s->number);
+			fprintf(fp, " = %s", human);
+		}
+	} else if (ends_with(s->key, "_time") || ends_with(s->key, "_us")) {
+		fputs(" \xc2\xb5s", fp); /* µs */
+		if (s->number >= 1000)
+			fprintf(fp, " = %.3f s", (double)s->number / 1e6);
+	}
 }
 
 static void text_stat(void *ctx, const sv_stat *s)
 {
 	sv_output *o = ctx;
+	FILE *fp = o->fp;
 
-	fprintf(o->fp, "%s: %s: %s\n", s->input, s->key, s->text);
+	sv_text_string(fp, s->input);
+	fputs(": ", fp);
+	sv_text_string(fp, s->key);
+	fputs(": ", fp);
+	sv_text_string(fp, s->text);
+	if (s->is_number)
+		stat_unit(fp, s);
+	fputc('\n', fp);
 }
 
-static void plural(FILE *fp, unsigned long n, const char *what, bool *first)
+static void plural(FILE *fp, uint64_t n, const char *what, bool *first)
 {
-	if (!n)
-		return;
-	fprintf(fp, "%s%lu %s%s", *first ? "" : ", ", n, what, n == 1 ? "" : "s");
+	fprintf(fp, "%s%" PRIu64 " %s%s", *first ? "" : ", ", n, what, n == 1 ? "" : "s");
 	*first = false;
+}
+
+/* "1.5 MiB": one decimal, binary units (bytes below 1 KiB are left alone). */
+void sv_human_size(char *buf, size_t len, uint64_t n)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double v = (double)n;
+	int u = -1;
+
+	if (n < 1024) {
+		snprintf(buf, len, "%" PRIu64 " byte%s", n, n == 1 ? "" : "s");
+		return;
+	}
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%.1f %s", v, units[u]);
 }
 
 static void text_summary(void *ctx, const sv_summary *s)
@@ -76,23 +183,42 @@ static void text_summary(void *ctx, const sv_summary *s)
 
 	if (o->flags & SV_OUT_QUIET)
 		return;
-	fprintf(fp, "%s: ", s->input);
-	if (s->status == SV_EXIT_FAILURE)
-		fputs("not verified (I/O error)", fp);
+	sv_text_string(fp, s->input);
+	fputs(": ", fp);
+	if (s->not_checkpoint)
+		fputs("not verified: not a checkpoint", fp);
+	else if (s->status == SV_EXIT_FAILURE)
+		fputs("not verified: I/O error", fp);
 	else
 		fputs(s->status == SV_EXIT_VALID ? "valid" : "INVALID", fp);
-	if (s->format)
-		fprintf(fp, " %s", s->format);
-	/* A directory is read as files, not as one stream: no byte count. */
-	if (s->bytes || !s->records)
-		fprintf(fp, " (%" PRIu64 " records, %" PRIu64 " bytes", s->records, s->bytes);
-	else
-		fprintf(fp, " (%" PRIu64 " records", s->records);
+	if (s->format) {
+		fputc(' ', fp);
+		sv_text_string(fp, s->format);
+	}
+	fputs(" (", fp);
+	if (s->status == SV_EXIT_FAILURE) {
+		/* Nothing was verified: no figures, only what was said. */
+	} else if (s->is_dir)
+		plural(fp, s->files, "file", &first);
+	if (s->status != SV_EXIT_FAILURE)
+		plural(fp, s->records, "record", &first);
+	if (s->bytes != SV_NONE && s->status != SV_EXIT_FAILURE) {
+		char human[32];
+		fprintf(fp, ", %" PRIu64 " byte%s", s->bytes, s->bytes == 1 ? "" : "s");
+		if (s->bytes >= 1024) {
+			sv_human_size(human, sizeof(human), s->bytes);
+			fprintf(fp, " = %s", human);
+		}
+	}
 	if (s->errors || s->warnings || s->notes) {
-		fputs("; ", fp);
-		plural(fp, s->errors, "error", &first);
-		plural(fp, s->warnings, "warning", &first);
-		plural(fp, s->notes, "note", &first);
+		fputs(first ? "" : "; ", fp);
+		first = true;
+		if (s->errors)
+			plural(fp, s->errors, "error", &first);
+		if (s->warnings)
+			plural(fp, s->warnings, "warning", &first);
+		if (s->notes)
+			plural(fp, s->notes, "note", &first);
 	}
 	fputs(s->stopped ? "; stopped early at --max-errors)\n" : ")\n", fp);
 }
@@ -111,7 +237,6 @@ void sv_sink_text(sv_sink *sink, sv_output *out)
 
 /* ---- JSON Lines -------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
 static size_t utf8_len(const unsigned char *p, size_t n)
 {
 	size_t len;
@@ -198,8 +323,11 @@ static void json_head(FILE *fp, const char *type, const char *input)
 
 static void json_diag(void *ctx, const sv_diag *d)
 {
-	FILE *fp = ((sv_output *)ctx)->fp;
+	sv_output *o = ctx;
+	FILE *fp = o->fp;
 
+	if ((o->flags & SV_OUT_QUIET) && d->severity != SV_ERROR)
+		return;
 	json_head(fp, "diagnostic", d->input);
 	json_str_or_null(fp, "file", d->file);
 	json_u64_or_null(fp, "offset", d->offset);
@@ -208,6 +336,8 @@ static void json_diag(void *ctx, const sv_diag *d)
 	fprintf(fp, ",\"severity\":\"%s\",\"code\":", sv_severity_name(d->severity));
 	sv_json_string(fp, d->code->id);
 	json_str_or_null(fp, "message", d->message);
+	if (d->severity != d->code_severity)
+		fprintf(fp, ",\"code_severity\":\"%s\"", sv_severity_name(d->code_severity));
 	fputs("}\n", fp);
 }
 
@@ -241,15 +371,22 @@ static void json_stat(void *ctx, const sv_stat *s)
 
 static void json_summary(void *ctx, const sv_summary *s)
 {
-	FILE *fp = ((sv_output *)ctx)->fp;
+	sv_output *o = ctx;
+	FILE *fp = o->fp;
 	static const char *const verdict[] = { "valid", "invalid", "error" };
 
+	if (o->flags & SV_OUT_QUIET)
+		return;
 	json_head(fp, "summary", s->input);
+	fprintf(fp, ",\"schema_version\":%d", SV_JSONL_SCHEMA_VERSION);
 	json_str_or_null(fp, "format", s->format);
 	fprintf(fp, ",\"verdict\":\"%s\",\"exit\":%d,\"errors\":%lu,\"warnings\":%lu,\"notes\":%lu,"
-		"\"records\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"stopped\":%s}\n",
-		verdict[s->status], s->status, s->errors, s->warnings, s->notes,
-		s->records, s->bytes, s->stopped ? "true" : "false");
+		"\"records\":%" PRIu64,
+		s->not_checkpoint ? "unrecognised" : verdict[s->status], s->status, s->errors,
+		s->warnings, s->notes, s->records);
+	json_u64_or_null(fp, "bytes", s->bytes);
+	json_u64_or_null(fp, "files", s->is_dir ? s->files : SV_NONE);
+	fprintf(fp, ",\"stopped\":%s}\n", s->stopped ? "true" : "false");
 }
 
 void sv_sink_json(sv_sink *sink, sv_output *out)
@@ -262,4 +399,109 @@ void sv_sink_json(sv_sink *sink, sv_output *out)
 		sink->record = json_record;
 		sink->stat = json_stat;
 	}
+}
+
+/* ---- SARIF 2.1.0 --------------------------------------------------------- */
+
+static const char *sarif_level(sv_severity s)
+{
+	return s == SV_ERROR ? "error" : s == SV_WARNING ? "warning" : "note";
+}
+
+/*
+ * A path as a URI: an absolute path as file:///..., a relative one as a
+ * relative reference; unreserved octets and '/' as they are, the rest %XX.
+ */
+static void sarif_uri(FILE *fp, const char *path)
+{
+	fputs(path[0] == '/' ? "\"file://" : "\"", fp);
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~/", *p))
+			putc(*p, fp);
+		else
+			fprintf(fp, "%%%02X", *p);
+	}
+	putc('"', fp);
+}
+
+static void sarif_result(void *ctx, const sv_diag *d)
+{
+	sv_output *o = ctx;
+	FILE *fp = o->fp;
+	size_t index = 0;
+
+	if ((o->flags & SV_OUT_QUIET) && d->severity != SV_ERROR)
+		return;
+	while (index < sv_code_count() && sv_code_at(index) != d->code)
+		index++;
+	fputs(o->nresults++ ? ",\n" : "\n", fp);
+	fputs("{\"ruleId\":", fp);
+	sv_json_string(fp, d->code->id);
+	if (index < sv_code_count())
+		fprintf(fp, ",\"ruleIndex\":%zu", index);
+	fprintf(fp, ",\"level\":\"%s\",\"message\":{\"text\":", sarif_level(d->severity));
+	sv_json_string(fp, d->message);
+	fputs("},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":", fp);
+	sarif_uri(fp, d->file);
+	fputs("}", fp);
+	if (d->offset != SV_NONE)
+		fprintf(fp, ",\"region\":{\"byteOffset\":%" PRIu64 "}", d->offset);
+	fputs("}", fp);
+	if (d->record != SV_NONE || d->record_type) {
+		char name[64];
+		if (d->record != SV_NONE)
+			snprintf(name, sizeof(name), "record %" PRIu64, d->record);
+		else
+			snprintf(name, sizeof(name), "record");
+		fputs(",\"logicalLocations\":[{\"name\":", fp);
+		sv_json_string(fp, name);
+		if (d->record_type) {
+			fputs(",\"decoratedName\":", fp);
+			sv_json_string(fp, d->record_type);
+		}
+		fputs(",\"kind\":\"object\"}]", fp);
+	}
+	fputs("}]", fp);
+	if (d->severity != d->code_severity)
+		fprintf(fp, ",\"properties\":{\"codeSeverity\":\"%s\"}", sv_severity_name(d->code_severity));
+	fputs("}", fp);
+}
+
+static void sarif_summary(void *ctx, const sv_summary *s)
+{
+	sv_output *o = ctx;
+
+	if (s->status > o->status)
+		o->status = s->status;
+}
+
+void sv_sink_sarif(sv_sink *sink, sv_output *out)
+{
+	FILE *fp = out->fp;
+
+	memset(sink, 0, sizeof(*sink));
+	sink->ctx = out;
+	sink->diag = sarif_result;
+	sink->summary = sarif_summary;
+	out->nresults = 0;
+	out->status = SV_EXIT_VALID;
+	fputs("{\"$schema\":\"https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
+	      "sarif-schema-2.1.0.json\",\"version\":\"2.1.0\",\"runs\":[{\"tool\":{\"driver\":{"
+	      "\"name\":\"streamverify\",\"version\":\"" SV_VERSION "\",\"rules\":[", fp);
+	for (size_t i = 0; i < sv_code_count(); i++) {
+		const sv_code *c = sv_code_at(i);
+		fputs(i ? ",\n{\"id\":" : "\n{\"id\":", fp);
+		sv_json_string(fp, c->id);
+		fputs(",\"shortDescription\":{\"text\":", fp);
+		sv_json_string(fp, c->summary);
+		fprintf(fp, "},\"defaultConfiguration\":{\"level\":\"%s\"}}", sarif_level(c->severity));
+	}
+	fputs("]}},\"columnKind\":\"unicodeCodePoints\",\"results\":[", fp);
+}
+
+void sv_sarif_finish(sv_output *out)
+{
+	fprintf(out->fp, "],\n\"invocations\":[{\"executionSuccessful\":%s,\"exitCode\":%d}]}]}\n",
+		out->status == SV_EXIT_FAILURE ? "false" : "true", out->status);
 }

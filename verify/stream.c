@@ -32,12 +32,24 @@ struct sv_stream {
 	bool gzip;
 	bool src_eof;          /* the source has no more bytes */
 	bool failed;           /* a read or decompression error was reported */
+	bool counted;          /* a file of a directory: counted when closed */
 	uint64_t base;         /* file offset of stream offset 0 (stdin may not start at 0) */
 	uint64_t size;         /* stream length when seekable */
 	uint64_t pos;          /* stream offset of buf[head] */
 	unsigned char *buf;
 	size_t cap, head, tail;
 	size_t read_size;      /* bytes the next read(2) asks for, at most cap */
+	uint64_t landed;       /* stream offset where the last seek landed */
+	/*
+	 * --tee: bytes from offset tee_from on stay in buf until a record
+	 * boundary says they belong to records found valid; then they are
+	 * written to tee_fd.  buf grows up to TEE_HOLD_MAX to hold one
+	 * record whole.
+	 */
+	bool tee;
+	bool tee_cut;          /* forwarding stopped for good */
+	int tee_fd;
+	uint64_t tee_from;
 	/* gzip state: compressed bytes wait in zin[zhead..ztail). */
 	z_stream z;
 	bool z_live;           /* inflate initialised and mid-member */
@@ -195,14 +207,48 @@ static void gz_fill(sv_stream *s)
 	}
 }
 
+/*
+ * The largest record --tee holds back whole: libxc's record cap (128 MiB)
+ * plus one read buffer.
+ */
+#define TEE_HOLD_MAX ((size_t)128 << 20 | STREAM_BUF)
+
+/* Index in buf of the first byte that must be kept. */
+static size_t keep_index(const sv_stream *s)
+{
+	if (s->tee && !s->tee_cut && s->tee_from < s->pos)
+		return s->head - (size_t)(s->pos - s->tee_from);
+	return s->head;
+}
+
 /* Make room at the end of buf by moving the live bytes to the front. */
 static void compact(sv_stream *s)
 {
-	if (s->head == 0)
+	size_t keep = keep_index(s);
+
+	if (keep == 0)
 		return;
-	memmove(s->buf, s->buf + s->head, s->tail - s->head);
-	s->tail -= s->head;
-	s->head = 0;
+	memmove(s->buf, s->buf + keep, s->tail - keep);
+	s->tail -= keep;
+	s->head -= keep;
+}
+
+/* A full buffer that --tee must keep whole: grow it, within the cap. */
+static bool tee_grow(sv_stream *s)
+{
+	size_t cap = s->cap * 2;
+	unsigned char *p;
+
+	if (s->cap >= TEE_HOLD_MAX)
+		return false;
+	if (cap > TEE_HOLD_MAX)
+		cap = TEE_HOLD_MAX;
+	p = realloc(s->buf, cap);
+	if (!p)
+		return false;
+	s->buf = p;
+	s->cap = cap;
+	return true;
 }
 
 /* Add bytes to the buffer; false when none could be added. */
@@ -212,10 +258,19 @@ static bool fill(sv_stream *s)
 
 	if (s->src_eof)
 		return false;
-	if (s->head == s->tail)
+	if (keep_index(s) == s->tail)
 		s->head = s->tail = 0;
 	else if (s->tail == s->cap)
 		compact(s);
+	if (s->tail == s->cap && s->tee && !s->tee_cut && !tee_grow(s)) {
+		/* Holding more would break the memory bound: give up forwarding. */
+		stream_report(s, SV_CORE_TEE, s->tee_from,
+			      "a record from offset 0x%llx is longer than --tee can hold "
+			      "(%zu MiB): forwarding stopped before it",
+			      (unsigned long long)s->tee_from, TEE_HOLD_MAX >> 20);
+		s->tee_cut = true;
+		compact(s);
+	}
 	if (s->tail == s->cap)
 		return false;
 	before = s->tail;
@@ -259,7 +314,7 @@ size_t sv_read(sv_stream *s, void *dst, size_t n)
 		size_t avail = s->tail - s->head;
 		if (avail == 0) {
 			/* Big reads of plain data go straight to the caller. */
-			if (!s->gzip && !s->src_eof && n - done >= s->cap) {
+			if (!s->gzip && !s->tee && !s->src_eof && n - done >= s->cap) {
 				ssize_t r = src_read(s, out + done, n - done);
 				if (r < 0) {
 					raw_fail(s, errno);
@@ -301,8 +356,12 @@ const unsigned char *sv_peek(sv_stream *s, size_t n, size_t *avail)
 {
 	if (n > SV_PEEK_MAX)
 		n = SV_PEEK_MAX;
-	if (s->tail - s->head < n && s->cap - s->head < n)
+	if (s->tail - s->head < n && s->cap - s->head < n) {
 		compact(s);
+		/* A kept record may leave too little room: grow for the peek. */
+		while (s->cap - s->head < n && s->tee && !s->tee_cut && tee_grow(s))
+			;
+	}
 	while (s->tail - s->head < n && fill(s))
 		;
 	*avail = s->tail - s->head < n ? s->tail - s->head : n;
@@ -320,6 +379,7 @@ bool sv_at_end(sv_stream *s)
 uint64_t sv_skip(sv_stream *s, uint64_t n)
 {
 	uint64_t done = 0;
+	uint64_t used_end = s->pos; /* what was wanted since the last jump ends here */
 
 	while (done < n) {
 		uint64_t avail = s->tail - s->head;
@@ -339,15 +399,21 @@ uint64_t sv_skip(sv_stream *s, uint64_t n)
 						raw_fail(s, errno ? errno : EIO);
 						break;
 					}
-					s->pos += step;
-					done += step;
 					/*
 					 * After a jump the next record header and
 					 * its small body are all that is wanted:
 					 * refilling a whole buffer would copy the
-					 * page data the seek just avoided.
+					 * page data the seek just avoided.  Ask
+					 * for what was consumed between the last
+					 * two jumps (a record's header and pfn
+					 * array, typically), in whole pages.
 					 */
-					s->read_size = SV_PEEK_MAX;
+					uint64_t gap = used_end - s->landed + 64;
+					s->pos += step;
+					done += step;
+					s->landed = s->pos;
+					gap = (gap + 4095) & ~(uint64_t)4095;
+					s->read_size = gap < SV_PEEK_MAX ? (size_t)gap : SV_PEEK_MAX;
 				}
 				if (done < n && !fill(s))
 					break;
@@ -440,6 +506,63 @@ uint64_t sv_remaining(const sv_stream *s)
 	return s->size > s->pos ? s->size - s->pos : 0;
 }
 
+/* ---- --tee ---------------------------------------------------------------- */
+
+/* Write buf[from, from + n) to the tee; false (reported) when it fails. */
+static bool tee_write(sv_stream *s, size_t from, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(s->tee_fd, s->buf + from, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			stream_report(s, SV_CORE_TEE, s->tee_from,
+				      "cannot forward the input: %s; forwarding stopped",
+				      w < 0 ? strerror(errno) : "nothing written");
+			s->tee_cut = true;
+			sv_ctx_io_failed(s->cx);
+			return false;
+		}
+		from += (size_t)w;
+		n -= (size_t)w;
+		s->tee_from += (uint64_t)w;
+	}
+	return true;
+}
+
+void sv_stream_tee(sv_stream *s, int fd)
+{
+	s->tee = true;
+	s->tee_fd = fd;
+	s->tee_from = s->pos;
+	/* Every byte must pass through buf: no seeks over it. */
+	s->seekable = false;
+}
+
+bool sv_stream_tee_active(const sv_stream *s)
+{
+	return s && s->tee && !s->tee_cut;
+}
+
+void sv_stream_tee_commit(sv_stream *s, uint64_t upto)
+{
+	if (!s->tee || s->tee_cut || upto <= s->tee_from)
+		return;
+	if (upto > s->pos)
+		upto = s->pos; /* only bytes the module has gone past */
+	tee_write(s, keep_index(s), (size_t)(upto - s->tee_from));
+}
+
+void sv_stream_tee_cut(sv_stream *s)
+{
+	s->tee_cut = true;
+}
+
+uint64_t sv_stream_tee_forwarded(const sv_stream *s)
+{
+	return s->tee_from;
+}
+
 const char *sv_stream_name(const sv_stream *s)
 {
 	return s->name;
@@ -453,6 +576,36 @@ bool sv_stream_gzip(const sv_stream *s)
 bool sv_stream_seekable(const sv_stream *s)
 {
 	return s->seekable;
+}
+
+/*
+ * Sniff for the gzip magic without losing the bytes; from then on the
+ * stream inflates.  False only when out of memory.
+ */
+static bool gzip_sniff(sv_stream *s)
+{
+	while (s->tail < 2 && fill(s))
+		;
+	if (s->tail >= 2 && s->buf[0] == 0x1f && s->buf[1] == 0x8b) {
+		/* What was read is compressed input: it becomes zin. */
+		unsigned char *out = malloc(STREAM_BUF);
+		if (!out)
+			return false;
+		s->zin = s->buf;
+		s->zcap = s->cap;
+		s->ztail = s->tail;
+		s->cap = STREAM_BUF;
+		s->buf = out;
+		s->zhead = 0;
+		s->head = s->tail = 0;
+		s->gzip = true;
+		s->seekable = s->size_known = s->size_trusted = false;
+		s->src_eof = false;
+		if (inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK)
+			return false;
+		s->z_live = true;
+	}
+	return true;
 }
 
 /*
@@ -488,34 +641,19 @@ sv_stream *sv_stream_open_fd(sv_ctx *cx, int fd, bool owns_fd,
 		}
 	}
 	s->buf = malloc(s->cap);
+	/*
+	 * A regular file is read in small pieces first: most of a migration
+	 * stream is skipped by seeks, and whole buffers come back by
+	 * doubling while reading goes on.
+	 */
+	if (s->seekable)
+		s->read_size = SV_PEEK_MAX;
 	if (s->read_size > s->cap)
 		s->read_size = s->cap;
 	if (!s->name || !s->buf)
 		goto oom;
-	if (flags & SV_OPEN_RAW)
-		return s;
-
-	/* Sniff for the gzip magic without losing the bytes. */
-	while (s->tail < 2 && fill(s))
-		;
-	if (s->tail >= 2 && s->buf[0] == 0x1f && s->buf[1] == 0x8b) {
-		/* What was read is compressed input: it becomes zin. */
-		s->zin = s->buf;
-		s->zcap = s->cap;
-		s->ztail = s->tail;
-		s->cap = STREAM_BUF;
-		s->buf = malloc(s->cap);
-		if (!s->buf)
-			goto oom;
-		s->zhead = 0;
-		s->head = s->tail = 0;
-		s->gzip = true;
-		s->seekable = s->size_known = s->size_trusted = false;
-		s->src_eof = false;
-		if (inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK)
-			goto oom;
-		s->z_live = true;
-	}
+	if (!(flags & SV_OPEN_RAW) && !gzip_sniff(s))
+		goto oom;
 	return s;
 oom:
 	if (s) {
@@ -558,7 +696,10 @@ sv_stream *sv_stream_open_source(sv_ctx *cx, const sv_source *src,
 		free(s);
 		return NULL;
 	}
-	(void)flags; /* sources are given raw: members as CRIU reads them */
+	if (!(flags & SV_OPEN_RAW) && !gzip_sniff(s)) {
+		sv_close(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -566,6 +707,8 @@ void sv_close(sv_stream *s)
 {
 	if (!s)
 		return;
+	if (s->counted)
+		sv_ctx_file_read(s->cx, sv_offset(s));
 	if (s->gzip)
 		inflateEnd(&s->z);
 	if (s->owns_fd)
@@ -616,6 +759,8 @@ sv_stream *sv_open_at(sv_ctx *cx, int dirfd, const char *name,
 	if (!s) {
 		sv_report(cx, core(SV_CORE_IO), SV_NONE, "out of memory opening %s", path);
 		sv_ctx_io_failed(cx);
+	} else {
+		s->counted = true; /* for the directory's summary */
 	}
 	return s;
 }

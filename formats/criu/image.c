@@ -202,7 +202,7 @@ static read_result read_entry(image *im, const ProtobufCMessageDescriptor *desc,
 	*msg = NULL;
 	if (avail == 0)
 		return READ_END;
-	sv_record(im->cx, index, desc->name);
+	sv_record_begin(im->cx, index, desc->name, off);
 	if (avail < 4) {
 		sv_report_truncated(im->cx, off, 4, avail, "entry size");
 		sv_skip(s, avail);

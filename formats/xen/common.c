@@ -2,6 +2,9 @@
  * What the libxc and libxl record formats share: byte-order loads and the
  * record framing (body consumption, zero padding to 8 octets).
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "formats/xen/xen.h"
 
 uint16_t xen_ld16(bool be, const unsigned char *p)
@@ -24,6 +27,13 @@ uint64_t xen_ld64(bool be, const unsigned char *p)
 	uint64_t hi = xen_ld32(be, be ? p : p + 4);
 	uint64_t lo = xen_ld32(be, be ? p + 4 : p);
 	return hi << 32 | lo;
+}
+
+bool xen_xs_key_char_ok(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '/' || c == '_' ||
+	       c == '@';
 }
 
 bool xen_body_read(sv_ctx *cx, sv_stream *in, xen_rec *r, void *buf, size_t n,
@@ -63,6 +73,26 @@ bool xen_body_scan(sv_ctx *cx, sv_stream *in, xen_rec *r, uint64_t n,
 	return true;
 }
 
+bool xen_body_nested(sv_ctx *cx, sv_stream *in, xen_rec *r, uint64_t n,
+		     const sv_format *f, const char *what)
+{
+	uint64_t at, got;
+	unsigned long errors = sv_error_count(cx);
+
+	if (r->truncated)
+		return false;
+	at = sv_offset(in);
+	got = sv_verify_nested(cx, in, n, f);
+	r->used += (uint32_t)got;
+	if (got == n)
+		return true;
+	/* The nested module saw its stream end early: one finding for it. */
+	if (sv_error_count(cx) == errors)
+		sv_report_truncated(cx, at, n, got, what);
+	r->truncated = true;
+	return false;
+}
+
 bool xen_rec_finish(sv_ctx *cx, sv_stream *in, xen_rec *r,
 		    const sv_code *pad_code)
 {
@@ -90,4 +120,84 @@ bool xen_rec_finish(sv_ctx *cx, sv_stream *in, xen_rec *r,
 		}
 	}
 	return true;
+}
+
+/* ---- pfn sets ------------------------------------------------------------- */
+
+#define LEAF_BYTES ((size_t)1 << (XEN_PFNSET_LEAF_BITS - 3))
+
+void xen_pfnset_clear(xen_pfnset *s)
+{
+	for (size_t i = 0; i < s->nused; i++) {
+		size_t slot = s->used[i];
+
+		memset(s->leaf[slot], 0, LEAF_BYTES);
+		s->pool[s->npool++] = s->leaf[slot];
+		s->keys[slot] = 0;
+		s->leaf[slot] = NULL;
+	}
+	s->nused = 0;
+}
+
+static unsigned char *pfnset_leaf(xen_pfnset *s, uint64_t key)
+{
+	size_t slot;
+
+	if (!s->keys) {
+		s->keys = calloc(XEN_PFNSET_SLOTS, sizeof(*s->keys));
+		s->leaf = calloc(XEN_PFNSET_SLOTS, sizeof(*s->leaf));
+		s->used = calloc(XEN_PFNSET_LEAVES, sizeof(*s->used));
+		s->pool = calloc(XEN_PFNSET_LEAVES, sizeof(*s->pool));
+		if (!s->keys || !s->leaf || !s->used || !s->pool) {
+			xen_pfnset_free(s);
+			return NULL;
+		}
+	}
+	/* Fibonacci hashing of the leaf number, then linear probing. */
+	slot = (size_t)((key * UINT64_C(0x9e3779b97f4a7c15)) >> 52) & (XEN_PFNSET_SLOTS - 1);
+	while (s->keys[slot] != 0) {
+		if (s->keys[slot] == key + 1)
+			return s->leaf[slot];
+		slot = (slot + 1) & (XEN_PFNSET_SLOTS - 1);
+	}
+	if (s->nused == XEN_PFNSET_LEAVES)
+		return NULL;
+	if (s->npool > 0) {
+		s->leaf[slot] = s->pool[--s->npool];
+	} else {
+		s->leaf[slot] = calloc(1, LEAF_BYTES);
+		if (!s->leaf[slot])
+			return NULL;
+	}
+	s->keys[slot] = key + 1;
+	s->used[s->nused++] = (uint16_t)slot;
+	return s->leaf[slot];
+}
+
+int xen_pfnset_add(xen_pfnset *s, uint64_t pfn)
+{
+	unsigned char *leaf = pfnset_leaf(s, pfn >> XEN_PFNSET_LEAF_BITS);
+	size_t bit = (size_t)(pfn & ((UINT64_C(1) << XEN_PFNSET_LEAF_BITS) - 1));
+	unsigned char mask = (unsigned char)(1u << (bit % 8));
+
+	if (!leaf)
+		return -1;
+	if (leaf[bit / 8] & mask)
+		return 1;
+	leaf[bit / 8] |= mask;
+	return 0;
+}
+
+void xen_pfnset_free(xen_pfnset *s)
+{
+	if (s->leaf)
+		for (size_t i = 0; i < s->nused; i++)
+			free(s->leaf[s->used[i]]);
+	for (size_t i = 0; i < s->npool; i++)
+		free(s->pool[i]);
+	free(s->keys);
+	free(s->leaf);
+	free(s->used);
+	free(s->pool);
+	memset(s, 0, sizeof(*s));
 }

@@ -6,7 +6,8 @@
  * (docs/specs/libxc-migration-stream.pandoc) and what Xen 4.17's restore
  * (tools/libs/guest/xg_sr_restore*.c, hvm_load) accepts.  Page contents are
  * never read: only the pfn words are, in bounded chunks, and the pages are
- * skipped (a seek on regular files).
+ * skipped (a seek on regular files).  Repeated pfns are found with a
+ * bounded sparse bitmap (xen_pfnset), never by keeping the pfns.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,7 @@
 	X(C_PD_PFN_RESERVED, "libxc.page-data.pfn-reserved", ERROR, "reserved bits 59-52 of a pfn word are set") \
 	X(C_PD_PFN_TYPE, "libxc.page-data.pfn-type", ERROR, "pfn word has an invalid page type (5-8)") \
 	X(C_PD_DUPLICATE, "libxc.page-data.pfn-duplicate", ERROR, "pfn repeated within one PAGE_DATA record") \
+	X(C_PD_UNCHECKED, "libxc.page-data.pfn-duplicate-unchecked", WARNING, "PAGE_DATA pfns too scattered to check for repeats within the memory cap") \
 	X(C_PD_BEYOND_P2M, "libxc.page-data.pfn-beyond-p2m", ERROR, "PV pfn above every X86_PV_P2M_FRAMES end_pfn so far") \
 	X(C_PV_INFO_GEOMETRY, "libxc.pv-info.width-levels", ERROR, "X86_PV_INFO (guest_width, pt_levels) is not (4, 3) or (8, 4)") \
 	X(C_PV_INFO_DUPLICATE, "libxc.pv-info.duplicate", ERROR, "more than one X86_PV_INFO record") \
@@ -246,7 +248,8 @@ bool xen_libxc_headers(xen_libxc *x)
 	if (xen_ld64(true, h) != IHDR_MARKER) {
 		sv_report(x->cx, CODE(C_LEGACY), at,
 			  "first 8 octets are 0x%016llx, not the v2 marker 0xffffffffffffffff: "
-			  "a legacy (pre-Xen-4.6) stream? convert it with Xen's convert-legacy-stream",
+			  "a legacy (pre-Xen-4.6) stream? convert it with Xen's convert-legacy-stream "
+			  "(verify it with --format libxc-legacy)",
 			  (unsigned long long)xen_ld64(true, h));
 		return false;
 	}
@@ -330,71 +333,14 @@ static void note_vcpu(xen_libxc *x, uint32_t id)
 
 /* ---- record bodies -------------------------------------------------------- */
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-/*
- * Keep the record's pfns (in stream order, then a sorted copy) to find
- * repeats.  The array grows only as pfn words arrive, and a record is at
- * most REC_LENGTH_MAX, so this is bounded by the record, not the stream.
- */
-static bool pfns_reserve(xen_libxc *x, size_t n)
-{
-	uint64_t *p;
-
-	if (n <= x->pfns_cap)
-		return true;
-	if (n < 2 * x->pfns_cap)
-		n = 2 * x->pfns_cap;
-	if (n < 2048)
-		n = 2048;
-	p = realloc(x->pfns, n * sizeof(*p));
-	if (!p)
-		return false;
-	x->pfns = p;
-	x->pfns_cap = n;
-	return true;
-}
-
-static void report_duplicates(xen_libxc *x, xen_rec *r, uint32_t count)
-{
-	uint64_t *order = x->pfns, *sorted = x->pfns + count;
-	unsigned reported = 0;
-
-	memcpy(sorted, order, count * sizeof(*sorted));
-	qsort(sorted, count, sizeof(*sorted), cmp_u64);
-	for (uint32_t i = 1; i < count && reported < 8; i++) {
-		uint64_t pfn = sorted[i];
-		uint32_t seen = 0;
-
-		if (pfn != sorted[i - 1] || (i >= 2 && pfn == sorted[i - 2]))
-			continue;
-		/* Point at the word that repeats the pfn. */
-		for (uint32_t j = 0; j < count; j++) {
-			if (order[j] == pfn && ++seen == 2) {
-				sv_report(x->cx, CODE(C_PD_DUPLICATE),
-					  xen_body_off(r) + 8 + 8 * (uint64_t)j,
-					  "pfn 0x%llx appears more than once (again at index %u)",
-					  (unsigned long long)pfn, j);
-				break;
-			}
-		}
-		reported++;
-	}
-}
-
 static void check_page_data(xen_libxc *x, xen_rec *r, char *sum, size_t sumlen)
 {
 	unsigned char hdr[8];
 	unsigned char chunk[4096];
 	uint64_t pfn_bytes, expected, with_data = 0, body = xen_body_off(r);
 	uint32_t count, done = 0;
-	bool keep, bad_reserved = false, bad_type = false, bad_p2m = false;
-	bool ascending = true; /* strictly ascending pfns cannot repeat */
-	uint64_t prev_pfn = 0;
+	unsigned repeats = 0;
+	bool bad_reserved = false, bad_type = false, bad_p2m = false, untracked = false;
 	bool pv = x->guest_type == GUEST_PV;
 
 	if (r->length < sizeof(hdr)) {
@@ -421,8 +367,7 @@ static void check_page_data(xen_libxc *x, xen_rec *r, char *sum, size_t sumlen)
 			  count, (unsigned long long)pfn_bytes, r->length);
 		return;
 	}
-	/* Room grows with the pfn words actually read, never from count alone. */
-	keep = count > 1;
+	xen_pfnset_clear(&x->pfnset);
 	while (done < count) {
 		uint32_t n = count - done;
 
@@ -430,13 +375,12 @@ static void check_page_data(xen_libxc *x, xen_rec *r, char *sum, size_t sumlen)
 			n = sizeof(chunk) / 8;
 		if (!xen_body_read(x->cx, x->in, r, chunk, 8 * (size_t)n, "PAGE_DATA pfns"))
 			return;
-		if (keep && !pfns_reserve(x, (size_t)done + n))
-			keep = false; /* out of memory: skip the repeat check */
 		for (uint32_t i = 0; i < n; i++) {
 			uint64_t w = xen_ld64(x->big_endian, chunk + 8 * i);
 			uint64_t pfn = w & PFN_MASK;
 			unsigned type = (unsigned)(w >> PFN_TYPE_SHIFT);
 			uint64_t at = body + 8 + 8 * (uint64_t)(done + i);
+			int seen;
 
 			if (((w >> PFN_RESERVED_SHIFT) & 0xff) != 0 && !bad_reserved) {
 				bad_reserved = true;
@@ -457,6 +401,20 @@ static void check_page_data(xen_libxc *x, xen_rec *r, char *sum, size_t sumlen)
 					  (unsigned long long)pfn,
 					  (unsigned long long)x->p2m_end_pfn);
 			}
+			seen = xen_pfnset_add(&x->pfnset, pfn);
+			if (seen > 0 && repeats < 8) {
+				repeats++;
+				sv_report(x->cx, CODE(C_PD_DUPLICATE), at,
+					  "pfn 0x%llx appears more than once (again at index %u)",
+					  (unsigned long long)pfn, done + i);
+			} else if (seen < 0 && !untracked) {
+				untracked = true;
+				sv_report(x->cx, CODE(C_PD_UNCHECKED), at,
+					  "pfn word %u and later ones of this record are not checked "
+					  "for repeats: its pfns spread over more than %u regions of "
+					  "128 MiB, the memory cap of the check (Xen's saver writes "
+					  "at most 1024 pfns per record)", done + i, XEN_PFNSET_LEAVES);
+			}
 			if (pfn_type_has_data(type))
 				with_data++;
 			x->pages[type]++;
@@ -464,11 +422,6 @@ static void check_page_data(xen_libxc *x, xen_rec *r, char *sum, size_t sumlen)
 				x->pfn_min = pfn;
 			if (pfn > x->pfn_max)
 				x->pfn_max = pfn;
-			if (done + i > 0 && pfn <= prev_pfn)
-				ascending = false;
-			prev_pfn = pfn;
-			if (keep)
-				x->pfns[done + i] = pfn;
 		}
 		done += n;
 	}
@@ -480,9 +433,6 @@ static void check_page_data(xen_libxc *x, xen_rec *r, char *sum, size_t sumlen)
 			  r->length, (unsigned long long)pfn_bytes,
 			  (unsigned long long)(XEN_PAGE_SIZE * with_data),
 			  (unsigned long long)with_data);
-	/* The sorted copy doubles what the read pfns already take. */
-	if (keep && !ascending && pfns_reserve(x, 2 * (size_t)count))
-		report_duplicates(x, r, count);
 	snprintf(sum, sumlen, "%u pfn(s)", count);
 }
 
@@ -701,6 +651,19 @@ static void check_hvm_context(xen_libxc *x, xen_rec *r, char *sum, size_t sumlen
 	}
 	x->hvm_cpus = cpus;
 	snprintf(sum, sumlen, "%u entries, %u CPU(s)", entries, cpus);
+}
+
+bool xen_libxc_hvm_context(sv_ctx *cx, sv_stream *in, uint32_t len)
+{
+	xen_libxc x;
+	/* As if a record header stood right before the body. */
+	xen_rec r = { .off = sv_offset(in) - XEN_RHDR_SIZE, .type = REC_HVM_CONTEXT,
+		      .length = len, .name = "HVM_CONTEXT" };
+	char sum[96];
+
+	xen_libxc_init(&x, cx, in, false, NULL);
+	check_hvm_context(&x, &r, sum, sizeof(sum));
+	return r.used == r.length || xen_body_skip(cx, in, &r, r.length - r.used, "HVM context");
 }
 
 static void check_hvm_params(xen_libxc *x, xen_rec *r, char *sum, size_t sumlen)
@@ -931,7 +894,7 @@ xen_libxc_stop xen_libxc_records(xen_libxc *x)
 		r.off = sv_offset(x->in);
 		r.index = (*x->next_index)++;
 		x->last_rec_off = r.off;
-		sv_record(x->cx, r.index, "record header");
+		sv_record_begin(x->cx, r.index, "record header", r.off);
 		if (!sv_need(x->cx, x->in, h, sizeof(h), "libxc record header"))
 			return XEN_LIBXC_FAILED;
 		r.type = xen_ld32(x->big_endian, h);
@@ -1012,9 +975,7 @@ void xen_libxc_finish(xen_libxc *x)
 	}
 	if (x->headers_ok && sv_want_records(x->cx))
 		emit_stats(x);
-	free(x->pfns);
-	x->pfns = NULL;
-	x->pfns_cap = 0;
+	xen_pfnset_free(&x->pfnset);
 }
 
 static void libxc_verify(sv_ctx *cx, sv_stream *in)

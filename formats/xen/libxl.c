@@ -23,12 +23,13 @@
 	X(C_PADDING, "libxl.padding.nonzero", ERROR, "record padding holds non-zero octets") \
 	X(C_RESERVED, "libxl.record.reserved", ERROR, "reserved record field is not zero") \
 	X(C_END_TRAILING, "libxl.end.trailing-data", ERROR, "bytes follow the END record") \
-	X(C_NO_LIBXC, "libxl.libxc-context.missing", WARNING, "stream ends without a LIBXC_CONTEXT record: no domain memory or CPU state") \
+	X(C_NO_LIBXC, "libxl.libxc-context.missing", ERROR, "stream ends without a LIBXC_CONTEXT record: no domain memory or CPU state") \
 	X(C_LIBXC_AGAIN, "libxl.libxc-context.duplicate", WARNING, "more than one LIBXC_CONTEXT record") \
 	X(C_IN_CHECKPOINT, "libxl.checkpoint.record", ERROR, "record not allowed between a libxc CHECKPOINT and CHECKPOINT_END") \
 	X(C_CKPT_END, "libxl.checkpoint-end.unexpected", ERROR, "CHECKPOINT_END outside a checkpoint exchange") \
-	X(C_CKPT_STATE, "libxl.checkpoint-state.unexpected", ERROR, "CHECKPOINT_STATE outside a checkpoint exchange") \
-	X(C_CKPT_CONTROL, "libxl.checkpoint-state.control-id", ERROR, "CHECKPOINT_STATE control_id is not 0-3") \
+	X(C_CKPT_STATE, "libxl.checkpoint-state.unexpected", ERROR, "CHECKPOINT_STATE anywhere but right after a CHECKPOINT_END of an HVM stream") \
+	X(C_CKPT_CONTROL, "libxl.checkpoint-state.control-id", ERROR, "CHECKPOINT_STATE control_id is not 0 (CHECKPOINT_NEW)") \
+	X(C_CKPT_MIXED, "libxl.checkpoint.mixed", ERROR, "checkpoint rounds mix COLO (CHECKPOINT_STATE after CHECKPOINT_END) and Remus (none)") \
 	X(C_EMU_ID, "libxl.emulator.id", ERROR, "emulator_id is not 0, 1 or 2") \
 	X(C_EMU_PV, "libxl.emulator.pv-guest", ERROR, "emulator record in a PV guest's stream") \
 	X(C_XS_TERMINATED, "libxl.xenstore.not-terminated", ERROR, "EMULATOR_XENSTORE_DATA does not end with a NUL octet") \
@@ -49,7 +50,9 @@ static const sv_code libxl_codes[] = { LIBXL_CODES(SV_CODE_ROW) };
 
 #define EMU_HDR_SIZE 8u
 #define EMU_ID_MAX 2u
-#define CKPT_CONTROL_MAX 3u
+#define EMU_QEMU_UPSTREAM 2u
+#define CKPT_CONTROL_NEW 0u
+#define CKPT_CONTROL_BACK_MAX 3u /* SVM_SUSPENDED, SVM_READY, SVM_RESUMED */
 
 enum {
 	REC_END, REC_LIBXC_CONTEXT, REC_EMULATOR_XENSTORE_DATA,
@@ -69,7 +72,8 @@ static const struct libxl_kind {
 	[REC_EMULATOR_XENSTORE_DATA] = { "EMULATOR_XENSTORE_DATA", ANY_LENGTH, true },
 	[REC_EMULATOR_CONTEXT] = { "EMULATOR_CONTEXT", ANY_LENGTH, true },
 	[REC_CHECKPOINT_END] = { "CHECKPOINT_END", 0, true },
-	[REC_CHECKPOINT_STATE] = { "CHECKPOINT_STATE", 8, true },
+	/* 4 as libxl writes it, or 8 as the spec draws it: check_checkpoint_state. */
+	[REC_CHECKPOINT_STATE] = { "CHECKPOINT_STATE", ANY_LENGTH, true },
 };
 
 static const char *const emulator_names[] = {
@@ -86,6 +90,10 @@ typedef struct libxl_state {
 	bool xc_started;     /* a LIBXC_CONTEXT was seen */
 	bool xc_paused;      /* libxc stopped at a CHECKPOINT */
 	bool in_checkpoint;  /* between CHECKPOINT and CHECKPOINT_END */
+	bool expect_state;   /* COLO: the record after CHECKPOINT_END is CHECKPOINT_STATE */
+	bool after_state;    /* the last record was that CHECKPOINT_STATE */
+	enum { CKPT_UNDECIDED, CKPT_REMUS, CKPT_COLO } mode;
+	bool reported_mixed;
 	bool reported_checkpointed;
 	uint64_t checkpoints;
 	uint64_t emulator_records, xenstore_pairs;
@@ -110,14 +118,6 @@ static int libxl_bid(const sv_bid_input *in)
 }
 
 /* ---- EMULATOR_XENSTORE_DATA ------------------------------------------------ */
-
-/* Keys are relative xenstore paths in xenstore's own character set. */
-static bool key_char_ok(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '-' || c == '/' || c == '_' ||
-	       c == '@';
-}
 
 /* Streaming walk of NUL-terminated key, value, key, value ... strings. */
 typedef struct xs_walk {
@@ -156,7 +156,7 @@ static int xs_walk_piece(void *arg, const unsigned char *p, size_t n, uint64_t o
 					  "key %llu starts with '/': keys are relative to the "
 					  "device model's xenstore directory",
 					  (unsigned long long)(w->strings / 2));
-			} else if (!w->in_value && !key_char_ok(c) && !w->bad_chars) {
+			} else if (!w->in_value && !xen_xs_key_char_ok(c) && !w->bad_chars) {
 				w->bad_chars = true;
 				sv_report(w->cx, CODE(C_XS_KEY_CHARS), off + i,
 					  "key %llu holds octet 0x%02x", 
@@ -232,26 +232,73 @@ static void check_emulator(libxl_state *st, xen_rec *r, char *sum, size_t sumlen
 	snprintf(sum, sumlen, "%s, index %u, %u octets",
 		 id <= EMU_ID_MAX ? emulator_names[id] : "invalid emulator", index,
 		 r->length - EMU_HDR_SIZE);
-	if (r->type == REC_EMULATOR_XENSTORE_DATA)
+	if (r->type == REC_EMULATOR_XENSTORE_DATA) {
 		check_xenstore_data(st, r);
-	/* EMULATOR_CONTEXT: the emulator's own blob, unspecified; skipped. */
+	} else if (id == EMU_QEMU_UPSTREAM && r->length > EMU_HDR_SIZE) {
+		/*
+		 * qemu-upstream's blob is a QEMU device-state stream (QEMU's
+		 * xen-save-devices-state): verified by the qemu module when
+		 * one is registered, else skipped like every other emulator's
+		 * blob, whose format the spec leaves open.  The padding after
+		 * it is checked by the record framing either way.
+		 */
+		const sv_format *qemu = sv_format_find("qemu");
+
+		if (qemu)
+			xen_body_nested(st->cx, st->in, r, r->length - EMU_HDR_SIZE, qemu,
+					"EMULATOR_CONTEXT QEMU stream");
+	}
 }
 
+/*
+ * libxl writes body_length 4 (u32 control_id) and 4 octets of record
+ * padding; the spec draws an 8-octet body (control_id, padding), which
+ * libxl reads the same way.  An empty body makes libxl read through a NULL
+ * pointer (libxl_stream_read.c, process_record); ids 1-3 exist only on
+ * COLO's back channel and the secondary rejects them.
+ */
 static void check_checkpoint_state(libxl_state *st, xen_rec *r, char *sum, size_t sumlen)
 {
 	unsigned char b[8];
 	uint32_t id;
 
-	if (!xen_body_read(st->cx, st->in, r, b, sizeof(b), "CHECKPOINT_STATE"))
+	if (r->length != 4 && r->length != 8) {
+		sv_report(st->cx, CODE(C_LENGTH), r->off,
+			  "CHECKPOINT_STATE body is %u octets, expected 4 (control_id) "
+			  "or 8 (control_id and zero padding)", r->length);
+		return;
+	}
+	if (!xen_body_read(st->cx, st->in, r, b, r->length, "CHECKPOINT_STATE"))
 		return;
 	id = xen_ld32(st->be, b);
-	if (id > CKPT_CONTROL_MAX)
+	if (id > CKPT_CONTROL_NEW && id <= CKPT_CONTROL_BACK_MAX)
 		sv_report(st->cx, CODE(C_CKPT_CONTROL), xen_body_off(r),
-			  "control_id is %u, expected 0-3", id);
-	if (xen_ld32(st->be, b + 4) != 0)
+			  "control_id is %u (%s), which travels only from the COLO "
+			  "secondary back to the primary; the forward stream carries 0 "
+			  "(CHECKPOINT_NEW)", id,
+			  id == 1 ? "SVM_SUSPENDED" : id == 2 ? "SVM_READY" : "SVM_RESUMED");
+	else if (id != CKPT_CONTROL_NEW)
+		sv_report(st->cx, CODE(C_CKPT_CONTROL), xen_body_off(r),
+			  "control_id is %u, not 0 (CHECKPOINT_NEW); libxl knows ids 0-3 only", id);
+	if (r->length == 8 && xen_ld32(st->be, b + 4) != 0)
 		sv_report(st->cx, CODE(C_RESERVED), xen_body_off(r) + 4,
 			  "padding field is 0x%08x, not zero", xen_ld32(st->be, b + 4));
 	snprintf(sum, sumlen, "control_id %u", id);
+}
+
+/* Where an unexpected CHECKPOINT_STATE stands, for its message. */
+static void report_stray_state(libxl_state *st, xen_rec *r)
+{
+	if (st->in_checkpoint)
+		sv_report(st->cx, CODE(C_CKPT_STATE), r->off,
+			  "CHECKPOINT_STATE before CHECKPOINT_END (libxl: \"Unexpected "
+			  "CHECKPOINT_STATE record in stream\")");
+	else if (st->after_state)
+		sv_report(st->cx, CODE(C_CKPT_STATE), r->off,
+			  "a second CHECKPOINT_STATE in a row: COLO sends one per round");
+	else
+		sv_report(st->cx, CODE(C_CKPT_STATE), r->off,
+			  "CHECKPOINT_STATE outside a checkpoint exchange");
 }
 
 /* Run libxc until it hands control back; false when the stream is over. */
@@ -292,6 +339,70 @@ static void start_libxc(libxl_state *st, xen_rec *r)
 	xen_libxc_init(&st->xc, st->cx, st->in, true, &st->next_index);
 }
 
+/*
+ * The CHECKPOINT_STATE that COLO sends right after CHECKPOINT_END: COLO is
+ * HVM-only (libxl refuses it for PV), and a stream is COLO or Remus in
+ * every round (libxl_colo_restore.c reads one after each CHECKPOINT_END,
+ * Remus's restore none).
+ */
+static void judge_colo_state(libxl_state *st, xen_rec *r)
+{
+	if (st->xc.guest_type == 1) {
+		sv_report(st->cx, CODE(C_CKPT_STATE), r->off,
+			  "CHECKPOINT_STATE in a PV guest's stream: COLO is for HVM "
+			  "guests only, libxl refuses it for PV");
+		return;
+	}
+	if (st->mode == CKPT_REMUS && !st->reported_mixed) {
+		st->reported_mixed = true;
+		sv_report(st->cx, CODE(C_CKPT_MIXED), r->off,
+			  "checkpoint %llu is followed by CHECKPOINT_STATE (COLO), "
+			  "the earlier ones were not (Remus)",
+			  (unsigned long long)st->checkpoints);
+	}
+	if (st->mode == CKPT_UNDECIDED)
+		st->mode = CKPT_COLO;
+}
+
+/*
+ * After CHECKPOINT_END (or COLO's CHECKPOINT_STATE that follows it): the
+ * sender may stop after any complete checkpoint; a type-5 record is
+ * libxl's CHECKPOINT_STATE (libxc never begins a round with
+ * X86_PV_VCPU_EXTENDED, and COLO is HVM-only); anything else is the next
+ * round's libxc records.  False when verification cannot go on.
+ */
+static bool next_round(libxl_state *st, bool *done, bool after_state)
+{
+	const unsigned char *p;
+	size_t avail;
+
+	if (sv_at_end(st->in)) {
+		*done = true;
+		return true;
+	}
+	p = sv_peek(st->in, XEN_RHDR_SIZE, &avail);
+	if (avail >= 4 && xen_ld32(st->be, p) == REC_CHECKPOINT_STATE) {
+		/* After a CHECKPOINT_STATE, a second one is stray. */
+		st->expect_state = !after_state;
+		return true;
+	}
+	st->after_state = false;
+	if (!after_state && st->xc.guest_type != 1) {
+		if (st->mode == CKPT_COLO && !st->reported_mixed) {
+			st->reported_mixed = true;
+			/* At the next round's first record, not yet read. */
+			sv_record_none(st->cx);
+			sv_report(st->cx, CODE(C_CKPT_MIXED), sv_offset(st->in),
+				  "checkpoint %llu has no CHECKPOINT_STATE after its "
+				  "CHECKPOINT_END (Remus), the earlier ones had (COLO)",
+				  (unsigned long long)st->checkpoints);
+		}
+		if (st->mode == CKPT_UNDECIDED)
+			st->mode = CKPT_REMUS;
+	}
+	return st->xc_paused ? run_libxc(st) : true;
+}
+
 /* Returns false when verification cannot go on. */
 static bool verify_record(libxl_state *st, xen_rec *r, bool *done)
 {
@@ -325,9 +436,10 @@ static bool verify_record(libxl_state *st, xen_rec *r, bool *done)
 					  "CHECKPOINT_END without a preceding libxc CHECKPOINT");
 			break;
 		case REC_CHECKPOINT_STATE:
-			if (!st->in_checkpoint)
-				sv_report(st->cx, CODE(C_CKPT_STATE), r->off,
-					  "CHECKPOINT_STATE outside a checkpoint exchange");
+			if (st->expect_state)
+				judge_colo_state(st, r);
+			else
+				report_stray_state(st, r);
 			check_checkpoint_state(st, r, sum, sizeof(sum));
 			break;
 		default:
@@ -360,12 +472,13 @@ static bool verify_record(libxl_state *st, xen_rec *r, bool *done)
 		if (!st->in_checkpoint)
 			return true;
 		st->in_checkpoint = false;
-		/* Remus/COLO: the sender may stop after any complete checkpoint. */
-		if (sv_at_end(st->in)) {
-			*done = true;
-			return true;
-		}
-		return st->xc_paused ? run_libxc(st) : true;
+		return next_round(st, done, false);
+	case REC_CHECKPOINT_STATE:
+		if (!st->expect_state && !st->after_state)
+			return true; /* stray: libxl records go on */
+		st->expect_state = false;
+		st->after_state = true;
+		return next_round(st, done, true);
 	default:
 		return true;
 	}
@@ -390,7 +503,8 @@ void xen_libxl_verify_stream(sv_ctx *cx, sv_stream *in,
 		else
 			sv_report(cx, CODE(C_IDENT), at,
 				  "ident is 0x%016llx, not \"LibxlFmt\": a legacy (pre-Xen-4.6) "
-				  "stream? convert it with Xen's convert-legacy-stream",
+				  "stream? convert it with Xen's convert-legacy-stream "
+				  "(verify it with --format libxc-legacy)",
 				  (unsigned long long)xen_ld64(true, h));
 		return;
 	}
@@ -417,7 +531,7 @@ void xen_libxl_verify_stream(sv_ctx *cx, sv_stream *in,
 
 		r.off = sv_offset(in);
 		r.index = st.next_index++;
-		sv_record(cx, r.index, "record header");
+		sv_record_begin(cx, r.index, "record header", r.off);
 		if (!sv_need(cx, in, rh, sizeof(rh), "libxl record header"))
 			break;
 		r.type = xen_ld32(st.be, rh);

@@ -31,6 +31,13 @@ uint16_t xen_ld16(bool be, const unsigned char *p);
 uint32_t xen_ld32(bool be, const unsigned char *p);
 uint64_t xen_ld64(bool be, const unsigned char *p);
 
+/* Guest types, as the libxc domain header numbers them. */
+#define XEN_GUEST_PV 1u
+#define XEN_GUEST_HVM 2u
+
+/* Keys of emulator xenstore data: relative paths in xenstore's character set. */
+bool xen_xs_key_char_ok(unsigned char c);
+
 /* ---- record framing ------------------------------------------------------- */
 
 /*
@@ -68,12 +75,51 @@ bool xen_body_skip(sv_ctx *cx, sv_stream *in, xen_rec *r, uint64_t n,
 bool xen_body_scan(sv_ctx *cx, sv_stream *in, xen_rec *r, uint64_t n,
 		   sv_scan_fn fn, void *arg, const char *what);
 /*
+ * Verify the next n body bytes with module f as a stream of their own
+ * (sv_verify_nested); false when the input ended first (reported, unless
+ * the nested module already reported an error).
+ */
+bool xen_body_nested(sv_ctx *cx, sv_stream *in, xen_rec *r, uint64_t n,
+		     const sv_format *f, const char *what);
+/*
  * Finish a record: skip the unconsumed body, then read the padding and
  * report its first non-zero octet with pad_code.  False when the input
  * ended first (reported).
  */
 bool xen_rec_finish(sv_ctx *cx, sv_stream *in, xen_rec *r,
 		    const sv_code *pad_code);
+
+/* ---- pfn sets ------------------------------------------------------------- */
+
+/*
+ * The pfns of one PAGE_DATA record (or legacy page batch), to find repeats
+ * exactly with bounded memory: a sparse bitmap of 4 KiB leaves, each
+ * covering 32768 pfns (128 MiB of guest memory), found through a fixed
+ * open-addressing table.  At most XEN_PFNSET_LEAVES leaves (8 MiB: pfns
+ * spread over 256 GiB of guest memory; a batch of Xen's saver, at most 1024
+ * pfns, needs 1024 at the very most), kept for reuse from record to record.
+ */
+#define XEN_PFNSET_LEAF_BITS 15u
+#define XEN_PFNSET_LEAVES 2048u
+#define XEN_PFNSET_SLOTS (2 * XEN_PFNSET_LEAVES)
+
+typedef struct xen_pfnset {
+	uint64_t *keys;           /* leaf number + 1 per slot; 0: empty */
+	unsigned char **leaf;     /* the leaf of each slot */
+	uint16_t *used;           /* slots in use, for clearing */
+	size_t nused;
+	unsigned char **pool;     /* cleared leaves for reuse */
+	size_t npool;
+} xen_pfnset;
+
+/* Forget every pfn (keeps the memory for the next record). */
+void xen_pfnset_clear(xen_pfnset *s);
+/*
+ * Add pfn: 0 when new, 1 when already there, -1 when it cannot be tracked
+ * (its leaf would pass the cap, or memory ran out): its repeats go unseen.
+ */
+int xen_pfnset_add(xen_pfnset *s, uint64_t pfn);
+void xen_pfnset_free(xen_pfnset *s);
 
 /* ---- libxc ---------------------------------------------------------------- */
 
@@ -133,8 +179,7 @@ typedef struct xen_libxc {
 	uint64_t squash_count, squash_index, squash_off, squash_bytes, squash_pages;
 
 	/* pfns of the current PAGE_DATA record, for the duplicate check */
-	uint64_t *pfns;
-	size_t pfns_cap;
+	xen_pfnset pfnset;
 } xen_libxc;
 
 /*
@@ -152,6 +197,23 @@ void xen_libxc_finish(xen_libxc *x);
 
 /* Does the start of an input look like a libxc v2+ image header? */
 bool xen_libxc_is_header(const unsigned char *p, size_t n);
+
+/*
+ * The next len octets are the body of an HVM_CONTEXT record (little-endian):
+ * walk its save chain as hvm_load does, with libxc's codes, and skip the
+ * rest.  False when the input ended first (reported).
+ */
+bool xen_libxc_hvm_context(sv_ctx *cx, sv_stream *in, uint32_t len);
+
+/* ---- legacy (pre-Xen-4.6) streams ------------------------------------------ */
+
+/*
+ * Verify a legacy stream at the current position as convert-legacy-stream
+ * reads it for libxl, and the v2 rules on what it would write.  guest:
+ * XEN_GUEST_PV or XEN_GUEST_HVM as the caller knows it (from names where,
+ * e.g. "the xl config"), or 0: from the guest parameter, else the layout.
+ */
+void xen_legacy_verify(sv_ctx *cx, sv_stream *in, uint32_t guest, const char *from);
 
 /* ---- libxl ---------------------------------------------------------------- */
 

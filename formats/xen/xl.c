@@ -1,10 +1,13 @@
 /*
  * `xl save` files: xl's own header and optional data (the domain
  * configuration), then the stream the header announces: a libxl v2 stream
- * (mandatory flag STREAMv2) or a legacy pre-Xen-4.6 stream, which xl
- * converts on restore and which is identified here, not verified.
+ * (mandatory flag STREAMv2) or a legacy pre-Xen-4.6 stream, which libxl
+ * pipes through convert-legacy-stream with the guest type of the config,
+ * and which is verified the same way (legacy.c).
  * Rules: ../shared/formats/xen-streams.md, tools/xl/xl_vmcontrol.c.
  */
+#include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "formats/xen/xen.h"
@@ -14,7 +17,7 @@
 	X(C_BYTE_ORDER, "xl.header.byte-order", ERROR, "byte-order marker is not 0x01020304 in this host's order") \
 	X(C_MANDATORY, "xl.header.mandatory-flags", ERROR, "unknown mandatory flag bits: xl refuses the file") \
 	X(C_OPTDATA, "xl.optional-data.truncated", ERROR, "optional data too short for the config length or config") \
-	X(C_LEGACY, "xl.stream.legacy", WARNING, "legacy (pre-Xen-4.6) stream: xl converts it on restore; its contents are not verified") \
+	X(C_LEGACY, "xl.stream.legacy", NOTE, "legacy (pre-Xen-4.6) stream (STREAMv2 clear): verified as xl's converter reads it") \
 	X(C_V2_NO_FLAG, "xl.stream.v2-without-flag", ERROR, "v2 stream behind a header without STREAMv2: xl would run the legacy converter on it") \
 	X(C_CHECKPOINTED, "xl.stream.checkpointed", ERROR, "checkpointed (Remus/COLO) stream in a save file: xl restore fails at its first CHECKPOINT")
 
@@ -29,6 +32,79 @@ static const unsigned char xl_magic[32] = "Xen saved domain, xl format\n \0 \r";
 #define XL_FLAG_JSON 0x1u
 #define XL_FLAG_STREAMV2 0x2u
 #define XL_FIELDS_SIZE 16u
+/* Configs are a few KiB; a longer one is not read for the guest type. */
+#define XL_CONFIG_MAX (1u << 20)
+
+/* "hvm" -> HVM; "pv", "pvh" (built like PV by the converter) -> PV. */
+static uint32_t guest_of(const char *v, size_t n, bool builder)
+{
+	if (n == 3 && memcmp(v, "hvm", 3) == 0)
+		return XEN_GUEST_HVM;
+	if (builder)
+		return XEN_GUEST_PV; /* xl: any builder but "hvm" builds PV */
+	if ((n == 2 && memcmp(v, "pv", 2) == 0) || (n == 3 && memcmp(v, "pvh", 3) == 0))
+		return XEN_GUEST_PV;
+	return 0;
+}
+
+/*
+ * xl's text config: settings `name = "value"` (or 'value') separated by
+ * newlines or ';', '#' comments.  The last setting of a name wins
+ * (libxlu prepends settings and looks names up from the front); `type`
+ * rules over `builder` (xl_parse.c).
+ */
+static uint32_t guest_from_text(const char *t, size_t n)
+{
+	uint32_t type = 0, builder = 0;
+
+	for (size_t i = 0; i < n;) {
+		size_t name, name_len, v;
+		char q;
+
+		while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' ||
+				 t[i] == '\r' || t[i] == ';'))
+			i++;
+		name = i;
+		while (i < n && (t[i] == '_' || (t[i] >= 'a' && t[i] <= 'z') ||
+				 (t[i] >= 'A' && t[i] <= 'Z') || (t[i] >= '0' && t[i] <= '9')))
+			i++;
+		name_len = i - name;
+		while (i < n && (t[i] == ' ' || t[i] == '\t'))
+			i++;
+		if (name_len > 0 && i < n && t[i] == '=') {
+			i++;
+			while (i < n && (t[i] == ' ' || t[i] == '\t'))
+				i++;
+			if (i < n && (t[i] == '"' || t[i] == '\'')) {
+				q = t[i++];
+				v = i;
+				while (i < n && t[i] != q && t[i] != '\n')
+					i++;
+				if (name_len == 4 && memcmp(t + name, "type", 4) == 0)
+					type = guest_of(t + v, i - v, false);
+				else if (name_len == 7 && memcmp(t + name, "builder", 7) == 0)
+					builder = guest_of(t + v, i - v, true);
+			}
+		}
+		/* The rest of the setting (or a comment) up to its end. */
+		while (i < n && t[i] != '\n' && t[i] != ';')
+			i++;
+	}
+	return type ? type : builder;
+}
+
+/* libxl's JSON domain config: c_info.type. */
+static uint32_t guest_from_json(const char *t, size_t n)
+{
+	json_error_t err;
+	json_t *root = json_loadb(t, n, 0, &err);
+	const char *type = json_string_value(json_object_get(json_object_get(root, "c_info"),
+							     "type"));
+	uint32_t guest = type ? guest_of(type, strlen(type), false) : 0;
+
+	json_decref(root);
+	return guest;
+}
 
 static int xl_bid(const sv_bid_input *in)
 {
@@ -50,6 +126,7 @@ static void xl_verify(sv_ctx *cx, sv_stream *in)
 	bool be = false;
 	const unsigned char *p;
 	size_t avail;
+	uint32_t guest = 0;
 
 	sv_record_none(cx);
 	if (!sv_need(cx, in, magic, sizeof(magic), "xl save-file magic"))
@@ -91,11 +168,28 @@ static void xl_verify(sv_ctx *cx, sv_stream *in)
 			if (!sv_need(cx, in, len4, sizeof(len4), "xl config length"))
 				return;
 			config_len = xen_ld32(be, len4);
-			if (config_len > optlen - 4)
+			optlen -= 4;
+			if (config_len > optlen) {
 				sv_report(cx, CODE(C_OPTDATA), opt_at,
 					  "config length %u exceeds the %u octet(s) of optional data left (xl: \"Savefile truncated\")",
-					  config_len, optlen - 4);
-			optlen -= 4;
+					  config_len, optlen);
+			} else if (config_len > 0 && config_len <= XL_CONFIG_MAX) {
+				size_t cgot;
+				char *config = sv_read_alloc(in, config_len, &cgot);
+
+				if (!config || cgot != config_len) {
+					sv_report_truncated(cx, opt_at + 4, config_len,
+							    config ? cgot : 0, "xl config");
+					free(config);
+					return;
+				}
+				/* xl saves the config with its terminating NUL. */
+				guest = mandatory & XL_FLAG_JSON
+					? guest_from_json(config, strnlen(config, config_len))
+					: guest_from_text(config, strnlen(config, config_len));
+				free(config);
+				optlen -= config_len;
+			}
 		}
 		got = sv_skip(in, optlen);
 		if (got != optlen) {
@@ -139,9 +233,12 @@ static void xl_verify(sv_ctx *cx, sv_stream *in)
 		return;
 	}
 	sv_report(cx, CODE(C_LEGACY), sv_offset(in),
-		  "STREAMv2 flag clear: a legacy (pre-Xen-4.6) stream follows; xl "
-		  "converts it on restore (Xen's convert-legacy-stream does the same), "
-		  "its contents are not verified");
+		  "STREAMv2 flag clear: a legacy (pre-Xen-4.6) stream follows, which "
+		  "libxl converts with convert-legacy-stream on restore; verified the "
+		  "same way, as %s", guest == XEN_GUEST_PV ? "PV (from the xl config)"
+		  : guest == XEN_GUEST_HVM ? "HVM (from the xl config)"
+		  : "the guest type the config does not name");
+	xen_legacy_verify(cx, in, guest, "the xl config");
 }
 
 const sv_format sv_format_xl = {

@@ -524,11 +524,23 @@ START_TEST(bids_pick_the_module_and_format_overrides)
 	ck_assert_uint_eq(r.sum.records, 0);
 	ck_assert_int_eq(test_verify(weak, "svt", 0, 0, &r), 1);
 	ck_assert_str_eq(r.diags[0].code, "svt.magic");
-	/* Nobody bids. */
-	ck_assert_int_eq(test_verify(other, NULL, 0, 0, &r), 1);
+	/* Nobody bids, nothing comes close: not a checkpoint, exit 2, no byte count. */
+	ck_assert_int_eq(test_verify(other, NULL, 0, 0, &r), 2);
 	ck_assert_str_eq(r.diags[0].code, "input.format.unknown");
-	ck_assert_int_eq(test_verify(empty, NULL, 0, 0, &r), 1);
+	ck_assert_int_eq(r.sum.not_checkpoint, 1);
+	ck_assert(r.sum.bytes == SV_NONE);
+	ck_assert_int_eq(test_verify(empty, NULL, 0, 0, &r), 2);
 	ck_assert_str_eq(r.diags[0].code, "input.format.unknown");
+	/* A near miss (svt's near: "svt1") is verified as the closest. */
+	{
+		char *near = test_write_temp("svt1\0\0\0\0", 8, ".x");
+		ck_assert_int_eq(test_verify(near, NULL, 0, 0, &r), 1);
+		ck_assert_str_eq(r.diags[0].code, "input.format.guessed");
+		ck_assert_str_eq(r.diags[1].code, "svt.magic");
+		ck_assert_int_eq(r.sum.not_checkpoint, 0);
+		unlink(near);
+		free(near);
+	}
 	/* A stream-only format given a directory. */
 	ck_assert_int_eq(test_verify(getenv("SV_TEST_BUILD") ? getenv("SV_TEST_BUILD") : "/tmp",
 				     "svt", 0, 0, &r), 1);
@@ -605,6 +617,61 @@ START_TEST(fifo_in_directory_is_refused_without_hanging)
 }
 END_TEST
 
+/* ---- severities and progress through the API ------------------------------ */
+
+/* Drops everything, asks for notes: fixed codes must keep their severity. */
+static int drop_all(void *arg, const sv_diag *d)
+{
+	(*(int *)arg)++;
+	return d->code->severity == SV_WARNING ? SV_ERROR : SV_DROP;
+}
+
+static void count_progress(void *arg, const sv_progress *p)
+{
+	unsigned long *calls = arg;
+
+	calls[0]++;
+	if (p->done) {
+		calls[1]++;
+		calls[2] = (unsigned long)p->bytes;
+		calls[3] = p->total == SV_NONE ? 0 : (unsigned long)p->total;
+	}
+}
+
+START_TEST(adjust_cannot_lower_fixed_codes)
+{
+	svt_buf b;
+	char *path;
+	int asked = 0;
+	unsigned long calls[4] = { 0 };
+	test_run r;
+	sv_options opt = { .adjust = drop_all, .adjust_arg = &asked,
+			   .progress = count_progress, .progress_arg = calls };
+	sv_sink sink = { &r, NULL, NULL, NULL, NULL };
+	sv_summary sum;
+
+	test_formats_register();
+	svt_begin(&b);
+	svt_put(&b, SVT_BLOB, NULL, 5, 0x01);  /* padding error: dropped */
+	svt_put(&b, SVT_WARN, NULL, 0, 0);     /* warning: made an error */
+	svt_raw(&b, "\x01\0\0\0\x40\0\0\0", 8); /* BLOB cut short: input.truncated stays */
+	path = test_write_temp(b.p, b.len, ".svt");
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(sv_verify(path, &opt, &sink, &sum), 1);
+	ck_assert_int_eq(asked, 3);
+	ck_assert_uint_eq(sum.errors, 2); /* the promoted warning and the truncation */
+	ck_assert_uint_eq(sum.warnings, 0);
+	ck_assert_uint_eq(sum.notes, 0);
+	/* One last progress call, with the bytes read and the file's size. */
+	ck_assert_uint_eq(calls[1], 1);
+	ck_assert_uint_eq(calls[2], b.len);
+	ck_assert_uint_eq(calls[3], b.len);
+	unlink(path);
+	free(path);
+	svt_free(&b);
+}
+END_TEST
+
 /* ---- sinks --------------------------------------------------------------- */
 
 static char *run_to_memory(const char *path, int json, unsigned flags)
@@ -612,7 +679,7 @@ static char *run_to_memory(const char *path, int json, unsigned flags)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *fp = open_memstream(&text, &len);
-	sv_output out = { fp, flags };
+	sv_output out = { .fp = fp, .flags = flags };
 	sv_sink sink;
 	sv_options opt = { .format = NULL };
 
@@ -761,6 +828,7 @@ static Suite *core_suite(void)
 	tcase_add_test(reader, fifo_in_directory_is_refused_without_hanging);
 	tcase_add_test(diag, recovery_lists_every_error_and_max_errors_stops);
 	tcase_add_test(diag, warnings_and_werror);
+	tcase_add_test(diag, adjust_cannot_lower_fixed_codes);
 	tcase_add_test(reg, bids_pick_the_module_and_format_overrides);
 	tcase_add_test(reg, code_table_is_well_formed);
 	tcase_add_test(sinks, text_sink_format);

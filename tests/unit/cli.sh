@@ -1,28 +1,9 @@
 #!/bin/bash
 # CLI tests of the core: exit statuses, options, output modes.
 # Runs the command line with the test-only formats (tool_svtest).
-set -u
-T=${SV_TEST_BUILD:?}/tool_svtest
-W=$(mktemp -d "${SV_TEST_BUILD}/cli.XXXXXX")
-trap 'rm -rf "$W"' EXIT
-pass=0 fail=0
+. "$(dirname "$0")/cli_lib.bash"
+valid() { svt_valid; }
 
-# expect STATUS DESCRIPTION -- COMMAND...: runs it, output in $W/out
-expect() {
-	local want=$1 what=$2; shift 3
-	"$@" >"$W/out" 2>"$W/err" </dev/null
-	local got=$?
-	if [ "$got" = "$want" ]; then pass=$((pass+1)); else
-		fail=$((fail+1)); echo "FAIL: $what: exit $got, wanted $want"; cat "$W/out" "$W/err" | head -5; fi
-}
-# contains TEXT DESCRIPTION: last output (stdout+stderr) holds TEXT
-contains() {
-	if grep -qF -- "$1" "$W/out" "$W/err"; then pass=$((pass+1)); else
-		fail=$((fail+1)); echo "FAIL: $2: output lacks '$1'"; cat "$W/out" "$W/err" | head -5; fi
-}
-
-# svt records: u32le type, u32le length, body, zero pad to 8.
-valid() { printf 'SVT1\x01\x00\x00\x00\x03\x00\x00\x00abc\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00'; }
 printf 'SVT1' >"$W/trunc.svt"
 valid >"$W/valid.svt"
 printf 'SVT1\x01\x00\x00\x00\x03\x00\x00\x00abc\x00\x00\x07\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00' >"$W/badpad.svt"
@@ -42,7 +23,7 @@ contains ":0xf: error: record 0 (BLOB)" "gzip offsets are decompressed offsets"
 expect 0 "stdin" -- bash -c "cat '$W/valid.svt' | '$T' -"
 contains "<stdin>: valid svt" "stdin is named <stdin>"
 expect 1 "stdin invalid" -- bash -c "cat '$W/badpad.svt' | '$T' -"
-expect 1 "unrecognised input" -- "$T" "$W/other.bin"
+expect 2 "unrecognised input" -- "$T" "$W/other.bin"
 contains "input.format.unknown" "unknown format code"
 expect 2 "missing file" -- "$T" "$W/nope.svt"
 contains "cannot open" "missing file message"
@@ -127,6 +108,7 @@ expect 2 "decode with a stray argument" -- "$T" decode "$W/valid.svt"
 expect 2 "info with -o" -- "$T" info -o x "$W/valid.svt"
 expect 1 "decode of unrecognised input" -- "$T" decode -i "$W/other.bin"
 contains "input.format.unsupported" "no decoder"
+same "$W/err" "$W/other.bin: error: no format can decode this input (data beginning \"hello, world\") [input.format.unsupported]" "what it looks like"
 
 # the input is never written
 before=$(stat -c '%Y %s' "$W/badpad.svt"; md5sum <"$W/badpad.svt")
@@ -134,5 +116,4 @@ before=$(stat -c '%Y %s' "$W/badpad.svt"; md5sum <"$W/badpad.svt")
 after=$(stat -c '%Y %s' "$W/badpad.svt"; md5sum <"$W/badpad.svt")
 [ "$before" = "$after" ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: input changed"; }
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

@@ -4,7 +4,10 @@
  * "svt": magic "SVT1", then records of u32le type, u32le length, body,
  * zero padding to 8 octets.  Types: 0 END (empty, last), 1 BLOB (skipped),
  * 2 SCAN (scanned: no 0xff octet allowed), 3 ALLOC (read whole, cap 1 MiB),
- * 4 WARN (a warning), 5 NOTE (a note).
+ * 4 WARN (a warning), 5 NOTE (a note), 6 TEXT (a warning quoting the body,
+ * which is also the record type of the warning, of its -v line and the key
+ * and value of a figure: for hostile-string tests).  "svt" and a
+ * digit in lower case ("svt1") is a near miss (svt's near callback).
  * "svt-weak": bids 50 on anything starting "SV"; verifies nothing.
  * "probe": bids 0; its verify runs test_probe_fn, so a test can drive the
  * stream API directly.  "dirprobe": verify_dir runs test_dirprobe_fn.
@@ -17,7 +20,7 @@
 
 #include "module.h"
 
-enum { SVT_END, SVT_BLOB, SVT_SCAN, SVT_ALLOC, SVT_WARN, SVT_NOTE };
+enum { SVT_END, SVT_BLOB, SVT_SCAN, SVT_ALLOC, SVT_WARN, SVT_NOTE, SVT_TEXT };
 #define SVT_ALLOC_CAP (1u << 20)
 
 extern const sv_format test_format_svt, test_format_weak, test_format_probe,

@@ -7,21 +7,9 @@
 set -u
 : "${SV:?}" "${SV_BUILD:?}" "${SV_TEST_BUILD:?}"
 gen="$SV_BUILD/tests/xen/gen_xen"
-ref_root="$SV_BUILD/xen-ref"
-ref_bin="$ref_root/root/usr/lib/xen-4.17/bin/verify-stream-v2"
-ref_py="$ref_root/root/usr/lib/xen-4.17/lib/python"
-
-skip() { echo "SKIP: differential test vs verify-stream-v2: $*"; exit 0; }
-
-command -v python3 >/dev/null 2>&1 || skip "python3 is not available"
-if [ ! -x "$ref_bin" ]; then
-	command -v apt-get >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1 ||
-		skip "apt-get/dpkg not available to fetch xen-utils-4.17"
-	rm -rf "$ref_root" && mkdir -p "$ref_root" || skip "cannot create $ref_root"
-	( cd "$ref_root" && timeout 120 apt-get download -q xen-utils-4.17 >/dev/null 2>&1 &&
-	  dpkg -x xen-utils-4.17_*.deb root ) || skip "xen-utils-4.17 could not be downloaded"
-	[ -x "$ref_bin" ] || skip "verify-stream-v2 not found in xen-utils-4.17"
-fi
+# shellcheck source=tests/xen/xen-ref.inc
+. "$(dirname "$0")/xen-ref.inc" "differential test vs verify-stream-v2"
+ref_bin="$ref_bin_dir/verify-stream-v2"
 
 # Streams we reject and the reference accepts: rules it does not check.
 # Keyed by our expected code.
@@ -64,6 +52,7 @@ declare -A unchecked=(
 	[libxl.xenstore.key-absolute]="does not judge xenstore keys (libxl: 'not relative')"
 	[libxl.xenstore.key-chars]="does not judge xenstore keys (spec: xenstore character set)"
 	[libxl.checkpoint.record]="does not implement the checkpoint exchange"
+	[libxl.libxc-context.missing]="accepts a libxl stream without LIBXC_CONTEXT (libxl then builds a domain with no memory and no vCPU state)"
 	[xl.header.byte-order]="never reads the byte-order marker (xl: 'File has wrong byte order')"
 	[xl.header.mandatory-flags]="ignores unknown mandatory flags (xl: 'need newer xl')"
 	[xl.optional-data.truncated]="skips the optional data without reading the config length (xl: 'Savefile truncated')"
@@ -79,7 +68,13 @@ known_ref_reject=(
 	"valid-libxl-remus|Length expected to be a multiple of 8|the reference does not hand control back to libxl at CHECKPOINT and reads libxl records as libxc ones"
 	"valid-libxl-colo|Length expected to be a multiple of 8|no checkpoint exchange in the reference (as above)"
 	"valid-libxl-rounds-end|Length expected to be a multiple of 8|no checkpoint exchange in the reference (as above)"
-	"warn-xl-legacy|Bad image marker|a legacy stream in an xl file is converted by xl on restore: a warning by policy; the reference reads it as libxc v2"
+	"valid-libxl-colo-failover|Length expected to be a multiple of 8|no checkpoint exchange in the reference (as above)"
+	"valid-libxl-colo-len8|Length expected to be a multiple of 8|no checkpoint exchange in the reference (as above)"
+	"valid-libxl-pv-remus|X86_PV_VCPU_basic record length must be at least 8|no checkpoint exchange in the reference: it reads libxl's CHECKPOINT_END (type 4) as libxc's X86_PV_VCPU_BASIC"
+	"note-xl-legacy-hvm|Bad image marker|a legacy stream in an xl file is converted by libxl on restore (diff_legacy.sh checks it against convert-legacy-stream); the reference reads it as libxc v2"
+	"note-xl-legacy-pv|Bad image marker|as above"
+	"note-xl-legacy-builder|Bad image marker|as above"
+	"note-xl-legacy-no-config|Bad image marker|as above"
 )
 # Under Python 3 the reference rejects every non-empty EMULATOR_XENSTORE_DATA
 # (it compares an int with a str): any fixture with such a record whose only

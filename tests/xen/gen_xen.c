@@ -7,9 +7,14 @@
  *                              a valid HVM stream of about BYTES octets
  *                              (1024-page PAGE_DATA records), to stdout
  *                              by default
+ *   gen_xen --wide-pfns COUNT STRIDE [-o FILE|-]
+ *                              an HVM stream with one PAGE_DATA record of
+ *                              COUNT XTAB pfns i * STRIDE (memory tests)
  *
  * MANIFEST lines, tab-separated: file, format, expected code ("valid" when
  * none), offset (decimal, "-" when none), second code, second offset.
+ * Bare legacy streams (format libxc-legacy) are listed in MANIFEST.legacy
+ * instead, with a seventh column: the guest parameter ("-" when none).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,7 +30,8 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: gen_xen --all DIR\n"
 		"       gen_xen --demo DIR\n"
-		"       gen_xen --hvm-size BYTES [--libxl|--xl] [-o FILE|-]\n");
+		"       gen_xen --hvm-size BYTES [--libxl|--xl] [-o FILE|-]\n"
+		"       gen_xen --wide-pfns COUNT STRIDE [-o FILE|-]\n");
 	return 2;
 }
 
@@ -54,7 +60,7 @@ static const fixture *find(const char *name)
 static int gen_all(const char *dir)
 {
 	char path[4096], file[256];
-	FILE *man;
+	FILE *man, *man_legacy;
 	int rc = 0;
 
 	if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
@@ -63,12 +69,20 @@ static int gen_all(const char *dir)
 	}
 	snprintf(path, sizeof(path), "%s/MANIFEST", dir);
 	man = fopen(path, "w");
-	if (!man) {
+	snprintf(path, sizeof(path), "%s/MANIFEST.legacy", dir);
+	man_legacy = fopen(path, "w");
+	if (!man || !man_legacy) {
 		fprintf(stderr, "gen_xen: %s: %s\n", path, strerror(errno));
+		if (man)
+			fclose(man);
+		if (man_legacy)
+			fclose(man_legacy);
 		return 1;
 	}
 	for (size_t i = 0; i < xen_nfixtures && rc == 0; i++) {
 		const fixture *f = &xen_fixtures[i];
+		bool legacy = strcmp(f->format, "libxc-legacy") == 0;
+		FILE *m = legacy ? man_legacy : man;
 		fx_expect e;
 		xw w;
 
@@ -76,19 +90,24 @@ static int gen_all(const char *dir)
 		xen_fixture_build(f, &w, &e);
 		xen_fixture_filename(f, file, sizeof(file));
 		rc = write_file(dir, file, &w);
-		fprintf(man, "%s\t%s\t%s\t", file, f->format, e.code ? e.code : "valid");
+		fprintf(m, "%s\t%s\t%s\t", file, f->format, e.code ? e.code : "valid");
 		if (e.code)
-			fprintf(man, "%" PRIu64, e.off);
+			fprintf(m, "%" PRIu64, e.off);
 		else
-			fputs("-", man);
-		fprintf(man, "\t%s\t", e.code2 ? e.code2 : "-");
+			fputs("-", m);
+		fprintf(m, "\t%s\t", e.code2 ? e.code2 : "-");
 		if (e.code2)
-			fprintf(man, "%" PRIu64 "\n", e.off2);
+			fprintf(m, "%" PRIu64, e.off2);
 		else
-			fputs("-\n", man);
+			fputs("-", m);
+		if (legacy)
+			fprintf(m, "\t%s", f->guest ? f->guest : "-");
+		fputs("\n", m);
 		xw_free(&w);
 	}
 	if (fclose(man) != 0)
+		rc = -1;
+	if (fclose(man_legacy) != 0)
 		rc = -1;
 	return rc ? 1 : 0;
 }
@@ -119,7 +138,8 @@ static int gen_demo(const char *dir)
 	return 0;
 }
 
-static int gen_big(uint64_t bytes, int wrap, const char *out_path)
+/* wrap < 0: the wide PAGE_DATA stream (bytes: pfn count, stride). */
+static int gen_big(uint64_t bytes, int wrap, uint64_t stride, const char *out_path)
 {
 	FILE *out = stdout;
 	int rc;
@@ -131,7 +151,8 @@ static int gen_big(uint64_t bytes, int wrap, const char *out_path)
 			return 1;
 		}
 	}
-	rc = xen_write_big_hvm(out, bytes, wrap);
+	rc = wrap < 0 ? xen_write_wide_page_data(out, (uint32_t)bytes, stride)
+		      : xen_write_big_hvm(out, bytes, wrap);
 	if (out != stdout && fclose(out) != 0)
 		rc = -1;
 	if (rc)
@@ -165,7 +186,19 @@ int main(int argc, char **argv)
 			else
 				return usage();
 		}
-		return gen_big(bytes, wrap, out);
+		return gen_big(bytes, wrap, 0, out);
+	}
+	if (argc >= 4 && strcmp(argv[1], "--wide-pfns") == 0) {
+		char *end1, *end2;
+		uint64_t count, stride;
+
+		errno = 0;
+		count = strtoull(argv[2], &end1, 0);
+		stride = strtoull(argv[3], &end2, 0);
+		if (errno || *end1 || *end2 || count == 0 || count > 16777215 ||
+		    (argc != 4 && (argc != 6 || strcmp(argv[4], "-o") != 0)))
+			return usage();
+		return gen_big(count, -1, stride, argc == 6 ? argv[5] : NULL);
 	}
 	return usage();
 }

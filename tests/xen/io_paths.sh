@@ -17,13 +17,16 @@ run() { # fmt, then how to feed it
 }
 
 fail=0 n=0
-while IFS=$'\t' read -r file fmt code _; do
+# MANIFEST.legacy has a 7th column: the libxc-legacy guest parameter.
+while IFS=$'\t' read -r file fmt code _ _ _ guest; do
 	f="$dir/fx/$file"
+	o=(--json --format "$fmt")
+	[ -n "${guest:-}" ] && [ "$guest" != - ] && o+=(--param "guest=$guest")
 	gzip -c "$f" > "$dir/cur.gz"
-	ref=$(run "$fmt" "$SV" --json --format "$fmt" "$f")
-	pipe=$(run "$fmt" bash -c 'cat "$1" | "$2" --json --format "$3" -' _ "$f" "$SV" "$fmt")
-	gzf=$(run "$fmt" "$SV" --json --format "$fmt" "$dir/cur.gz")
-	gzp=$(run "$fmt" bash -c 'gzip -c "$1" | "$2" --json --format "$3" -' _ "$f" "$SV" "$fmt")
+	ref=$(run "$fmt" "$SV" "${o[@]}" "$f")
+	pipe=$(run "$fmt" bash -c 'cat "$1" | "$2" "${@:3}" -' _ "$f" "$SV" "${o[@]}")
+	gzf=$(run "$fmt" "$SV" "${o[@]}" "$dir/cur.gz")
+	gzp=$(run "$fmt" bash -c 'gzip -c "$1" | "$2" "${@:3}" -' _ "$f" "$SV" "${o[@]}")
 	for other in "$pipe" "$gzf" "$gzp"; do
 		if [ "$other" != "$ref" ]; then
 			echo "FAIL: $file: verdicts differ between file, pipe and gzip"
@@ -40,7 +43,7 @@ while IFS=$'\t' read -r file fmt code _; do
 		echo "FAIL: $file: valid fixture not accepted"; fail=1
 	fi
 	n=$((n + 1))
-done < "$dir/fx/MANIFEST"
+done < <(cat "$dir/fx/MANIFEST" "$dir/fx/MANIFEST.legacy")
 
 # The big stream generator streams to a pipe and is verified from it.
 out=$("$gen" --hvm-size 67108864 --xl | "$SV" - 2>&1); st=$?

@@ -130,6 +130,7 @@ typedef struct bctx {
 	bool colo;         /* COLO: CHECKPOINT_STATE in the libxl exchange */
 	bool libxl;        /* inside libxl: checkpoint exchanges follow */
 	bool params_first; /* HVM_PARAMS before HVM_CONTEXT (spec order) */
+	bool legacy;       /* xl: a legacy stream, STREAMv2 clear */
 } bctx;
 
 static bool is(const bctx *c, const char *brk)
@@ -403,6 +404,20 @@ static void memory(bctx *c, unsigned round)
 			mark(c, s + 16 + 24);
 	}
 	page_data(w, b, 3);
+	if (is(c, "pd-unchecked") || is(c, "pd-scattered")) {
+		/* One XTAB pfn in each of 2049 (2048) regions of 32768 pfns. */
+		unsigned n = is(c, "pd-unchecked") ? 2049 : 2048;
+		uint64_t *words = malloc(n * sizeof(*words));
+
+		if (!words)
+			abort();
+		for (unsigned i = 0; i < n; i++)
+			words[i] = PT(15, 0x100000 + ((uint64_t)i << 15));
+		s = page_data(w, words, n);
+		if (is(c, "pd-unchecked"))
+			mark(c, s + 16 + 8 * 2048);
+		free(words);
+	}
 }
 
 static void p2m_frames(bctx *c)
@@ -535,6 +550,82 @@ static void extras(bctx *c)
 	}
 }
 
+/* A minimal QEMU device-state stream: "QEVM", version 3, EOF. */
+static const char qemu_blob[] = "QEVM\0\0\0\3";
+#define QEMU_BLOB_LEN 9u
+
+static size_t colo_state(xw *w, uint32_t len, uint32_t id, uint32_t second)
+{
+	size_t s = xw_rec_begin(w, XL_CHECKPOINT_STATE);
+
+	if (len >= 4)
+		xw_u32(w, id);
+	if (len >= 8)
+		xw_u32(w, second);
+	if (len > 8)
+		xw_fill(w, 0, len - 8);
+	xw_rec_end(w, s);
+	return s;
+}
+
+/*
+ * libxl's part of checkpoint round r, between libxc's CHECKPOINT and the
+ * next round: emulator records (HVM), CHECKPOINT_END, and for COLO one
+ * CHECKPOINT_STATE right after it (libxl_colo_restore.c).
+ */
+static void libxl_round(bctx *c, unsigned r)
+{
+	xw *w = c->w;
+	bool state = c->colo;
+	size_t s;
+
+	if (c->guest == 2) {
+		s = xw_rec_begin(w, XL_EMU_CONTEXT);
+		xw_u32(w, 2);
+		xw_u32(w, 0);
+		xw_raw(w, qemu_blob, QEMU_BLOB_LEN);
+		xw_rec_end(w, s);
+	}
+	if (is(c, "colo-state-before-end") && r == 1)
+		mark(c, colo_state(w, 4, 0, 0));
+	empty_rec(w, XL_CHECKPOINT_END);
+	if (is(c, "colo-missing") && r == 2)
+		state = false;
+	if ((is(c, "remus-then-state") || is(c, "colo-pv")) && r == 2)
+		state = true;
+	if (!state) {
+		if (is(c, "colo-missing") && r == 2)
+			mark(c, w->len);
+		return;
+	}
+	if (r == 2 && is(c, "colo-len8"))
+		s = colo_state(w, 8, 0, 0);
+	else if (r == 2 && is(c, "colo-reserved"))
+		s = colo_state(w, 8, 0, 9);
+	else if (r == 2 && is(c, "colo-length-zero"))
+		s = colo_state(w, 0, 0, 0);
+	else if (r == 2 && is(c, "colo-length-12"))
+		s = colo_state(w, 12, 0, 0);
+	else
+		s = colo_state(w, 4, r == 2 && is(c, "colo-control-back") ? 1
+				  : r == 2 && is(c, "colo-control-unknown") ? 7 : 0, 0);
+	if (r != 2)
+		return;
+	if (is(c, "colo-control-back") || is(c, "colo-control-unknown"))
+		mark(c, s + 8);
+	if (is(c, "colo-reserved"))
+		mark(c, s + 12);
+	if (is(c, "colo-length-zero") || is(c, "colo-length-12") ||
+	    is(c, "remus-then-state") || is(c, "colo-pv"))
+		mark(c, s);
+	if (is(c, "colo-padding")) {
+		w->p[s + 13] = 0x66;
+		mark(c, s + 13);
+	}
+	if (is(c, "colo-twice"))
+		mark(c, colo_state(w, 4, 0, 0));
+}
+
 /* A complete libxc stream of the shape in c (headers, rounds, END). */
 static void libxc_stream(bctx *c)
 {
@@ -584,24 +675,8 @@ static void libxc_stream(bctx *c)
 
 		if (is(c, "xl-checkpointed") && r == 1)
 			mark(c, ck);
-		if (c->libxl) {
-			/* libxl's part of the round, then libxc again. */
-			if (c->guest == 2) {
-				size_t s = xw_rec_begin(w, XL_EMU_CONTEXT);
-				xw_u32(w, 2);
-				xw_u32(w, 0);
-				xw_raw(w, "QEVM", 4);
-				xw_fill(w, 0, 9);
-				xw_rec_end(w, s);
-			}
-			if (c->colo) {
-				size_t s = xw_rec_begin(w, XL_CHECKPOINT_STATE);
-				xw_u32(w, 0);
-				xw_u32(w, 0);
-				xw_rec_end(w, s);
-			}
-			empty_rec(w, XL_CHECKPOINT_END);
-		}
+		if (c->libxl)
+			libxl_round(c, r);
 		if (c->no_end && r == c->rounds)
 			return;
 		memory(c, r);
@@ -697,7 +772,7 @@ static void emulator_records(bctx *c)
 		mark(c, s + 16);
 	if (is(c, "xs-key-chars"))
 		mark(c, s + 16 + 4);
-	s = emulator_rec(w, XL_EMU_CONTEXT, 2, "QEVM\0\0\0\3qemu", 12);
+	s = emulator_rec(w, XL_EMU_CONTEXT, 2, qemu_blob, QEMU_BLOB_LEN);
 	if (is(c, "libxl-padding")) {
 		w->p[s + 8 + 20] = 0x77;
 		mark(c, s + 8 + 20);
@@ -716,7 +791,6 @@ static void libxl_stream(bctx *c)
 	if (is(c, "libxl-ckpt-state")) {
 		size_t s = xw_rec_begin(w, XL_CHECKPOINT_STATE);
 		mark(c, s);
-		xw_u32(w, 1);
 		xw_u32(w, 0);
 		xw_rec_end(w, s);
 	}
@@ -760,25 +834,303 @@ static void libxl_stream(bctx *c)
 	}
 }
 
-/* A COLO stream with one malformed CHECKPOINT_STATE. */
-static void libxl_colo_broken(bctx *c)
+/* ---- legacy (pre-Xen-4.6) streams -------------------------------------- */
+
+/* A legacy pfn word: type nibble in bits 31-28, pfn in bits 27-0. */
+#define LW(type, pfn) ((uint64_t)(type) << 28 | (uint64_t)(pfn))
+#define LEGACY_P2M_SIZE 0x800u
+#define LEGACY_XSAVE 832u
+
+static void lg_param_chunk(xw *w, int32_t marker, uint64_t value)
+{
+	xw_u32(w, (uint32_t)marker);
+	xw_u32(w, 0);
+	xw_u64(w, value);
+}
+
+/* One page batch: the words, then a page for each type below 0xd. */
+static size_t lg_batch(xw *w, const uint64_t *words, unsigned n)
+{
+	size_t s = w->len;
+
+	xw_u32(w, n);
+	for (unsigned i = 0; i < n; i++)
+		xw_u64(w, words[i]);
+	for (unsigned i = 0; i < n; i++)
+		if (words[i] != 0xf0000000u && (words[i] & 0xf0000000u) < 0xd0000000u)
+			xw_fill(w, (int)(0x50 + i), 4096);
+	return s;
+}
+
+/* PV extended info: vcpu, extv and xcnt blocks (or the broken variants). */
+static void lg_ext_info(bctx *c)
 {
 	xw *w = c->w;
-	bctx inner = *c;
+	size_t total_at;
+	uint32_t vcpu_size = c->width == 8 ? 0x1430 : 0xaf0;
+
+	if (is(c, "lg-ext-marker"))
+		mark(c, w->len);
+	xw_u64(w, is(c, "lg-ext-marker") ? 0x12345 : UINT64_MAX);
+	total_at = w->len;
+	xw_u32(w, 0);
+	if (!is(c, "lg-no-vcpu")) {
+		if (is(c, "lg-vcpu-size"))
+			mark(c, w->len + 4);
+		xw_raw(w, "vcpu", 4);
+		xw_u32(w, is(c, "lg-vcpu-size") ? 0x1000 : vcpu_size);
+		xw_fill(w, 0x22, is(c, "lg-vcpu-size") ? 0x1000 : vcpu_size);
+	}
+	xw_raw(w, "extv", 4);
+	xw_u32(w, 0);
+	if (is(c, "lg-xcnt-size"))
+		mark(c, w->len + 4);
+	xw_raw(w, "xcnt", 4);
+	xw_u32(w, is(c, "lg-xcnt-size") ? 2 : 8);
+	if (is(c, "lg-xcnt-size")) {
+		xw_u16(w, 0);
+	} else {
+		xw_u32(w, is(c, "lg-xsave-short") ? 16 + 4 : 16 + LEGACY_XSAVE);
+		xw_u32(w, 0);
+	}
+	if (is(c, "lg-ext-block")) {
+		mark(c, w->len);
+		xw_raw(w, "ab\x01\xff", 4);
+		xw_u32(w, 0);
+	}
+	if (is(c, "lg-vcpu-dup")) {
+		mark(c, w->len);
+		xw_raw(w, "vcpu", 4);
+		xw_u32(w, vcpu_size);
+		xw_fill(w, 0x23, vcpu_size);
+	}
+	xw_put32(w, total_at, (uint32_t)(w->len - total_at - 4 - (is(c, "lg-overshoot") ? 4 : 0)));
+	if (is(c, "lg-overshoot") || is(c, "lg-no-vcpu"))
+		mark(c, total_at);
+	/* The p2m frame list: one u64 per p2m page. */
+	for (uint32_t i = 0; i < (LEGACY_P2M_SIZE - 1) / (4096 / c->width) + 1; i++)
+		xw_u64(w, 0x1000 + i);
+}
+
+/* libxl's version 1 physmap, in a toolstack chunk. */
+static void lg_toolstack(bctx *c)
+{
+	xw *w = c->w;
+	const char *name = "vga.vram";
+	size_t namelen = 9, size_at, start;
+
+	if (is(c, "lg-ts-name-nul"))
+		name = "vga.vramX", namelen = 9;
+	if (is(c, "lg-ts-name-utf8"))
+		name = "vga\xc3\x28ram", namelen = 9;
+	if (is(c, "lg-ts-xenstore"))
+		name = "a\0/b", namelen = 5;
+	if (is(c, "lg-ts-xenstore-odd"))
+		name = "ab\0cd", namelen = 6;
+	xw_u32(w, (uint32_t)-18);
+	size_at = w->len;
+	xw_u32(w, 0);
+	start = w->len;
+	if (is(c, "lg-ts-short")) {
+		mark(c, w->len);
+		xw_u32(w, 1);
+		xw_put32(w, size_at, 4);
+		return;
+	}
+	if (is(c, "lg-ts-version"))
+		mark(c, w->len);
+	xw_u32(w, is(c, "lg-ts-version") ? 2 : 1);
+	xw_u32(w, is(c, "lg-ts-entry-short") ? 2 : 1);
+	xw_u64(w, 0xf0000000);
+	xw_u64(w, 0xf0000000);
+	xw_u64(w, 0x800000);
+	if (is(c, "lg-ts-name-zero"))
+		mark(c, w->len);
+	xw_u32(w, is(c, "lg-ts-name-zero") ? 0 : (uint32_t)namelen);
+	if (!is(c, "lg-ts-name-zero")) {
+		size_t name_at = w->len;
+
+		xw_raw(w, name, namelen - 1);
+		xw_u8(w, is(c, "lg-ts-name-nul") ? 'X' : 0);
+		xw_fill(w, 0, 4);
+		if (is(c, "lg-ts-name-nul"))
+			mark(c, name_at + namelen - 1);
+		if (is(c, "lg-ts-name-utf8"))
+			mark(c, name_at + 3);
+		if (is(c, "lg-ts-xenstore"))
+			mark(c, name_at + 2);
+		if (is(c, "lg-ts-xenstore-odd"))
+			mark(c, name_at + 2);
+	}
+	if (is(c, "lg-ts-entry-short"))
+		mark(c, w->len);
+	xw_put32(w, size_at, (uint32_t)(w->len - start));
+}
+
+/* The body: every chunk kind the guest type allows, then the end marker. */
+static void lg_body(bctx *c)
+{
+	xw *w = c->w;
+	bool pv = c->guest == 1;
+	uint64_t a[5] = { LW(0, 0), LW(pv ? 1 : 0, 1), 0xf0000000u, LW(15, 3), LW(13, 4) };
+	uint64_t b[1] = { LW(0, 5) };
 	size_t s;
 
-	libxl_header(c);
-	empty_rec(w, XL_LIBXC_CONTEXT);
-	inner.brk = "";
-	inner.rounds = 0;
-	inner.no_end = true;
-	libxc_stream(&inner); /* ends with its CHECKPOINT */
-	s = xw_rec_begin(w, XL_CHECKPOINT_STATE);
-	xw_u32(w, is(c, "libxl-ckpt-control") ? 4 : 0);
-	xw_u32(w, is(c, "libxl-reserved") ? 9 : 0);
-	xw_rec_end(w, s);
-	mark(c, s + 8 + (is(c, "libxl-reserved") ? 4 : 0));
-	empty_rec(w, XL_CHECKPOINT_END);
+	/* tsc_info: u32 mode, u64 nsec, u32 khz, u32 incarnation */
+	xw_u32(w, (uint32_t)-7);
+	xw_u32(w, 0);
+	xw_u64(w, 123456789);
+	xw_u32(w, 2400000);
+	xw_u32(w, 1);
+	xw_u32(w, (uint32_t)-2);
+	if (is(c, "lg-vcpu-max"))
+		mark(c, w->len);
+	xw_u32(w, is(c, "lg-vcpu-max") ? 5000 : 1);
+	xw_u64(w, is(c, "lg-vcpu0") ? 2 : 3);
+	xw_u32(w, (uint32_t)-1);
+	if (is(c, "lg-batch-size")) {
+		mark(c, w->len);
+		xw_u32(w, 1025);
+		return;
+	}
+	if (is(c, "lg-batch-dup"))
+		a[3] = a[0];
+	if (is(c, "lg-batch-type"))
+		a[1] = LW(6, 1);
+	if (is(c, "lg-batch-repeat"))
+		a[3] = LW(14, 0);
+	if (is(c, "lg-batch-beyond"))
+		a[1] = LW(pv ? 1 : 0, LEGACY_P2M_SIZE);
+	if (!is(c, "lg-no-pages")) {
+		s = lg_batch(w, a, 5);
+		if (is(c, "lg-batch-dup") || is(c, "lg-batch-repeat"))
+			mark(c, s + 4 + 8 * 3);
+		if (is(c, "lg-batch-type") || is(c, "lg-batch-beyond"))
+			mark(c, s + 4 + 8 * 1);
+		lg_batch(w, b, 1);
+	}
+	if (is(c, "lg-batch-empty")) {
+		uint64_t x[2] = { 0xf0000000u, 0xf0000000u };
+		mark(c, lg_batch(w, x, 2));
+	}
+	if (!pv) {
+		static const int32_t params[] = { -3, -4, -8, -10, -11, -14, -15, -16, -17, -19, -20 };
+		for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++)
+			lg_param_chunk(w, params[i], 0xfeff0 + i);
+	}
+	if (is(c, "lg-hvm-only")) {
+		mark(c, w->len);
+		lg_param_chunk(w, -8, 0xfeff2);
+	}
+	xw_u32(w, (uint32_t)-9);
+	if (pv && !is(c, "lg-ts-pv")) {
+		xw_u32(w, (uint32_t)-18);
+		xw_u32(w, 0);
+	} else {
+		if (is(c, "lg-ts-pv"))
+			mark(c, w->len);
+		lg_toolstack(c);
+	}
+	if (is(c, "lg-unsupported")) {
+		mark(c, w->len);
+		xw_u32(w, (uint32_t)-12);
+		xw_u32(w, 0);
+	}
+	if (is(c, "lg-unknown")) {
+		mark(c, w->len);
+		xw_u32(w, (uint32_t)-30);
+	}
+	xw_u32(w, 0);
+}
+
+static void lg_pv_tail(bctx *c)
+{
+	xw *w = c->w;
+	uint32_t basic = c->width == 8 ? 0x1430 : 0xaf0;
+
+	if (is(c, "lg-vcpu0") || is(c, "lg-no-pages"))
+		mark(c, w->len);
+	xw_u32(w, 2);
+	xw_u64(w, 0x7fe);
+	xw_u64(w, 0x7ff);
+	for (unsigned v = 0; v < (is(c, "lg-vcpu0") ? 1u : 2u); v++) {
+		uint64_t size = is(c, "lg-xsave-short") ? 4 : LEGACY_XSAVE;
+
+		xw_fill(w, 0x31, basic);
+		xw_fill(w, 0x32, 128);
+		xw_u64(w, 7);
+		if ((is(c, "lg-xsave-size") && v == 1) || (is(c, "lg-xsave-short") && v == 0))
+			mark(c, w->len);
+		xw_u64(w, is(c, "lg-xsave-size") && v == 1 ? size - 32 : size);
+		xw_fill(w, 0x33, is(c, "lg-xsave-size") && v == 1 ? size - 32 : size);
+	}
+	xw_fill(w, 0x34, 4096);
+}
+
+static void lg_hvm_tail(bctx *c)
+{
+	xw *w = c->w;
+	size_t s;
+	uint32_t len;
+	uint64_t before = c->e->off;
+
+	xw_u64(w, 0xfeffe);
+	xw_u64(w, 0xfefff);
+	xw_u64(w, 0xfeffd);
+	if (is(c, "lg-hvm-long")) {
+		mark(c, w->len);
+		xw_u32(w, (128u << 20) + 1);
+		c->e->code2 = "input.truncated";
+		c->e->off2 = w->len;
+		return;
+	}
+	/* The HVM context blob: an HVM_CONTEXT record's body, its header replaced by a u32 length. */
+	s = w->len;
+	hvm_context(c);
+	len = (uint32_t)(w->p[s + 4] | w->p[s + 5] << 8 | w->p[s + 6] << 16 |
+			 (uint32_t)w->p[s + 7] << 24);
+	xw_put32(w, s, len);
+	memmove(w->p + s + 4, w->p + s + 8, len);
+	w->len = s + 4 + len;
+	if (c->e->off != before && c->e->off >= s + 8)
+		c->e->off -= 4;
+	if (is(c, "lg-qemu-sig"))
+		mark(c, w->len);
+	xw_raw(w, is(c, "lg-qemu-sig") ? "QemuDeviceModelRecord" : "DeviceModelRecord0002", 21);
+	xw_u32(w, QEMU_BLOB_LEN);
+	xw_raw(w, qemu_blob, QEMU_BLOB_LEN);
+}
+
+/* A legacy stream as xc_domain_save wrote it (64-bit toolstack). */
+static void legacy_stream(bctx *c)
+{
+	xw *w = c->w;
+	bool pv = c->guest == 1;
+
+	if (is(c, "lg-p2m-size"))
+		mark(c, w->len);
+	xw_u64(w, is(c, "lg-p2m-size") ? 0 : LEGACY_P2M_SIZE);
+	if (is(c, "lg-inferred") || is(c, "lg-guest-param"))
+		mark(c, w->len - 8);
+	if (is(c, "lg-guest-param")) {
+		/* An unknown guest value is reported, then the layout decides. */
+		c->e->code2 = "libxc-legacy.guest.inferred";
+		c->e->off2 = w->len - 8;
+	}
+	/* After a mistake the converter stops at, the rest is written anyway. */
+	if (pv)
+		lg_ext_info(c);
+	lg_body(c);
+	if (is(c, "lg-batch-size"))
+		return;
+	if (pv)
+		lg_pv_tail(c);
+	else
+		lg_hvm_tail(c);
+	if (is(c, "lg-trailing")) {
+		mark(c, w->len);
+		xw_fill(w, 0, 16);
+	}
 }
 
 /* ---- xl --------------------------------------------------------------- */
@@ -786,14 +1138,28 @@ static void libxl_colo_broken(bctx *c)
 static const char xl_config[] =
 	"{\"c_info\":{\"type\":\"hvm\",\"name\":\"guest\"},"
 	"\"b_info\":{\"max_vcpus\":2,\"max_memkb\":1048576}}";
+/* xl's own config syntax (mandatory flag JSON clear), as older xl saved it. */
+static const char xl_text_pv[] =
+	"# a PV guest\nname = \"guest\"\nbuilder = \"hvm\"; memory = 1024\ntype='pv'\n";
+static const char xl_text_builder[] =
+	"name = 'guest'\nbuilder = \"hvm\"\nvcpus = 2\n";
 
 static void xl_file(bctx *c, void (*body)(bctx *))
 {
 	xw *w = c->w;
 	bool host_be = is(c, "xl-byte-order");
 	uint32_t mandatory = 0x2 | 0x1;
-	uint32_t optlen = 4 + sizeof(xl_config);
+	const char *config = xl_config;
+	uint32_t config_len = sizeof(xl_config);
+	uint32_t optlen;
 	bool save_be = w->be;
+
+	if (c->legacy && (c->guest == 1 || is(c, "xl-builder"))) {
+		config = c->guest == 1 ? xl_text_pv : xl_text_builder;
+		config_len = (uint32_t)strlen(config);
+		mandatory &= ~0x1u;
+	}
+	optlen = 4 + config_len;
 
 	if (is(c, "xl-magic")) {
 		mark(c, 0);
@@ -801,7 +1167,7 @@ static void xl_file(bctx *c, void (*body)(bctx *))
 	} else {
 		xw_raw(w, "Xen saved domain, xl format\n \0 \r", 32);
 	}
-	if (is(c, "xl-legacy") || is(c, "xl-v2-no-flag"))
+	if (c->legacy || is(c, "xl-v2-no-flag"))
 		mandatory &= ~0x2u;
 	if (is(c, "xl-mandatory"))
 		mandatory |= 0x4;
@@ -823,16 +1189,29 @@ static void xl_file(bctx *c, void (*body)(bctx *))
 	if (is(c, "xl-optdata-short")) {
 		xw_fill(w, 0, 2);
 	} else if (optlen) {
-		xw_u32(w, is(c, "xl-config-len") ? (uint32_t)sizeof(xl_config) + 1
-					       : (uint32_t)sizeof(xl_config));
-		xw_raw(w, xl_config, sizeof(xl_config));
+		xw_u32(w, is(c, "xl-config-len") ? config_len + 1 : config_len);
+		xw_raw(w, config, config_len);
 	}
 	w->be = save_be;
-	if (is(c, "xl-legacy")) {
-		mark(c, w->len);
-		xw_u64(w, 0x40000); /* a legacy image starts with p2m_size */
-		xw_fill(w, 0, 64);
-		return;
+	if (c->legacy) {
+		/* xl notes the legacy stream; a second finding marks the first. */
+		if (c->e->code && strcmp(c->e->code, "xl.stream.legacy") == 0) {
+			mark(c, w->len);
+		} else {
+			if (is(c, "xl-no-config"))
+				mark(c, w->len);
+			c->e->code2 = "xl.stream.legacy";
+			c->e->off2 = w->len;
+		}
+		if (is(c, "xl-legacy-empty"))
+			mark(c, w->len);
+		if (is(c, "xl-legacy-config-text")) {
+			mark(c, w->len + 8);
+			xw_raw(w, xl_text_builder, sizeof(xl_text_builder) - 1);
+			return;
+		}
+		if (is(c, "xl-legacy-empty"))
+			return;
 	}
 	if (is(c, "xl-v2-no-flag"))
 		mark(c, w->len);
@@ -848,31 +1227,30 @@ static void shape_libxc_hvm(bctx *c) { c->guest = 2; libxc_stream(c); }
 static void shape_libxl_hvm(bctx *c) { c->guest = 2; c->libxl = true; libxl_stream(c); }
 static void shape_libxl_pv(bctx *c) { c->guest = 1; c->libxl = true; libxl_stream(c); }
 
+/* A checkpointed libxl stream: rounds, then a stop (no_end) or END. */
+static void libxl_checkpointed(bctx *c, int guest, unsigned rounds, bool no_end)
+{
+	c->guest = guest;
+	c->libxl = true;
+	c->rounds = rounds;
+	c->no_end = no_end;
+	libxl_stream(c);
+}
+
 /* Remus: two rounds, then the sender stops after a CHECKPOINT_END. */
-static void shape_libxl_remus(bctx *c)
-{
-	c->guest = 2;
-	c->libxl = true;
-	c->rounds = 2;
-	c->no_end = true;
-	libxl_stream(c);
-}
+static void shape_libxl_remus(bctx *c) { libxl_checkpointed(c, 2, 2, true); }
+/* COLO (shape colo flag): three rounds, CHECKPOINT_STATE after each CHECKPOINT_END. */
+static void shape_libxl_colo(bctx *c) { libxl_checkpointed(c, 2, 3, true); }
+/* Checkpoint rounds, then a final round that ends with END records
+ * (with the colo flag: a COLO failover). */
+static void shape_libxl_rounds_end(bctx *c) { libxl_checkpointed(c, 2, 2, false); }
+/* A PV Remus stream (COLO refuses PV guests). */
+static void shape_libxl_pv_remus(bctx *c) { libxl_checkpointed(c, 1, 2, true); }
 
-static void shape_libxl_colo(bctx *c)
-{
-	shape_libxl_remus(c);
-}
-
-static void shape_libxl_colo_broken(bctx *c) { c->guest = 2; c->libxl = true; c->colo = true; libxl_colo_broken(c); }
-
-/* Checkpoint rounds, then a final round that ends with END records. */
-static void shape_libxl_rounds_end(bctx *c)
-{
-	c->guest = 2;
-	c->libxl = true;
-	c->rounds = 2;
-	libxl_stream(c);
-}
+static void shape_legacy_pv(bctx *c) { c->guest = 1; legacy_stream(c); }
+static void shape_legacy_hvm(bctx *c) { c->guest = 2; legacy_stream(c); }
+static void shape_xl_legacy_hvm(bctx *c) { c->guest = 2; c->legacy = true; xl_file(c, legacy_stream); }
+static void shape_xl_legacy_pv(bctx *c) { c->guest = 1; c->legacy = true; xl_file(c, legacy_stream); }
 
 static void shape_xl_hvm(bctx *c) { c->guest = 2; c->libxl = true; xl_file(c, libxl_stream); }
 static void shape_xl_pv(bctx *c) { c->guest = 1; c->libxl = true; xl_file(c, libxl_stream); }
@@ -919,15 +1297,22 @@ static const shape shapes[] = {
 	{ "libxl-hvm-be", shape_libxl_hvm, 3, 8, true, false, false },
 	{ "libxl-remus", shape_libxl_remus, 3, 8, false, false, false },
 	{ "libxl-colo", shape_libxl_colo, 3, 8, false, false, true },
-	{ "libxl-colo-broken", shape_libxl_colo_broken, 3, 8, false, false, true },
+	{ "libxl-colo-failover", shape_libxl_rounds_end, 3, 8, false, false, true },
+	{ "libxl-pv-remus", shape_libxl_pv_remus, 3, 8, false, false, false },
 	{ "libxl-rounds-end", shape_libxl_rounds_end, 3, 8, false, false, false },
 	{ "xl-hvm", shape_xl_hvm, 3, 8, false, false, false },
 	{ "xl-pv", shape_xl_pv, 3, 8, false, false, false },
 	{ "xl-remus", shape_xl_remus, 3, 8, false, false, false },
+	{ "legacy-pv", shape_legacy_pv, 2, 8, false, false, false },
+	{ "legacy-pv32", shape_legacy_pv, 2, 4, false, false, false },
+	{ "legacy-hvm", shape_legacy_hvm, 2, 8, false, false, false },
+	{ "xl-legacy-hvm", shape_xl_legacy_hvm, 2, 8, false, false, false },
+	{ "xl-legacy-pv", shape_xl_legacy_pv, 2, 8, false, false, false },
 };
 
-#define V(nm, fmt, sh) { nm, fmt, sh, "", NULL }
-#define B(nm, fmt, sh, brk, code) { nm, fmt, sh, brk, code }
+#define V(nm, fmt, sh) { nm, fmt, sh, "", NULL, NULL }
+#define B(nm, fmt, sh, brk, code) { nm, fmt, sh, brk, code, NULL }
+#define L(nm, sh, brk, code, guest) { nm, "libxc-legacy", sh, brk, code, guest }
 
 const fixture xen_fixtures[] = {
 	/* valid shapes */
@@ -944,6 +1329,9 @@ const fixture xen_fixtures[] = {
 	V("valid-libxl-pv", "libxl", "libxl-pv"),
 	V("valid-libxl-remus", "libxl", "libxl-remus"),
 	V("valid-libxl-colo", "libxl", "libxl-colo"),
+	V("valid-libxl-colo-failover", "libxl", "libxl-colo-failover"),
+	B("valid-libxl-colo-len8", "libxl", "libxl-colo", "colo-len8", NULL),
+	V("valid-libxl-pv-remus", "libxl", "libxl-pv-remus"),
 	V("valid-libxl-rounds-end", "libxl", "libxl-rounds-end"),
 	V("valid-xl-hvm", "xl", "xl-hvm"),
 	V("valid-xl-pv", "xl", "xl-pv"),
@@ -989,6 +1377,8 @@ const fixture xen_fixtures[] = {
 	B("bad-libxc-pfn-reserved", "libxc", "libxc-hvm-v3", "pfn-reserved", "libxc.page-data.pfn-reserved"),
 	B("bad-libxc-pfn-type", "libxc", "libxc-hvm-v3", "pfn-type", "libxc.page-data.pfn-type"),
 	B("bad-libxc-pfn-duplicate", "libxc", "libxc-hvm-v3", "pfn-duplicate", "libxc.page-data.pfn-duplicate"),
+	B("warn-libxc-pfn-unchecked", "libxc", "libxc-hvm-v3", "pd-unchecked", "libxc.page-data.pfn-duplicate-unchecked"),
+	B("valid-libxc-pfn-scattered", "libxc", "libxc-hvm-v3", "pd-scattered", NULL),
 	B("bad-libxc-pfn-beyond-p2m", "libxc", "libxc-pv-v3", "pfn-beyond-p2m", "libxc.page-data.pfn-beyond-p2m"),
 	/* PV records and order */
 	B("bad-libxc-pv-width-levels", "libxc", "libxc-pv-v3", "pv-width-levels", "libxc.pv-info.width-levels"),
@@ -1026,13 +1416,23 @@ const fixture xen_fixtures[] = {
 	B("bad-libxl-record-length", "libxl", "libxl-hvm", "libxl-record-length", "libxl.record.length"),
 	B("bad-libxl-padding", "libxl", "libxl-hvm", "libxl-padding", "libxl.padding.nonzero"),
 	B("bad-libxl-trailing", "libxl", "libxl-hvm", "libxl-trailing", "libxl.end.trailing-data"),
-	B("warn-libxl-no-libxc", "libxl", "libxl-hvm", "libxl-no-libxc", "libxl.libxc-context.missing"),
+	B("bad-libxl-no-libxc", "libxl", "libxl-hvm", "libxl-no-libxc", "libxl.libxc-context.missing"),
+	B("bad-libxl-pv-no-libxc", "libxl", "libxl-pv", "libxl-no-libxc", "libxl.libxc-context.missing"),
 	B("warn-libxl-libxc-duplicate", "libxl", "libxl-hvm", "libxl-libxc-duplicate", "libxl.libxc-context.duplicate"),
 	B("bad-libxl-in-checkpoint", "libxl", "libxl-hvm", "libxl-in-checkpoint", "libxl.checkpoint.record"),
 	B("bad-libxl-ckpt-end", "libxl", "libxl-hvm", "libxl-ckpt-end", "libxl.checkpoint-end.unexpected"),
 	B("bad-libxl-ckpt-state", "libxl", "libxl-hvm", "libxl-ckpt-state", "libxl.checkpoint-state.unexpected"),
-	B("bad-libxl-ckpt-control", "libxl", "libxl-colo-broken", "libxl-ckpt-control", "libxl.checkpoint-state.control-id"),
-	B("bad-libxl-ckpt-reserved", "libxl", "libxl-colo-broken", "libxl-reserved", "libxl.record.reserved"),
+	B("bad-libxl-colo-control-back", "libxl", "libxl-colo", "colo-control-back", "libxl.checkpoint-state.control-id"),
+	B("bad-libxl-colo-control-unknown", "libxl", "libxl-colo", "colo-control-unknown", "libxl.checkpoint-state.control-id"),
+	B("bad-libxl-colo-reserved", "libxl", "libxl-colo", "colo-reserved", "libxl.record.reserved"),
+	B("bad-libxl-colo-length-zero", "libxl", "libxl-colo", "colo-length-zero", "libxl.record.length"),
+	B("bad-libxl-colo-length-12", "libxl", "libxl-colo", "colo-length-12", "libxl.record.length"),
+	B("bad-libxl-colo-padding", "libxl", "libxl-colo", "colo-padding", "libxl.padding.nonzero"),
+	B("bad-libxl-colo-state-before-end", "libxl", "libxl-colo", "colo-state-before-end", "libxl.checkpoint-state.unexpected"),
+	B("bad-libxl-colo-twice", "libxl", "libxl-colo", "colo-twice", "libxl.checkpoint-state.unexpected"),
+	B("bad-libxl-colo-missing", "libxl", "libxl-colo", "colo-missing", "libxl.checkpoint.mixed"),
+	B("bad-libxl-remus-then-state", "libxl", "libxl-remus", "remus-then-state", "libxl.checkpoint.mixed"),
+	B("bad-libxl-colo-pv", "libxl", "libxl-pv-remus", "colo-pv", "libxl.checkpoint-state.unexpected"),
 	B("bad-libxl-emu-id", "libxl", "libxl-hvm", "emu-id", "libxl.emulator.id"),
 	B("bad-libxl-emu-pv", "libxl", "libxl-pv", "emu-pv", "libxl.emulator.pv-guest"),
 	B("bad-libxl-xs-not-terminated", "libxl", "libxl-hvm", "xs-not-terminated", "libxl.xenstore.not-terminated"),
@@ -1046,7 +1446,57 @@ const fixture xen_fixtures[] = {
 	B("bad-xl-mandatory", "xl", "xl-hvm", "xl-mandatory", "xl.header.mandatory-flags"),
 	B("bad-xl-optdata-short", "xl", "xl-hvm", "xl-optdata-short", "xl.optional-data.truncated"),
 	B("bad-xl-config-len", "xl", "xl-hvm", "xl-config-len", "xl.optional-data.truncated"),
-	B("warn-xl-legacy", "xl", "xl-hvm", "xl-legacy", "xl.stream.legacy"),
+	/* legacy streams behind an xl header with STREAMv2 clear */
+	B("note-xl-legacy-hvm", "xl", "xl-legacy-hvm", "", "xl.stream.legacy"),
+	B("note-xl-legacy-pv", "xl", "xl-legacy-pv", "", "xl.stream.legacy"),
+	B("note-xl-legacy-builder", "xl", "xl-legacy-hvm", "xl-builder", "xl.stream.legacy"),
+	B("note-xl-legacy-no-config", "xl", "xl-legacy-hvm", "xl-no-config", "libxc-legacy.guest.inferred"),
+	B("bad-xl-legacy-empty", "xl", "xl-legacy-hvm", "xl-legacy-empty", "input.truncated"),
+	B("bad-xl-legacy-config-text", "xl", "xl-legacy-hvm", "xl-legacy-config-text", "libxc-legacy.batch.too-large"),
+	B("bad-xl-legacy-pv-vcpu0", "xl", "xl-legacy-pv", "lg-vcpu0", "libxc-legacy.pv.vcpu0-missing"),
+	/* bare legacy streams (--format libxc-legacy --guest pv|hvm) */
+	L("valid-legacy-pv", "legacy-pv", "", NULL, "pv"),
+	L("valid-legacy-pv32", "legacy-pv32", "", NULL, "pv"),
+	L("valid-legacy-hvm", "legacy-hvm", "", NULL, "hvm"),
+	L("note-legacy-pv-inferred", "legacy-pv", "lg-inferred", "libxc-legacy.guest.inferred", NULL),
+	L("note-legacy-hvm-inferred", "legacy-hvm", "lg-inferred", "libxc-legacy.guest.inferred", NULL),
+	L("bad-legacy-guest-param", "legacy-hvm", "lg-guest-param", "libxc-legacy.guest.param", "xen"),
+	L("bad-legacy-ext-marker", "legacy-pv", "lg-ext-marker", "libxc-legacy.pv.ext-marker", "pv"),
+	L("bad-legacy-ext-block", "legacy-pv", "lg-ext-block", "libxc-legacy.pv.ext-block-unknown", "pv"),
+	L("bad-legacy-vcpu-size", "legacy-pv", "lg-vcpu-size", "libxc-legacy.pv.vcpu-block-size", "pv"),
+	L("bad-legacy-vcpu-dup", "legacy-pv", "lg-vcpu-dup", "libxc-legacy.pv.vcpu-block-duplicate", "pv"),
+	L("bad-legacy-xcnt-size", "legacy-pv", "lg-xcnt-size", "libxc-legacy.pv.xcnt-size", "pv"),
+	L("bad-legacy-overshoot", "legacy-pv", "lg-overshoot", "libxc-legacy.pv.ext-overshoot", "pv"),
+	L("bad-legacy-no-vcpu", "legacy-pv", "lg-no-vcpu", "libxc-legacy.pv.no-vcpu-block", "pv"),
+	L("bad-legacy-p2m-size", "legacy-pv", "lg-p2m-size", "libxc-legacy.pv.p2m-size", "pv"),
+	L("bad-legacy-batch-size", "legacy-hvm", "lg-batch-size", "libxc-legacy.batch.too-large", "hvm"),
+	L("bad-legacy-batch-dup", "legacy-hvm", "lg-batch-dup", "libxc-legacy.batch.duplicate", "hvm"),
+	L("bad-legacy-batch-empty", "legacy-hvm", "lg-batch-empty", "libxc-legacy.batch.empty", "hvm"),
+	L("bad-legacy-batch-type", "legacy-hvm", "lg-batch-type", "libxc-legacy.batch.pfn-type", "hvm"),
+	L("bad-legacy-batch-repeat", "legacy-hvm", "lg-batch-repeat", "libxc-legacy.batch.pfn-repeated", "hvm"),
+	L("bad-legacy-batch-beyond", "legacy-pv", "lg-batch-beyond", "libxc-legacy.batch.pfn-beyond-p2m", "pv"),
+	L("bad-legacy-vcpu-max", "legacy-hvm", "lg-vcpu-max", "libxc-legacy.vcpu-info.max-id", "hvm"),
+	L("bad-legacy-hvm-only", "legacy-pv", "lg-hvm-only", "libxc-legacy.chunk.hvm-only", "pv"),
+	L("bad-legacy-unsupported", "legacy-hvm", "lg-unsupported", "libxc-legacy.chunk.unsupported", "hvm"),
+	L("bad-legacy-unknown", "legacy-hvm", "lg-unknown", "libxc-legacy.chunk.unknown", "hvm"),
+	L("bad-legacy-ts-version", "legacy-hvm", "lg-ts-version", "libxc-legacy.toolstack.version", "hvm"),
+	L("bad-legacy-ts-short", "legacy-hvm", "lg-ts-short", "libxc-legacy.toolstack.truncated", "hvm"),
+	L("bad-legacy-ts-entry-short", "legacy-hvm", "lg-ts-entry-short", "libxc-legacy.toolstack.truncated", "hvm"),
+	L("bad-legacy-ts-name-zero", "legacy-hvm", "lg-ts-name-zero", "libxc-legacy.toolstack.name", "hvm"),
+	L("bad-legacy-ts-name-nul", "legacy-hvm", "lg-ts-name-nul", "libxc-legacy.toolstack.name", "hvm"),
+	L("bad-legacy-ts-name-utf8", "legacy-hvm", "lg-ts-name-utf8", "libxc-legacy.toolstack.name", "hvm"),
+	L("bad-legacy-ts-xenstore", "legacy-hvm", "lg-ts-xenstore", "libxc-legacy.toolstack.xenstore", "hvm"),
+	L("bad-legacy-ts-xenstore-odd", "legacy-hvm", "lg-ts-xenstore-odd", "libxc-legacy.toolstack.xenstore", "hvm"),
+	L("bad-legacy-ts-pv", "legacy-pv", "lg-ts-pv", "libxc-legacy.toolstack.pv-guest", "pv"),
+	L("bad-legacy-no-pages", "legacy-pv", "lg-no-pages", "libxc-legacy.pv.no-page-data", "pv"),
+	L("bad-legacy-vcpu0", "legacy-pv", "lg-vcpu0", "libxc-legacy.pv.vcpu0-missing", "pv"),
+	L("bad-legacy-xsave-size", "legacy-pv", "lg-xsave-size", "libxc-legacy.pv.xsave-size", "pv"),
+	L("bad-legacy-xsave-short", "legacy-pv", "lg-xsave-short", "libxc-legacy.pv.xsave-short", "pv"),
+	L("bad-legacy-hvm-long", "legacy-hvm", "lg-hvm-long", "libxc-legacy.hvm.context-too-long", "hvm"),
+	L("bad-legacy-hvm-magic", "legacy-hvm", "hvm-magic", "libxc.hvm-context.magic", "hvm"),
+	L("bad-legacy-hvm-no-end", "legacy-hvm", "hvm-no-end", "libxc.hvm-context.no-end", "hvm"),
+	L("bad-legacy-qemu-sig", "legacy-hvm", "lg-qemu-sig", "libxc-legacy.qemu.signature", "hvm"),
+	L("warn-legacy-trailing", "legacy-hvm", "lg-trailing", "libxc-legacy.trailing-data", "hvm"),
 	B("bad-xl-v2-no-flag", "xl", "xl-hvm", "xl-v2-no-flag", "xl.stream.v2-without-flag"),
 	B("bad-xl-checkpointed", "xl", "xl-remus", "xl-checkpointed", "xl.stream.checkpointed"),
 };
@@ -1094,47 +1544,65 @@ static int put(FILE *out, const void *p, size_t n)
 	return fwrite(p, 1, n, out) == n ? 0 : -1;
 }
 
+/* A valid HVM v3 stream's parts around its PAGE_DATA records (wrap: as below). */
+static void big_head_tail(xw *w, int wrap, bool tail)
+{
+	fx_expect e;
+	bctx c;
+
+	memset(&c, 0, sizeof(c));
+	memset(&e, 0, sizeof(e));
+	c.w = w;
+	c.brk = "";
+	c.e = &e;
+	c.version = 3;
+	c.guest = 2;
+	if (tail) {
+		/* TSC, HVM context, params, END (and libxl's END). */
+		hvm_tail(&c);
+		empty_rec(w, XC_END);
+		if (wrap >= 1)
+			empty_rec(w, XL_END);
+		return;
+	}
+	if (wrap == 2) {
+		static const char magic[] = "Xen saved domain, xl format\n \0 \r";
+		xw_raw(w, magic, 32);
+		xw_u32(w, 0x01020304);
+		xw_u32(w, 0x2);
+		xw_u32(w, 0);
+		xw_u32(w, 0);
+	}
+	if (wrap >= 1) {
+		xw_be64(w, 0x4c6962786c466d74ull);
+		xw_be32(w, 2);
+		xw_be32(w, 0);
+		empty_rec(w, XL_LIBXC_CONTEXT);
+	}
+	image_header(&c);
+	domain_header(&c);
+	static_data(&c);
+}
+
+static int put_head_tail(FILE *out, int wrap, bool tail, uint64_t *written)
+{
+	xw w;
+	int rc;
+
+	xw_init(&w);
+	big_head_tail(&w, wrap, tail);
+	rc = put(out, w.p, w.len);
+	*written += w.len;
+	xw_free(&w);
+	return rc;
+}
+
 int xen_write_big_hvm(FILE *out, uint64_t bytes, int wrap)
 {
 	static unsigned char zeros[1024 * 4096];
-	xw w;
-	fx_expect e;
 	uint64_t written = 0, pfn = 0x100;
 	unsigned char hdr[16 + 1024 * 8];
-	int rc = 0;
-
-	/* Head: everything of a valid HVM stream up to its first PAGE_DATA. */
-	xw_init(&w);
-	if (wrap == 2) {
-		static const char magic[] = "Xen saved domain, xl format\n \0 \r";
-		xw_raw(&w, magic, 32);
-		xw_u32(&w, 0x01020304);
-		xw_u32(&w, 0x2);
-		xw_u32(&w, 0);
-		xw_u32(&w, 0);
-	}
-	if (wrap >= 1) {
-		xw_be64(&w, 0x4c6962786c466d74ull);
-		xw_be32(&w, 2);
-		xw_be32(&w, 0);
-		empty_rec(&w, XL_LIBXC_CONTEXT);
-	}
-	{
-		bctx c;
-		memset(&c, 0, sizeof(c));
-		memset(&e, 0, sizeof(e));
-		c.w = &w;
-		c.brk = "";
-		c.e = &e;
-		c.version = 3;
-		c.guest = 2;
-		image_header(&c);
-		domain_header(&c);
-		static_data(&c);
-	}
-	rc |= put(out, w.p, w.len);
-	written += w.len;
-	xw_free(&w);
+	int rc = put_head_tail(out, wrap, false, &written);
 
 	/* Body: PAGE_DATA records of 1024 pages (at least one) up to the size. */
 	for (bool first = true;
@@ -1153,23 +1621,30 @@ int xen_write_big_hvm(FILE *out, uint64_t bytes, int wrap)
 		rc |= put(out, zeros, sizeof(zeros));
 		written += sizeof(hdr) + sizeof(zeros);
 	}
+	rc |= put_head_tail(out, wrap, true, &written);
+	return rc | (fflush(out) == 0 ? 0 : -1);
+}
 
-	/* Tail: TSC, HVM context, params, END (and libxl's END). */
-	xw_init(&w);
-	{
-		bctx c;
-		memset(&c, 0, sizeof(c));
-		c.w = &w;
-		c.brk = "";
-		c.e = &e;
-		c.version = 3;
-		c.guest = 2;
-		hvm_tail(&c);
-		empty_rec(&w, XC_END);
-		if (wrap >= 1)
-			empty_rec(&w, XL_END);
+int xen_write_wide_page_data(FILE *out, uint32_t count, uint64_t stride)
+{
+	unsigned char chunk[8 * 1024];
+	uint64_t written = 0, len = 8 + 8 * (uint64_t)count;
+	int rc = put_head_tail(out, 0, false, &written);
+
+	put_n(chunk, 1, 4, false);
+	put_n(chunk + 4, len, 4, false);
+	put_n(chunk + 8, count, 4, false);
+	put_n(chunk + 12, 0, 4, false);
+	rc |= put(out, chunk, 16);
+	for (uint32_t done = 0; rc == 0 && done < count;) {
+		uint32_t n = count - done < 1024 ? count - done : 1024;
+
+		/* XTAB pfns carry no page data. */
+		for (uint32_t i = 0; i < n; i++)
+			put_n(chunk + 8 * i, PT(15, (done + i) * stride), 8, false);
+		rc |= put(out, chunk, 8 * (size_t)n);
+		done += n;
 	}
-	rc |= put(out, w.p, w.len);
-	xw_free(&w);
+	rc |= put_head_tail(out, 0, true, &written);
 	return rc | (fflush(out) == 0 ? 0 : -1);
 }

@@ -50,6 +50,7 @@ typedef struct fixture {
 	const char *shape;   /* builder */
 	const char *brk;     /* the rule broken ("" for a valid shape) */
 	const char *code;    /* expected code (NULL: valid) */
+	const char *guest;   /* libxc-legacy: the guest parameter, or NULL */
 } fixture;
 
 extern const fixture xen_fixtures[];
@@ -67,5 +68,12 @@ void xen_fixture_filename(const fixture *f, char *buf, size_t n);
  * 2 inside an xl file.  Returns 0, or -1 on a write error.
  */
 int xen_write_big_hvm(FILE *out, uint64_t bytes, int wrap);
+
+/*
+ * Write a bare libxc HVM v3 stream whose one PAGE_DATA record holds count
+ * XTAB pfns (no page data) i * stride: count 16777215 is the largest
+ * record the restore accepts.  Returns 0, or -1 on a write error.
+ */
+int xen_write_wide_page_data(FILE *out, uint32_t count, uint64_t stride);
 
 #endif

@@ -1,0 +1,91 @@
+#!/bin/bash
+# --tee: every valid fixture is forwarded byte for byte (from a file, a
+# pipe and gzip, which is forwarded decompressed); every invalid one is
+# forwarded up to the first byte of the record holding its first error,
+# and not one byte further.  The record starts come from `-v --json`.
+# Env (from make check): SV, SV_BUILD, SV_TEST_BUILD, SV_DATA.
+set -u
+: "${SV:?}" "${SV_BUILD:?}" "${SV_TEST_BUILD:?}" "${SV_DATA:?}"
+out=$SV_TEST_BUILD
+mkdir -p "$out"
+rm -rf "$out/xen" && "$SV_BUILD/tests/xen/gen_xen" --all "$out/xen" >/dev/null || exit 1
+failed=0 checked=0 cuts=0
+fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+
+# expected_cut FILE FORMAT: the offset of the record of the first error, or
+# "" when -v lists no start for that record (squashed PAGE_DATA records).
+expected_cut() {
+	"$SV" -v --json --format "$2" "$1" | python3 -c '
+import json, sys
+starts, first = {}, None
+for line in sys.stdin:
+    o = json.loads(line)
+    if o["type"] == "record":
+        starts.setdefault(o["record"], o["offset"])
+    elif o["type"] == "diagnostic" and o["severity"] == "error" and first is None:
+        first = o
+if first is None or first["record"] is None:
+    print("")
+else:
+    print(starts.get(first["record"], ""))'
+}
+
+while IFS=$'\t' read -r name format _; do
+	f=$out/xen/$name
+	[ -f "$f" ] || continue
+	checked=$((checked + 1))
+	"$SV" --format "$format" "$f" >/dev/null 2>&1
+	plain=$?
+	"$SV" --format "$format" --tee="$out/tee.bin" "$f" 2>/dev/null >/dev/null
+	status=$?
+	"$SV" --format "$format" --tee - <"$f" 2>/dev/null >"$out/tee-pipe.bin"
+	cmp -s "$out/tee.bin" "$out/tee-pipe.bin" || fail "$name: file and pipe forward different bytes"
+	[ $status -eq $plain ] || fail "$name: exit $status with --tee, $plain without"
+	if [ $plain -eq 0 ]; then
+		cmp -s "$out/tee.bin" "$f" || fail "$name: valid, but not forwarded byte for byte"
+		gzip -c "$f" | "$SV" --format "$format" --tee - 2>/dev/null | cmp -s - "$f" ||
+			fail "$name: gzip input not forwarded decompressed"
+		continue
+	fi
+	n=$(stat -c %s "$out/tee.bin")
+	head -c "$n" "$f" | cmp -s - "$out/tee.bin" || fail "$name: forwarded bytes are not a prefix of the input"
+	[ "$n" -lt "$(stat -c %s "$f")" ] || fail "$name: invalid, yet forwarded whole"
+	cut=$(expected_cut "$f" "$format")
+	if [ -n "$cut" ]; then
+		cuts=$((cuts + 1))
+		[ "$n" -eq "$cut" ] || fail "$name: forwarding stopped at $n, the invalid record starts at $cut"
+	fi
+done <"$out/xen/MANIFEST"
+
+# CRIU images: the real ones go out whole; a broken fixture goes out as a
+# prefix that stops at or before its error.
+for f in "${SV_DATA:?}"/criu-real/*/*.img; do
+	# gzip input is forwarded decompressed: tmpfs archives are gzip.
+	case $f in *.gz.img) continue ;; esac
+	checked=$((checked + 1))
+	"$SV" --format criu --tee "$f" 2>/dev/null | cmp -s - "$f" || fail "$f: not forwarded byte for byte"
+done
+rm -rf "$out/criu" && "$SV_BUILD/tests/criu/gen_criu" --all "$out/criu" >/dev/null || exit 1
+while IFS=$'\t' read -r rel code offset status; do
+	f=$out/criu/$rel
+	[ -f "$f" ] && [ "$status" = 1 ] || continue
+	checked=$((checked + 1))
+	"$SV" --format criu --tee="$out/tee.bin" "$f" >/dev/null 2>&1
+	n=$(stat -c %s "$out/tee.bin")
+	head -c "$n" "$f" | cmp -s - "$out/tee.bin" || fail "$rel: forwarded bytes are not a prefix"
+	[ "$offset" = - ] || [ "$n" -le "$offset" ] || fail "$rel: forwarded $n bytes, past the error at $offset"
+done <"$out/criu/manifest"
+
+# Findings go to standard error when the stream takes standard output.
+valid=$out/xen/valid-libxc-hvm-v3.libxc
+"$SV" --tee "$valid" 2>"$out/tee.err" | cmp -s - "$valid" || fail "--tee to stdout"
+grep -q 'valid libxc' "$out/tee.err" || fail "--tee: the summary did not go to standard error"
+# A directory cannot be forwarded; a second input cannot either.
+"$SV" --tee "$out" >/dev/null 2>&1; [ $? -eq 2 ] || fail "--tee on a directory: expected exit 2"
+"$SV" --tee "$valid" "$valid" >/dev/null 2>&1; [ $? -eq 2 ] || fail "--tee with two inputs: expected exit 2"
+cp "$valid" "$out/self.libxc"
+"$SV" --tee="$out/self.libxc" "$out/self.libxc" >/dev/null 2>&1; [ $? -eq 2 ] || fail "--tee onto its own input: expected exit 2"
+cmp -s "$out/self.libxc" "$valid" || fail "--tee onto its own input changed it"
+
+echo "tee: $checked fixtures, $cuts exact cut points checked"
+[ $failed -eq 0 ] && echo "tee: all passed" || { echo "tee: $failed failure(s)"; exit 1; }
