@@ -40,7 +40,7 @@ static const char usage_text[] =
 	"      --param KEY=VALUE a parameter for the format (repeatable)\n"
 	"      --guest pv|hvm    the guest type of a legacy Xen stream (--param guest=)\n"
 	"      --previous FILE   the pre-checkpoint archive a container checkpoint's\n"
-	"                        parent link needs (podman --import-previous; --param previous=)\n"
+	"                        parent link needs (--param previous=)\n"
 	"      --tee[=FILE]      forward the input to standard output (or FILE) while\n"
 	"                        verifying it; stop before the first invalid record\n"
 	"                        (findings then go to standard error)\n"
