@@ -39,11 +39,11 @@ static const char usage_text[] =
 	"      --write-baseline FILE  list this run's errors and warnings in FILE\n"
 	"      --param KEY=VALUE a parameter for the format (repeatable)\n"
 	"      --guest pv|hvm    the guest type of a legacy Xen stream (--param guest=)\n"
+	"      --previous FILE   the pre-checkpoint archive a container checkpoint's\n"
+	"                        parent link needs (--param previous=)\n"
 	"      --tee[=FILE]      forward the input to standard output (or FILE) while\n"
 	"                        verifying it; stop before the first invalid record\n"
 	"                        (findings then go to standard error)\n"
-	"      --previous FILE   the pre-checkpoint archive a container checkpoint's\n"
-	"                        parent link needs (podman --import-previous; --param previous=)\n"
 	"      --color[=WHEN]    colour text output: auto (default), always, never\n"
 	"      --progress, --no-progress  show progress on standard error (default: on a\n"
 	"                        terminal, for pipes and inputs over 256 MiB)\n"
@@ -140,8 +140,8 @@ static const struct option long_options[] = {
 	{ "list-codes", optional_argument, NULL, OPT_LIST_CODES },
 	{ "param", required_argument, NULL, OPT_PARAM },
 	{ "guest", required_argument, NULL, OPT_GUEST },
-	{ "tee", optional_argument, NULL, OPT_TEE },
 	{ "previous", required_argument, NULL, OPT_PREVIOUS },
+	{ "tee", optional_argument, NULL, OPT_TEE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -998,6 +998,7 @@ int sv_cli_main(int argc, char **argv)
 	const char *params[MAX_PARAMS], *severities[MAX_RULES];
 	size_t nseverities = 0;
 	char guest_param[32];
+	static char previous_param[4200];
 	const char *tee_path = NULL;
 	adjuster adj = { 0 };
 	progress_state ps = { 0 };
@@ -1005,7 +1006,6 @@ int sv_cli_main(int argc, char **argv)
 	guard_std_fds();
 	/* A closed pipe is an error to report (exit 2), not a signal to die of. */
 	signal(SIGPIPE, SIG_IGN);
-	static char previous_param[4200];
 
 	if (argc > 1 && strcmp(argv[1], "decode") == 0)
 		return run_conversion(SV_ACTION_DECODE, argc - 1, argv + 1);
@@ -1069,10 +1069,6 @@ int sv_cli_main(int argc, char **argv)
 			params[opt.nparams++] = guest_param;
 			opt.params = params;
 			break;
-		case OPT_TEE:
-			opt.tee = 1;
-			tee_path = optarg;
-			break;
 		case OPT_PREVIOUS:
 			if (!*optarg)
 				return usage_error("--previous takes a file name");
@@ -1083,6 +1079,10 @@ int sv_cli_main(int argc, char **argv)
 			snprintf(previous_param, sizeof(previous_param), "previous=%s", optarg);
 			params[opt.nparams++] = previous_param;
 			opt.params = params;
+			break;
+		case OPT_TEE:
+			opt.tee = 1;
+			tee_path = optarg;
 			break;
 		case OPT_COLOR:
 			if (!optarg || strcmp(optarg, "auto") == 0)

@@ -920,8 +920,8 @@ static int run_archive_dir(const char *path, char **names, size_t n, const sv_op
 		int st;
 		if (asprintf(&child, "%.*s/%s", (int)plen, path, names[i]) < 0)
 			child = NULL;
-		run_input ri = { child, -1, NULL };
-		st = child ? run(&ri, SV_ACTION_VERIFY, 0, NULL, opt, sink, out) : SV_EXIT_FAILURE;
+		run_input ci = { child, -1, NULL };
+		st = child ? run(&ci, SV_ACTION_VERIFY, 0, NULL, opt, sink, out) : SV_EXIT_FAILURE;
 		if (st > worst)
 			worst = st;
 		free(child);
@@ -968,6 +968,7 @@ static int run(const run_input *ri, sv_action action, unsigned flags, FILE *conv
 		bid.head = sv_peek(s, SV_BID_BYTES, &avail);
 		bid.head_len = avail;
 		bid.gzip = sv_stream_gzip(s);
+		bid.is_archive = looks_like_archive(bid.head, bid.head_len);
 		if (cx.io_failed)
 			goto done;
 		goto chosen_input;

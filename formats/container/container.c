@@ -1186,6 +1186,10 @@ const sv_format sv_format_container = {
 	.codes = container_codes,
 	.ncodes = CT_NCODES,
 	.bid = container_bid,
+	/*
+	 * A stream only: the archive is opened here (sv_members_open_archive).
+	 * No verify_members, so a directory is never taken for a container
+	 * checkpoint.
+	 */
 	.verify = container_verify,
-	.verify_members = container_verify_members,
 };

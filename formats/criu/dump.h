@@ -141,6 +141,9 @@ void criu_verify_members(sv_ctx *cx, sv_members *m);
 	  "(CRIU: image corruption on kIDs data)")                                           \
 	X(CD_NS_IMAGE_MISSING, "criu.dump.ns.image-missing", ERROR,                          \
 	  "a dumped namespace has no image")                                                 \
+	X(CD_NS_NET_OUTSIDE, "criu.dump.ns.net-outside", WARNING,                            \
+	  "a task's own network namespace has no netns image: restore needs it from "        \
+	  "outside (--external net[...], as container engines give it)")                     \
 	X(CD_NS_CHILD, "criu.dump.ns.child", ERROR,                                          \
 	  "a child task is in a namespace of its own other than mount or network "           \
 	  "(CRIU: can't restore sub-task in NS)")                                            \

@@ -558,6 +558,23 @@ static int cmp_pm_pages(const void *a, const void *b, void *arg)
 	return dump_img_cmp(arg, x->img, y->img);
 }
 
+/*
+ * Whether restore reads this pagemap: a task's only when the task is a live
+ * one of pstree.img (restore opens pagemap-PID for each task it creates; a
+ * stale pagemap of a task that is not in the tree is never opened and is
+ * reported as unreferenced instead), a shared one's always.  A pre-dump
+ * has no tree: all of its pagemaps count.
+ */
+static bool pagemap_restored(dump *d, const dpagemap *pm)
+{
+	const dtask *t;
+
+	if (pm->shmem || d->kind != DUMP_FULL || d->no_tasks || pm->id > UINT32_MAX)
+		return true;
+	t = dump_task(d, (uint32_t)pm->id);
+	return t && t->live;
+}
+
 static void check_pages_files(dump *d)
 {
 	size_t n = 0;
@@ -567,7 +584,7 @@ static void check_pages_files(dump *d)
 		return;
 	for (size_t k = 0; k < d->pagemaps.n; k++) {
 		dpagemap *pm = &DV(d->pagemaps, dpagemap)[k];
-		if (pm->has_head)
+		if (pm->has_head && pagemap_restored(d, pm))
 			by_id[n++] = pm;
 	}
 	if (n > 1)

@@ -378,7 +378,23 @@ static void ref_ns_images(dump *d, int kind, uint32_t id, long at_img, uint32_t 
 		dump_ref(d, *opt, id, false);
 	if (!ns_required[kind])
 		return;
-	if (!dump_ref(d, ns_required[kind], id, false))
+	if (dump_ref(d, ns_required[kind], id, false))
+		return;
+	/*
+	 * A network namespace that was external at dump time (runc marks a
+	 * container's as such) is not dumped, and restore takes it from its
+	 * options (criu/net.c: an external netns is joined, not created): the
+	 * images cannot tell, so it is a warning, not a verdict.  podman's
+	 * checkpoints have none.
+	 */
+	if (kind == DNS_NET)
+		dump_report(d, at_img, SV_NONE, NULL, CD_NS_NET_OUTSIDE, SV_NONE,
+			    "task %" PRIu32 " is in its own net namespace %" PRIu32
+			    " (inventory.img root_ids has %" PRIu32 "), but netns-%" PRIu32
+			    ".img is absent: restore works only when that namespace is "
+			    "given from outside (--external net[...]), as container engines do",
+			    pid, id, d->root_ids.ns[kind], id);
+	else
 		dump_report(d, at_img, SV_NONE, NULL, CD_NS_IMAGE_MISSING, SV_NONE,
 			    "task %" PRIu32 " is in its own %s namespace %" PRIu32
 			    " (inventory.img root_ids has %" PRIu32 "), but %s%" PRIu32

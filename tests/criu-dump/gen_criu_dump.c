@@ -248,7 +248,7 @@ enum mutation {
 	M_NONE,
 	M_PSTREE_ORDER, M_PSTREE_DUP, M_PSTREE_ROOT, M_PSTREE_LEADER, M_PSTREE_MISSING,
 	M_CORE_MISSING, M_THREAD_TC, M_THREAD_INFO, M_TASK_STATE, M_MM_MISSING, M_TASK_IDS,
-	M_ROOT_IDS, M_IDS_ROOT_SAME, M_NS_MISSING, M_NS_CHILD, M_CGROUP, M_INVENTORY_MISSING,
+	M_ROOT_IDS, M_IDS_ROOT_SAME, M_NS_MISSING, M_NS_MISSING_UTS, M_NS_CHILD, M_CGROUP, M_INVENTORY_MISSING,
 	M_INVENTORY_EMPTY, M_PSTREE_EMPTY, M_CORE_NO_TC,
 	M_LAYOUT, M_PAGES_SIZE, M_PAGES_MISSING, M_PAGES_SHARED, M_OUTSIDE_VMA,
 	M_NONPRIVATE, M_VMA_ORDER, M_SHMEM_MISSING, M_ANON_SHMEM_MISSING, M_PARENT_MISSING,
@@ -552,11 +552,12 @@ static void write_dump(enum mutation m)
 	}
 
 	/* ids: the root in its own net (20) and mnt (21) namespaces, the child in a nested mnt (22) */
-	TaskKobjIdsEntry *ids = ids_of(10, 20, 21, 4);
+	/* M_NS_MISSING_UTS: root and child in a UTS namespace of their own, no utsns image. */
+	TaskKobjIdsEntry *ids = ids_of(10, 20, 21, m == M_NS_MISSING_UTS ? 40 : 4);
 	if (m == M_IDS_ROOT_SAME)
 		ids->vm_id = 1;
 	one("ids-100.img", CRIU_T_IDS, ids);
-	ids = ids_of(11, 20, 22, m == M_NS_CHILD ? 44 : 4);
+	ids = ids_of(11, 20, 22, m == M_NS_CHILD ? 44 : m == M_NS_MISSING_UTS ? 40 : 4);
 	if (m != M_TASK_IDS)
 		one("ids-102.img", CRIU_T_IDS, ids);
 	if (m != M_NS_MISSING)
@@ -1095,7 +1096,8 @@ int main(int argc, char **argv)
 	dump_case("bad-task-ids", M_TASK_IDS, "criu.dump.task.ids", "pstree.img");
 	dump_case("bad-root-ids", M_ROOT_IDS, "criu.dump.inventory.root-ids", "inventory.img");
 	dump_case("bad-ids-root-same", M_IDS_ROOT_SAME, "criu.dump.ids.root-same", "ids-100.img");
-	dump_case("bad-ns-missing", M_NS_MISSING, "criu.dump.ns.image-missing", "ids-100.img");
+	dump_case("warn-ns-net-outside", M_NS_MISSING, "criu.dump.ns.net-outside", "ids-100.img");
+	dump_case("bad-ns-missing", M_NS_MISSING_UTS, "criu.dump.ns.image-missing", "ids-100.img");
 	dump_case("bad-ns-child", M_NS_CHILD, "criu.dump.ns.child", "ids-102.img");
 	dump_case("bad-cgroup", M_CGROUP, "criu.dump.cgroup.set", "core-102.img");
 	dump_case("bad-inventory-missing", M_INVENTORY_MISSING, "criu.dump.inventory.missing", ".");
