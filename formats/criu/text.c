@@ -704,6 +704,8 @@ static bool read_string(lexer *l, octet_sink sink, void *arg, uint64_t *count)
 
 	*count = 0;
 	while (l->tok == T_STRING) {
+		unsigned long qline = l->line, qcol = l->col;
+		uint64_t qoff = l->off;
 		int quote = getch(l);
 		for (;;) {
 			unsigned long line = l->line, col = l->col;
@@ -712,7 +714,8 @@ static bool read_string(lexer *l, octet_sink sink, void *arg, uint64_t *count)
 			if (c == quote)
 				break;
 			if (c < 0 || c == '\n') {
-				lerr_at(l, CT_SYNTAX, line, col, off, "the string ends without its closing quote");
+				lerr_at(l, CT_SYNTAX, qline, qcol, qoff,
+					"the string ends without its closing quote");
 				return false;
 			}
 			if (c != '\\') {
