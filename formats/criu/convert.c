@@ -84,43 +84,47 @@ static bool varint(const unsigned char *buf, size_t n, size_t *i, uint64_t *v)
 
 /*
  * Set inventory_entry.img_version (field 1) in the packed message to
- * version, in place; false if the field is not a one-octet varint.
+ * version, in place (0, in a pre-dump, is kept).  Returns the old value,
+ * or -1 if the field is not a one-octet varint.
  */
-static bool patch_img_version(unsigned char *buf, size_t n, uint32_t version)
+static int patch_img_version(unsigned char *buf, size_t n, uint32_t version)
 {
 	size_t i = 0;
 
 	while (i < n) {
 		uint64_t tag, v;
 		if (!varint(buf, n, &i, &tag))
-			return false;
+			return -1;
 		switch (tag & 7) {
 		case 0:
 			if (tag >> 3 == 1) {
-				if (i >= n || buf[i] & 0x80)
-					return false;
-				buf[i] = (unsigned char)version;
-				return true;
+				int old = i < n ? buf[i] : 0x80;
+				if (old & 0x80)
+					return -1;
+				/* A pre-dump's 0 says no version: it stays. */
+				if (old)
+					buf[i] = (unsigned char)version;
+				return old;
 			}
 			if (!varint(buf, n, &i, &v))
-				return false;
+				return -1;
 			break;
 		case 1:
 			i += 8;
 			break;
 		case 2:
 			if (!varint(buf, n, &i, &v) || v > n - i)
-				return false;
+				return -1;
 			i += (size_t)v;
 			break;
 		case 5:
 			i += 4;
 			break;
 		default:
-			return false;
+			return -1;
 		}
 	}
-	return false;
+	return -1;
 }
 
 typedef struct copy_out {
@@ -175,9 +179,14 @@ static bool convert_image(sv_ctx *cx, sv_stream *in, FILE *out, uint32_t to)
 		uint32_t n = le32(sz);
 		size_t got;
 		unsigned char *msg = n <= CJ_ENTRY_MAX ? sv_read_alloc(in, n, &got) : NULL;
-		if (!msg || !patch_img_version(msg, n, to)) {
-			sv_report(cx, CRIT_CODE(CV_INPUT), 4, "the inventory entry's img_version "
-				  "cannot be rewritten in place");
+		int old = msg ? patch_img_version(msg, n, to) : -1;
+		if (old < 0 || (old == 0 && to == CRIU_IMAGES_V1)) {
+			if (old < 0)
+				sv_report(cx, CRIT_CODE(CV_INPUT), 4, "the inventory entry's img_version "
+					  "cannot be rewritten in place");
+			else
+				sv_report(cx, CRIT_CODE(CV_VERSION), 4, "a pre-dump (img_version 0) "
+					  "has only the version 1.1 layout");
 			free(msg);
 			return false;
 		}
@@ -281,7 +290,7 @@ static void convert_one(sv_ctx *cx, sv_stream *in)
 		sv_report(cx, CRIT_CODE(CV_INPUT), SV_NONE, "not converted: the image has errors");
 		return;
 	}
-	sv_stream *again = sv_open_at(cx, AT_FDCWD, path, path, 0);
+	sv_stream *again = sv_open_at(cx, AT_FDCWD, path, path, SV_OPEN_RAW);
 	if (!again)
 		return;
 	FILE *out = temp_beside(cx, out_path, &tmp);
