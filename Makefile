@@ -21,10 +21,10 @@ PKG_CONFIG ?= pkg-config
 PROTOC_C  ?= protoc-c
 
 # Debian packages: what `make` needs, and what the tests need on top.
-BUILD_PKGS := pkg-config protobuf-c-compiler libprotobuf-c-dev zlib1g-dev libjansson-dev
+BUILD_PKGS := pkg-config protobuf-c-compiler libprotobuf-c-dev zlib1g-dev libjansson-dev libelf-dev
 CHECK_PKGS := check
 
-LIB_PCS   := libprotobuf-c zlib jansson
+LIB_PCS   := libprotobuf-c zlib jansson libelf
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wformat=2 -Wvla -Wpointer-arith
@@ -183,7 +183,7 @@ asan:
 # for CRIU dump directories and one for encode (and decode) of JSON.
 FUZZ_BUILD   := build/fuzz
 FUZZ_FORMATS := $(shell sed -n 's/^SV_FORMAT(sv_format_\(.*\))/\1/p' formats/registry.def)
-FUZZ_TARGETS := $(addprefix fuzz_,$(FUZZ_FORMATS) auto criu_dir encode)
+FUZZ_TARGETS := $(addprefix fuzz_,$(FUZZ_FORMATS) auto criu_dir encode text)
 FUZZ_BINS    := $(addprefix $(FUZZ_BUILD)/,$(FUZZ_TARGETS))
 FUZZ_SECONDS ?= 60
 FUZZ_PKGS    := clang libclang-rt-14-dev
@@ -198,7 +198,7 @@ $(FUZZ_BUILD)/libstreamverify.a: fuzz-deps FORCE
 	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang SANITIZE=fuzz $(FUZZ_BUILD)/libstreamverify.a
 endif
 
-$(FUZZ_BUILD)/fuzz_criu_dir $(FUZZ_BUILD)/fuzz_encode: $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.c $(FUZZ_BUILD)/libstreamverify.a
+$(FUZZ_BUILD)/fuzz_criu_dir $(FUZZ_BUILD)/fuzz_encode $(FUZZ_BUILD)/fuzz_text: $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.c $(FUZZ_BUILD)/libstreamverify.a
 	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< fuzz/fuzz_common.c $(FUZZ_BUILD)/libstreamverify.a $(PC_LIBS)
 
 $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_verify.c fuzz/fuzz_common.c $(FUZZ_BUILD)/libstreamverify.a

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "formats/criu/convert.h"
+#include "formats/criu/coredump.h"
 #include "formats/criu/criu.h"
 #include "formats/criu/images.h"
 #include "formats/criu/json.h"
@@ -430,6 +431,7 @@ static const sv_format criu_convert_tool = {
 
 static const sv_format *const crit_tools[] = {
 	&criu_convert_tool,
+	&criu_coredump_tool,
 	NULL,
 };
 
