@@ -38,17 +38,14 @@ static bool crit_decode(sv_ctx *cx, sv_stream *in, FILE *out, unsigned flags)
 	return criu_converter.decode(cx, in, out, flags);
 }
 
-/* JSON opens with '{'; the text view never does (it opens with "magic" or a comment). */
 static bool crit_encode(sv_ctx *cx, sv_stream *in, FILE *out)
 {
-	size_t avail, i = 0;
+	size_t avail;
 	const unsigned char *p = sv_peek(in, SV_PEEK_MAX, &avail);
 
-	while (i < avail && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
-		i++;
-	if (i == avail || p[i] == '{')
-		return criu_converter.encode(cx, in, out);
-	return criu_text_encode(cx, in, out);
+	if (criu_text_detect(p, avail))
+		return criu_text_encode(cx, in, out);
+	return criu_converter.encode(cx, in, out);
 }
 
 static bool crit_info(sv_ctx *cx, sv_stream *in, FILE *out)

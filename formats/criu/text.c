@@ -415,6 +415,20 @@ bool criu_text_decode(sv_ctx *cx, sv_stream *in, FILE *out, unsigned flags)
 	return true;
 }
 
+/*
+ * The text view opens with its magic line or a '#' comment (blanks
+ * before either); anything else is taken for JSON, whose errors then say
+ * what is wrong.
+ */
+bool criu_text_detect(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
+		i++;
+	return (i < n && p[i] == '#') || (n - i >= 5 && memcmp(p + i, "magic", 5) == 0);
+}
+
 /* ---- encoding: the lexer ------------------------------------------------------ */
 
 enum tok { T_EOF, T_IDENT, T_NUM, T_STRING, T_PUNCT, T_MARKER };

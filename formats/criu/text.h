@@ -21,7 +21,8 @@
  * data, IPC shared memory, ghost file contents and chunks), "extra { inq:
  * ... outq: ... }" for TCP queues, "extra: [v, ...]" for semaphore values
  * and one "extra { msg { ... } text: ... }" per queued IPC message.
- * Encoding gives back the image's exact bytes.
+ * Encoding gives back the image's exact bytes.  encode takes its input for
+ * text when it opens (after blanks) with "magic" or a '#', else for JSON.
  */
 #ifndef SV_CRIU_TEXT_H
 #define SV_CRIU_TEXT_H
@@ -51,6 +52,9 @@
 
 /* The image on in as text (flags: SV_CONV_NICE for the nice form). */
 bool criu_text_decode(sv_ctx *cx, sv_stream *in, FILE *out, unsigned flags);
+
+/* Is p[0..n) (the first bytes of an input) text rather than JSON? */
+bool criu_text_detect(const unsigned char *p, size_t n);
 
 /* Text (the whole input) back into the image's bytes. */
 bool criu_text_encode(sv_ctx *cx, sv_stream *in, FILE *out);

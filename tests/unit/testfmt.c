@@ -205,7 +205,7 @@ static bool svt_info(sv_ctx *cx, sv_stream *in, FILE *out)
 	return true;
 }
 
-static const sv_converter svt_converter = { svt_decode, svt_encode, svt_info };
+static const sv_converter svt_converter = { .decode = svt_decode, .encode = svt_encode, .info = svt_info };
 
 const sv_format test_format_svt = {
 	.name = "svt", .description = "test-only record stream", .codes = svt_codes,
