@@ -22,7 +22,7 @@ PROTOC_C  ?= protoc-c
 
 # Debian packages: what `make` needs, and what the tests need on top.
 BUILD_PKGS := pkg-config protobuf-c-compiler libprotobuf-c-dev zlib1g-dev libjansson-dev libelf-dev
-CHECK_PKGS := check
+CHECK_PKGS := check binutils python3
 
 LIB_PCS   := libprotobuf-c zlib jansson libelf
 
