@@ -135,7 +135,8 @@ static int pstree_entry(void *arg, const criu_entry *e)
 		d->oom = true;
 		return 1;
 	}
-	memcpy(t->threads, p->threads, p->n_threads * sizeof(uint32_t));
+	if (p->n_threads)
+		memcpy(t->threads, p->threads, p->n_threads * sizeof(uint32_t));
 	t->nthreads = p->n_threads;
 	d->ntasks++;
 	return 0;
@@ -205,13 +206,15 @@ typedef struct core_read {
 static void copy_u32s(void *dst, size_t cap_bytes, const uint32_t *src, size_t n)
 {
 	size_t k = n * 4 < cap_bytes ? n * 4 : cap_bytes;
-	memcpy(dst, src, k);
+	if (k)
+		memcpy(dst, src, k);
 }
 
 static void copy_u64s(void *dst, size_t cap_bytes, const uint64_t *src, size_t n)
 {
 	size_t k = n * 8 < cap_bytes ? n * 8 : cap_bytes;
-	memcpy(dst, src, k);
+	if (k)
+		memcpy(dst, src, k);
 }
 
 /* The XSAVE area (legacy part, header, extended parts), as NT_X86_XSTATE carries it. */
@@ -329,7 +332,8 @@ static int mm_entry(void *arg, const criu_entry *e)
 		m->vmas[i] = (vma){ v->start, v->end, v->pgoff, v->shmid, v->prot, v->status, 0, 0 };
 	}
 	m->nvmas = me->n_vmas;
-	memcpy(m->auxv, me->mm_saved_auxv, me->n_mm_saved_auxv * sizeof(uint64_t));
+	if (me->n_mm_saved_auxv)
+		memcpy(m->auxv, me->mm_saved_auxv, me->n_mm_saved_auxv * sizeof(uint64_t));
 	m->nauxv = me->n_mm_saved_auxv;
 	return 0;
 }
@@ -520,8 +524,10 @@ static bool dumped_in(memsrc *ms, uint64_t start, uint64_t end)
 	if (!level_load(ms, 0))
 		return false;
 	level *l = &ms->lv[0];
-	size_t k = first_after(l, start);
-	return k < l->n && l->e[k].vaddr < end && (l->e[k].flags & (PE_PRESENT | PE_PARENT));
+	for (size_t k = first_after(l, start); k < l->n && l->e[k].vaddr < end; k++)
+		if (l->e[k].flags & (PE_PRESENT | PE_PARENT))
+			return true;
+	return false;
 }
 
 static bool memsrc_init(memsrc *ms, cd *d, uint32_t pid)
@@ -567,7 +573,8 @@ static void note(notes *nb, const char *name, uint32_t type, const void *desc, s
 	unsigned char *o = nb->p + nb->n;
 	memcpy(o, &h, sizeof(h));
 	memcpy(o + sizeof(h), name, namesz);
-	memcpy(o + sizeof(h) + ((namesz + 3) & ~(size_t)3), desc, len);
+	if (len)
+		memcpy(o + sizeof(h) + ((namesz + 3) & ~(size_t)3), desc, len);
 	nb->n += need;
 }
 
