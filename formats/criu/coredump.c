@@ -1038,8 +1038,16 @@ done:
 	free(d.files);
 }
 
+static void coredump_stream(sv_ctx *cx, sv_stream *in)
+{
+	(void)in;
+	sv_report(cx, CODE(CC_INPUT), SV_NONE, "coredump reads a dump directory, not a file "
+		  "(extract an archive first)");
+}
+
 const sv_format criu_coredump_tool = {
 	.name = "criu-coredump",
 	.description = "ELF core files from a CRIU dump (streamverify coredump; parameters out, pid)",
+	.verify = coredump_stream,
 	.verify_members = coredump,
 };

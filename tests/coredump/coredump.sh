@@ -92,6 +92,7 @@ cp -r "$CORPUS/sleep" "$WORK/arm"
 "$SV" decode --nice -i "$CORPUS/sleep/core-234.img" | sed 's/mtype: X86_64/mtype: AARCH64/' >"$WORK/arm.txt"
 "$SV" encode -i "$WORK/arm.txt" -o "$WORK/arm/core-234.img" || fail "editing the core image"
 refuse "aarch64" "thread 234 is of architecture AARCH64: core files are written for x86_64 only" "$WORK/arm"
+refuse "a file" "coredump reads a dump directory, not a file" "$CORPUS/sleep/core-234.img"
 "$SV" coredump "$CORPUS/sleep" 2>"$WORK/err"
 [ $? -eq 2 ] && grep -q "needs -o" "$WORK/err" || fail "no -o: $(cat "$WORK/err")"
 
