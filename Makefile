@@ -22,10 +22,10 @@ PROTOC_C  ?= protoc-c
 
 # Debian packages: what `make` needs, and what the tests need on top.
 BUILD_PKGS := pkg-config protobuf-c-compiler libprotobuf-c-dev zlib1g-dev libjansson-dev libarchive-dev \
-              libzstd-dev liblzma-dev libbz2-dev liblz4-dev
-CHECK_PKGS := check
+              libzstd-dev liblzma-dev libbz2-dev liblz4-dev libelf-dev
+CHECK_PKGS := check binutils python3 jq
 
-LIB_PCS   := libprotobuf-c zlib jansson libarchive liblz4
+LIB_PCS   := libprotobuf-c zlib jansson libarchive liblz4 libelf
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wformat=2 -Wvla -Wpointer-arith
@@ -157,7 +157,7 @@ $(SHARED_LIB): $(LIB_OBJS) $(BUILD)/libstreamverify.map
 # dynamically as usual.
 # libarchive's own compressors are linked in too (its tar reader and the
 # gzip, zstd, xz and bzip2 filters pull in nothing else: no libxml2, no ICU).
-BIN_STATIC_LIBS := -lprotobuf-c -ljansson -larchive -lzstd -llzma -lbz2 -llz4 -lz
+BIN_STATIC_LIBS := -lprotobuf-c -ljansson -larchive -lelf -lzstd -llzma -lbz2 -llz4 -lz
 ifeq ($(SANITIZE),)
 BIN_LINK := -static-pie $(BIN_STATIC_LIBS)
 else
@@ -210,7 +210,7 @@ asan:
 # for CRIU dump directories and one for encode (and decode) of JSON.
 FUZZ_BUILD   := build/fuzz
 FUZZ_FORMATS := $(shell sed -n 's/^SV_FORMAT(sv_format_\(.*\))/\1/p' formats/registry.def)
-FUZZ_TARGETS := $(addprefix fuzz_,$(FUZZ_FORMATS) auto criu_dir encode)
+FUZZ_TARGETS := $(addprefix fuzz_,$(FUZZ_FORMATS) auto criu_dir encode text)
 FUZZ_BINS    := $(addprefix $(FUZZ_BUILD)/,$(FUZZ_TARGETS))
 FUZZ_SECONDS ?= 60
 FUZZ_PKGS    := clang libclang-rt-14-dev
@@ -225,7 +225,7 @@ $(FUZZ_BUILD)/libstreamverify.a: fuzz-deps FORCE
 	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang SANITIZE=fuzz $(FUZZ_BUILD)/libstreamverify.a
 endif
 
-$(FUZZ_BUILD)/fuzz_criu_dir $(FUZZ_BUILD)/fuzz_encode: $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.c $(FUZZ_BUILD)/libstreamverify.a
+$(FUZZ_BUILD)/fuzz_criu_dir $(FUZZ_BUILD)/fuzz_encode $(FUZZ_BUILD)/fuzz_text: $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.c $(FUZZ_BUILD)/libstreamverify.a
 	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< fuzz/fuzz_common.c $(FUZZ_BUILD)/libstreamverify.a $(PC_LIBS)
 
 $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_verify.c fuzz/fuzz_common.c $(FUZZ_BUILD)/libstreamverify.a

@@ -204,6 +204,8 @@ typedef enum sv_action {
 } sv_action;
 #define SV_CONV_PRETTY 0x1u /* decode: human-friendly values (crit --pretty) */
 #define SV_CONV_NOPL   0x2u /* decode: leave out payload blobs (crit --nopl) */
+#define SV_CONV_TEXT   0x4u /* decode: protobuf text format (crit's raw form) */
+#define SV_CONV_NICE   0x8u /* decode: the text's nice form (names, indented); implies TEXT */
 int sv_convert(const char *path, sv_action action, unsigned flags, void *out,
 	       const sv_options *opt, const sv_sink *sink);
 

@@ -16,9 +16,11 @@
 
 static const char usage_text[] =
 	"Usage: streamverify [OPTIONS] PATH...\n"
-	"       streamverify decode [--pretty] [--nopl] [-i IN] [-o OUT]\n"
+	"       streamverify decode [--pretty] [--nopl] [--text [--nice]] [-i IN] [-o OUT]\n"
 	"       streamverify encode [-i IN] [-o OUT]\n"
 	"       streamverify info IMG\n"
+	"       streamverify coredump DIR [-p PID] -o OUTDIR\n"
+	"       streamverify convert --to 1|1.1 DIR|IMAGE -o OUT\n"
 	"Verify checkpoint images and VM migration streams before restoring them.\n"
 	"PATH is a file, a directory (a CRIU dump), or - for standard input;\n"
 	"gzip-compressed input is read transparently.\n"
@@ -55,13 +57,22 @@ static const char usage_text[] =
 	"decode writes an image as JSON (the same JSON as crit decode; --pretty as\n"
 	"crit decode --pretty; --nopl leaves out payloads), encode turns that JSON\n"
 	"back into the image, info prints an image's type and entry count.\n"
+	"decode --text writes protobuf's text format instead (CRIT's raw form: magic\n"
+	"values, #N before each entry; --nice: magic names, #N and the message name,\n"
+	"indented); encode reads it back byte for byte, taking its input for text\n"
+	"when it opens with 'magic' or a '#' comment (after blanks), else for JSON.\n"
+	"coredump writes an ELF core file OUTDIR/core.PID for each process of a CRIU\n"
+	"dump (x86_64), or only for PID.  convert writes a dump directory or one image\n"
+	"in image version 1 or 1.1 (version 3, compressed pages, is not supported);\n"
+	"the input must verify without errors, and OUT must not exist for a directory.\n"
 	"\n"
 	"Exit status: 0 every input valid, 1 some input invalid, 2 usage or I/O error,\n"
 	"or an input that is not a checkpoint of any known format.\n";
 
 static const char decode_help[] =
-	"Usage: streamverify decode [--pretty] [--nopl] [-f NAME] [-i IN] [-o OUT]\n"
-	"Write an image as JSON: the JSON crit decode prints.\n"
+	"Usage: streamverify decode [--pretty] [--nopl] [--text [--nice]] [-f NAME] [-i IN] [-o OUT]\n"
+	"Write an image as JSON: the JSON crit decode prints (or, with --text, as\n"
+	"protobuf's text format: CRIT's raw form; --nice: its indented form).\n"
 	"\n"
 	"  -i, --in IN       the image (default: standard input)\n"
 	"  -o, --out OUT     where the JSON goes (default: standard output); a named\n"
@@ -69,6 +80,8 @@ static const char decode_help[] =
 	"                    its mode, owner and hard links, and may not be IN\n"
 	"      --pretty      as crit decode --pretty: hex, flag names, devices, IPs\n"
 	"      --nopl        leave payloads out (crit decode --nopl)\n"
+	"      --text        protobuf's text format (magic values, #N before each entry)\n"
+	"      --nice        with --text: magic names, #N and the message name, indented\n"
 	"  -f, --format NAME the format of IN (default: detected)\n"
 	"  -h, --help        show this help and exit\n"
 	"\n"
@@ -76,7 +89,9 @@ static const char decode_help[] =
 
 static const char encode_help[] =
 	"Usage: streamverify encode [-f NAME] [-i IN] [-o OUT]\n"
-	"Turn the JSON of streamverify decode (or crit decode) back into the image.\n"
+	"Turn the JSON of streamverify decode (or crit decode), or its --text form,\n"
+	"back into the image.  Text is told by its first word: 'magic' or a '#'\n"
+	"comment (after blanks); anything else is read as JSON.\n"
 	"\n"
 	"  -i, --in IN       the JSON (default: standard input)\n"
 	"  -o, --out OUT     the image (default: standard output); written only when\n"
@@ -740,6 +755,8 @@ static int parse_count(const char *arg, unsigned long *out)
 static const struct option conv_options[] = {
 	{ "pretty", no_argument, NULL, 'p' },
 	{ "nopl", no_argument, NULL, 'n' },
+	{ "text", no_argument, NULL, 't' },
+	{ "nice", no_argument, NULL, 'N' },
 	{ "in", required_argument, NULL, 'i' },
 	{ "out", required_argument, NULL, 'o' },
 	{ "format", required_argument, NULL, 'f' },
@@ -797,6 +814,12 @@ static int run_conversion(sv_action action, int argc, char **argv)
 						   c == 'p' ? "pretty" : "nopl");
 			flags |= c == 'p' ? SV_CONV_PRETTY : SV_CONV_NOPL;
 			break;
+		case 't':
+			flags |= SV_CONV_TEXT;
+			break;
+		case 'N':
+			flags |= SV_CONV_TEXT | SV_CONV_NICE;
+			break;
 		case 'i':
 			if (action == SV_ACTION_INFO)
 				return usage_error("%s", "info takes the image as its argument, not -i");
@@ -827,6 +850,10 @@ static int run_conversion(sv_action action, int argc, char **argv)
 		in = "-";
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if ((flags && action != SV_ACTION_DECODE) || (out_path && action == SV_ACTION_INFO))
+		return usage_error("%s", "--pretty, --nopl, --text, --nice go with decode; -o with decode and encode");
+	if ((flags & SV_CONV_TEXT) && (flags & (SV_CONV_PRETTY | SV_CONV_NOPL)))
+		return usage_error("%s", "--text and --nice do not go with --pretty or --nopl");
 	if (opt.format && sv_format_index(opt.format) < 0)
 		return usage_error("unknown format '%s' (see --list-formats)", opt.format);
 	if (out_path && strcmp(out_path, "-") == 0)
@@ -987,6 +1014,88 @@ static int open_tee(sv_options *opt, const char *path, int ninputs, const char *
 
 /* ---- verification ------------------------------------------------------------ */
 
+/* ---- coredump / convert: whole-checkpoint tools of the criu module ---------------- */
+
+static const struct option tool_options[] = {
+	{ "out", required_argument, NULL, 'o' },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "to", required_argument, NULL, 'T' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Run the tool called name (see sv_converter.tools) on argv's input. */
+static int run_tool(const char *name, int argc, char **argv)
+{
+	const sv_format *criu = sv_format_find("criu"), *tool = NULL;
+	const char *out_path = NULL, *pid = NULL, *to = NULL;
+	char out_param[4096 + 8], pid_param[64], to_param[64];
+	const char *params[3];
+	sv_options opt = { 0 };
+	sv_output diag_out = { .fp = stderr, .flags = 0 };
+	sv_sink sink;
+	unsigned long n;
+	int c;
+	bool coredump = strcmp(name, "criu-coredump") == 0;
+
+	for (size_t i = 0; criu && criu->convert && criu->convert->tools && criu->convert->tools[i]; i++)
+		if (strcmp(criu->convert->tools[i]->name, name) == 0)
+			tool = criu->convert->tools[i];
+	if (!tool)
+		return usage_error("%s is not in this build", name);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, coredump ? "o:p:h" : "o:h", tool_options, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out_path = optarg;
+			break;
+		case 'p':
+			if (parse_count(optarg, &n) != 0 || n == 0 || n > 0x7fffffff)
+				return usage_error("-p takes a process id, not '%s'", optarg);
+			pid = optarg;
+			break;
+		case 'T':
+			if (coredump)
+				return usage_error("%s", "--to goes with convert");
+			to = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return SV_EXIT_VALID;
+		default:
+			fputs("Try 'streamverify --help'.\n", stderr);
+			return SV_EXIT_FAILURE;
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error("%s takes one input (%s)", coredump ? "coredump" : "convert",
+				   coredump ? "a dump directory" : "a dump directory or an image");
+	if (!out_path || !*out_path)
+		return usage_error("%s needs -o %s", coredump ? "coredump" : "convert",
+				   coredump ? "OUTDIR" : "OUT");
+	if (!coredump && !to)
+		return usage_error("%s", "convert needs --to VERSION (1 or 1.1)");
+	if (strlen(out_path) > 4096)
+		return usage_error("%s", "the output path is too long");
+	snprintf(out_param, sizeof(out_param), "out=%s", out_path);
+	params[opt.nparams++] = out_param;
+	if (pid) {
+		snprintf(pid_param, sizeof(pid_param), "pid=%s", pid);
+		params[opt.nparams++] = pid_param;
+	}
+	if (to) {
+		snprintf(to_param, sizeof(to_param), "to=%.60s", to);
+		params[opt.nparams++] = to_param;
+	}
+	opt.params = params;
+	opt.format = tool->name;
+	if (sv_format_index(tool->name) < 0 && !sv_register_format(tool))
+		return usage_error("%s cannot be registered", name);
+	sv_sink_text(&sink, &diag_out);
+	sink.summary = NULL;
+	return sv_verify(argv[optind], &opt, &sink, NULL);
+}
+
 int sv_cli_main(int argc, char **argv)
 {
 	sv_options opt = { 0 };
@@ -1013,6 +1122,10 @@ int sv_cli_main(int argc, char **argv)
 		return run_conversion(SV_ACTION_ENCODE, argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "info") == 0)
 		return run_conversion(SV_ACTION_INFO, argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "coredump") == 0)
+		return run_tool("criu-coredump", argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "convert") == 0)
+		return run_tool("criu-convert", argc - 1, argv + 1);
 
 	while ((c = getopt_long(argc, argv, "f:jqvhV", long_options, NULL)) != -1) {
 		switch (c) {

@@ -64,6 +64,13 @@ typedef struct sv_converter {
 	bool (*encode)(sv_ctx *cx, sv_stream *in, FILE *out);
 	/* A short description of the input (its type and entry count). */
 	bool (*info)(sv_ctx *cx, sv_stream *in, FILE *out);
+	/*
+	 * Whole-checkpoint tools (`streamverify coredump`, `streamverify
+	 * convert`), or NULL: a NULL-terminated list of formats without a bid
+	 * that the CLI registers and runs with sv_verify, handing them what
+	 * they need as module parameters (sv_param).
+	 */
+	const struct sv_format *const *tools;
 } sv_converter;
 
 /* Bids: 0 = not this format; 100 = certain.  Build them from evidence. */

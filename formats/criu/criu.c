@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "formats/criu/codes.h"
+#include "formats/criu/convert.h"
 #include "formats/criu/criu.h"
 #include "formats/criu/dump.h"
 #include "formats/criu/json.h"
@@ -18,9 +19,11 @@ const sv_code criu_codes[] = {
 	CRIU_CODES(SV_CODE_ROW)
 	CRIU_DUMP_CODES(SV_CODE_ROW)
 	CRIU_JSON_CODES(SV_CODE_ROW)
+	CRIU_CRIT_CODES(SV_CODE_ROW)
 };
 const sv_code *const criu_dump_codes = criu_codes + CRIU_NCODES;
 const sv_code *const criu_json_codes = criu_codes + CRIU_NCODES + CD_NCODES;
+const sv_code *const criu_crit_codes = criu_codes + CRIU_NCODES + CD_NCODES + CJ_NCODES;
 
 static uint32_t le32(const unsigned char *p)
 {
@@ -176,5 +179,5 @@ const sv_format sv_format_criu = {
 	.bid = criu_bid,
 	.verify = criu_verify,
 	.verify_members = criu_verify_members,
-	.convert = &criu_converter,
+	.convert = &criu_crit_converter,
 };

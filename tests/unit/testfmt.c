@@ -225,7 +225,7 @@ static bool svt_info(sv_ctx *cx, sv_stream *in, FILE *out)
 	return true;
 }
 
-static const sv_converter svt_converter = { svt_decode, svt_encode, svt_info };
+static const sv_converter svt_converter = { .decode = svt_decode, .encode = svt_encode, .info = svt_info };
 
 /* "svt" and a digit, lower case: a near miss, for the core's detection messages. */
 static int svt_near(const sv_bid_input *in, char *why, size_t why_len)
