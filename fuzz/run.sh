@@ -11,7 +11,8 @@ seeds="$FUZZ_BUILD/seeds"
 
 make_seeds() {
 	[ -d "$seeds" ] && return
-	mkdir -p "$seeds/xen" "$seeds/criu" "$seeds/criu_dir" "$seeds/json" "$seeds/qemu"
+	mkdir -p "$seeds/xen" "$seeds/criu" "$seeds/criu_dir" "$seeds/json" "$seeds/qemu" \
+		"$seeds/archive" "$seeds/capture" "$seeds/text"
 	[ -x "$SV_BUILD/tests/qemu/gen_qemu" ] && "$SV_BUILD/tests/qemu/gen_qemu" --all "$seeds/qemu" >/dev/null &&
 		find "$seeds/qemu" -size +64k -delete
 	if [ -n "$DATA" ]; then
@@ -34,6 +35,27 @@ make_seeds() {
 			pack_dir "$d" >"$seeds/criu_dir/$name"
 		done
 	fi
+	# Archives: the generator's (small ones) and the real podman checkpoint.
+	if [ -n "$DATA" ] && [ -x "$SV_BUILD/tests/archive/gen_archive" ]; then
+		"$SV_BUILD/tests/archive/gen_archive" "$seeds/archive.tmp" "$DATA/podman/c1.tar.zst" \
+			"$DATA/criu-real" >/dev/null 2>&1
+		find "$seeds/archive.tmp" -type f -size -256k -exec cp {} "$seeds/archive/" \; 2>/dev/null
+		rm -rf "$seeds/archive.tmp"
+		cp "$DATA/podman/c1.tar.zst" "$seeds/archive/"
+	fi
+	# Image-streamer captures of a real dump.
+	if [ -n "$DATA" ] && [ -x "$SV_BUILD/tests/criu-stream/gen_stream" ]; then
+		"$SV_BUILD/tests/criu-stream/gen_stream" --all "$DATA/criu-real/sleep" "$seeds/capture.tmp" \
+			>/dev/null 2>&1
+		find "$seeds/capture.tmp" -type f -size -256k -exec cp {} "$seeds/capture/" \; 2>/dev/null
+		rm -rf "$seeds/capture.tmp"
+	fi
+	# The text view of the small real images, for the text encoder.
+	for f in "$seeds"/criu/*.img; do
+		[ -f "$f" ] || continue
+		"$SV_BUILD/streamverify" decode --text -i "$f" -o "$seeds/text/$(basename "$f").txt" \
+			>/dev/null 2>&1 || rm -f "$seeds/text/$(basename "$f").txt"
+	done
 	find "$seeds" -name '*.manifest' -delete 2>/dev/null
 	return 0
 }
@@ -69,6 +91,9 @@ seed_dirs_for() {
 	fuzz_criu_dir) echo "$seeds/criu_dir" ;;
 	fuzz_encode) echo "$seeds/json" ;;
 	fuzz_qemu) echo "$seeds/qemu" ;;
+	fuzz_container) echo "$seeds/archive" ;;
+	fuzz_criu_stream) echo "$seeds/capture" ;;
+	fuzz_text) echo "$seeds/text" ;;
 	fuzz_auto) echo "$seeds/xen $seeds/criu $seeds/qemu" ;;
 	esac
 }
