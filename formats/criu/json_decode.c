@@ -354,7 +354,7 @@ typedef struct dec {
 	uint64_t index;        /* index of the current JSON entry */
 	uint64_t entries;      /* entries framed completely */
 	uint64_t entry_off;
-	uint64_t truncated_at; /* start of an entry cut short, or SV_NONE */
+	uint64_t truncated_at; /* where the image is cut short (the finding's offset), or SV_NONE */
 	uint64_t drops;
 	const ProtobufCMessageDescriptor *rec_desc; /* criu_pb_recursive cache */
 	bool rec;
@@ -725,8 +725,9 @@ static uint32_t le32(const unsigned char *p)
 /* Note where the image is cut short, then report it. */
 static void truncated(dec *d, uint64_t off, uint64_t needed, uint64_t got, const char *what)
 {
+	/* The same offset as the finding, so the two can be matched. */
 	if (d->truncated_at == SV_NONE)
-		d->truncated_at = d->entry_off;
+		d->truncated_at = off;
 	sv_report_truncated(d->cx, off, needed, got, what);
 }
 

@@ -484,6 +484,20 @@ static bool verify_record(libxl_state *st, xen_rec *r, bool *done)
 	}
 }
 
+/* Printable, and at least 6 of its 8 octets those of "LibxlFmt": a damaged ident. */
+static bool ident_close(const unsigned char *h)
+{
+	static const char want[8] = "LibxlFmt";
+	int same = 0;
+
+	for (int i = 0; i < 8; i++) {
+		if (h[i] < 0x20 || h[i] > 0x7e)
+			return false;
+		same += h[i] == (unsigned char)want[i];
+	}
+	return same >= 6;
+}
+
 void xen_libxl_verify_stream(sv_ctx *cx, sv_stream *in,
 			     const sv_code *checkpoint_code)
 {
@@ -500,6 +514,10 @@ void xen_libxl_verify_stream(sv_ctx *cx, sv_stream *in,
 		if (xen_libxc_is_header(h, sizeof(h)))
 			sv_report(cx, CODE(C_IDENT), at,
 				  "this is a bare libxc stream, not a libxl one (verify it with --format libxc)");
+		else if (ident_close(h))
+			/* Text where it is text; a damaged ident is no legacy stream. */
+			sv_report(cx, CODE(C_IDENT), at, "ident reads \"%.8s\", not \"LibxlFmt\"",
+				  (const char *)h);
 		else
 			sv_report(cx, CODE(C_IDENT), at,
 				  "ident is 0x%016llx, not \"LibxlFmt\": a legacy (pre-Xen-4.6) "

@@ -122,6 +122,11 @@ head -c $cut "$IMG" >"$WORK/files.img"
 grep -q '"truncated_at": [0-9]' "$WORK/info" || fail "info on a truncated image: $(cat "$WORK/info")"
 grep -q "truncated: needed" "$WORK/err" || fail "info on a truncated image: $(cat "$WORK/err")"
 grep -q "\"count\": $((count - 1))" "$WORK/info" || fail "truncated count: $(cat "$WORK/info")"
+# truncated_at is the offset of the truncation finding itself.
+at=$(sed -n 's/.*"truncated_at": \([0-9]*\).*/\1/p' "$WORK/info")
+err_at=$(sed -n 's/^[^:]*:0x\([0-9a-f]*\): error: .*input\.truncated.*/\1/p' "$WORK/err" | head -1)
+[ -n "$err_at" ] && [ "$at" = "$((16#$err_at))" ] ||
+	fail "info truncated_at $at, the finding says 0x$err_at: $(cat "$WORK/err")"
 
 echo "criu-json error tests: $fails failures"
 [ $fails -eq 0 ]
