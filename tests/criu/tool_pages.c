@@ -78,8 +78,10 @@ static int no_bid(const sv_bid_input *in)
 }
 
 static const sv_format pages_test = {
-	"criu-pages-test", "test driver of the image-version-3 pages check",
-	NULL, 0, no_bid, NULL, verify_dir, NULL, NULL,
+	.name = "criu-pages-test",
+	.description = "test driver of the image-version-3 pages check",
+	.bid = no_bid,
+	.verify_dir = verify_dir,
 };
 
 static void print_diag(void *ctx, const sv_diag *d)
