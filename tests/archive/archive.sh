@@ -117,15 +117,21 @@ for want in "engine: podman" "container: c1" "image: localhost/criu-bb:latest" "
 	checked=$((checked + 1))
 	grep -qF "$want" "$work/c1-v.txt" || fail "-v of c1 lacks '$want'"
 done
-"$SV" -v crio.tar | grep -q ': engine: CRI-O$' || fail "crio.tar: engine not CRI-O"
-"$SV" -v containerd.tar | grep -q ': engine: containerd$' || fail "containerd.tar: engine not containerd"
-"$SV" -v pod.tar.zst | grep -q ': layout: pod$' || fail "pod.tar.zst: layout not pod"
+# (whole outputs to files: grep -q would close the pipe early)
+"$SV" -v crio.tar >"$work/v.txt" 2>&1
+grep -q ': engine: CRI-O$' "$work/v.txt" || fail "crio.tar: engine not CRI-O"
+"$SV" -v containerd.tar >"$work/v.txt" 2>&1
+grep -q ': engine: containerd$' "$work/v.txt" || fail "containerd.tar: engine not containerd"
+"$SV" -v pod.tar.zst >"$work/v.txt" 2>&1
+grep -q ': layout: pod$' "$work/v.txt" || fail "pod.tar.zst: layout not pod"
 # Text output names the member after the archive.
-"$SV" bad-config.tar | grep -q '^bad-config.tar:config.dump:0xb: error: ' ||
+"$SV" bad-config.tar >"$work/v.txt" 2>&1
+grep -q '^bad-config.tar:config.dump:0xb: error: ' "$work/v.txt" ||
 	fail "text output does not say ARCHIVE:MEMBER:OFFSET"
 # Control characters of member names never reach the output raw.
 checked=$((checked + 1))
-"$SV" ctrl-name.tar 2>&1 | grep -q $'\x1b' && fail "ctrl-name.tar: an escape character reached the output"
+"$SV" ctrl-name.tar >"$work/v.txt" 2>&1
+grep -q $'\x1b' "$work/v.txt" && fail "ctrl-name.tar: an escape character reached the output"
 
 # ---- truncation at every member boundary and inside every member ---------------
 trunc() { # NAME BYTES CODE FILE OFFSET
