@@ -1197,6 +1197,8 @@ static ssize_t buffer_read(void *arg, void *buf, size_t n)
 	buffer_source *b = arg;
 	if (n > b->left)
 		n = b->left;
+	if (n == 0)
+		return 0; /* b->p may be NULL for an empty buffer */
 	memcpy(buf, b->p, n);
 	b->p += n;
 	b->left -= n;

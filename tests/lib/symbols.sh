@@ -33,7 +33,10 @@ int main(void)
 	return strcmp(sv_version(), SV_VERSION) != 0;
 }
 C
-if ${CC:-cc} -std=c11 -Wall -Wextra -Werror -Iinclude -o "$tmp/prog" "$tmp/prog.c" -L"$SV_BUILD" \
+# A sanitized library needs its runtime in the program too.
+san=
+[ -n "${SV_SANITIZE:-}" ] && san="-fsanitize=address,undefined"
+if ${CC:-cc} -std=c11 -Wall -Wextra -Werror $san -Iinclude -o "$tmp/prog" "$tmp/prog.c" -L"$SV_BUILD" \
 	-l:libstreamverify.so -Wl,-rpath,"$tmp" 2>"$tmp/cc.err"; then
 	out=$("$tmp/prog") || { echo "FAIL: third-party program: $out"; failed=1; }
 	case $out in
