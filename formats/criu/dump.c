@@ -340,6 +340,46 @@ void dump_collect_pagemap(dump *d, dvec *ents, dpagemap *pm, const criu_entry *e
 		pm->lazy += p->pages;
 }
 
+#define FSTYPE_TMPFS 5u
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603u; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+char *dump_norm_path(dump *d, const char *path)
+{
+	size_t n = strlen(path), o = 0;
+	char *out = malloc(n + 1);
+
+	if (!out) {
+		dump_oom(d, "mount roots");
+		return NULL;
+	}
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j < n && path[j] != '/')
+			j++;
+		size_t len = j - i;
+		if (len && !(len == 1 && path[i] == '.')) {
+			if (o)
+				out[o++] = '/';
+			memcpy(out + o, path + i, len);
+			o += len;
+		}
+		i = j + 1;
+	}
+	out[o] = '\0';
+	char *kept = keep_string(d, out);
+	if (!kept)
+		dump_oom(d, "mount roots");
+	return kept;
+}
+
 static dfile *push_file(dump *d, uint32_t id, uint32_t type, uint64_t index)
 {
 	dfile *f = dump_push(d, &d->files, sizeof(dfile));
@@ -737,9 +777,17 @@ static int visit_entry(void *arg, const criu_entry *e)
 			mt->fstype = m->fstype;
 			mt->mnt_id = m->mnt_id;
 			mt->root_dev = m->root_dev;
-			mt->ext = m->has_ext_mount && m->ext_mount;
+			mt->ns = d->cur->id;
+			mt->ext = (m->has_ext_mount && m->ext_mount) || m->ext_key;
+			mt->plugin = m->has_with_plugin && m->with_plugin;
+			mt->ns_root = m->mountpoint && strcmp(m->mountpoint, "/") == 0;
+			mt->source = hash_str(m->source ? m->source : "");
 			mt->index = e->index;
 			mt->img = d->cur_img;
+			/* Roots matter only where a tmpfs archive may be needed. */
+			if ((mt->fstype == FSTYPE_TMPFS || mt->ext) &&
+			    !(mt->root = dump_norm_path(d, m->root ? m->root : "")))
+				d->mounts.n--;
 		}
 		break;
 	}

@@ -354,7 +354,12 @@ typedef struct dref {
 
 typedef struct dmount {
 	uint32_t fstype, mnt_id, root_dev;
-	bool ext;
+	uint64_t ns;                  /* the N of mountpoints-N.img */
+	bool ext;                     /* ext_mount or ext_key: an external mount */
+	bool plugin;                  /* with_plugin */
+	bool ns_root;                 /* mountpoint "/" */
+	uint64_t source;              /* a hash of source (superblocks) */
+	char *root;                   /* normalised root (tmpfs and external mounts) */
 	uint64_t index;
 	long img;
 } dmount;
@@ -468,6 +473,10 @@ const char *dump_fd_type_name(uint32_t type);
 
 /* Add a pagemap's head or entry (as handed by criu_verify_image) to pm and ents. */
 void dump_collect_pagemap(dump *d, dvec *ents, dpagemap *pm, const criu_entry *e);
+
+/* A path as CRIU compares them (get_relative_path): components without
+ * empty and "." ones, joined by '/'; "" for the root.  Kept until the end. */
+char *dump_norm_path(dump *d, const char *path);
 
 /* The checks, in the order they run. */
 void dump_check_tasks(dump *d);

@@ -208,40 +208,204 @@ static void check_remaps(dump *d)
 	}
 }
 
+/* ---- tmpfs contents ------------------------------------------------------------- */
+
+static uint64_t fnv_step(uint64_t h, unsigned char c)
+{
+	return (h ^ c) * 1099511628211u;
+}
+#define FNV_BASIS 1469598103934665603u
+
+/* A mount that may exempt others of its superblock from a tmpfs archive. */
+typedef struct exempter {
+	uint64_t hash;      /* of its normalised root */
+	size_t mount;
+} exempter;
+
+static int cmp_exempter(const void *a, const void *b)
+{
+	const exempter *x = a, *y = b;
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return x->mount < y->mount ? -1 : x->mount > y->mount;
+}
+
+/* criu/mount.c mounts_sb_equal(): an external mount matches by device alone. */
+static bool same_sb(const dmount *a, const dmount *b)
+{
+	if (a->root_dev != b->root_dev)
+		return false;
+	return a->ext || b->ext || (a->source == b->source && a->fstype == b->fstype);
+}
+
+/*
+ * Whether m needs no archive because a mount of its superblock (m itself
+ * included) whose root holds m's root is the root mount of the root task's
+ * mount namespace (restore bind-mounts it from --root) or external
+ * (criu/mount.c dump_one_fs(): mnt_is_root_bind(), mnt_is_external_bind()).
+ * The exempting mounts are looked up by the hash of each prefix of m's
+ * root: O(length of the root x log n).
+ */
+static bool tmpfs_exempt(dump *d, const dmount *m, const exempter *ex, size_t nex)
+{
+	const dmount *mt = DV(d->mounts, dmount);
+	const char *r = m->root;
+	uint64_t h = FNV_BASIS;
+
+	/* Prefixes at component boundaries: "", "a", "a/b", ... (roots are normalised). */
+	for (size_t i = 0;; i++) {
+		if (i == 0 || r[i] == '/' || r[i] == '\0') {
+			exempter key = { h, 0 };
+			size_t lo = 0, hi = nex;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (cmp_exempter(&ex[mid], &key) < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			for (; lo < nex && ex[lo].hash == h; lo++) {
+				const dmount *b = &mt[ex[lo].mount];
+				if (strlen(b->root) == i && memcmp(b->root, r, i) == 0 && same_sb(m, b))
+					return true;
+			}
+			if (r[i] == '\0')
+				return false;
+		}
+		h = fnv_step(h, (unsigned char)r[i]);
+	}
+}
+
+static int cmp_mount_dev(const void *a, const void *b, void *arg)
+{
+	const dmount *mt = arg;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	if (mt[x].root_dev != mt[y].root_dev)
+		return mt[x].root_dev < mt[y].root_dev ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The N of the root task's mountpoints-N.img, or false when unknown. */
+static bool root_mnt_ns(dump *d, uint64_t *ns)
+{
+	const dtask *t = DV(d->tasks, dtask);
+
+	for (size_t i = 0; i < d->tasks.n; i++) {
+		if (t[i].ppid != 0 || !t[i].live)
+			continue;
+		if (!d->ns_per_id) { /* images named by the root pid */
+			*ns = t[i].pid;
+			return true;
+		}
+		const dids *ids = dump_task_ids(d, &t[i]);
+		if (!ids || !(ids->ns_has & (1u << DNS_MNT)))
+			return false;
+		*ns = ids->ns[DNS_MNT];
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Every tmpfs superblock needs its contents (CRIU: tmpfs_dump() writes
+ * tmpfs-dev-<dev>.tar.gz.img once per superblock; tmpfs_restore() fails
+ * without it, or the legacy tmpfs-<mnt_id>.tar.gz.img of a mount of its
+ * root), unless every mount of it is exempt: see tmpfs_exempt(), and
+ * with_plugin mounts (a plugin restores them).
+ */
 static void check_mounts(dump *d)
 {
-	for (size_t k = 0; k < d->mounts.n; k++) {
-		const dmount *m = &DV(d->mounts, dmount)[k];
-		char name[64];
+	const dmount *mt = DV(d->mounts, dmount);
+	size_t n = d->mounts.n, nidx = 0, nrep = 0;
+	uint64_t root_ns = 0;
+	bool root_known = root_mnt_ns(d, &root_ns);
+	size_t *idx = malloc((n ? n : 1) * sizeof(*idx));
+	size_t *rep = malloc((n ? n : 1) * sizeof(*rep));
+	exempter *ex = malloc((n ? n : 1) * sizeof(*ex));
+	char name[64];
 
+	if (!idx || !rep || !ex) {
+		dump_oom(d, "the mounts");
+		goto out;
+	}
+	for (size_t k = 0; k < n; k++) {
+		const dmount *m = &mt[k];
 		dump_ref(d, "autofs-", m->mnt_id, false);
 		dump_ref(d, "binfmt-misc-", m->root_dev, false);
 		snprintf(name, sizeof(name), "tmpfs-%" PRIu32 ".tar.gz.img", m->mnt_id);
 		dimg *old = dump_find(d, name);
 		if (old)
 			old->referenced = true;
-		if (m->fstype != FSTYPE_TMPFS)
-			continue;
-		snprintf(name, sizeof(name), "tmpfs-dev-%" PRIu32 ".tar.gz.img", m->root_dev);
-		dimg *dev = dump_find(d, name);
-		if (dev)
-			dev->referenced = true;
-		if (dev || old || m->ext)
-			continue;
-		/* Another mount of the same tmpfs may carry the old-style archive. */
-		bool found = false;
-		for (size_t j = 0; j < d->mounts.n && !found; j++) {
-			const dmount *o = &DV(d->mounts, dmount)[j];
-			snprintf(name, sizeof(name), "tmpfs-%" PRIu32 ".tar.gz.img", o->mnt_id);
-			found = o->root_dev == m->root_dev && dump_find(d, name);
+		if (m->fstype == FSTYPE_TMPFS) {
+			snprintf(name, sizeof(name), "tmpfs-dev-%" PRIu32 ".tar.gz.img", m->root_dev);
+			dimg *dev = dump_find(d, name);
+			if (dev)
+				dev->referenced = true;
 		}
-		if (!found)
-			dump_report(d, m->img, m->index, "mnt_entry", CD_TMPFS_MISSING, SV_NONE,
-				    "tmpfs mount %" PRIu32 " (dev %" PRIu32 ") has no "
-				    "tmpfs-dev-%" PRIu32 ".tar.gz.img nor tmpfs-%" PRIu32
-				    ".tar.gz.img (CRIU: can't restore tmpfs content)",
-				    m->mnt_id, m->root_dev, m->root_dev, m->mnt_id);
+		if (m->root)
+			idx[nidx++] = k;
 	}
+	if (nidx > 1)
+		qsort_r(idx, nidx, sizeof(*idx), cmp_mount_dev, (void *)mt);
+	for (size_t g = 0; g < nidx && !sv_stopped(d->cx);) {
+		size_t end = g, nex = 0;
+		uint32_t dev = mt[idx[g]].root_dev;
+		while (end < nidx && mt[idx[end]].root_dev == dev)
+			end++;
+		for (size_t k = g; k < end; k++) {
+			const dmount *m = &mt[idx[k]];
+			if (m->ext || (root_known && m->ns_root && m->ns == root_ns)) {
+				uint64_t h = FNV_BASIS;
+				for (const char *c = m->root; *c; c++)
+					h = fnv_step(h, (unsigned char)*c);
+				ex[nex++] = (exempter){ h, idx[k] };
+			}
+		}
+		if (nex > 1)
+			qsort(ex, nex, sizeof(*ex), cmp_exempter);
+		/* The first mount (in image order) that needs the archive. */
+		size_t need = SIZE_MAX;
+		for (size_t k = g; k < end; k++) {
+			const dmount *m = &mt[idx[k]];
+			if (m->fstype == FSTYPE_TMPFS && !m->plugin && !tmpfs_exempt(d, m, ex, nex) &&
+			    (need == SIZE_MAX || idx[k] < need))
+				need = idx[k];
+		}
+		bool have = false;
+		if (need != SIZE_MAX) {
+			snprintf(name, sizeof(name), "tmpfs-dev-%" PRIu32 ".tar.gz.img", dev);
+			have = dump_find(d, name) != NULL;
+			for (size_t k = g; k < end && !have; k++) {
+				const dmount *m = &mt[idx[k]];
+				snprintf(name, sizeof(name), "tmpfs-%" PRIu32 ".tar.gz.img", m->mnt_id);
+				have = !m->root[0] && same_sb(m, &mt[need]) && dump_find(d, name);
+			}
+			if (!have)
+				rep[nrep++] = need;
+		}
+		g = end;
+	}
+	/* One finding per superblock, in the order of the images. */
+	if (nrep > 1)
+		qsort(rep, nrep, sizeof(*rep), cmp_size);
+	for (size_t k = 0; k < nrep && !sv_stopped(d->cx); k++) {
+		const dmount *m = &mt[rep[k]];
+		dump_report(d, m->img, m->index, "mnt_entry", CD_TMPFS_MISSING, SV_NONE,
+			    "tmpfs mount %" PRIu32 " (dev %" PRIu32 ") has no "
+			    "tmpfs-dev-%" PRIu32 ".tar.gz.img nor tmpfs-%" PRIu32
+			    ".tar.gz.img (CRIU: can't restore tmpfs content)",
+			    m->mnt_id, m->root_dev, m->root_dev, m->mnt_id);
+	}
+out:
+	free(idx);
+	free(rep);
+	free(ex);
 }
 
 static bool task_has_fd(dump *d, const dtask *t, int32_t fd)

@@ -242,7 +242,7 @@ enum mutation {
 	M_FS_FILE, M_MM_EXE, M_VMA_FILE, M_MEMFD_INODE, M_GHOST_MISSING, M_REMAP_FILE,
 	M_TMPFS, M_UNIX_PEER, M_TCP_STREAM, M_PIPE_DATA, M_SKQ, M_SECCOMP, M_FILELOCK,
 	M_UNREFERENCED, M_FIFO_IMAGE, M_SYMLINK_LOOP, M_DANGLING_IMAGE, M_SOCKET_IMAGE,
-	M_PAGES_GZIP_MAGIC,
+	M_PAGES_GZIP_MAGIC, M_TMPFS_ROOT, M_TMPFS_NESTED_ROOT, M_TMPFS_BIND_OUTSIDE,
 	/* incremental dumps on a pre-dump */
 	M_INCR, M_INCR_SHORT_PARENT, M_INCR_PARENT_LOOP, M_INCR_PARENT_DANGLING,
 };
@@ -505,20 +505,60 @@ static void write_dump(enum mutation m)
 		one("ids-102.img", CRIU_T_IDS, ids);
 	if (m != M_NS_MISSING)
 		one("netns-20.img", CRIU_T_NETNS, mk(&netns_entry__descriptor));
-	MntEntry *mnt = mk(&mnt_entry__descriptor);
-	mnt->fstype = 5; /* tmpfs */
-	mnt->mnt_id = 30;
-	mnt->root_dev = 99;
-	mnt->root = "/";
-	mnt->mountpoint = "/tmp";
-	one("mountpoints-21.img", CRIU_T_MNTS, mnt);
+	{
+		/*
+		 * The root task's mount namespace: a tmpfs /tmp with its
+		 * archive; with M_TMPFS_ROOT also a tmpfs root (restored from
+		 * --root: no archive), a bind of a folder of it, a plugin's
+		 * tmpfs and an external tmpfs with a bind of its folder, none
+		 * with an archive.
+		 */
+		FILE *f = img("mountpoints-21.img", CRIU_T_MNTS, 2);
+		MntEntry *mnt = mk(&mnt_entry__descriptor);
+		mnt->fstype = 5; /* tmpfs */
+		mnt->mnt_id = 30;
+		mnt->root_dev = 99;
+		mnt->root = "/";
+		mnt->mountpoint = "/tmp";
+		put(f, mnt);
+		if (m == M_TMPFS_ROOT || m == M_TMPFS_BIND_OUTSIDE) {
+			static const struct { uint32_t id, dev; const char *root, *mp, *src; int kind; } ms[] = {
+				{ 40, 97, "/ct", "/", "ct-root", 0 },
+				{ 41, 97, "/ct/sub", "/mnt", "ct-root", 0 },
+				{ 42, 96, "/", "/plugin", "gpu", 1 },
+				{ 43, 95, "/", "/ext", "host", 2 },
+				{ 44, 95, "/a", "/ext2", "host", 0 },
+			};
+			for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
+				MntEntry *e = mk(&mnt_entry__descriptor);
+				e->fstype = 5;
+				e->mnt_id = ms[i].id;
+				e->root_dev = ms[i].dev;
+				e->root = (char *)ms[i].root;
+				e->mountpoint = (char *)ms[i].mp;
+				e->source = (char *)ms[i].src;
+				e->parent_mnt_id = i == 0 ? 1 : 40;
+				if (ms[i].kind == 1)
+					e->has_with_plugin = e->with_plugin = true;
+				if (ms[i].kind == 2)
+					e->ext_key = "host-tmp";
+				if (m == M_TMPFS_BIND_OUTSIDE && i == 1)
+					e->root = "/elsewhere"; /* not under the root mount's root */
+				put(f, e);
+			}
+		}
+		done(f);
+	}
 	if (m != M_TMPFS)
 		tmpfs_archive("tmpfs-dev-99.tar.gz.img");
-	mnt = mk(&mnt_entry__descriptor);
+	MntEntry *mnt = mk(&mnt_entry__descriptor);
 	mnt->mnt_id = 31;
 	mnt->root_dev = 98;
 	mnt->root = "/";
 	mnt->mountpoint = "/";
+	/* A nested namespace's tmpfs root is not restored from --root. */
+	if (m == M_TMPFS_NESTED_ROOT)
+		mnt->fstype = 5;
 	one("mountpoints-22.img", CRIU_T_MNTS, mnt);
 	one("timens-0.img", CRIU_T_TIMENS, mk(&timens_entry__descriptor));
 
@@ -767,6 +807,14 @@ static void dump_case(const char *name, enum mutation m, const char *code, const
 	expect(name, code, file);
 }
 
+static void dump_case_at(const char *name, enum mutation m, const char *code, const char *file,
+			 const char *off, const char *also)
+{
+	begin(name);
+	write_dump(m);
+	expect_at(name, code, file, off, also);
+}
+
 int main(int argc, char **argv)
 {
 	char path[8192];
@@ -843,6 +891,9 @@ int main(int argc, char **argv)
 	dump_case("bad-ghost-missing", M_GHOST_MISSING, "criu.dump.ghost.missing", "remap-fpath.img");
 	dump_case("bad-remap-file", M_REMAP_FILE, "criu.dump.remap.file", "remap-fpath.img");
 	dump_case("bad-tmpfs", M_TMPFS, "criu.dump.tmpfs.missing", "mountpoints-21.img");
+	dump_case("good-tmpfs-root", M_TMPFS_ROOT, "valid", "-");
+	dump_case_at("bad-tmpfs-nested-root", M_TMPFS_NESTED_ROOT, "criu.dump.tmpfs.missing", "mountpoints-22.img", "-", "-");
+	dump_case_at("bad-tmpfs-bind-outside", M_TMPFS_BIND_OUTSIDE, "criu.dump.tmpfs.missing", "mountpoints-21.img", "-", "-");
 	dump_case("bad-unix-peer", M_UNIX_PEER, "criu.dump.unix.peer", "files.img");
 	dump_case("bad-tcp-stream", M_TCP_STREAM, "criu.dump.tcp.stream-missing", "files.img");
 	dump_case("bad-pipe-data", M_PIPE_DATA, "criu.dump.pipe-data.owner", "pipes-data.img");
@@ -854,9 +905,7 @@ int main(int argc, char **argv)
 	dump_case("bad-symlink-loop", M_SYMLINK_LOOP, "input.io", "core-998.img");
 	dump_case("bad-dangling-image", M_DANGLING_IMAGE, "input.io", "fs-102.img");
 	/* A unix socket is reported like a FIFO, and the dump goes on. */
-	begin("bad-socket-image");
-	write_dump(M_SOCKET_IMAGE);
-	expect_at("bad-socket-image", "input.not-regular", "fs-102.img", "-", "-");
+	dump_case_at("bad-socket-image", M_SOCKET_IMAGE, "input.not-regular", "fs-102.img", "-", "-");
 	/* Images are read as stored, as CRIU reads them: gzip is no image. */
 	begin("bad-gzipped");
 	write_dump(M_NONE);
