@@ -16,6 +16,9 @@ static const char usage_text[] =
 	"       streamverify decode [--pretty] [--nopl] [-i IN] [-o OUT]\n"
 	"       streamverify encode [-i IN] [-o OUT]\n"
 	"       streamverify info IMG\n"
+	"       streamverify show [--ps|--files|--mem|--sockets|--mounts|--stats|--all]\n"
+	"                         [-p PID] [--env] [--format tree|json] CHECKPOINT\n"
+	"       streamverify diff [--format tree|json] A B\n"
 	"Verify checkpoint images and VM migration streams before restoring them.\n"
 	"PATH is a file, a directory (a CRIU dump), or - for standard input;\n"
 	"gzip-compressed input is read transparently.\n"
@@ -44,6 +47,10 @@ static const char usage_text[] =
 	"back into the image, info prints an image's type and entry count.  IN and\n"
 	"OUT default to standard input and output; OUT is written only when the\n"
 	"whole conversion succeeds.  They take --format NAME too.\n"
+	"\n"
+	"show prints what a CRIU dump holds (processes, files, memory, sockets, mounts,\n"
+	"statistics), its verification findings first; diff compares two dumps\n"
+	"(streamverify show --help, streamverify diff --help).\n"
 	"\n"
 	"Exit status: 0 every input valid, 1 some input invalid, 2 usage or I/O error.\n";
 
@@ -346,6 +353,10 @@ int sv_cli_main(int argc, char **argv)
 		return run_conversion(SV_ACTION_ENCODE, argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "info") == 0)
 		return run_conversion(SV_ACTION_INFO, argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "show") == 0)
+		return sv_show_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "diff") == 0)
+		return sv_diff_main(argc - 1, argv + 1);
 
 	while ((c = getopt_long(argc, argv, "f:jqvhV", long_options, NULL)) != -1) {
 		switch (c) {

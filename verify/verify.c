@@ -771,3 +771,60 @@ const char *sv_version(void)
 {
 	return SV_VERSION;
 }
+
+/* ---- show and diff (issue 20) --------------------------------------------- */
+
+int sv_run_members(const char *path, const sv_options *opt, const sv_sink *sink,
+		   sv_members_fn fn, void *arg, sv_summary *out)
+{
+	static const sv_options defaults;
+	sv_ctx cx = { 0 };
+	sv_summary sum = { 0 };
+	sv_members *m;
+
+	cx.opt = opt ? opt : &defaults;
+	cx.sink = sink;
+	cx.input = path;
+	sv_record_none(&cx);
+	m = sv_members_open_dir(&cx, path);
+	if (!m) {
+		sv_ctx_io_failed(&cx);
+		sv_report(&cx, &sv_core_codes[SV_CORE_IO], SV_NONE,
+			  "cannot read the checkpoint directory: %s", strerror(errno));
+	} else {
+		fn(&cx, m, arg);
+		sv_members_close(m);
+	}
+	sv_record_none(&cx);
+	sv_set_file(&cx, NULL);
+	sum.input = cx.input;
+	sum.format = "criu";
+	sum.errors = cx.counts[SV_ERROR];
+	sum.warnings = cx.counts[SV_WARNING];
+	sum.notes = cx.counts[SV_NOTE];
+	sum.records = cx.records;
+	sum.io_failed = cx.io_failed;
+	sum.stopped = cx.stopped && !cx.io_failed;
+	sum.status = status_of(&cx);
+	if (out)
+		*out = sum;
+	return sum.status;
+}
+
+sv_ctx *sv_ctx_quiet_new(const char *input)
+{
+	static const sv_options defaults;
+	sv_ctx *cx = calloc(1, sizeof(*cx));
+
+	if (cx) {
+		cx->opt = &defaults;
+		cx->input = input;
+		sv_record_none(cx);
+	}
+	return cx;
+}
+
+void sv_ctx_quiet_free(sv_ctx *cx)
+{
+	free(cx);
+}

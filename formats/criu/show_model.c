@@ -1,0 +1,1212 @@
+/*
+ * The show collector: one pass over a checkpoint's members, each handed to
+ * criu_dump (verification) through a stream that passes the bytes on to
+ * the model as they are read.  See show.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/criu/show.h"
+#include "formats/criu/criu.h"
+#include "formats/criu/dump.h"
+#include "formats/criu/schema.h"
+#include "internal.h"
+
+const char *const show_ns_names[SHOW_NS_COUNT] = {
+	"pid", "net", "ipc", "uts", "mnt", "user", "cgroup", "time"
+};
+
+/* ---- tables ----------------------------------------------------------------- */
+
+static void *vpush(show_dump *d, show_vec *v, size_t elem)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 16;
+		void *p;
+
+		if (v->n >= SHOW_MAX_ITEMS) {
+			d->limited = true;
+			return NULL;
+		}
+		p = realloc(v->v, cap * elem);
+		if (!p) {
+			d->oom = true;
+			return NULL;
+		}
+		v->v = p;
+		v->cap = cap;
+	}
+	void *item = (char *)v->v + v->n++ * elem;
+	memset(item, 0, elem);
+	return item;
+}
+
+static char *sdup(show_dump *d, const char *s)
+{
+	char *r = strdup(s ? s : "");
+	if (!r)
+		d->oom = true;
+	return r;
+}
+
+static size_t slot_of(uint32_t pid, size_t nslots)
+{
+	return (size_t)((pid * 2654435761u) & (nslots - 1));
+}
+
+static bool rehash(show_dump *d)
+{
+	size_t n = d->nslots ? d->nslots * 2 : 64;
+	size_t *s = calloc(n, sizeof(size_t));
+
+	if (!s) {
+		d->oom = true;
+		return false;
+	}
+	for (size_t i = 0; i < d->tasks.n; i++) {
+		size_t k = slot_of(SVV(d->tasks, show_task)[i].pid, n);
+		while (s[k])
+			k = (k + 1) & (n - 1);
+		s[k] = i + 1;
+	}
+	free(d->task_slots);
+	d->task_slots = s;
+	d->nslots = n;
+	return true;
+}
+
+show_task *show_task_find(show_dump *d, uint32_t pid)
+{
+	if (!d->nslots)
+		return NULL;
+	for (size_t k = slot_of(pid, d->nslots);; k = (k + 1) & (d->nslots - 1)) {
+		size_t i = d->task_slots[k];
+		if (!i)
+			return NULL;
+		if (SVV(d->tasks, show_task)[i - 1].pid == pid)
+			return &SVV(d->tasks, show_task)[i - 1];
+	}
+}
+
+/* The record of pid, made when first named. */
+static show_task *task_get(show_dump *d, uint32_t pid)
+{
+	show_task *t = show_task_find(d, pid);
+
+	if (t)
+		return t;
+	if ((d->tasks.n + 1) * 2 > d->nslots && !rehash(d))
+		return NULL;
+	t = vpush(d, &d->tasks, sizeof(show_task));
+	if (!t)
+		return NULL;
+	t->pid = pid;
+	size_t k = slot_of(pid, d->nslots);
+	while (d->task_slots[k])
+		k = (k + 1) & (d->nslots - 1);
+	d->task_slots[k] = d->tasks.n;
+	return t;
+}
+
+const show_file *show_file_find(const show_dump *d, uint32_t id)
+{
+	/* The last entry with the id wins, as later images are the more specific. */
+	for (size_t i = d->files.n; i-- > 0;)
+		if (SVV(d->files, show_file)[i].id == id)
+			return &SVV(d->files, show_file)[i];
+	return NULL;
+}
+
+const show_remap *show_remap_find(const show_dump *d, uint32_t orig_id)
+{
+	for (size_t i = 0; i < d->remaps.n; i++)
+		if (SVV(d->remaps, show_remap)[i].orig_id == orig_id)
+			return &SVV(d->remaps, show_remap)[i];
+	return NULL;
+}
+
+show_dump *show_dump_new(const char *path, bool hash_pages)
+{
+	show_dump *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->path = strdup(path);
+	d->quiet = sv_ctx_quiet_new(path);
+	if (!d->path || !d->quiet) {
+		show_dump_free(d);
+		return NULL;
+	}
+	d->hash_pages = hash_pages;
+	return d;
+}
+
+void show_dump_free(show_dump *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->tasks.n; i++) {
+		show_task *t = &SVV(d->tasks, show_task)[i];
+		free(t->tids);
+		free(t->comm);
+		free(t->vmas);
+		free(t->pents);
+		free(t->args);
+		free(t->env);
+	}
+	for (size_t i = 0; i < d->files.n; i++) {
+		free(SVV(d->files, show_file)[i].path);
+		free(SVV(d->files, show_file)[i].name);
+	}
+	for (size_t i = 0; i < d->mounts.n; i++) {
+		show_mount *m = &SVV(d->mounts, show_mount)[i];
+		free(m->mountpoint);
+		free(m->source);
+		free(m->root);
+		free(m->options);
+		free(m->fsname);
+	}
+	for (size_t i = 0; i < d->cgctls.n; i++) {
+		free(SVV(d->cgctls, show_cgctl)[i].name);
+		free(SVV(d->cgctls, show_cgctl)[i].path);
+	}
+	for (size_t i = 0; i < d->pages.n; i++)
+		free(SVV(d->pages, show_pages)[i].hash);
+	free(d->tasks.v);
+	free(d->task_slots);
+	free(d->fds.v);
+	free(d->files.v);
+	free(d->remaps.v);
+	free(d->mounts.v);
+	free(d->cgctls.v);
+	free(d->queues.v);
+	free(d->pages.v);
+	free(d->ghosts.v);
+	show_dump_free(d->parent);
+	sv_ctx_quiet_free(d->quiet);
+	free(d->path);
+	free(d);
+}
+
+/* ---- entries ------------------------------------------------------------------ */
+
+static uint64_t pent_pages(const PagemapEntry *pe)
+{
+	/* CRIU 4.2 moved nr_pages to field 5, which this schema does not know. */
+	if (pe->nr_pages == 0 && pe->base.n_unknown_fields == 1) {
+		const ProtobufCMessageUnknownField *u = &pe->base.unknown_fields[0];
+		uint64_t v = 0;
+		if (u->tag == 5 && u->wire_type == PROTOBUF_C_WIRE_TYPE_VARINT)
+			for (size_t i = 0; i < u->len && i < 10; i++)
+				v |= (uint64_t)(u->data[i] & 0x7f) << (7 * i);
+		return v;
+	}
+	return pe->nr_pages;
+}
+
+static uint32_t pent_flags(const PagemapEntry *pe)
+{
+	if (pe->has_in_parent && pe->in_parent)
+		return (pe->has_flags ? pe->flags : 0) | SHOW_PE_PARENT;
+	return pe->has_flags ? pe->flags : SHOW_PE_PRESENT;
+}
+
+/* What the image being decoded is. */
+typedef struct cur_image {
+	show_dump *d;
+	criu_type_id type;
+	uint64_t id;             /* from the name */
+	const char *name;
+	uint64_t file_page;      /* pagemap: pages present so far */
+} cur_image;
+
+static void add_pent(cur_image *c, const PagemapEntry *pe)
+{
+	show_task *t = task_get(c->d, (uint32_t)c->id);
+	show_pent *p;
+
+	if (!t)
+		return;
+	if (t->npents == t->pents_cap) {
+		size_t cap = t->pents_cap ? t->pents_cap * 2 : 8;
+		if (t->npents >= SHOW_MAX_ITEMS) {
+			c->d->limited = true;
+			return;
+		}
+		p = realloc(t->pents, cap * sizeof(*p));
+		if (!p) {
+			c->d->oom = true;
+			return;
+		}
+		t->pents = p;
+		t->pents_cap = cap;
+	}
+	p = &t->pents[t->npents++];
+	p->vaddr = pe->vaddr;
+	p->pages = pent_pages(pe);
+	p->flags = pent_flags(pe);
+	p->file_page = c->file_page;
+	if (p->flags & SHOW_PE_PRESENT)
+		c->file_page += p->pages;
+}
+
+static void add_mm(cur_image *c, const MmEntry *mm)
+{
+	show_task *t = task_get(c->d, (uint32_t)c->id);
+
+	if (!t || t->have_mm)
+		return;
+	t->have_mm = true;
+	t->arg_start = mm->mm_arg_start;
+	t->arg_end = mm->mm_arg_end;
+	t->env_start = mm->mm_env_start;
+	t->env_end = mm->mm_env_end;
+	t->exe_file_id = mm->exe_file_id;
+	if (mm->n_vmas > SHOW_MAX_ITEMS) {
+		c->d->limited = true;
+		return;
+	}
+	t->vmas = calloc(mm->n_vmas ? mm->n_vmas : 1, sizeof(show_vma));
+	if (!t->vmas) {
+		c->d->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		const VmaEntry *v = mm->vmas[i];
+		show_vma *o = &t->vmas[i];
+		o->start = v->start;
+		o->end = v->end;
+		o->pgoff = v->pgoff;
+		o->shmid = v->shmid;
+		o->prot = v->prot;
+		o->flags = v->flags;
+		o->status = v->status;
+	}
+	t->nvmas = mm->n_vmas;
+}
+
+/* The kernel-object ids of a task, from ids-PID.img or its core. */
+static void copy_ids(show_task *t, const TaskKobjIdsEntry *i)
+{
+	uint32_t v[SHOW_NS_COUNT] = { i->pid_ns_id, i->net_ns_id, i->ipc_ns_id, i->uts_ns_id,
+				      i->mnt_ns_id, i->user_ns_id, i->cgroup_ns_id, i->time_ns_id };
+	bool h[SHOW_NS_COUNT] = { i->has_pid_ns_id, i->has_net_ns_id, i->has_ipc_ns_id,
+				  i->has_uts_ns_id, i->has_mnt_ns_id, i->has_user_ns_id,
+				  i->has_cgroup_ns_id, i->has_time_ns_id };
+
+	t->have_ids = true;
+	t->files_id = i->files_id;
+	t->fs_id = i->fs_id;
+	t->vm_id = i->vm_id;
+	t->sighand_id = i->sighand_id;
+	t->ns_has = 0;
+	for (int k = 0; k < SHOW_NS_COUNT; k++)
+		if (h[k]) {
+			t->ns[k] = v[k];
+			t->ns_has |= 1u << k;
+		}
+}
+
+static void add_core(cur_image *c, const CoreEntry *ce)
+{
+	show_task *t = task_get(c->d, (uint32_t)c->id);
+	const char *comm = NULL;
+
+	if (!t || t->have_core)
+		return;
+	t->have_core = true;
+	if (ce->tc) {
+		t->state = ce->tc->task_state;
+		t->exit_code = ce->tc->exit_code;
+		t->has_cg_set = ce->tc->has_cg_set;
+		t->cg_set = ce->tc->cg_set;
+		comm = ce->tc->comm;
+	}
+	if (!comm && ce->thread_core && ce->thread_core->comm)
+		comm = ce->thread_core->comm;
+	if (comm && !(t->comm = sdup(c->d, comm)))
+		return;
+	if (ce->ids && !t->have_ids)
+		copy_ids(t, ce->ids);
+}
+
+static void add_ids(cur_image *c, const TaskKobjIdsEntry *i)
+{
+	show_task *t = task_get(c->d, (uint32_t)c->id);
+
+	if (t)
+		copy_ids(t, i);
+}
+
+static void copy_addr(uint32_t *dst, size_t *n, const uint32_t *src, size_t k)
+{
+	*n = k > 4 ? 4 : k;
+	for (size_t i = 0; i < *n; i++)
+		dst[i] = src[i];
+}
+
+static void sock_inet(show_file *f, const InetSkEntry *s)
+{
+	f->ino = s->ino;
+	f->family = s->family;
+	f->sktype = s->type;
+	f->proto = s->proto;
+	f->state = s->state;
+	f->src_port = s->src_port;
+	f->dst_port = s->dst_port;
+	copy_addr(f->src_addr, &f->nsrc, s->src_addr, s->n_src_addr);
+	copy_addr(f->dst_addr, &f->ndst, s->dst_addr, s->n_dst_addr);
+}
+
+static void sock_unix(show_dump *d, show_file *f, const UnixSkEntry *s)
+{
+	f->ino = s->ino;
+	f->family = 1; /* AF_UNIX */
+	f->sktype = s->type;
+	f->state = s->state;
+	f->peer = s->peer;
+	if (s->name.len && s->name.len <= 4096) {
+		f->name = malloc(s->name.len);
+		if (!f->name) {
+			d->oom = true;
+			return;
+		}
+		memcpy(f->name, s->name.data, s->name.len);
+		f->name_len = s->name.len;
+	}
+}
+
+/* One file entry: its type and whichever sub-message it carries. */
+static void add_file(cur_image *c, uint32_t type, uint32_t id, const FileEntry *fe,
+		     const ProtobufCMessage *legacy)
+{
+	show_dump *d = c->d;
+	show_file *f = vpush(d, &d->files, sizeof(show_file));
+
+	if (!f)
+		return;
+	f->id = id;
+	f->type = type;
+#define SUB(field, T) (fe ? fe->field : (const T *)legacy)
+	switch (type) {
+	case FD_TYPES__REG: {
+		const RegFileEntry *r = SUB(reg, RegFileEntry);
+		if (r) {
+			f->path = sdup(d, r->name);
+			f->has_size = r->has_size;
+			f->size = r->size;
+		}
+		break;
+	}
+	case FD_TYPES__PIPE: {
+		const PipeEntry *p = SUB(pipe, PipeEntry);
+		if (p)
+			f->pipe_id = p->pipe_id;
+		break;
+	}
+	case FD_TYPES__FIFO: {
+		const FifoEntry *p = SUB(fifo, FifoEntry);
+		if (p)
+			f->pipe_id = p->pipe_id;
+		break;
+	}
+	case FD_TYPES__INETSK:
+		if (SUB(isk, InetSkEntry))
+			sock_inet(f, SUB(isk, InetSkEntry));
+		break;
+	case FD_TYPES__UNIXSK:
+		if (SUB(usk, UnixSkEntry))
+			sock_unix(d, f, SUB(usk, UnixSkEntry));
+		break;
+	case FD_TYPES__PACKETSK: {
+		const PacketSockEntry *p = SUB(psk, PacketSockEntry);
+		if (p) {
+			f->family = 17; /* AF_PACKET */
+			f->sktype = p->type;
+			f->proto = p->protocol;
+			f->ino = 0;
+		}
+		break;
+	}
+	case FD_TYPES__NETLINKSK: {
+		const NetlinkSkEntry *n = SUB(nlsk, NetlinkSkEntry);
+		if (n) {
+			f->family = 16; /* AF_NETLINK */
+			f->ino = n->ino;
+			f->proto = n->protocol;
+			f->state = n->state;
+			f->sktype = 3; /* SOCK_RAW, as netlink sockets are mostly */
+			f->nl_portid = n->portid;
+			f->nl_dst_portid = n->dst_portid;
+		}
+		break;
+	}
+	case FD_TYPES__EVENTFD: {
+		const EventfdFileEntry *e = SUB(efd, EventfdFileEntry);
+		if (e)
+			f->counter = e->counter;
+		break;
+	}
+	case FD_TYPES__SIGNALFD: {
+		const SignalfdEntry *s = SUB(sgfd, SignalfdEntry);
+		if (s)
+			f->sigmask = s->sigmask;
+		break;
+	}
+	case FD_TYPES__TIMERFD: {
+		const TimerfdEntry *t = SUB(tfd, TimerfdEntry);
+		if (t)
+			f->clockid = t->clockid;
+		break;
+	}
+	case FD_TYPES__TTY: {
+		const TtyFileEntry *t = SUB(tty, TtyFileEntry);
+		if (t)
+			f->tty_info = t->tty_info_id;
+		break;
+	}
+	case FD_TYPES__TUNF: {
+		const TunfileEntry *t = SUB(tunf, TunfileEntry);
+		if (t && t->netdev)
+			f->path = sdup(d, t->netdev);
+		break;
+	}
+	case FD_TYPES__MEMFD: {
+		const MemfdFileEntry *m = fe ? fe->memfd : NULL;
+		if (m)
+			f->pipe_id = m->inode_id; /* resolved against memfd.img */
+		break;
+	}
+	case FD_TYPES__NS: {
+		const NsFileEntry *n = SUB(nsf, NsFileEntry);
+		if (n)
+			f->ino = n->ns_id;
+		break;
+	}
+	default:
+		break;
+	}
+#undef SUB
+}
+
+/* Images of one kind of file each (older dumps): their entries are file entries. */
+static const struct { criu_type_id img; uint32_t type; } legacy_files[] = {
+	{ CRIU_T_REG_FILES, FD_TYPES__REG }, { CRIU_T_PIPES, FD_TYPES__PIPE },
+	{ CRIU_T_FIFO, FD_TYPES__FIFO }, { CRIU_T_INETSK, FD_TYPES__INETSK },
+	{ CRIU_T_UNIXSK, FD_TYPES__UNIXSK }, { CRIU_T_PACKETSK, FD_TYPES__PACKETSK },
+	{ CRIU_T_NETLINK_SK, FD_TYPES__NETLINKSK }, { CRIU_T_EVENTFD_FILE, FD_TYPES__EVENTFD },
+	{ CRIU_T_SIGNALFD, FD_TYPES__SIGNALFD }, { CRIU_T_TIMERFD, FD_TYPES__TIMERFD },
+	{ CRIU_T_TTY_FILES, FD_TYPES__TTY }, { CRIU_T_TUNFILE, FD_TYPES__TUNF },
+};
+
+static void add_legacy(cur_image *c, const ProtobufCMessage *m)
+{
+	for (size_t i = 0; i < sizeof(legacy_files) / sizeof(legacy_files[0]); i++) {
+		if (legacy_files[i].img != c->type)
+			continue;
+		/* every one of them has its file id as field "id" (uint32) */
+		const ProtobufCFieldDescriptor *f =
+			protobuf_c_message_descriptor_get_field_by_name(m->descriptor, "id");
+		if (f && f->type == PROTOBUF_C_TYPE_UINT32 && f->label == PROTOBUF_C_LABEL_REQUIRED)
+			add_file(c, legacy_files[i].type,
+				 *(const uint32_t *)((const char *)m + f->offset), NULL, m);
+		return;
+	}
+}
+
+/*
+ * The dump's statistics, field by field as the schema has them (names,
+ * presence), so that a field CRIU adds shows up with no change here.
+ */
+static void collect_stats(show_dump *d, const DumpStatsEntry *ds)
+{
+	const ProtobufCMessageDescriptor *desc = ds->base.descriptor;
+
+	d->have_stats = true;
+	d->nstats = 0;
+	for (unsigned i = 0; i < desc->n_fields && d->nstats < SHOW_MAX_STATS; i++) {
+		const ProtobufCFieldDescriptor *f = &desc->fields[i];
+		const char *p = (const char *)ds + f->offset;
+		if (f->label == PROTOBUF_C_LABEL_OPTIONAL &&
+		    !*(const protobuf_c_boolean *)((const char *)ds + f->quantifier_offset))
+			continue;
+		if (f->type == PROTOBUF_C_TYPE_UINT32)
+			d->stats[d->nstats].value = *(const uint32_t *)p;
+		else if (f->type == PROTOBUF_C_TYPE_UINT64)
+			d->stats[d->nstats].value = *(const uint64_t *)p;
+		else
+			continue;
+		d->stats[d->nstats++].name = f->name;
+	}
+}
+
+static int on_entry(void *arg, const criu_entry *e)
+{
+	cur_image *c = arg;
+	show_dump *d = c->d;
+	const ProtobufCMessage *m = e->msg;
+
+	if (d->oom)
+		return 1;
+	if (e->role == CRIU_ENTRY_PAGEMAP_HEAD) {
+		show_task *t = task_get(d, (uint32_t)c->id);
+		if (t) {
+			t->have_pm = true;
+			t->pages_id = ((const PagemapHead *)m)->pages_id;
+		}
+		return 0;
+	}
+	if (e->role != CRIU_ENTRY_MAIN)
+		return 0;
+	switch (c->type) {
+	case CRIU_T_INVENTORY: {
+		const InventoryEntry *i = (const InventoryEntry *)m;
+		d->have_inventory = true;
+		d->img_version = i->img_version;
+		d->predump = i->has_pre_dump_mode;
+		break;
+	}
+	case CRIU_T_PSTREE: {
+		const PstreeEntry *p = (const PstreeEntry *)m;
+		show_task *t = task_get(d, p->pid);
+		if (!t || t->in_pstree)
+			break;
+		t->in_pstree = true;
+		t->order = e->index;
+		t->ppid = p->ppid;
+		t->pgid = p->pgid;
+		t->sid = p->sid;
+		if (p->n_threads > SHOW_MAX_ITEMS) {
+			d->limited = true;
+			break;
+		}
+		t->tids = malloc((p->n_threads ? p->n_threads : 1) * sizeof(uint32_t));
+		if (!t->tids) {
+			d->oom = true;
+			break;
+		}
+		memcpy(t->tids, p->threads, p->n_threads * sizeof(uint32_t));
+		t->ntids = p->n_threads;
+		break;
+	}
+	case CRIU_T_CORE:
+		add_core(c, (const CoreEntry *)m);
+		break;
+	case CRIU_T_IDS:
+		add_ids(c, (const TaskKobjIdsEntry *)m);
+		break;
+	case CRIU_T_MM:
+		add_mm(c, (const MmEntry *)m);
+		break;
+	case CRIU_T_PAGEMAP:
+		if (strncmp(c->name, "pagemap-shmem-", 14) != 0)
+			add_pent(c, (const PagemapEntry *)m);
+		break;
+	case CRIU_T_FS: {
+		const FsEntry *f = (const FsEntry *)m;
+		show_task *t = task_get(d, (uint32_t)c->id);
+		if (t) {
+			t->have_fs = true;
+			t->cwd_id = f->cwd_id;
+			t->root_id = f->root_id;
+		}
+		break;
+	}
+	case CRIU_T_FDINFO: {
+		const FdinfoEntry *f = (const FdinfoEntry *)m;
+		show_fd *o = vpush(d, &d->fds, sizeof(show_fd));
+		if (o) {
+			o->files_id = (uint32_t)c->id;
+			o->fd = f->fd;
+			o->id = f->id;
+			o->type = f->type;
+			o->flags = f->flags;
+		}
+		break;
+	}
+	case CRIU_T_FILES: {
+		const FileEntry *f = (const FileEntry *)m;
+		add_file(c, f->type, f->id, f, NULL);
+		break;
+	}
+	case CRIU_T_MEMFD_INODE: {
+		/* memfd names live here; give them to the memfd file entries at the end */
+		const MemfdInodeEntry *mi = (const MemfdInodeEntry *)m;
+		show_file *f = vpush(d, &d->files, sizeof(show_file));
+		if (f) {
+			f->id = 0;
+			f->type = UINT32_MAX; /* an inode record, not a file entry */
+			f->pipe_id = (uint32_t)mi->inode_id;
+			f->path = sdup(d, mi->name);
+			f->size = mi->size;
+			f->has_size = true;
+		}
+		break;
+	}
+	case CRIU_T_REMAP_FPATH: {
+		const RemapFilePathEntry *r = (const RemapFilePathEntry *)m;
+		show_remap *o = vpush(d, &d->remaps, sizeof(show_remap));
+		if (o) {
+			o->orig_id = r->orig_id;
+			o->remap_id = r->remap_id;
+			if (r->has_remap_type)
+				o->type = r->remap_type;
+			else if (r->remap_id & 0x80000000u) {
+				o->type = REMAP_TYPE__GHOST;
+				o->remap_id &= ~0x80000000u;
+			} else
+				o->type = REMAP_TYPE__LINKED;
+		}
+		break;
+	}
+	case CRIU_T_GHOST_FILE: {
+		uint32_t *g = vpush(d, &d->ghosts, sizeof(uint32_t));
+		if (g)
+			*g = (uint32_t)c->id;
+		break;
+	}
+	case CRIU_T_MNTS: {
+		const MntEntry *me = (const MntEntry *)m;
+		show_mount *o = vpush(d, &d->mounts, sizeof(show_mount));
+		if (o) {
+			o->ns = c->id;
+			o->mnt_id = me->mnt_id;
+			o->parent_id = me->parent_mnt_id;
+			o->fstype = me->fstype;
+			o->ext = (me->has_ext_mount && me->ext_mount) || me->ext_key;
+			o->mountpoint = sdup(d, me->mountpoint);
+			o->source = sdup(d, me->source);
+			o->root = sdup(d, me->root);
+			o->options = sdup(d, me->options);
+			o->fsname = me->fsname ? sdup(d, me->fsname) : NULL;
+		}
+		break;
+	}
+	case CRIU_T_CGROUP: {
+		const CgroupEntry *ce = (const CgroupEntry *)m;
+		for (size_t i = 0; i < ce->n_sets; i++)
+			for (size_t k = 0; k < ce->sets[i]->n_ctls; k++) {
+				show_cgctl *o = vpush(d, &d->cgctls, sizeof(show_cgctl));
+				if (!o)
+					return 0;
+				o->set = ce->sets[i]->id;
+				o->name = sdup(d, ce->sets[i]->ctls[k]->name);
+				o->path = sdup(d, ce->sets[i]->ctls[k]->path);
+			}
+		break;
+	}
+	case CRIU_T_SK_QUEUES: {
+		const SkPacketEntry *p = (const SkPacketEntry *)m;
+		show_queue *q = NULL;
+		for (size_t i = 0; i < d->queues.n; i++) {
+			show_queue *x = &SVV(d->queues, show_queue)[i];
+			if (!x->by_ino && x->key == p->id_for)
+				q = x;
+		}
+		if (!q && (q = vpush(d, &d->queues, sizeof(show_queue))))
+			q->key = p->id_for;
+		if (q) {
+			q->bytes += p->length;
+			q->packets++;
+		}
+		break;
+	}
+	case CRIU_T_TCP_STREAM: {
+		const TcpStreamEntry *t = (const TcpStreamEntry *)m;
+		show_queue *q = vpush(d, &d->queues, sizeof(show_queue));
+		if (q) {
+			q->key = (uint32_t)c->id;
+			q->by_ino = true;
+			q->bytes = (uint64_t)t->inq_len + t->outq_len;
+		}
+		break;
+	}
+	case CRIU_T_STATS: {
+		const StatsEntry *se = (const StatsEntry *)m;
+		if (se->dump && strcmp(c->name, "stats-dump") == 0)
+			collect_stats(d, se->dump);
+		break;
+	}
+	default:
+		add_legacy(c, m);
+		break;
+	}
+	return d->oom ? 1 : 0;
+}
+
+/* ---- reading a member twice without reading it twice --------------------------- */
+
+/* A want: bytes [off, off + len) of the pages file go to dst. */
+typedef struct want {
+	uint64_t off, len;
+	unsigned char *dst;
+} want;
+
+typedef struct tee {
+	show_dump *d;
+	sv_stream *s;
+	bool keep;               /* a metadata image: keep its bytes */
+	unsigned char *buf;
+	size_t len, cap;
+	bool too_big;
+	bool pages;              /* a pages file: feed wants and hashes */
+	uint64_t pos;
+	want *wants;
+	size_t nwants;
+	show_pages *hashes;
+	unsigned char page[CRIU_PAGE_SIZE];
+	size_t fill;
+} tee;
+
+static uint64_t page_hash(const unsigned char *p)
+{
+	uint64_t h = 0x9e3779b97f4a7c15u;
+
+	for (size_t i = 0; i < CRIU_PAGE_SIZE; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		h ^= w;
+		h *= 0xff51afd7ed558ccdu;
+		h ^= h >> 32;
+	}
+	return h;
+}
+
+static void feed_pages(tee *t, const unsigned char *p, size_t n)
+{
+	uint64_t pos = t->pos;
+
+	for (size_t k = 0; k < t->nwants; k++) {
+		want *w = &t->wants[k];
+		uint64_t a = pos > w->off ? pos : w->off;
+		uint64_t b = pos + n < w->off + w->len ? pos + n : w->off + w->len;
+		if (a < b)
+			memcpy(w->dst + (a - w->off), p + (a - pos), (size_t)(b - a));
+	}
+	if (t->hashes) {
+		show_pages *h = t->hashes;
+		while (n) {
+			size_t take = CRIU_PAGE_SIZE - t->fill;
+			if (take > n)
+				take = n;
+			memcpy(t->page + t->fill, p, take);
+			t->fill += take;
+			p += take;
+			n -= take;
+			if (t->fill < CRIU_PAGE_SIZE)
+				continue;
+			t->fill = 0;
+			if (h->n == h->cap) {
+				uint64_t cap = h->cap ? h->cap * 2 : 256;
+				uint64_t *v;
+				if (h->n >= ((uint64_t)1 << 32)) {
+					t->d->limited = true;
+					t->hashes = NULL;
+					return;
+				}
+				v = realloc(h->hash, cap * sizeof(uint64_t));
+				if (!v) {
+					t->d->oom = true;
+					t->hashes = NULL;
+					return;
+				}
+				h->hash = v;
+				h->cap = cap;
+			}
+			h->hash[h->n++] = page_hash(t->page);
+		}
+	}
+}
+
+static void take(tee *t, const unsigned char *p, size_t n)
+{
+	if (t->keep && !t->too_big && n) {
+		if (t->len + n > SHOW_MAX_IMAGE) {
+			t->too_big = true;
+		} else {
+			if (t->len + n > t->cap) {
+				size_t cap = t->cap ? t->cap : 4096;
+				while (cap < t->len + n)
+					cap *= 2;
+				unsigned char *b = realloc(t->buf, cap);
+				if (!b) {
+					t->too_big = true;
+					t->d->oom = true;
+					return;
+				}
+				t->buf = b;
+				t->cap = cap;
+			}
+			memcpy(t->buf + t->len, p, n);
+			t->len += n;
+		}
+	}
+	if (t->pages)
+		feed_pages(t, p, n);
+	t->pos += n;
+}
+
+static ssize_t tee_read(void *arg, void *buf, size_t n)
+{
+	tee *t = arg;
+	size_t got = sv_read(t->s, buf, n);
+
+	take(t, buf, got);
+	return (ssize_t)got;
+}
+
+/* True when bytes [pos, pos + n) of a pages file are wanted. */
+static bool wanted(const tee *t, uint64_t n)
+{
+	if (t->keep || t->hashes)
+		return true;
+	for (size_t k = 0; k < t->nwants; k++)
+		if (t->wants[k].off < t->pos + n && t->pos < t->wants[k].off + t->wants[k].len)
+			return true;
+	return false;
+}
+
+static int64_t tee_skip(void *arg, uint64_t n)
+{
+	tee *t = arg;
+	uint64_t done = 0;
+	unsigned char buf[65536];
+
+	while (done < n) {
+		uint64_t piece = n - done > sizeof(buf) ? sizeof(buf) : n - done;
+		uint64_t got;
+		if (!wanted(t, piece)) {
+			got = sv_skip(t->s, piece);
+			t->pos += got;
+		} else {
+			got = sv_read(t->s, buf, (size_t)piece);
+			take(t, buf, (size_t)got);
+		}
+		done += got;
+		if (got < piece)
+			break;
+	}
+	return (int64_t)done;
+}
+
+/* Buffer source for the second decode. */
+typedef struct membuf {
+	const unsigned char *p;
+	size_t n, at;
+} membuf;
+
+static ssize_t membuf_read(void *arg, void *buf, size_t n)
+{
+	membuf *m = arg;
+	if (n > m->n - m->at)
+		n = m->n - m->at;
+	memcpy(buf, m->p + m->at, n);
+	m->at += n;
+	return (ssize_t)n;
+}
+
+static int64_t membuf_skip(void *arg, uint64_t n)
+{
+	membuf *m = arg;
+	if (n > m->n - m->at)
+		n = m->n - m->at;
+	m->at += (size_t)n;
+	return (int64_t)n;
+}
+
+static void decode_kept(show_dump *d, const sv_member *m, const criu_image_name *named,
+			uint64_t id, const unsigned char *p, size_t n)
+{
+	membuf mb = { p, n, 0 };
+	sv_source src = { membuf_read, membuf_skip, &mb, n };
+	sv_stream *s = sv_stream_open_source(d->quiet, &src, m->name, 0, SV_OPEN_RAW);
+	cur_image c = { d, named->type->id, id, m->name, 0 };
+	criu_visitor v = { &c, on_entry, NULL };
+
+	if (!s) {
+		d->oom = true;
+		return;
+	}
+	criu_verify_image(d->quiet, s, m->name, &v, NULL);
+	sv_close(s);
+}
+
+/* The bytes of [start, end) of task t's memory as they lie in pages file pid. */
+static void plan_range(tee *t, show_task *k, uint64_t start, uint64_t end, unsigned char **dst,
+		       size_t *len, bool *done)
+{
+	size_t n;
+	uint64_t found = 0;
+
+	if (end <= start)
+		return;
+	n = end - start > SHOW_MAX_ARGS ? SHOW_MAX_ARGS : (size_t)(end - start);
+	end = start + n;
+	if (!*dst && !(*dst = calloc(1, n))) {
+		t->d->oom = true;
+		return;
+	}
+	*len = n;
+	for (size_t i = 0; i < k->npents; i++) {
+		const show_pent *p = &k->pents[i];
+		if (!(p->flags & SHOW_PE_PRESENT) || p->pages > (UINT64_MAX - p->vaddr) / CRIU_PAGE_SIZE)
+			continue;
+		uint64_t ps = p->vaddr, pe = p->vaddr + p->pages * CRIU_PAGE_SIZE;
+		uint64_t a = ps > start ? ps : start, b = pe < end ? pe : end;
+		if (a >= b)
+			continue;
+		want *w = realloc(t->wants, (t->nwants + 1) * sizeof(want));
+		if (!w) {
+			t->d->oom = true;
+			return;
+		}
+		t->wants = w;
+		w[t->nwants].off = (p->file_page * CRIU_PAGE_SIZE) + (a - ps);
+		w[t->nwants].len = b - a;
+		w[t->nwants].dst = *dst + (a - start);
+		t->nwants++;
+		found += b - a;
+	}
+	*done = found == n;
+}
+
+static void plan_pages(tee *t, show_dump *d, uint32_t pages_id)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < d->tasks.n; i++) {
+		show_task *k = &SVV(d->tasks, show_task)[i];
+		if (!k->have_pm || k->pages_id != pages_id)
+			continue;
+		any = true;
+		if (!k->have_mm)
+			continue;
+		plan_range(t, k, k->arg_start, k->arg_end, &k->args, &k->args_len, &k->args_done);
+		plan_range(t, k, k->env_start, k->env_end, &k->env, &k->env_len, &k->env_done);
+	}
+	if (!any)
+		d->pages_before_maps = true;
+	if (d->hash_pages) {
+		show_pages *h = vpush(d, &d->pages, sizeof(show_pages));
+		if (h)
+			h->id = pages_id;
+		t->hashes = h;
+	}
+}
+
+static void collect_member(sv_ctx *cx, sv_members *src, criu_dump *cd, show_dump *d,
+			   const sv_member *m)
+{
+	uint64_t id = 0;
+	const criu_image_name *named = strchr(m->name, '/') ? NULL :
+				       criu_image_match_file(m->name, &id);
+	sv_stream *s;
+
+	d->members++;
+	if (m->kind != SV_MEMBER_FILE || !criu_dump_wants(cd, m)) {
+		criu_dump_add(cd, m, NULL);
+		return;
+	}
+	s = sv_member_open(cx, src);
+	if (!s || !named) {
+		criu_dump_add(cd, m, s);
+		sv_close(s);
+		return;
+	}
+	tee t = { 0 };
+	t.d = d;
+	t.s = s;
+	t.pages = named->type->id == CRIU_T_PAGES;
+	t.keep = !t.pages && named->type->layout != CRIU_LAYOUT_RAW;
+	if (t.pages)
+		plan_pages(&t, d, (uint32_t)id);
+	uint64_t rem = sv_remaining(s);
+	sv_source ts = { tee_read, tee_skip, &t, rem == UINT64_MAX ? SV_NONE : rem };
+	sv_stream *w = sv_stream_open_source(cx, &ts, m->display ? m->display : m->name,
+					     0, SV_OPEN_RAW);
+	if (!w) {
+		d->oom = true;
+		criu_dump_add(cd, m, s);
+	} else {
+		criu_dump_add(cd, m, w);
+		/* whatever the verification left unread is still the model's */
+		if (t.keep)
+			while (!t.too_big && sv_scan(w, SHOW_MAX_IMAGE, NULL, NULL) > 0)
+				;
+		sv_close(w);
+	}
+	d->bytes += t.pos;
+	if (t.keep && !t.too_big && !d->oom)
+		decode_kept(d, m, named, id, t.buf, t.len);
+	else if (t.too_big)
+		d->limited = true;
+	free(t.buf);
+	free(t.wants);
+	if (t.hashes)
+		t.hashes->complete = t.fill == 0;
+	sv_close(s);
+}
+
+/* Collect the parent chain of a directory dump, quietly, for page contents. */
+static void collect_parent(sv_members *dir, show_dump *d, int depth);
+
+static void collect_into(sv_ctx *cx, sv_members *src, show_dump *d, int depth)
+{
+	criu_dump *cd = criu_dump_new(cx, sv_members_path(src));
+	const sv_member *m;
+
+	if (!cd) {
+		d->oom = true;
+		return;
+	}
+	while (!d->oom && (m = sv_members_next(src)))
+		collect_member(cx, src, cd, d, m);
+	criu_dump_finish(cd, sv_members_is_dir(src) ? src : NULL);
+	criu_dump_free(cd);
+	if (d->oom)
+		sv_report(cx, &sv_core_codes[SV_CORE_IO], SV_NONE,
+			  "out of memory while collecting the checkpoint: shown in part");
+	if (d->hash_pages && sv_members_is_dir(src) && depth < SHOW_MAX_PARENTS)
+		collect_parent(src, d, depth);
+}
+
+static void collect_parent(sv_members *dir, show_dump *d, int depth)
+{
+	bool need = false;
+
+	for (size_t i = 0; i < d->tasks.n && !need; i++) {
+		const show_task *t = &SVV(d->tasks, show_task)[i];
+		for (size_t k = 0; k < t->npents && !need; k++)
+			need = (t->pents[k].flags & SHOW_PE_PARENT) != 0;
+	}
+	if (!need)
+		return;
+	sv_members *p = sv_members_open_subdir(d->quiet, dir, "parent");
+	if (!p)
+		return;
+	char *path = malloc(strlen(d->path) + 8);
+	if (path) {
+		sprintf(path, "%s/parent", d->path);
+		d->parent = show_dump_new(path, true);
+		free(path);
+	}
+	if (d->parent)
+		collect_into(d->parent->quiet, p, d->parent, depth + 1);
+	sv_members_close(p);
+}
+
+void show_collect(sv_ctx *cx, sv_members *m, show_dump *d)
+{
+	collect_into(cx, m, d, 0);
+	/* memfd names onto memfd file entries */
+	for (size_t i = 0; i < d->files.n; i++) {
+		show_file *f = &SVV(d->files, show_file)[i];
+		if (f->type != FD_TYPES__MEMFD || f->path)
+			continue;
+		for (size_t k = 0; k < d->files.n; k++) {
+			show_file *n = &SVV(d->files, show_file)[k];
+			if (n->type == UINT32_MAX && n->pipe_id == f->pipe_id && n->path) {
+				f->path = sdup(d, n->path);
+				f->size = n->size;
+				f->has_size = true;
+				break;
+			}
+		}
+	}
+	/* per-VMA page counts */
+	for (size_t i = 0; i < d->tasks.n; i++) {
+		show_task *t = &SVV(d->tasks, show_task)[i];
+		for (size_t k = 0; k < t->npents; k++) {
+			const show_pent *p = &t->pents[k];
+			for (size_t v = 0; v < t->nvmas; v++) {
+				show_vma *a = &t->vmas[v];
+				uint64_t ps = p->vaddr, pe;
+				if (p->pages > (UINT64_MAX - ps) / CRIU_PAGE_SIZE)
+					continue;
+				pe = ps + p->pages * CRIU_PAGE_SIZE;
+				uint64_t lo = ps > a->start ? ps : a->start;
+				uint64_t hi = pe < a->end ? pe : a->end;
+				if (lo >= hi)
+					continue;
+				uint64_t n = (hi - lo) / CRIU_PAGE_SIZE;
+				if (p->flags & SHOW_PE_PRESENT)
+					a->present += n;
+				else if (p->flags & SHOW_PE_PARENT)
+					a->parent += n;
+				else if (p->flags & SHOW_PE_LAZY)
+					a->lazy += n;
+			}
+		}
+	}
+}
+
+static int cmp_order(const void *a, const void *b, void *arg)
+{
+	const show_task *t = arg;
+	uint64_t x = t[*(const size_t *)a].order, y = t[*(const size_t *)b].order;
+	return x < y ? -1 : x > y;
+}
+
+size_t *show_tree_order(show_dump *d, size_t *n)
+{
+	size_t *v = malloc((d->tasks.n ? d->tasks.n : 1) * sizeof(size_t));
+
+	*n = 0;
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < d->tasks.n; i++)
+		if (SVV(d->tasks, show_task)[i].in_pstree)
+			v[(*n)++] = i;
+	if (*n > 1)
+		qsort_r(v, *n, sizeof(size_t), cmp_order, d->tasks.v);
+	return v;
+}
+
+const show_pent *show_pent_at(const show_task *t, uint64_t vaddr)
+{
+	size_t lo = 0, hi = t ? t->npents : 0;
+	const show_pent *p;
+
+	/* entries are sorted by address (CRIU writes them so) */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->pents[mid].vaddr <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	p = &t->pents[lo - 1];
+	if (p->pages > (UINT64_MAX - p->vaddr) / CRIU_PAGE_SIZE ||
+	    vaddr >= p->vaddr + p->pages * CRIU_PAGE_SIZE)
+		return NULL;
+	return p;
+}
+
+bool show_page_hash(const show_dump *d, uint32_t pid, uint64_t vaddr, uint64_t *hash)
+{
+	for (int depth = 0; d && depth <= SHOW_MAX_PARENTS; depth++, d = d->parent) {
+		show_task *t = show_task_find((show_dump *)d, pid);
+		const show_pent *p = NULL;
+		if (!t)
+			return false;
+		if (!(p = show_pent_at(t, vaddr)))
+			return false;
+		if (p->flags & SHOW_PE_PRESENT) {
+			uint64_t idx = p->file_page + (vaddr - p->vaddr) / CRIU_PAGE_SIZE;
+			for (size_t k = 0; k < d->pages.n; k++) {
+				const show_pages *h = &SVV(d->pages, show_pages)[k];
+				if (h->id == t->pages_id && idx < h->n) {
+					*hash = h->hash[idx];
+					return true;
+				}
+			}
+			return false;
+		}
+		if (!(p->flags & SHOW_PE_PARENT))
+			return false;
+	}
+	return false;
+}
