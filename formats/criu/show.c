@@ -260,7 +260,7 @@ void show_file_target(FILE *f, const show_dump *d, const show_file *fe, bool jso
 			/* a FIFO's path is in the regular-file entry with the same id */
 			for (size_t i = 0; i < d->files.n; i++) {
 				const show_file *x = &SVV(d->files, show_file)[i];
-				if (x->id == fe->id && x->type == FD_TYPES__REG)
+				if (x->id == fe->regf_id && x->type == FD_TYPES__REG)
 					r = x;
 			}
 		}
@@ -280,7 +280,7 @@ void show_file_target(FILE *f, const show_dump *d, const show_file *fe, bool jso
 		fprintf(m, "%s %s %s%s%s:%u", fe->proto == 6 ? "tcp" : fe->proto == 17 ? "udp" :
 			fe->proto == 136 ? "udplite" : "ip", show_skstate_name(fe->state),
 			fe->family == 10 ? "[" : "", a, fe->family == 10 ? "]" : "", fe->src_port);
-		if (fe->state != 10 && (fe->dst_port || fe->ndst))
+		if (fe->state != 10 && fe->dst_port)
 			fprintf(m, " -> %s%s%s:%u", fe->family == 10 ? "[" : "", b,
 				fe->family == 10 ? "]" : "", fe->dst_port);
 		fprintf(m, " ino %u", fe->ino);
@@ -326,6 +326,9 @@ void show_file_target(FILE *f, const show_dump *d, const show_file *fe, bool jso
 		break;
 	case FD_TYPES__NS:
 		fprintf(m, "ns %u", fe->ino);
+		break;
+	case FD_TYPES__EVENTPOLL:
+		fprintf(m, "epoll%s%s", fe->path ? " " : "", fe->path ? fe->path : "");
 		break;
 	default:
 		fputs(show_fd_kind(fe->type), m);

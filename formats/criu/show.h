@@ -108,10 +108,11 @@ typedef struct show_fd {
 /* A file entry (files.img, or a legacy per-type image). */
 typedef struct show_file {
 	uint32_t id, type;
-	char *path;              /* regular file, FIFO, memfd name, tty, tun ifname, ns kind */
+	char *path;              /* regular file, memfd name, tun ifname, epoll targets */
 	uint64_t size;
 	bool has_size;
 	uint32_t pipe_id;        /* pipes and FIFOs */
+	uint32_t regf_id;        /* FIFOs: the regular-file entry with the path */
 	uint32_t tty_info;       /* tty: tty_info_id */
 	uint64_t counter;        /* eventfd */
 	uint32_t clockid;        /* timerfd */

@@ -366,14 +366,18 @@ static void sock_unix(show_dump *d, show_file *f, const UnixSkEntry *s)
 	f->sktype = s->type;
 	f->state = s->state;
 	f->peer = s->peer;
-	if (s->name.len && s->name.len <= 4096) {
-		f->name = malloc(s->name.len);
+	size_t len = s->name.len;
+	/* a path name's terminating NULs are no part of it (abstract names keep theirs) */
+	while (len > 1 && s->name.data[0] != '\0' && s->name.data[len - 1] == '\0')
+		len--;
+	if (len && len <= 4096) {
+		f->name = malloc(len);
 		if (!f->name) {
 			d->oom = true;
 			return;
 		}
-		memcpy(f->name, s->name.data, s->name.len);
-		f->name_len = s->name.len;
+		memcpy(f->name, s->name.data, len);
+		f->name_len = len;
 	}
 }
 
@@ -407,8 +411,25 @@ static void add_file(cur_image *c, uint32_t type, uint32_t id, const FileEntry *
 	}
 	case FD_TYPES__FIFO: {
 		const FifoEntry *p = SUB(fifo, FifoEntry);
-		if (p)
+		if (p) {
 			f->pipe_id = p->pipe_id;
+			/* its path: the regular-file entry regf_id (older dumps: the same id) */
+			f->regf_id = p->has_regf_id ? p->regf_id : id;
+		}
+		break;
+	}
+	case FD_TYPES__EVENTPOLL: {
+		const EventpollFileEntry *e = fe ? fe->epfd : NULL;
+		char buf[512];
+		size_t o = 0;
+		for (size_t i = 0; e && i < e->n_tfd && o < sizeof(buf) - 16; i++)
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%u", i ? "," : "",
+					      e->tfd[i]->tfd);
+		if (e && e->n_tfd && (f->path = malloc(o + 16)))
+			snprintf(f->path, o + 16, "fds %.*s%s", (int)o, buf,
+				 o >= sizeof(buf) - 16 ? ",..." : "");
+		else if (e && e->n_tfd)
+			d->oom = true;
 		break;
 	}
 	case FD_TYPES__INETSK:
