@@ -242,7 +242,19 @@ static bool is_deleted(const show_dump *d, const show_file *f)
 	return r && r->type == REMAP_TYPE__GHOST;
 }
 
-/* The inode of the unix socket peer, as "peer ino". */
+/* The entry with the path of fe: itself, or a FIFO's regular-file entry. */
+static const show_file *path_entry(const show_dump *d, const show_file *fe)
+{
+	if (fe->type != FD_TYPES__FIFO)
+		return fe;
+	for (size_t i = 0; i < d->files.n; i++) {
+		const show_file *x = &SVV(d->files, show_file)[i];
+		if (x->id == fe->regf_id && x->type == FD_TYPES__REG)
+			return x;
+	}
+	return fe;
+}
+
 void show_file_target(FILE *f, const show_dump *d, const show_file *fe, bool json)
 {
 	char *text = NULL;
@@ -255,15 +267,7 @@ void show_file_target(FILE *f, const show_dump *d, const show_file *fe, bool jso
 	switch (fe->type) {
 	case FD_TYPES__REG:
 	case FD_TYPES__FIFO: {
-		const show_file *r = fe;
-		if (fe->type == FD_TYPES__FIFO) {
-			/* a FIFO's path is in the regular-file entry with the same id */
-			for (size_t i = 0; i < d->files.n; i++) {
-				const show_file *x = &SVV(d->files, show_file)[i];
-				if (x->id == fe->regf_id && x->type == FD_TYPES__REG)
-					r = x;
-			}
-		}
+		const show_file *r = path_entry(d, fe);
 		fputs(r->path ? r->path : "?", m);
 		if (is_deleted(d, r))
 			fputs(" (deleted)", m);
@@ -913,9 +917,10 @@ static void json_file(FILE *f, const show_dump *d, const show_file *fe)
 	fputs(",\"target\":", f);
 	show_file_target(f, d, fe, true);
 	if (fe->type == FD_TYPES__REG || fe->type == FD_TYPES__FIFO) {
+		const show_file *r = path_entry(d, fe);
 		fputs(",\"path\":", f);
-		json_str(f, fe->path);
-		fprintf(f, ",\"deleted\":%s", is_deleted(d, fe) ? "true" : "false");
+		json_str(f, r->path);
+		fprintf(f, ",\"deleted\":%s", is_deleted(d, r) ? "true" : "false");
 	}
 	if (fe->type == FD_TYPES__PIPE || fe->type == FD_TYPES__FIFO)
 		fprintf(f, ",\"pipe_id\":%u", fe->pipe_id);

@@ -1016,12 +1016,14 @@ static void plan_pages(tee *t, show_dump *d, uint32_t pages_id)
 	}
 }
 
+static void collect_opened(sv_ctx *cx, criu_dump *cd, show_dump *d, const sv_member *m,
+			   sv_stream *s);
+
 static void collect_member(sv_ctx *cx, sv_members *src, criu_dump *cd, show_dump *d,
 			   const sv_member *m)
 {
-	uint64_t id = 0;
 	const criu_image_name *named = strchr(m->name, '/') ? NULL :
-				       criu_image_match_file(m->name, &id);
+				       criu_image_match_file(m->name, NULL);
 	sv_stream *s;
 
 	d->members++;
@@ -1029,13 +1031,34 @@ static void collect_member(sv_ctx *cx, sv_members *src, criu_dump *cd, show_dump
 		criu_dump_add(cd, m, NULL);
 		return;
 	}
-	s = sv_member_open(cx, src);
-	if (!s || !named) {
+	/* as criu_verify_members() opens them: a directory's tmpfs archives decompressed */
+	s = named && named->type->raw == CRIU_RAW_TMPFS && sv_members_dirfd(src) >= 0 ?
+	    sv_open_at(cx, sv_members_dirfd(src), m->name, m->display, 0) :
+	    sv_member_open(cx, src);
+	/* only images with entries and pages files are the model's; a gzip member
+	 * (tmpfs archives) goes as it is, as the verification must see it as gzip */
+	if (!s || !named || sv_stream_gzip(s) ||
+	    (named->type->id != CRIU_T_PAGES && named->type->layout == CRIU_LAYOUT_RAW)) {
 		criu_dump_add(cd, m, s);
 		sv_close(s);
 		return;
 	}
+	collect_opened(cx, cd, d, m, s);
+}
+
+/* Member m, opened as s: to criu_dump through the tee, and to the model. */
+static void collect_opened(sv_ctx *cx, criu_dump *cd, show_dump *d, const sv_member *m,
+			   sv_stream *s)
+{
+	uint64_t id = 0;
+	const criu_image_name *named = criu_image_match_file(m->name, &id);
 	tee t = { 0 };
+
+	if (!named) {
+		criu_dump_add(cd, m, s);
+		sv_close(s);
+		return;
+	}
 	t.d = d;
 	t.s = s;
 	t.pages = named->type->id == CRIU_T_PAGES;
@@ -1081,8 +1104,28 @@ static void collect_into(sv_ctx *cx, sv_members *src, show_dump *d, int depth)
 		d->oom = true;
 		return;
 	}
-	while (!d->oom && (m = sv_members_next(src)))
-		collect_member(cx, src, cd, d, m);
+	/* A directory's inventory first, as criu_verify_members() does (its findings first). */
+	bool inv_done = false;
+	if (sv_members_is_dir(src)) {
+		char *display = NULL;
+		const char *path = sv_members_path(src);
+		int plen = (int)strlen(path);
+		while (plen > 1 && path[plen - 1] == '/')
+			plen--;
+		if (asprintf(&display, "%.*s/inventory.img", plen, path) >= 0) {
+			sv_member inv = { .name = "inventory.img", .display = display,
+					  .kind = SV_MEMBER_FILE, .size = SV_NONE, .offset = SV_NONE };
+			sv_stream *s = sv_members_open_name(cx, src, inv.name, display);
+			if (s) {
+				inv_done = true;
+				collect_opened(cx, cd, d, &inv, s);
+			}
+			free(display);
+		}
+	}
+	while (!d->oom && !sv_stopped(cx) && (m = sv_members_next(src)))
+		if (!(inv_done && strcmp(m->name, "inventory.img") == 0))
+			collect_member(cx, src, cd, d, m);
 	criu_dump_finish(cd, sv_members_is_dir(src) ? src : NULL);
 	criu_dump_free(cd);
 	if (d->oom)
