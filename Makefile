@@ -21,10 +21,10 @@ PKG_CONFIG ?= pkg-config
 PROTOC_C  ?= protoc-c
 
 # Debian packages: what `make` needs, and what the tests need on top.
-BUILD_PKGS := pkg-config protobuf-c-compiler libprotobuf-c-dev zlib1g-dev libjansson-dev
+BUILD_PKGS := pkg-config protobuf-c-compiler libprotobuf-c-dev zlib1g-dev libjansson-dev libarchive-dev
 CHECK_PKGS := check
 
-LIB_PCS   := libprotobuf-c zlib jansson
+LIB_PCS   := libprotobuf-c zlib jansson libarchive
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wformat=2 -Wvla -Wpointer-arith
@@ -154,7 +154,7 @@ $(SHARED_LIB): $(LIB_OBJS) $(BUILD)/libstreamverify.map
 # /bin/true.  Full RELRO and PIE stay.  The sanitizers cannot link
 # statically: their builds link dynamically.  The shared library links
 # dynamically as usual.
-BIN_STATIC_LIBS := -lprotobuf-c -ljansson -lz
+BIN_STATIC_LIBS := -lprotobuf-c -ljansson -larchive -llzma -lzstd -llz4 -lbz2 -lz
 ifeq ($(SANITIZE),)
 BIN_LINK := -static-pie $(BIN_STATIC_LIBS)
 else
@@ -277,6 +277,9 @@ install: all $(BUILD)/streamverify.pc
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/streamverify
+	# checkpointctl runs checkpointctl-NAME from PATH: `checkpointctl verify ARCHIVE`.
+	printf '#!/bin/sh\nexec "$$(dirname "$$0")/streamverify" "$$@"\n' > $(DESTDIR)$(PREFIX)/bin/checkpointctl-verify
+	chmod 755 $(DESTDIR)$(PREFIX)/bin/checkpointctl-verify
 	install -m 644 $(STATIC_LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(SHARED_LIB) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libstreamverify.so

@@ -35,6 +35,8 @@ static const char usage_text[] =
 	"      --tee[=FILE]      forward the input to standard output (or FILE) while\n"
 	"                        verifying it; stop before the first invalid record\n"
 	"                        (findings then go to standard error)\n"
+	"      --previous FILE   the pre-checkpoint archive a container checkpoint's\n"
+	"                        parent link needs (podman --import-previous; --param previous=)\n"
 	"      --color[=WHEN]    colour text output: auto (default), always, never\n"
 	"      --list-formats    list the format modules and exit\n"
 	"      --list-codes      list every diagnostic code and exit\n"
@@ -62,7 +64,8 @@ enum {
 	OPT_LIST_CODES,
 	OPT_PARAM,
 	OPT_GUEST,
-	OPT_TEE
+	OPT_TEE,
+	OPT_PREVIOUS
 };
 
 #define MAX_PARAMS 16
@@ -81,6 +84,7 @@ static const struct option long_options[] = {
 	{ "param", required_argument, NULL, OPT_PARAM },
 	{ "guest", required_argument, NULL, OPT_GUEST },
 	{ "tee", optional_argument, NULL, OPT_TEE },
+	{ "previous", required_argument, NULL, OPT_PREVIOUS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -346,6 +350,7 @@ int sv_cli_main(int argc, char **argv)
 	const char *params[MAX_PARAMS];
 	char guest_param[32];
 	const char *tee_path = NULL;
+	static char previous_param[4200];
 
 	if (argc > 1 && strcmp(argv[1], "decode") == 0)
 		return run_conversion(SV_ACTION_DECODE, argc - 1, argv + 1);
@@ -399,6 +404,17 @@ int sv_cli_main(int argc, char **argv)
 		case OPT_TEE:
 			opt.tee = 1;
 			tee_path = optarg;
+			break;
+		case OPT_PREVIOUS:
+			if (!*optarg)
+				return usage_error("--previous takes a file name");
+			if (opt.nparams == MAX_PARAMS)
+				return usage_error("more than %d --param options", MAX_PARAMS);
+			if (strlen(optarg) > sizeof(previous_param) - 16)
+				return usage_error("--previous: the file name is too long");
+			snprintf(previous_param, sizeof(previous_param), "previous=%s", optarg);
+			params[opt.nparams++] = previous_param;
+			opt.params = params;
 			break;
 		case OPT_COLOR:
 			if (!optarg || strcmp(optarg, "auto") == 0)

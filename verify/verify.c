@@ -2,6 +2,7 @@
  * The verification run: choosing a module, the record context, counting
  * findings and handing them to the sink.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -495,6 +496,130 @@ typedef struct run_input {
 	const sv_source *src;   /* non-NULL: read through it */
 } run_input;
 
+/* ---- archives (issue 23) ------------------------------------------------ */
+
+/*
+ * A tar archive, told from the bytes: the ustar magic at 257 (after the
+ * core's gzip inflation), or the magic of a compressor libarchive inflates
+ * (zstd, xz, bzip2), whose contents the archive reader then checks.
+ */
+static bool looks_like_archive(const unsigned char *h, size_t n)
+{
+	static const unsigned char zstd[] = { 0x28, 0xb5, 0x2f, 0xfd };
+	static const unsigned char xz[] = { 0xfd, '7', 'z', 'X', 'Z', 0x00 };
+
+	if (n >= 262 && memcmp(h + 257, "ustar", 5) == 0)
+		return true;
+	if (n >= 4 && memcmp(h, zstd, 4) == 0)
+		return true;
+	if (n >= 6 && memcmp(h, xz, 6) == 0)
+		return true;
+	return n >= 4 && h[0] == 'B' && h[1] == 'Z' && h[2] == 'h' && h[3] >= '1' && h[3] <= '9';
+}
+
+static int run(const run_input *ri, sv_action action, unsigned flags, FILE *conv_out,
+	       const sv_options *opt, const sv_sink *sink, sv_summary *out);
+
+#define ARCHIVE_DIR_MAX 100000u /* entries of a kubelet checkpoints folder */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * A folder of archives (the kubelet's /var/lib/kubelet/checkpoints): no CRIU
+ * images, and regular files that are archives.  Returns how many archives
+ * it found (their names in *names, sorted), 0 when it is not such a folder.
+ */
+static size_t archive_dir_entries(int dirfd, char ***names)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *de;
+	char **v = NULL;
+	size_t n = 0, cap = 0, seen = 0;
+	bool images = false;
+
+	*names = NULL;
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	while ((de = readdir(dir)) != NULL && seen++ < ARCHIVE_DIR_MAX) {
+		size_t len = strlen(de->d_name);
+		unsigned char head[512];
+		struct stat st;
+		int ffd;
+		ssize_t got;
+
+		if (len > 4 && strcmp(de->d_name + len - 4, ".img") == 0) {
+			images = true;
+			break;
+		}
+		if (de->d_name[0] == '.' || fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		ffd = openat(dirfd, de->d_name, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
+		if (ffd < 0)
+			continue;
+		got = read(ffd, head, sizeof(head));
+		close(ffd);
+		/* A gzip file is an archive when the core finds tar inside. */
+		if (got < 4 || !(looks_like_archive(head, (size_t)got) ||
+				 (head[0] == 0x1f && head[1] == 0x8b)))
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			char **p = realloc(v, ncap * sizeof(*p));
+			if (!p)
+				break;
+			v = p;
+			cap = ncap;
+		}
+		if (!(v[n] = strdup(de->d_name)))
+			break;
+		n++;
+	}
+	closedir(dir);
+	if (images) {
+		for (size_t i = 0; i < n; i++)
+			free(v[i]);
+		free(v);
+		return 0;
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_str);
+	*names = v;
+	return n;
+}
+
+/* Verify each archive of the folder as an input of its own: the worst status. */
+static int run_archive_dir(const char *path, char **names, size_t n, const sv_options *opt,
+			   const sv_sink *sink, sv_summary *out)
+{
+	int worst = SV_EXIT_VALID;
+	size_t plen = strlen(path);
+
+	while (plen > 1 && path[plen - 1] == '/')
+		plen--;
+	for (size_t i = 0; i < n; i++) {
+		char *child;
+		int st;
+		if (asprintf(&child, "%.*s/%s", (int)plen, path, names[i]) < 0)
+			child = NULL;
+		run_input ri = { child, -1, NULL };
+		st = child ? run(&ri, SV_ACTION_VERIFY, 0, NULL, opt, sink, out) : SV_EXIT_FAILURE;
+		if (st > worst)
+			worst = st;
+		free(child);
+		free(names[i]);
+	}
+	free(names);
+	return worst;
+}
+
 static int run(const run_input *ri, sv_action action, unsigned flags, FILE *conv_out,
 	       const sv_options *opt, const sv_sink *sink, sv_summary *out)
 {
@@ -530,6 +655,7 @@ static int run(const run_input *ri, sv_action action, unsigned flags, FILE *conv
 		bid.head = sv_peek(s, SV_BID_BYTES, &avail);
 		bid.head_len = avail;
 		bid.gzip = sv_stream_gzip(s);
+		bid.is_archive = looks_like_archive(bid.head, bid.head_len);
 		if (cx.io_failed)
 			goto done;
 		goto chosen_input;
@@ -567,8 +693,21 @@ static int run(const run_input *ri, sv_action action, unsigned flags, FILE *conv
 		bid.head = sv_peek(s, SV_BID_BYTES, &avail);
 		bid.head_len = avail;
 		bid.gzip = sv_stream_gzip(s);
+		bid.is_archive = looks_like_archive(bid.head, bid.head_len);
 		if (cx.io_failed)
 			goto done;
+	}
+
+	/* A folder of checkpoint archives: each verified as an input. */
+	if (bid.is_dir && action == SV_ACTION_VERIFY &&
+	    (!cx.opt->format || strcmp(cx.opt->format, "auto") == 0)) {
+		char **names;
+		size_t n = archive_dir_entries(dirfd, &names);
+		if (n) {
+			if (!borrowed)
+				close(dirfd);
+			return run_archive_dir(path, names, n, opt, sink, out);
+		}
 	}
 
 chosen_input:
@@ -629,9 +768,21 @@ chosen_input:
 			}
 			fmt->verify_members(&cx, m);
 			sv_members_close(m);
-		} else if (bid.is_dir)
+		} else if (bid.is_dir) {
 			fmt->verify_dir(&cx, dirfd, path);
-		else {
+		} else if (bid.is_archive && fmt->verify_members && !fmt->verify) {
+			/*
+			 * A module that reads checkpoints only as members gets
+			 * the archive's; one with a stream verifier (a CRIU
+			 * tmpfs image is a tar too; the container module opens
+			 * the archive itself) gets the stream.
+			 */
+			sv_members *m = sv_members_open_archive(&cx, s);
+			if (m) {
+				fmt->verify_members(&cx, m);
+				sv_members_close(m);
+			}
+		} else {
 			if (cx.opt->tee) {
 				sv_stream_tee(s, cx.opt->tee_fd);
 				cx.tee = s;
