@@ -748,12 +748,16 @@ static void tree_sockets(treectx *c)
 
 static const char *fstype_name(uint32_t t)
 {
-	static const char *const n[] = {
-		"unsupported", "proc", "sysfs", "devtmpfs", "binfmt_misc", "tmpfs", "devpts",
-		"simfs", "pstore", "securityfs", "fusectl", "debugfs", "cgroup", "aufs", "mqueue",
-		"fuse", "auto", "overlay", "autofs", "tracefs", "cgroup2"
-	};
-	return t < sizeof(n) / sizeof(n[0]) ? n[t] : "unknown";
+	static char lower[32];
+	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(&fstype__descriptor, (int)t);
+	size_t i = 0;
+
+	if (!v)
+		return "unknown";
+	for (; v->name[i] && i < sizeof(lower) - 1; i++)
+		lower[i] = (char)(v->name[i] >= 'A' && v->name[i] <= 'Z' ? v->name[i] + 32 : v->name[i]);
+	lower[i] = '\0';
+	return lower;
 }
 
 static void tree_mounts(treectx *c)
@@ -887,6 +891,18 @@ static void show_tree(FILE *f, show_dump *d, const show_opts *o, const findings 
 	show_put_str(f, d->path);
 	fprintf(f, ": %s, %zu process%s, %s\n", d->predump ? "CRIU pre-dump" : "CRIU dump", c.n,
 		c.n == 1 ? "" : "es", verdict(sum));
+	if (d->ctr_name || d->ctr_image) {
+		fputs("Container ", f);
+		show_put_str(f, d->ctr_name ? d->ctr_name : "?");
+		if (d->ctr_image) {
+			fputs(", image ", f);
+			show_put_str(f, d->ctr_image);
+		}
+		fputc('\n', f);
+	}
+	if (d->other_dumps)
+		fprintf(f, "  (%zu members of further containers' dumps are not shown)\n",
+			d->other_dumps);
 	if (d->limited)
 		fputs("  (some items were left out: the checkpoint holds more than is shown)\n", f);
 	if (d->pages_before_maps)
@@ -1050,7 +1066,17 @@ static void show_json(FILE *f, show_dump *d, const show_opts *o, const findings 
 		json_str(f, x->msg);
 		fputc('}', f);
 	}
-	fputs("],\"processes\":[", f);
+	fputs("],\"container\":", f);
+	if (d->ctr_name || d->ctr_image) {
+		fputs("{\"name\":", f);
+		json_str(f, d->ctr_name);
+		fputs(",\"image\":", f);
+		json_str(f, d->ctr_image);
+		fputc('}', f);
+	} else {
+		fputs("null", f);
+	}
+	fputs(",\"processes\":[", f);
 	for (size_t i = 0; order && i < n; i++) {
 		const show_task *t = &SVV(d->tasks, show_task)[order[i]];
 		if (!selected(o, t))

@@ -184,6 +184,9 @@ struct show_dump {
 	bool oom;
 	show_dump *parent;       /* diff: the parent dump, collected quietly */
 	uint64_t members, bytes;
+	bool archive;            /* read from an archive's checkpoint/ folder */
+	size_t other_dumps;
+	char *ctr_name, *ctr_image; /* config.dump of a container archive */      /* members of further dumps in the archive, not shown */
 	/* while reading one pages file */
 	show_pages *cur_pages;
 	uint32_t cur_pages_id;

@@ -13,6 +13,8 @@
 #include "formats/criu/schema.h"
 #include "internal.h"
 
+#include <jansson.h>
+
 const char *const show_ns_names[SHOW_NS_COUNT] = {
 	"pid", "net", "ipc", "uts", "mnt", "user", "cgroup", "time"
 };
@@ -184,6 +186,8 @@ void show_dump_free(show_dump *d)
 	free(d->pages.v);
 	free(d->ghosts.v);
 	show_dump_free(d->parent);
+	free(d->ctr_name);
+	free(d->ctr_image);
 	sv_ctx_quiet_free(d->quiet);
 	free(d->path);
 	free(d);
@@ -1095,11 +1099,153 @@ static void collect_opened(sv_ctx *cx, criu_dump *cd, show_dump *d, const sv_mem
 /* Collect the parent chain of a directory dump, quietly, for page contents. */
 static void collect_parent(sv_members *dir, show_dump *d, int depth);
 
-static void collect_into(sv_ctx *cx, sv_members *src, show_dump *d, int depth)
+/*
+ * Where a member of an archive is in its CRIU dump: the name after
+ * "checkpoint/" (podman, CRI-O; "FOLDER/checkpoint/" in a pod or
+ * containerd layout), or NULL for the archive's other members.
+ */
+static const char *dump_name(const char *name, size_t *prefix)
 {
-	criu_dump *cd = criu_dump_new(cx, sv_members_path(src));
+	const char *p = name;
+
+	for (;;) {
+		const char *slash = strchr(p, '/');
+		if (!slash)
+			return NULL;
+		if ((size_t)(slash - p) == 10 && strncmp(p, "checkpoint", 10) == 0 &&
+		    slash[1] && !strchr(slash + 1, '/')) {
+			*prefix = (size_t)(p - name);
+			return slash + 1;
+		}
+		p = slash + 1;
+	}
+}
+
+/* The whole of the current member, at most cap bytes; NULL when larger or unreadable. */
+static unsigned char *read_member(sv_ctx *cx, sv_members *src, const sv_member *m, size_t cap,
+				  size_t *len)
+{
+	sv_stream *s;
+	unsigned char *p;
+
+	if (m->kind != SV_MEMBER_FILE || m->size == SV_NONE || m->size > cap)
+		return NULL;
+	if (!(s = sv_member_open(cx, src)))
+		return NULL;
+	p = sv_read_alloc(s, (size_t)m->size, len);
+	if (p && *len != m->size) {
+		free(p);
+		p = NULL;
+	}
+	sv_close(s);
+	return p;
+}
+
+/*
+ * Members of a container archive beside its dump: podman keeps the dump's
+ * statistics in stats-dump and the container's name and image in
+ * config.dump (next to checkpoint/).
+ */
+static void container_member(sv_ctx *cx, sv_members *src, show_dump *d, const sv_member *m,
+			     const char *prefix)
+{
+	size_t plen = prefix ? strlen(prefix) : 0, len = 0;
+	const char *base;
+	unsigned char *p;
+
+	if ((prefix && strncmp(m->name, prefix, plen) != 0) || strchr(m->name + plen, '/'))
+		return;
+	base = m->name + plen;
+	if (strcmp(base, "stats-dump") == 0) {
+		if ((p = read_member(cx, src, m, SHOW_MAX_IMAGE, &len))) {
+			const criu_image_name *named = criu_image_match_file(base, NULL);
+			if (named)
+				decode_kept(d, m, named, 0, p, len);
+			free(p);
+		}
+	} else if (strcmp(base, "config.dump") == 0 && !d->ctr_name) {
+		if ((p = read_member(cx, src, m, (size_t)16 << 20, &len))) {
+			json_t *j = json_loadb((const char *)p, len, 0, NULL);
+			const char *name = json_string_value(json_object_get(j, "name"));
+			const char *image = json_string_value(json_object_get(j, "rootfsImageName"));
+			d->ctr_name = name ? sdup(d, name) : NULL;
+			d->ctr_image = image ? sdup(d, image) : NULL;
+			json_decref(j);
+			free(p);
+		}
+	}
+}
+
+/*
+ * An archive: the members of its (first) CRIU dump go to criu_dump and the
+ * model under their names inside the dump; pre-checkpoint/, the container's
+ * metadata and other containers' dumps are not shown (the container
+ * module's own checks are not run here: `streamverify ARCHIVE` runs them).
+ */
+static void collect_archive(sv_ctx *cx, sv_members *src, show_dump *d)
+{
+	criu_dump *cd = NULL;
+	char *prefix = NULL;
 	const sv_member *m;
 
+	while (!d->oom && !sv_stopped(cx) && (m = sv_members_next(src))) {
+		size_t plen = 0;
+		const char *rest = dump_name(m->name, &plen);
+		if (!rest) {
+			container_member(cx, src, d, m, prefix);
+			continue;
+		}
+		if (!prefix) {
+			char *path = NULL;
+			if (!(prefix = strndup(m->name, plen)) ||
+			    asprintf(&path, "%s:%scheckpoint", sv_members_path(src), prefix) < 0 ||
+			    !(cd = criu_dump_new(cx, path))) {
+				free(path);
+				d->oom = true;
+				break;
+			}
+			free(path);
+		} else if (strlen(prefix) != plen || strncmp(prefix, m->name, plen) != 0) {
+			d->other_dumps++;
+			continue;
+		}
+		/* podman's list of the fds it gave CRIU: no image (the container module reads it) */
+		if (strcmp(rest, "descriptors.json") == 0)
+			continue;
+		sv_member sub = *m;
+		sub.name = rest;
+		/* tmpfs archives are gzip and members raw: the dump learns they are there */
+		const criu_image_name *named = criu_image_match_file(rest, NULL);
+		if (named && named->type->raw == CRIU_RAW_TMPFS) {
+			criu_dump_add(cd, &sub, NULL);
+			continue;
+		}
+		d->archive = true;
+		collect_member(cx, src, cd, d, &sub);
+	}
+	if (cd) {
+		criu_dump_finish(cd, NULL);
+		criu_dump_free(cd);
+	} else if (!d->oom && !sv_stopped(cx)) {
+		sv_report(cx, &sv_core_codes[SV_CORE_UNSUPPORTED], SV_NONE,
+			  "the archive holds no checkpoint/ folder of CRIU images");
+	}
+	free(prefix);
+}
+
+static void collect_into(sv_ctx *cx, sv_members *src, show_dump *d, int depth)
+{
+	criu_dump *cd;
+	const sv_member *m;
+
+	if (!sv_members_is_dir(src)) {
+		collect_archive(cx, src, d);
+		if (d->oom)
+			sv_report(cx, &sv_core_codes[SV_CORE_IO], SV_NONE,
+				  "out of memory while collecting the checkpoint: shown in part");
+		return;
+	}
+	cd = criu_dump_new(cx, sv_members_path(src));
 	if (!cd) {
 		d->oom = true;
 		return;

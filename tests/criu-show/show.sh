@@ -117,6 +117,32 @@ expect "ct-tmpfs: root mount is tmpfs" "tmpfs" \
 expect "ct-tmpfs: has /proc" "proc" \
 	"$(jq_py 'print([m["fstype"] for m in d["mounts"] if m["mountpoint"]=="/proc"][0])' <"$j")"
 
+# ---- podman: a container archive, read in one pass --------------------------------------
+pa=$root/tests/data/podman/c1.tar.zst
+"$SV" show --all --format json "$pa" >"$tmp/podman.json"
+if $check "$tmp/podman.json" >/dev/null; then ok; else fail "podman: JSON against the schema"; fi
+j=$tmp/podman.json
+expect "podman: container" "c1 localhost/criu-bb:latest" \
+	"$(jq_py 'print(d["container"]["name"], d["container"]["image"])' <"$j")"
+expect "podman: processes" "1:0:sh 13:1:sleep" \
+	"$(jq_py 'print(" ".join("%d:%d:%s" % (p["pid"], p["ppid"], p["comm"]) for p in d["processes"]))' <"$j")"
+expect "podman: command lines" "/bin/sh -c i=0; while true; do i=\$((i+1)); echo \$i > /tmp/counter; sleep 1; done|sleep 1" \
+	"$(jq_py 'print("|".join(" ".join(p["cmdline"]) for p in d["processes"]))' <"$j")"
+expect "podman: stats-dump (beside checkpoint/)" "34 pages" \
+	"$(jq_py 's=d["stats"]["pages_written"]; print(s["value"], s["unit"])' <"$j")"
+expect "podman: the verification's CRIU findings" "$("$SV" --json "$pa" 2>/dev/null | python3 -c '
+import json, sys
+print(sorted(x["code"] for x in map(json.loads, sys.stdin) if x["type"] == "diagnostic" and x["code"].startswith("criu.")))')" \
+	"$(jq_py 'print(sorted(f["code"] for f in d["findings"]))' <"$j")"
+expect "podman: root mount" "/" "$(jq_py 'print([m["mountpoint"] for m in d["mounts"] if m["parent"] not in {x["id"] for x in d["mounts"]}][0])' <"$j")"
+"$SV" diff "$pa" "$pa" >"$tmp/pself.txt"
+expect "podman: diff with itself" "0:0 differences" "$?:$(tail -1 "$tmp/pself.txt")"
+"$SV" diff --format json "$data/sleep" "$pa" >"$tmp/ps.json"
+expect "diff dump / archive: processes" "1 2" \
+	"$(jq_py 'print(sum(1 for p in d["processes"] if p["change"]=="removed"), sum(1 for p in d["processes"] if p["change"]=="added"))' <"$tmp/ps.json")"
+"$SV" show "$root/tests/data/README.md" >/dev/null 2>&1
+expect "show of a file that is no checkpoint" 2 $?
+
 # ---- -p PID and sections ---------------------------------------------------------------------
 pid=$(jq_py 'print(d["processes"][1]["pid"])' <"$tmp/shtree.json")
 expect "-p: one process" "1" "$("$SV" show -p "$pid" --format json "$data/shtree" | jq_py 'print(len(d["processes"]))')"
