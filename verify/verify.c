@@ -937,15 +937,54 @@ int sv_run_members(const char *path, const sv_options *opt, const sv_sink *sink,
 	cx.sink = sink;
 	cx.input = path;
 	sv_record_none(&cx);
-	m = sv_members_open_dir(&cx, path);
-	if (!m) {
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	sv_stream *s = NULL;
+
+	if (fd < 0 || fstat(fd, &st) != 0) {
 		sv_ctx_io_failed(&cx);
-		sv_report(&cx, &sv_core_codes[SV_CORE_IO], SV_NONE,
-			  "cannot read the checkpoint directory: %s", strerror(errno));
+		sv_report(&cx, &sv_core_codes[SV_CORE_IO], SV_NONE, "cannot open: %s",
+			  strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto done;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		m = sv_members_open_dir(&cx, path);
+	} else if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		sv_ctx_io_failed(&cx);
+		sv_report(&cx, &sv_core_codes[SV_CORE_NOT_REGULAR], SV_NONE,
+			  "neither a directory nor a regular file");
+		goto done;
+	} else {
+		size_t avail;
+		const unsigned char *head;
+		s = sv_stream_open_fd(&cx, fd, true, path, 0);
+		head = s ? sv_peek(s, SV_BID_BYTES, &avail) : NULL;
+		if (!s || !head || !looks_like_archive(head, avail)) {
+			if (!cx.io_failed) {
+				sv_ctx_io_failed(&cx);
+				sv_report(&cx, &sv_core_codes[SV_CORE_UNSUPPORTED], SV_NONE,
+					  "neither a dump directory nor a checkpoint archive");
+			}
+			goto done;
+		}
+		m = sv_members_open_archive(&cx, s);
+	}
+	if (!m) {
+		if (!cx.io_failed) {
+			sv_ctx_io_failed(&cx);
+			sv_report(&cx, &sv_core_codes[SV_CORE_IO], SV_NONE,
+				  "cannot read the checkpoint: %s", strerror(errno));
+		}
 	} else {
 		fn(&cx, m, arg);
 		sv_members_close(m);
 	}
+done:
+	sv_close(s);
 	sv_record_none(&cx);
 	sv_set_file(&cx, NULL);
 	sum.input = cx.input;
