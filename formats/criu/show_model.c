@@ -926,6 +926,8 @@ static ssize_t membuf_read(void *arg, void *buf, size_t n)
 	membuf *m = arg;
 	if (n > m->n - m->at)
 		n = m->n - m->at;
+	if (!n)
+		return 0;
 	memcpy(buf, m->p + m->at, n);
 	m->at += n;
 	return (ssize_t)n;
