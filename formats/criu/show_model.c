@@ -611,7 +611,8 @@ static int on_entry(void *arg, const criu_entry *e)
 			d->oom = true;
 			break;
 		}
-		memcpy(t->tids, p->threads, p->n_threads * sizeof(uint32_t));
+		if (p->n_threads)
+			memcpy(t->tids, p->threads, p->n_threads * sizeof(uint32_t));
 		t->ntids = p->n_threads;
 		break;
 	}
@@ -784,18 +785,48 @@ typedef struct tee {
 	size_t fill;
 } tee;
 
+/* 64-bit hash of a page: four independent lanes (fast), folded at the end. */
 static uint64_t page_hash(const unsigned char *p)
 {
-	uint64_t h = 0x9e3779b97f4a7c15u;
+	uint64_t h[4] = { 0x9e3779b97f4a7c15u, 0xc2b2ae3d27d4eb4fu, 0x165667b19e3779f9u,
+			  0x27d4eb2f165667c5u };
 
-	for (size_t i = 0; i < CRIU_PAGE_SIZE; i += 8) {
-		uint64_t w;
-		memcpy(&w, p + i, 8);
-		h ^= w;
-		h *= 0xff51afd7ed558ccdu;
-		h ^= h >> 32;
+	for (size_t i = 0; i < CRIU_PAGE_SIZE; i += 32)
+		for (int k = 0; k < 4; k++) {
+			uint64_t w;
+			memcpy(&w, p + i + 8 * k, 8);
+			h[k] = (h[k] ^ w) * 0xff51afd7ed558ccdu;
+			h[k] ^= h[k] >> 29;
+		}
+	uint64_t r = h[0] ^ (h[1] * 0x9e3779b97f4a7c15u) ^ (h[2] << 1 | h[2] >> 63) ^
+		     (h[3] * 0xc2b2ae3d27d4eb4fu);
+	r ^= r >> 33;
+	return r * 0xff51afd7ed558ccdu;
+}
+
+/* Room for one more page hash; false (hashing given up) when there is none. */
+static bool hash_room(tee *t)
+{
+	show_pages *h = t->hashes;
+
+	if (h->n < h->cap)
+		return true;
+	uint64_t cap = h->cap ? h->cap * 2 : 256;
+	uint64_t *v;
+	if (h->n >= ((uint64_t)1 << 32)) {
+		t->d->limited = true;
+		t->hashes = NULL;
+		return false;
 	}
-	return h;
+	v = realloc(h->hash, cap * sizeof(uint64_t));
+	if (!v) {
+		t->d->oom = true;
+		t->hashes = NULL;
+		return false;
+	}
+	h->hash = v;
+	h->cap = cap;
+	return true;
 }
 
 static void feed_pages(tee *t, const unsigned char *p, size_t n)
@@ -809,37 +840,28 @@ static void feed_pages(tee *t, const unsigned char *p, size_t n)
 		if (a < b)
 			memcpy(w->dst + (a - w->off), p + (a - pos), (size_t)(b - a));
 	}
-	if (t->hashes) {
-		show_pages *h = t->hashes;
-		while (n) {
-			size_t take = CRIU_PAGE_SIZE - t->fill;
-			if (take > n)
-				take = n;
-			memcpy(t->page + t->fill, p, take);
-			t->fill += take;
-			p += take;
-			n -= take;
-			if (t->fill < CRIU_PAGE_SIZE)
-				continue;
+	while (t->hashes && n) {
+		/* whole pages straight from the piece, the rest through t->page */
+		if (t->fill == 0 && n >= CRIU_PAGE_SIZE) {
+			if (!hash_room(t))
+				return;
+			t->hashes->hash[t->hashes->n++] = page_hash(p);
+			p += CRIU_PAGE_SIZE;
+			n -= CRIU_PAGE_SIZE;
+			continue;
+		}
+		size_t part = CRIU_PAGE_SIZE - t->fill;
+		if (part > n)
+			part = n;
+		memcpy(t->page + t->fill, p, part);
+		t->fill += part;
+		p += part;
+		n -= part;
+		if (t->fill == CRIU_PAGE_SIZE) {
 			t->fill = 0;
-			if (h->n == h->cap) {
-				uint64_t cap = h->cap ? h->cap * 2 : 256;
-				uint64_t *v;
-				if (h->n >= ((uint64_t)1 << 32)) {
-					t->d->limited = true;
-					t->hashes = NULL;
-					return;
-				}
-				v = realloc(h->hash, cap * sizeof(uint64_t));
-				if (!v) {
-					t->d->oom = true;
-					t->hashes = NULL;
-					return;
-				}
-				h->hash = v;
-				h->cap = cap;
-			}
-			h->hash[h->n++] = page_hash(t->page);
+			if (!hash_room(t))
+				return;
+			t->hashes->hash[t->hashes->n++] = page_hash(t->page);
 		}
 	}
 }
@@ -881,15 +903,33 @@ static ssize_t tee_read(void *arg, void *buf, size_t n)
 	return (ssize_t)got;
 }
 
-/* True when bytes [pos, pos + n) of a pages file are wanted. */
-static bool wanted(const tee *t, uint64_t n)
+/*
+ * Bytes from the current position that nobody wants, up to n: all of them
+ * unless the image is kept or hashed, or a want starts before pos + n.
+ */
+static uint64_t unwanted(const tee *t, uint64_t n)
 {
+	uint64_t gap = n;
+
 	if (t->keep || t->hashes)
-		return true;
-	for (size_t k = 0; k < t->nwants; k++)
-		if (t->wants[k].off < t->pos + n && t->pos < t->wants[k].off + t->wants[k].len)
-			return true;
-	return false;
+		return 0;
+	for (size_t k = 0; k < t->nwants; k++) {
+		const want *w = &t->wants[k];
+		if (w->off + w->len <= t->pos)
+			continue;
+		if (w->off <= t->pos)
+			return 0;
+		if (w->off - t->pos < gap)
+			gap = w->off - t->pos;
+	}
+	return gap;
+}
+
+static int scan_take(void *arg, const unsigned char *p, size_t n, uint64_t off)
+{
+	(void)off;
+	take(arg, p, n);
+	return 0;
 }
 
 static int64_t tee_skip(void *arg, uint64_t n)
@@ -899,12 +939,19 @@ static int64_t tee_skip(void *arg, uint64_t n)
 	unsigned char buf[65536];
 
 	while (done < n) {
-		uint64_t piece = n - done > sizeof(buf) ? sizeof(buf) : n - done;
-		uint64_t got;
-		if (!wanted(t, piece)) {
+		uint64_t piece = unwanted(t, n - done), got;
+		if (piece) {
+			/* a seek where the stream can */
 			got = sv_skip(t->s, piece);
 			t->pos += got;
+		} else if (!t->keep) {
+			/* pages wanted or hashed: handed over from the stream's buffer */
+			piece = n - done;
+			if (!t->hashes && piece > sizeof(buf))
+				piece = sizeof(buf); /* a want is short: skip again after it */
+			got = sv_scan(t->s, piece, scan_take, t);
 		} else {
+			piece = n - done > sizeof(buf) ? sizeof(buf) : n - done;
 			got = sv_read(t->s, buf, (size_t)piece);
 			take(t, buf, (size_t)got);
 		}
