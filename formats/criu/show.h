@@ -150,6 +150,12 @@ typedef struct show_queue {
 	uint64_t bytes, packets;
 } show_queue;
 
+/* An entry of pagemap-shmem-N: pages of shared memory object N at an offset. */
+typedef struct show_shment {
+	uint64_t shmid, off, pages;
+	uint32_t flags;
+} show_shment;
+
 /* Page hashes of one pages-N.img, in file order. */
 typedef struct show_pages {
 	uint32_t id;
@@ -174,6 +180,7 @@ struct show_dump {
 	show_vec queues;         /* show_queue */
 	show_vec pages;          /* show_pages */
 	show_vec ghosts;         /* uint32_t: ghost-file ids present */
+	show_vec shments;        /* show_shment */
 	bool have_inventory, predump;
 	uint32_t img_version;
 	bool have_stats;

@@ -185,6 +185,7 @@ void show_dump_free(show_dump *d)
 	free(d->queues.v);
 	free(d->pages.v);
 	free(d->ghosts.v);
+	free(d->shments.v);
 	show_dump_free(d->parent);
 	free(d->ctr_name);
 	free(d->ctr_image);
@@ -626,8 +627,19 @@ static int on_entry(void *arg, const criu_entry *e)
 		add_mm(c, (const MmEntry *)m);
 		break;
 	case CRIU_T_PAGEMAP:
-		if (strncmp(c->name, "pagemap-shmem-", 14) != 0)
+		if (strncmp(c->name, "pagemap-shmem-", 14) != 0) {
 			add_pent(c, (const PagemapEntry *)m);
+		} else {
+			/* shared memory: offsets into the object, not addresses */
+			const PagemapEntry *pe = (const PagemapEntry *)m;
+			show_shment *o = vpush(d, &d->shments, sizeof(show_shment));
+			if (o) {
+				o->shmid = c->id;
+				o->off = pe->vaddr;
+				o->pages = pent_pages(pe);
+				o->flags = pent_flags(pe);
+			}
+		}
 		break;
 	case CRIU_T_FS: {
 		const FsEntry *f = (const FsEntry *)m;
@@ -664,6 +676,7 @@ static int on_entry(void *arg, const criu_entry *e)
 			f->id = 0;
 			f->type = UINT32_MAX; /* an inode record, not a file entry */
 			f->pipe_id = (uint32_t)mi->inode_id;
+			f->ino = mi->shmid;
 			f->path = sdup(d, mi->name);
 			f->size = mi->size;
 			f->has_size = true;
@@ -1355,6 +1368,55 @@ static void collect_parent(sv_members *dir, show_dump *d, int depth)
 	sv_members_close(p);
 }
 
+/* The shared memory object a shared VMA maps, or false for other VMAs. */
+static bool shmem_of(const show_dump *d, const show_vma *v, uint64_t *shmid)
+{
+	if (v->status & (1u << 14)) { /* memfd: file entry -> inode -> shmid */
+		const show_file *f = show_file_find(d, (uint32_t)v->shmid);
+		if (!f || f->type != FD_TYPES__MEMFD)
+			return false;
+		for (size_t k = 0; k < d->files.n; k++) {
+			const show_file *n = &SVV(d->files, show_file)[k];
+			if (n->type == UINT32_MAX && n->pipe_id == f->pipe_id) {
+				*shmid = n->ino;
+				return true;
+			}
+		}
+		return false;
+	}
+	*shmid = v->shmid;
+	return (v->status & ((1u << 8) | (1u << 10))) != 0; /* shared anonymous, SysV */
+}
+
+static void count_shared(const show_dump *d, show_vma *v)
+{
+	uint64_t shmid, lo, hi;
+
+	if (!shmem_of(d, v, &shmid) || v->end <= v->start ||
+	    v->pgoff > UINT64_MAX / 2 || v->end - v->start > UINT64_MAX / 2)
+		return;
+	lo = v->pgoff;
+	hi = lo + (v->end - v->start);
+	for (size_t k = 0; k < d->shments.n; k++) {
+		const show_shment *e = &SVV(d->shments, show_shment)[k];
+		if (e->shmid != shmid || e->pages > (UINT64_MAX - e->off) / CRIU_PAGE_SIZE)
+			continue;
+		uint64_t a = e->off > lo ? e->off : lo;
+		uint64_t b = e->off + e->pages * CRIU_PAGE_SIZE;
+		if (b > hi)
+			b = hi;
+		if (a >= b)
+			continue;
+		uint64_t n = (b - a) / CRIU_PAGE_SIZE;
+		if (e->flags & SHOW_PE_PRESENT)
+			v->present += n;
+		else if (e->flags & SHOW_PE_PARENT)
+			v->parent += n;
+		else if (e->flags & SHOW_PE_LAZY)
+			v->lazy += n;
+	}
+}
+
 void show_collect(sv_ctx *cx, sv_members *m, show_dump *d)
 {
 	collect_into(cx, m, d, 0);
@@ -1372,6 +1434,12 @@ void show_collect(sv_ctx *cx, sv_members *m, show_dump *d)
 				break;
 			}
 		}
+	}
+	/* shared VMAs: pages of their shared memory object (pagemap-shmem-N) */
+	for (size_t i = 0; i < d->tasks.n; i++) {
+		show_task *t = &SVV(d->tasks, show_task)[i];
+		for (size_t v = 0; v < t->nvmas; v++)
+			count_shared(d, &t->vmas[v]);
 	}
 	/* per-VMA page counts */
 	for (size_t i = 0; i < d->tasks.n; i++) {

@@ -59,8 +59,8 @@ expect "threads: eventfd" "eventfd counter 42" \
 expect "threads: env has PATH" "1" \
 	"$(jq_py 'print(sum(1 for e in d["processes"][0]["environ"] if e.startswith("PATH=")))' <"$j")"
 # totals agree with the VMAs, and dumped pages with the dump's own statistics
-expect "threads: dumped pages = pages_written (private pages; shpages_written counts apart)" \
-	"$(jq_py 'print(d["stats"]["pages_written"]["value"])' <"$j")" \
+expect "threads: dumped pages = pages_written + shpages_written (private and shared memory)" \
+	"$(jq_py 's=d["stats"]; print(s["pages_written"]["value"]+s["shpages_written"]["value"])' <"$j")" \
 	"$(jq_py 'print(sum(p["pages"]["dumped"] for p in d["processes"]))' <"$j")"
 expect "threads: stat units" "us us us us pages" \
 	"$(jq_py 's=d["stats"]; print(" ".join(s[k]["unit"] for k in ("freezing_time","frozen_time","memdump_time","memwrite_time","pages_scanned")))' <"$j")"
