@@ -575,6 +575,15 @@ static int on_entry(void *arg, const criu_entry *e)
 
 	if (d->oom)
 		return 1;
+	/*
+	 * Only entries of the type the name says: a file named like one image
+	 * may hold another's magic (reported by the verification), and its
+	 * messages are then of another type.
+	 */
+	if (c->type >= CRIU_T_COUNT ||
+	    (e->role == CRIU_ENTRY_PAGEMAP_HEAD ? c->type != CRIU_T_PAGEMAP :
+	     m->descriptor != criu_image_types[c->type].entry))
+		return 0;
 	if (e->role == CRIU_ENTRY_PAGEMAP_HEAD) {
 		show_task *t = task_get(d, (uint32_t)c->id);
 		if (t) {
