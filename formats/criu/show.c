@@ -227,13 +227,13 @@ void show_format_addr(char *buf, size_t size, const uint32_t *a, size_t n)
 
 static const show_queue *queue_of(const show_dump *d, const show_file *f)
 {
-	for (size_t i = 0; i < d->queues.n; i++) {
-		const show_queue *q = &SVV(d->queues, show_queue)[i];
-		if (q->by_ino ? (f->family == 2 || f->family == 10) && q->key == f->ino :
-				q->key == f->id)
+	/* TCP streams by inode (tcp-stream-INO), other sockets' packets by id */
+	if ((f->family == 2 || f->family == 10) && f->type == FD_TYPES__INETSK) {
+		const show_queue *q = show_queue_find(d, true, f->ino);
+		if (q)
 			return q;
 	}
-	return NULL;
+	return show_queue_find(d, false, f->id);
 }
 
 static bool is_deleted(const show_dump *d, const show_file *f)
@@ -245,14 +245,12 @@ static bool is_deleted(const show_dump *d, const show_file *f)
 /* The entry with the path of fe: itself, or a FIFO's regular-file entry. */
 static const show_file *path_entry(const show_dump *d, const show_file *fe)
 {
+	const show_file *r;
+
 	if (fe->type != FD_TYPES__FIFO)
 		return fe;
-	for (size_t i = 0; i < d->files.n; i++) {
-		const show_file *x = &SVV(d->files, show_file)[i];
-		if (x->id == fe->regf_id && x->type == FD_TYPES__REG)
-			return x;
-	}
-	return fe;
+	r = show_file_find_type(d, fe->regf_id, FD_TYPES__REG);
+	return r ? r : fe;
 }
 
 void show_file_target(FILE *f, const show_dump *d, const show_file *fe, bool json)
@@ -480,6 +478,8 @@ static const char *file_path(const show_dump *d, uint32_t id)
 typedef struct treectx {
 	show_dump *d;
 	const size_t *order;
+	size_t *kids;            /* order sorted by ppid */
+	bool *seen;
 	size_t n;
 	FILE *f;
 	const show_opts *o;
@@ -522,29 +522,47 @@ static void print_task_line(treectx *c, const show_task *t, const char *branch)
 	}
 }
 
+/* Tasks of the tree sorted by parent (then pstree order): a task's children in a range. */
+static int cmp_ppid(const void *a, const void *b, void *arg)
+{
+	const show_task *t = arg;
+	const show_task *x = &t[*(const size_t *)a], *y = &t[*(const size_t *)b];
+	if (x->ppid != y->ppid)
+		return x->ppid < y->ppid ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+#define TREE_MAX_DEPTH 100
+
 static void print_children(treectx *c, uint32_t ppid, int depth)
 {
-	size_t last = SIZE_MAX;
+	const show_task *ts = c->d->tasks.v;
+	size_t a = 0, b, hi = c->n;
 
-	if (depth > 64)
-		return;
-	for (size_t i = 0; i < c->n; i++)
-		if (SVV(c->d->tasks, show_task)[c->order[i]].ppid == ppid &&
-		    SVV(c->d->tasks, show_task)[c->order[i]].pid != ppid)
-			last = i;
-	for (size_t i = 0; i < c->n && last != SIZE_MAX; i++) {
-		show_task *t = &SVV(c->d->tasks, show_task)[c->order[i]];
-		if (t->ppid != ppid || t->pid == ppid)
+	/* the range of ppid's children in c->kids */
+	while (a < hi) {
+		size_t m = a + (hi - a) / 2;
+		if (ts[c->kids[m]].ppid < ppid)
+			a = m + 1;
+		else
+			hi = m;
+	}
+	for (b = a; b < c->n && ts[c->kids[b]].ppid == ppid; b++)
+		;
+	for (size_t i = a; i < b; i++) {
+		size_t k = c->kids[i];
+		show_task *t = &SVV(c->d->tasks, show_task)[k];
+		bool last = i + 1 == b;
+		if (c->seen[k] || t->pid == ppid)
 			continue;
+		c->seen[k] = true;
 		size_t plen = strlen(c->prefix);
-		print_task_line(c, t, i == last ? "└─ " : "├─ ");
-		if (plen + 8 < sizeof(c->prefix)) {
-			strcat(c->prefix, i == last ? "   " : "│  ");
+		print_task_line(c, t, last ? "└─ " : "├─ ");
+		if (depth < TREE_MAX_DEPTH && plen + 8 < sizeof(c->prefix)) {
+			strcat(c->prefix, last ? "   " : "│  ");
 			print_children(c, t->pid, depth + 1);
 			c->prefix[plen] = '\0';
 		}
-		if (i == last)
-			break;
 	}
 }
 
@@ -562,12 +580,50 @@ static void tree_ps(treectx *c)
 	for (size_t i = 0; i < c->n; i++) {
 		show_task *t = &SVV(c->d->tasks, show_task)[c->order[i]];
 		show_task *p = show_task_find(c->d, t->ppid);
-		if (p && p->in_pstree && p != t)
+		if ((p && p->in_pstree && p != t) || c->seen[c->order[i]])
 			continue;
+		c->seen[c->order[i]] = true;
 		c->prefix[0] = '\0';
 		print_task_line(c, t, "");
 		print_children(c, t->pid, 0);
 	}
+	/* what no root reaches: parents in a cycle, or deeper than shown */
+	bool head = false;
+	for (size_t i = 0; i < c->n; i++) {
+		show_task *t = &SVV(c->d->tasks, show_task)[c->order[i]];
+		if (c->seen[c->order[i]])
+			continue;
+		if (!head)
+			fputs("  (not reached from a root: a cycle of parents, or deeper than "
+			      "100 levels)\n", c->f);
+		head = true;
+		c->prefix[0] = '\0';
+		print_task_line(c, t, "");
+	}
+}
+
+/*
+ * The first task before t (pstree order) with the same fd table (CLONE_FILES),
+ * whose fds are then not listed again: a forged dump of many tasks sharing a
+ * table of many fds must not print their product.
+ */
+static const show_task *same_table(const show_dump *d, const show_task *t)
+{
+	const show_task *ts = d->tasks.v;
+	size_t a = 0, hi = d->ntask_by_files;
+
+	if (!t->have_ids || !d->task_by_files)
+		return NULL;
+	/* task_by_files is sorted by files id, then pstree order: the first is the earliest */
+	while (a < hi) {
+		size_t m = a + (hi - a) / 2;
+		if (ts[d->task_by_files[m]].files_id < t->files_id)
+			a = m + 1;
+		else
+			hi = m;
+	}
+	const show_task *first = a < d->ntask_by_files ? &ts[d->task_by_files[a]] : NULL;
+	return first && first->files_id == t->files_id && first != t ? first : NULL;
 }
 
 static void tree_files(treectx *c)
@@ -596,11 +652,16 @@ static void tree_files(treectx *c)
 		}
 		if (!t->have_ids)
 			continue;
+		const show_task *same = same_table(c->d, t);
+		if (same) {
+			fprintf(f, "  fds   the table of %u (shared)\n", same->pid);
+			continue;
+		}
 		fprintf(f, "  %5s  %-9s %s\n", "FD", "KIND", "TARGET");
-		for (size_t k = 0; k < c->d->fds.n; k++) {
-			const show_fd *fd = &SVV(c->d->fds, show_fd)[k];
-			if (fd->files_id != t->files_id)
-				continue;
+		size_t nfds;
+		const show_fd *fds = show_fds_of(c->d, t->files_id, &nfds);
+		for (size_t k = 0; k < nfds; k++) {
+			const show_fd *fd = &fds[k];
 			const show_file *fe = show_file_find(c->d, fd->id);
 			fprintf(f, "  %5u  %-9s ", fd->fd, show_fd_kind(fd->type));
 			if (fe)
@@ -685,36 +746,36 @@ static void tree_mem(treectx *c)
 	}
 }
 
+typedef struct owner_out {
+	FILE *f;
+	bool json, first;
+} owner_out;
+
+static void owner_one(void *arg, uint32_t pid, uint32_t fd)
+{
+	owner_out *o = arg;
+	if (o->json)
+		fprintf(o->f, "%s{\"pid\":%u,\"fd\":%u}", o->first ? "" : ",", pid, fd);
+	else
+		fprintf(o->f, "%s%u:%u", o->first ? "" : ",", pid, fd);
+	o->first = false;
+}
+
 /* Owners of a file id: "pid:fd" list. */
 static void owners(FILE *f, const show_dump *d, uint32_t id, bool json)
 {
-	bool first = true;
+	owner_out o = { f, json, true };
 
 	if (json)
 		fputc('[', f);
-	for (size_t k = 0; k < d->fds.n; k++) {
-		const show_fd *fd = &SVV(d->fds, show_fd)[k];
-		if (fd->id != id)
-			continue;
-		for (size_t i = 0; i < d->tasks.n; i++) {
-			const show_task *t = &SVV(d->tasks, show_task)[i];
-			if (!t->in_pstree || !t->have_ids || t->files_id != fd->files_id)
-				continue;
-			if (json)
-				fprintf(f, "%s{\"pid\":%u,\"fd\":%u}", first ? "" : ",", t->pid, fd->fd);
-			else
-				fprintf(f, "%s%u:%u", first ? "" : ",", t->pid, fd->fd);
-			first = false;
-		}
-	}
+	show_owners(d, id, owner_one, &o);
 	if (json)
 		fputc(']', f);
 }
 
 static bool is_socket(const show_file *fe)
 {
-	return fe->type == FD_TYPES__INETSK || fe->type == FD_TYPES__UNIXSK ||
-	       fe->type == FD_TYPES__PACKETSK || fe->type == FD_TYPES__NETLINKSK;
+	return show_is_socket(fe);
 }
 
 static void tree_sockets(treectx *c)
@@ -886,6 +947,17 @@ static void show_tree(FILE *f, show_dump *d, const show_opts *o, const findings 
 	c.o = o;
 	c.order = show_tree_order(d, &ntasks);
 	c.n = ntasks;
+	c.kids = malloc((ntasks ? ntasks : 1) * sizeof(size_t));
+	c.seen = calloc(d->tasks.n ? d->tasks.n : 1, sizeof(bool));
+	if (!c.kids || !c.seen) {
+		free((void *)c.order);
+		c.order = NULL;
+	} else {
+		if (c.order && ntasks)
+			memcpy(c.kids, c.order, ntasks * sizeof(size_t));
+		if (ntasks > 1)
+			qsort_r(c.kids, ntasks, sizeof(size_t), cmp_ppid, d->tasks.v);
+	}
 	print_findings_tree(f, fs, sum);
 	fputs("Checkpoint ", f);
 	show_put_str(f, d->path);
@@ -922,6 +994,8 @@ static void show_tree(FILE *f, show_dump *d, const show_opts *o, const findings 
 	if (o->sections & SEC_STATS)
 		tree_stats(&c);
 	free((void *)c.order);
+	free(c.kids);
+	free(c.seen);
 }
 
 /* -- JSON ------------------------------------------------------------------------------ */
@@ -989,13 +1063,16 @@ static void json_task(FILE *f, const show_dump *d, const show_task *t, const sho
 	else
 		fputs("null", f);
 	if (o->sections & SEC_FILES) {
+		const show_task *same = same_table(d, t);
+		if (same)
+			fprintf(f, ",\"fds_shared_with\":%u", same->pid);
 		fputs(",\"fds\":[", f);
 		first = true;
-		for (size_t k = 0; t->have_ids && k < d->fds.n; k++) {
-			const show_fd *fd = &SVV(d->fds, show_fd)[k];
+		size_t nfds = 0;
+		const show_fd *fds = t->have_ids && !same ? show_fds_of(d, t->files_id, &nfds) : NULL;
+		for (size_t k = 0; k < nfds; k++) {
+			const show_fd *fd = &fds[k];
 			const show_file *fe;
-			if (fd->files_id != t->files_id)
-				continue;
 			fprintf(f, "%s{\"fd\":%u,\"kind\":", first ? "" : ",", fd->fd);
 			json_str(f, show_fd_kind(fd->type));
 			fputs(",\"file\":", f);

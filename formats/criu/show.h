@@ -32,6 +32,8 @@
 #define SHOW_MAX_IMAGE ((size_t)64 << 20)
 /* Command line and environment: at most this many bytes read. */
 #define SHOW_MAX_ARGS 65536u
+/* Steps the page counting loops may take (forged overlapping entries). */
+#define SHOW_WORK_BUDGET ((uint64_t)1 << 28)
 /* Fields of dump_stats_entry kept at most. */
 #define SHOW_MAX_STATS 32
 /* Parent dumps followed at most this deep (diff of incremental dumps). */
@@ -101,12 +103,14 @@ typedef struct show_task {
 } show_task;
 
 typedef struct show_fd {
+	size_t seq;              /* order read */
 	uint32_t files_id;       /* fdinfo-N */
 	uint32_t fd, id, type, flags;
 } show_fd;
 
 /* A file entry (files.img, or a legacy per-type image). */
 typedef struct show_file {
+	size_t seq;              /* order read */
 	uint32_t id, type;
 	char *path;              /* regular file, memfd name, tun ifname, epoll targets */
 	uint64_t size;
@@ -128,6 +132,7 @@ typedef struct show_file {
 } show_file;
 
 typedef struct show_remap {
+	size_t seq;
 	uint32_t orig_id, remap_id, type;
 } show_remap;
 
@@ -181,6 +186,14 @@ struct show_dump {
 	show_vec pages;          /* show_pages */
 	show_vec ghosts;         /* uint32_t: ghost-file ids present */
 	show_vec shments;        /* show_shment */
+	show_vec memfds;         /* show_file: memfd.img inodes (pipe_id = inode, ino = shmid) */
+	/* indexes made after collecting (index_dump) */
+	size_t *fd_by_id;        /* fds by file id */
+	size_t *task_by_files;   /* tasks of the tree with ids, by files id */
+	size_t ntask_by_files;
+	size_t *socks;           /* socket file entries by show_sock_key() */
+	size_t nsocks;
+	uint64_t work;           /* steps of the counting loops, against SHOW_WORK_BUDGET */
 	bool have_inventory, predump;
 	uint32_t img_version;
 	bool have_stats;
@@ -216,6 +229,19 @@ void show_collect(sv_ctx *cx, sv_members *m, show_dump *d);
 show_task *show_task_find(show_dump *d, uint32_t pid);
 const show_file *show_file_find(const show_dump *d, uint32_t id);
 const show_remap *show_remap_find(const show_dump *d, uint32_t orig_id);
+/* The entry of id with this type (a FIFO's path is a regular file of its own id). */
+const show_file *show_file_find_type(const show_dump *d, uint32_t id, uint32_t type);
+/* The fds of fdinfo-<files_id> (*n of them), in the order read. */
+const show_fd *show_fds_of(const show_dump *d, uint32_t files_id, size_t *n);
+const show_queue *show_queue_find(const show_dump *d, bool by_ino, uint32_t key);
+const show_file *show_memfd_inode(const show_dump *d, uint32_t inode_id);
+bool show_is_socket(const show_file *f);
+uint64_t show_sock_key(const show_file *f);
+/* The socket of d that is f (of another dump): same kind and inode. */
+const show_file *show_sock_find(const show_dump *d, const show_file *f);
+/* fn(arg, pid, fd) for every fd of a task of the tree that refers to file id. */
+void show_owners(const show_dump *d, uint32_t id, void (*fn)(void *, uint32_t, uint32_t),
+		 void *arg);
 /* Tasks of the process tree in pstree order (indices into d->tasks); caller frees. */
 size_t *show_tree_order(show_dump *d, size_t *n);
 /*

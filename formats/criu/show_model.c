@@ -111,21 +111,79 @@ static show_task *task_get(show_dump *d, uint32_t pid)
 	return t;
 }
 
+/* First index of a sorted table whose key is >= key (keyexpr: item ix_'s key). */
+#define LOWER_BOUND(n, keyexpr, key, out)                     \
+	do {                                                  \
+		size_t lo_ = 0, hi_ = (n);                    \
+		while (lo_ < hi_) {                           \
+			size_t ix_ = lo_ + (hi_ - lo_) / 2;   \
+			if ((keyexpr) < (key))                \
+				lo_ = ix_ + 1;                \
+			else                                  \
+				hi_ = ix_;                    \
+		}                                             \
+		(out) = lo_;                                  \
+	} while (0)
+
 const show_file *show_file_find(const show_dump *d, uint32_t id)
 {
-	/* The last entry with the id wins, as later images are the more specific. */
-	for (size_t i = d->files.n; i-- > 0;)
-		if (SVV(d->files, show_file)[i].id == id)
-			return &SVV(d->files, show_file)[i];
+	const show_file *f = d->files.v;
+	size_t at;
+
+	/* sorted by id, then by order read: the last with the id wins (the more specific) */
+	LOWER_BOUND(d->files.n, (uint64_t)f[ix_].id, (uint64_t)id + 1, at);
+	return at > 0 && f[at - 1].id == id ? &f[at - 1] : NULL;
+}
+
+const show_file *show_file_find_type(const show_dump *d, uint32_t id, uint32_t type)
+{
+	const show_file *f = d->files.v;
+	size_t at;
+
+	LOWER_BOUND(d->files.n, f[ix_].id, id, at);
+	for (; at < d->files.n && f[at].id == id; at++)
+		if (f[at].type == type)
+			return &f[at];
 	return NULL;
 }
 
 const show_remap *show_remap_find(const show_dump *d, uint32_t orig_id)
 {
-	for (size_t i = 0; i < d->remaps.n; i++)
-		if (SVV(d->remaps, show_remap)[i].orig_id == orig_id)
-			return &SVV(d->remaps, show_remap)[i];
-	return NULL;
+	const show_remap *r = d->remaps.v;
+	size_t at;
+
+	LOWER_BOUND(d->remaps.n, r[ix_].orig_id, orig_id, at);
+	return at < d->remaps.n && r[at].orig_id == orig_id ? &r[at] : NULL;
+}
+
+const show_fd *show_fds_of(const show_dump *d, uint32_t files_id, size_t *n)
+{
+	const show_fd *f = d->fds.v;
+	size_t a, b;
+
+	LOWER_BOUND(d->fds.n, f[ix_].files_id, files_id, a);
+	LOWER_BOUND(d->fds.n, (uint64_t)f[ix_].files_id, (uint64_t)files_id + 1, b);
+	*n = b - a;
+	return f ? f + a : NULL;
+}
+
+const show_queue *show_queue_find(const show_dump *d, bool by_ino, uint32_t key)
+{
+	const show_queue *q = d->queues.v;
+	uint64_t k = (uint64_t)by_ino << 32 | key;
+	size_t at;
+
+	LOWER_BOUND(d->queues.n, ((uint64_t)q[ix_].by_ino << 32 | q[ix_].key), k, at);
+	return at < d->queues.n && q[at].by_ino == by_ino && q[at].key == key ? &q[at] : NULL;
+}
+
+const show_file *show_memfd_inode(const show_dump *d, uint32_t inode_id)
+{
+	const show_file *m = d->memfds.v;
+	size_t at;
+
+	LOWER_BOUND(d->memfds.n, m[ix_].pipe_id, inode_id, at);
+	return at < d->memfds.n && m[at].pipe_id == inode_id ? &m[at] : NULL;
 }
 
 show_dump *show_dump_new(const char *path, bool hash_pages)
@@ -186,6 +244,12 @@ void show_dump_free(show_dump *d)
 	free(d->pages.v);
 	free(d->ghosts.v);
 	free(d->shments.v);
+	for (size_t i = 0; i < d->memfds.n; i++)
+		free(SVV(d->memfds, show_file)[i].path);
+	free(d->memfds.v);
+	free(d->fd_by_id);
+	free(d->task_by_files);
+	free(d->socks);
 	show_dump_free(d->parent);
 	free(d->ctr_name);
 	free(d->ctr_image);
@@ -397,6 +461,7 @@ static void add_file(cur_image *c, uint32_t type, uint32_t id, const FileEntry *
 		return;
 	f->id = id;
 	f->type = type;
+	f->seq = d->files.n;
 #define SUB(field, T) (fe ? fe->field : (const T *)legacy)
 	switch (type) {
 	case FD_TYPES__REG: {
@@ -664,6 +729,7 @@ static int on_entry(void *arg, const criu_entry *e)
 		const FdinfoEntry *f = (const FdinfoEntry *)m;
 		show_fd *o = vpush(d, &d->fds, sizeof(show_fd));
 		if (o) {
+			o->seq = d->fds.n;
 			o->files_id = (uint32_t)c->id;
 			o->fd = f->fd;
 			o->id = f->id;
@@ -680,10 +746,11 @@ static int on_entry(void *arg, const criu_entry *e)
 	case CRIU_T_MEMFD_INODE: {
 		/* memfd names live here; give them to the memfd file entries at the end */
 		const MemfdInodeEntry *mi = (const MemfdInodeEntry *)m;
-		show_file *f = vpush(d, &d->files, sizeof(show_file));
+		show_file *f = vpush(d, &d->memfds, sizeof(show_file));
 		if (f) {
 			f->id = 0;
 			f->type = UINT32_MAX; /* an inode record, not a file entry */
+			f->seq = d->memfds.n;
 			f->pipe_id = (uint32_t)mi->inode_id;
 			f->ino = mi->shmid;
 			f->path = sdup(d, mi->name);
@@ -696,6 +763,7 @@ static int on_entry(void *arg, const criu_entry *e)
 		const RemapFilePathEntry *r = (const RemapFilePathEntry *)m;
 		show_remap *o = vpush(d, &d->remaps, sizeof(show_remap));
 		if (o) {
+			o->seq = d->remaps.n;
 			o->orig_id = r->orig_id;
 			o->remap_id = r->remap_id;
 			if (r->has_remap_type)
@@ -745,18 +813,13 @@ static int on_entry(void *arg, const criu_entry *e)
 		break;
 	}
 	case CRIU_T_SK_QUEUES: {
+		/* one item per packet: merged by socket when the tables are sorted */
 		const SkPacketEntry *p = (const SkPacketEntry *)m;
-		show_queue *q = NULL;
-		for (size_t i = 0; i < d->queues.n; i++) {
-			show_queue *x = &SVV(d->queues, show_queue)[i];
-			if (!x->by_ino && x->key == p->id_for)
-				q = x;
-		}
-		if (!q && (q = vpush(d, &d->queues, sizeof(show_queue))))
-			q->key = p->id_for;
+		show_queue *q = vpush(d, &d->queues, sizeof(show_queue));
 		if (q) {
-			q->bytes += p->length;
-			q->packets++;
+			q->key = p->id_for;
+			q->bytes = p->length;
+			q->packets = 1;
 		}
 		break;
 	}
@@ -1378,26 +1441,34 @@ static void collect_parent(sv_members *dir, show_dump *d, int depth)
 }
 
 /* The shared memory object a shared VMA maps, or false for other VMAs. */
+static void index_dump(show_dump *d);
+
+/* One step of the counting loops; false once the budget is spent (a forged dump). */
+static bool work(show_dump *d)
+{
+	if (d->work >= SHOW_WORK_BUDGET) {
+		d->limited = true;
+		return false;
+	}
+	d->work++;
+	return true;
+}
+
 static bool shmem_of(const show_dump *d, const show_vma *v, uint64_t *shmid)
 {
 	if (v->status & (1u << 14)) { /* memfd: file entry -> inode -> shmid */
-		const show_file *f = show_file_find(d, (uint32_t)v->shmid);
-		if (!f || f->type != FD_TYPES__MEMFD)
+		const show_file *f = show_file_find_type(d, (uint32_t)v->shmid, FD_TYPES__MEMFD);
+		const show_file *n = f ? show_memfd_inode(d, f->pipe_id) : NULL;
+		if (!n)
 			return false;
-		for (size_t k = 0; k < d->files.n; k++) {
-			const show_file *n = &SVV(d->files, show_file)[k];
-			if (n->type == UINT32_MAX && n->pipe_id == f->pipe_id) {
-				*shmid = n->ino;
-				return true;
-			}
-		}
-		return false;
+		*shmid = n->ino;
+		return true;
 	}
 	*shmid = v->shmid;
 	return (v->status & ((1u << 8) | (1u << 10))) != 0; /* shared anonymous, SysV */
 }
 
-static void count_shared(const show_dump *d, show_vma *v)
+static void count_shared(show_dump *d, show_vma *v)
 {
 	uint64_t shmid, lo, hi;
 
@@ -1406,9 +1477,12 @@ static void count_shared(const show_dump *d, show_vma *v)
 		return;
 	lo = v->pgoff;
 	hi = lo + (v->end - v->start);
-	for (size_t k = 0; k < d->shments.n; k++) {
-		const show_shment *e = &SVV(d->shments, show_shment)[k];
-		if (e->shmid != shmid || e->pages > (UINT64_MAX - e->off) / CRIU_PAGE_SIZE)
+	const show_shment *se = d->shments.v;
+	size_t k;
+	LOWER_BOUND(d->shments.n, se[ix_].shmid, shmid, k);
+	for (; k < d->shments.n && se[k].shmid == shmid && se[k].off < hi; k++) {
+		const show_shment *e = &se[k];
+		if (!work(d) || e->pages > (UINT64_MAX - e->off) / CRIU_PAGE_SIZE)
 			continue;
 		uint64_t a = e->off > lo ? e->off : lo;
 		uint64_t b = e->off + e->pages * CRIU_PAGE_SIZE;
@@ -1426,37 +1500,223 @@ static void count_shared(const show_dump *d, show_vma *v)
 	}
 }
 
+/* ---- indexes (after collecting) ------------------------------------------------- */
+
+static int cmp_file(const void *a, const void *b)
+{
+	const show_file *x = a, *y = b;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int cmp_memfd(const void *a, const void *b)
+{
+	const show_file *x = a, *y = b;
+	if (x->pipe_id != y->pipe_id)
+		return x->pipe_id < y->pipe_id ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int cmp_remap(const void *a, const void *b)
+{
+	const show_remap *x = a, *y = b;
+	if (x->orig_id != y->orig_id)
+		return x->orig_id < y->orig_id ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int cmp_fd(const void *a, const void *b)
+{
+	const show_fd *x = a, *y = b;
+	if (x->files_id != y->files_id)
+		return x->files_id < y->files_id ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int cmp_queue(const void *a, const void *b)
+{
+	const show_queue *x = a, *y = b;
+	uint64_t p = (uint64_t)x->by_ino << 32 | x->key, q = (uint64_t)y->by_ino << 32 | y->key;
+	return p < q ? -1 : p > q;
+}
+
+static int cmp_shment(const void *a, const void *b)
+{
+	const show_shment *x = a, *y = b;
+	if (x->shmid != y->shmid)
+		return x->shmid < y->shmid ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static int cmp_pent(const void *a, const void *b)
+{
+	const show_pent *x = a, *y = b;
+	return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
+}
+
+static int cmp_vma(const void *a, const void *b)
+{
+	const show_vma *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int cmp_fd_by_id(const void *a, const void *b, void *arg)
+{
+	const show_fd *f = arg;
+	uint32_t x = f[*(const size_t *)a].id, y = f[*(const size_t *)b].id;
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_task_by_files(const void *a, const void *b, void *arg)
+{
+	const show_task *t = arg;
+	const show_task *x = &t[*(const size_t *)a], *y = &t[*(const size_t *)b];
+	if (x->files_id != y->files_id)
+		return x->files_id < y->files_id ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* What identifies a socket across dumps: its kind and inode (packet sockets: id). */
+uint64_t show_sock_key(const show_file *f)
+{
+	return (uint64_t)f->type << 32 | (f->type == FD_TYPES__PACKETSK ? f->id : f->ino);
+}
+
+bool show_is_socket(const show_file *f)
+{
+	return f->type == FD_TYPES__INETSK || f->type == FD_TYPES__UNIXSK ||
+	       f->type == FD_TYPES__PACKETSK || f->type == FD_TYPES__NETLINKSK;
+}
+
+static int cmp_sock(const void *a, const void *b, void *arg)
+{
+	const show_file *f = arg;
+	uint64_t x = show_sock_key(&f[*(const size_t *)a]), y = show_sock_key(&f[*(const size_t *)b]);
+	return x < y ? -1 : x > y;
+}
+
+static size_t *index_of(show_dump *d, size_t n)
+{
+	size_t *v = malloc((n ? n : 1) * sizeof(size_t));
+	if (!v)
+		d->oom = true;
+	return v;
+}
+
+#define SORT(vec, T, cmp) \
+	do { if ((vec).n > 1) qsort((vec).v, (vec).n, sizeof(T), cmp); } while (0)
+
+/* Sort every table once, so that each lookup is a binary search (a forged dump of a
+ * million items must not cost a million squared). */
+static void index_dump(show_dump *d)
+{
+	SORT(d->files, show_file, cmp_file);
+	SORT(d->memfds, show_file, cmp_memfd);
+	SORT(d->remaps, show_remap, cmp_remap);
+	SORT(d->fds, show_fd, cmp_fd);
+	SORT(d->shments, show_shment, cmp_shment);
+	SORT(d->queues, show_queue, cmp_queue);
+	/* one queue item per socket */
+	size_t o = 0;
+	for (size_t i = 0; i < d->queues.n; i++) {
+		show_queue *q = &SVV(d->queues, show_queue)[i];
+		if (o && q->by_ino == SVV(d->queues, show_queue)[o - 1].by_ino &&
+		    q->key == SVV(d->queues, show_queue)[o - 1].key) {
+			SVV(d->queues, show_queue)[o - 1].bytes += q->bytes;
+			SVV(d->queues, show_queue)[o - 1].packets += q->packets;
+		} else {
+			SVV(d->queues, show_queue)[o++] = *q;
+		}
+	}
+	d->queues.n = o;
+	for (size_t i = 0; i < d->tasks.n; i++) {
+		show_task *t = &SVV(d->tasks, show_task)[i];
+		if (t->npents > 1)
+			qsort(t->pents, t->npents, sizeof(show_pent), cmp_pent);
+		if (t->nvmas > 1)
+			qsort(t->vmas, t->nvmas, sizeof(show_vma), cmp_vma);
+	}
+	if ((d->fd_by_id = index_of(d, d->fds.n))) {
+		for (size_t i = 0; i < d->fds.n; i++)
+			d->fd_by_id[i] = i;
+		if (d->fds.n > 1)
+			qsort_r(d->fd_by_id, d->fds.n, sizeof(size_t), cmp_fd_by_id, d->fds.v);
+	}
+	if ((d->task_by_files = index_of(d, d->tasks.n))) {
+		for (size_t i = 0; i < d->tasks.n; i++) {
+			const show_task *t = &SVV(d->tasks, show_task)[i];
+			if (t->in_pstree && t->have_ids)
+				d->task_by_files[d->ntask_by_files++] = i;
+		}
+		if (d->ntask_by_files > 1)
+			qsort_r(d->task_by_files, d->ntask_by_files, sizeof(size_t), cmp_task_by_files,
+				d->tasks.v);
+	}
+	if ((d->socks = index_of(d, d->files.n))) {
+		for (size_t i = 0; i < d->files.n; i++)
+			if (show_is_socket(&SVV(d->files, show_file)[i]))
+				d->socks[d->nsocks++] = i;
+		if (d->nsocks > 1)
+			qsort_r(d->socks, d->nsocks, sizeof(size_t), cmp_sock, d->files.v);
+	}
+}
+
+const show_file *show_sock_find(const show_dump *d, const show_file *f)
+{
+	const show_file *fs = d->files.v;
+	uint64_t key = show_sock_key(f);
+	size_t at;
+
+	if (!d->socks)
+		return NULL;
+	LOWER_BOUND(d->nsocks, show_sock_key(&fs[d->socks[ix_]]), key, at);
+	return at < d->nsocks && show_sock_key(&fs[d->socks[at]]) == key ? &fs[d->socks[at]] : NULL;
+}
+
+void show_owners(const show_dump *d, uint32_t id, void (*fn)(void *, uint32_t, uint32_t),
+		 void *arg)
+{
+	const show_fd *f = d->fds.v;
+	const show_task *t = d->tasks.v;
+	size_t a, b;
+
+	if (!d->fd_by_id || !d->task_by_files)
+		return;
+	LOWER_BOUND(d->fds.n, f[d->fd_by_id[ix_]].id, id, a);
+	for (; a < d->fds.n && f[d->fd_by_id[a]].id == id; a++) {
+		const show_fd *fd = &f[d->fd_by_id[a]];
+		LOWER_BOUND(d->ntask_by_files, t[d->task_by_files[ix_]].files_id, fd->files_id, b);
+		for (; b < d->ntask_by_files && t[d->task_by_files[b]].files_id == fd->files_id; b++)
+			fn(arg, t[d->task_by_files[b]].pid, fd->fd);
+	}
+}
+
 void show_collect(sv_ctx *cx, sv_members *m, show_dump *d)
 {
 	collect_into(cx, m, d, 0);
+	index_dump(d);
 	/* memfd names onto memfd file entries */
 	for (size_t i = 0; i < d->files.n; i++) {
 		show_file *f = &SVV(d->files, show_file)[i];
-		if (f->type != FD_TYPES__MEMFD || f->path)
+		const show_file *n;
+		if (f->type != FD_TYPES__MEMFD || f->path || !(n = show_memfd_inode(d, f->pipe_id)))
 			continue;
-		for (size_t k = 0; k < d->files.n; k++) {
-			show_file *n = &SVV(d->files, show_file)[k];
-			if (n->type == UINT32_MAX && n->pipe_id == f->pipe_id && n->path) {
-				f->path = sdup(d, n->path);
-				f->size = n->size;
-				f->has_size = true;
-				break;
-			}
-		}
+		f->path = n->path ? sdup(d, n->path) : NULL;
+		f->size = n->size;
+		f->has_size = true;
 	}
-	/* shared VMAs: pages of their shared memory object (pagemap-shmem-N) */
 	for (size_t i = 0; i < d->tasks.n; i++) {
 		show_task *t = &SVV(d->tasks, show_task)[i];
-		for (size_t v = 0; v < t->nvmas; v++)
-			count_shared(d, &t->vmas[v]);
-	}
-	/* per-VMA page counts */
-	for (size_t i = 0; i < d->tasks.n; i++) {
-		show_task *t = &SVV(d->tasks, show_task)[i];
-		for (size_t k = 0; k < t->npents; k++) {
-			const show_pent *p = &t->pents[k];
-			for (size_t v = 0; v < t->nvmas; v++) {
-				show_vma *a = &t->vmas[v];
+		for (size_t v = 0; v < t->nvmas; v++) {
+			show_vma *a = &t->vmas[v];
+			size_t k;
+			/* shared VMAs: pages of their shared memory object (pagemap-shmem-N) */
+			count_shared(d, a);
+			/* private pages: entries from the last one starting at or before the VMA */
+			LOWER_BOUND(t->npents, (uint64_t)t->pents[ix_].vaddr, (uint64_t)a->start + 1, k);
+			for (k = k ? k - 1 : 0; k < t->npents && t->pents[k].vaddr < a->end && work(d); k++) {
+				const show_pent *p = &t->pents[k];
 				uint64_t ps = p->vaddr, pe;
 				if (p->pages > (UINT64_MAX - ps) / CRIU_PAGE_SIZE)
 					continue;
