@@ -90,6 +90,7 @@ typedef struct show_task {
 
 	bool have_pm;
 	uint32_t pages_id;
+	size_t pm_next;          /* next task (index + 1) with the same pages_id, or 0 */
 	show_pent *pents;
 	size_t npents, pents_cap;
 
@@ -177,6 +178,8 @@ struct show_dump {
 	show_vec tasks;          /* show_task */
 	size_t *task_slots;      /* open addressing: index + 1, 0 = empty */
 	size_t nslots;
+	size_t *pm_slots;        /* pages_id -> first task (index + 1) of its chain */
+	size_t npm_slots, npm_heads;
 	show_vec fds;            /* show_fd */
 	show_vec files;          /* show_file */
 	show_vec remaps;         /* show_remap */

@@ -235,6 +235,7 @@ void show_dump_free(show_dump *d)
 		free(SVV(d->pages, show_pages)[i].hash);
 	free(d->tasks.v);
 	free(d->task_slots);
+	free(d->pm_slots);
 	free(d->fds.v);
 	free(d->files.v);
 	free(d->remaps.v);
@@ -632,6 +633,70 @@ static void collect_stats(show_dump *d, const DumpStatsEntry *ds)
 	}
 }
 
+/*
+ * Tasks by the pages file their pagemap names (pages-<pages_id>.img): a
+ * hash of pages ids to chains of tasks (show_task.pm_next), so a pages file
+ * finds its tasks without looking at every task.
+ */
+static bool pm_rehash(show_dump *d)
+{
+	size_t n = d->npm_slots ? d->npm_slots * 2 : 64;
+	size_t *s = calloc(n, sizeof(size_t));
+
+	if (!s) {
+		d->oom = true;
+		return false;
+	}
+	/* re-insert every chain head; the chains themselves stay */
+	for (size_t k = 0; k < d->npm_slots; k++) {
+		size_t head = d->pm_slots[k];
+		if (!head)
+			continue;
+		uint32_t id = SVV(d->tasks, show_task)[head - 1].pages_id;
+		size_t j = slot_of(id, n);
+		while (s[j])
+			j = (j + 1) & (n - 1);
+		s[j] = head;
+	}
+	free(d->pm_slots);
+	d->pm_slots = s;
+	d->npm_slots = n;
+	return true;
+}
+
+static size_t pm_index_first(const show_dump *d, uint32_t pages_id)
+{
+	if (!d->npm_slots)
+		return 0;
+	for (size_t j = slot_of(pages_id, d->npm_slots);; j = (j + 1) & (d->npm_slots - 1)) {
+		size_t head = d->pm_slots[j];
+		if (!head || SVV(d->tasks, show_task)[head - 1].pages_id == pages_id)
+			return head;
+	}
+}
+
+static void pm_index_add(show_dump *d, show_task *t)
+{
+	size_t me = (size_t)(t - SVV(d->tasks, show_task)) + 1;
+
+	if ((d->npm_heads + 1) * 2 > d->npm_slots && !pm_rehash(d))
+		return;
+	for (size_t j = slot_of(t->pages_id, d->npm_slots);; j = (j + 1) & (d->npm_slots - 1)) {
+		size_t head = d->pm_slots[j];
+		if (!head) {
+			d->pm_slots[j] = me;
+			d->npm_heads++;
+			return;
+		}
+		if (SVV(d->tasks, show_task)[head - 1].pages_id == t->pages_id) {
+			/* onto the chain: after the head */
+			t->pm_next = SVV(d->tasks, show_task)[head - 1].pm_next;
+			SVV(d->tasks, show_task)[head - 1].pm_next = me;
+			return;
+		}
+	}
+}
+
 static int on_entry(void *arg, const criu_entry *e)
 {
 	cur_image *c = arg;
@@ -651,9 +716,10 @@ static int on_entry(void *arg, const criu_entry *e)
 		return 0;
 	if (e->role == CRIU_ENTRY_PAGEMAP_HEAD) {
 		show_task *t = task_get(d, (uint32_t)c->id);
-		if (t) {
+		if (t && !t->have_pm) {
 			t->have_pm = true;
 			t->pages_id = ((const PagemapHead *)m)->pages_id;
+			pm_index_add(d, t);
 		}
 		return 0;
 	}
@@ -1095,7 +1161,7 @@ static void decode_kept(show_dump *d, const sv_member *m, const criu_image_name 
 static void plan_range(tee *t, show_task *k, uint64_t start, uint64_t end, unsigned char **dst,
 		       size_t *len, bool *done)
 {
-	size_t n;
+	size_t n, planned = 0;
 	uint64_t found = 0;
 
 	if (end <= start)
@@ -1115,6 +1181,9 @@ static void plan_range(tee *t, show_task *k, uint64_t start, uint64_t end, unsig
 		uint64_t a = ps > start ? ps : start, b = pe < end ? pe : end;
 		if (a >= b)
 			continue;
+		/* a command line spans a few pages: more entries over it are forged */
+		if (++planned > SHOW_MAX_ARGS / CRIU_PAGE_SIZE + 2)
+			break;
 		want *w = realloc(t->wants, (t->nwants + 1) * sizeof(want));
 		if (!w) {
 			t->d->oom = true;
@@ -1134,9 +1203,9 @@ static void plan_pages(tee *t, show_dump *d, uint32_t pages_id)
 {
 	bool any = false;
 
-	for (size_t i = 0; i < d->tasks.n; i++) {
-		show_task *k = &SVV(d->tasks, show_task)[i];
-		if (!k->have_pm || k->pages_id != pages_id)
+	for (size_t i = pm_index_first(d, pages_id); i; i = SVV(d->tasks, show_task)[i - 1].pm_next) {
+		show_task *k = &SVV(d->tasks, show_task)[i - 1];
+		if (k->pages_id != pages_id)
 			continue;
 		any = true;
 		if (!k->have_mm)

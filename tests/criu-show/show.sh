@@ -231,6 +231,37 @@ grep -q '└─ ' "$tmp/b.txt" && ok || fail "broken: the tree still shown"
 "$SV" show --all --format json "$b" >"$tmp/b.json"
 if $check "$tmp/b.json" >/dev/null; then ok; else fail "broken: JSON against the schema"; fi
 
+# ---- inputs fuzz_show found crashes with (fuzz/fuzz_show.c layout), replayed ------------
+for f in "$here"/fuzz-regress/*.bin; do
+	r=$tmp/regress
+	rm -rf "$r" && mkdir "$r"
+	python3 - "$f" "$r" "$root/fuzz/fuzz_show.c" <<'PY'
+import re, sys
+src = open(sys.argv[3]).read()
+names = re.findall(r'"([a-z0-9-]+(?:\.img)?|stats-dump)"', src[src.index("file_names[]"):src.index("NNAMES")])
+b = open(sys.argv[1], "rb").read()
+at = 0
+while at + 3 <= len(b):
+    name = names[b[at] % len(names)]
+    n = b[at + 1] | b[at + 2] << 8
+    at += 3
+    open(sys.argv[2] + "/" + name, "ab").write(b[at:at + n])
+    at += n
+PY
+	for args in "--all --env" "--all --env --format json"; do
+		"$SV" show $args "$r" >/dev/null 2>"$tmp/regress.err"
+		st=$?
+		if [ $st -gt 2 ] || grep -q 'Sanitizer\|runtime error' "$tmp/regress.err"; then
+			fail "fuzz regression $(basename "$f") show $args: exit $st"
+		else ok; fi
+	done
+	"$SV" diff "$r" "$r" >/dev/null 2>"$tmp/regress.err"
+	st=$?
+	if [ $st -gt 2 ] || grep -q 'Sanitizer\|runtime error' "$tmp/regress.err"; then
+		fail "fuzz regression $(basename "$f") diff: exit $st"
+	else ok; fi
+done
+
 # ---- refusals -------------------------------------------------------------------------------------
 "$SV" show >/dev/null 2>&1; expect "show without CHECKPOINT" 2 $?
 "$SV" show --format xml "$data/sleep" >/dev/null 2>&1; expect "show --format xml" 2 $?
