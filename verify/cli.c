@@ -21,6 +21,8 @@ static const char usage_text[] =
 	"       streamverify info IMG\n"
 	"       streamverify coredump DIR [-p PID] -o OUTDIR\n"
 	"       streamverify convert --to 1|1.1 DIR|IMAGE -o OUT\n"
+	"       streamverify show [OPTIONS] CHECKPOINT\n"
+	"       streamverify diff [OPTIONS] A B\n"
 	"Verify checkpoint images and VM migration streams before restoring them.\n"
 	"PATH is a file, a directory (a CRIU dump), or - for standard input;\n"
 	"gzip-compressed input is read transparently.\n"
@@ -65,6 +67,10 @@ static const char usage_text[] =
 	"dump (x86_64), or only for PID.  convert writes a dump directory or one image\n"
 	"in image version 1 or 1.1 (version 3, compressed pages, is not supported);\n"
 	"the input must verify without errors, and OUT must not exist for a directory.\n"
+	"\n"
+	"show prints what a CRIU dump holds (processes, files, memory, sockets, mounts,\n"
+	"statistics), its verification findings first; diff compares two dumps\n"
+	"(streamverify show --help, streamverify diff --help).\n"
 	"\n"
 	"Exit status: 0 every input valid, 1 some input invalid, 2 usage or I/O error,\n"
 	"or an input that is not a checkpoint of any known format.\n";
@@ -1126,6 +1132,10 @@ int sv_cli_main(int argc, char **argv)
 		return run_tool("criu-coredump", argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "convert") == 0)
 		return run_tool("criu-convert", argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "show") == 0)
+		return sv_show_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "diff") == 0)
+		return sv_diff_main(argc - 1, argv + 1);
 
 	while ((c = getopt_long(argc, argv, "f:jqvhV", long_options, NULL)) != -1) {
 		switch (c) {

@@ -420,4 +420,26 @@ void sv_emit_stat_u64(sv_ctx *cx, const char *key, uint64_t value);
  * share it through their own headers inside their formats/ folder.
  */
 
+/* ---- show and diff (issue 20) --------------------------------------------- */
+
+/*
+ * Run fn over the members of the checkpoint at path (a dump directory), in
+ * a run whose findings go to sink, as sv_verify() would; *out gets the
+ * run's summary (never handed to the sink).  Returns SV_EXIT_*.
+ */
+typedef void (*sv_members_fn)(sv_ctx *cx, sv_members *m, void *arg);
+int sv_run_members(const char *path, const sv_options *opt, const sv_sink *sink,
+		   sv_members_fn fn, void *arg, sv_summary *out);
+
+/*
+ * A context whose findings are counted and dropped: for reading an input a
+ * second time (the show collector decodes images criu_dump verified).
+ */
+sv_ctx *sv_ctx_quiet_new(const char *input);
+void sv_ctx_quiet_free(sv_ctx *cx);
+
+/* `streamverify show` and `streamverify diff` (formats/criu/show.c). */
+int sv_show_main(int argc, char **argv);
+int sv_diff_main(int argc, char **argv);
+
 #endif /* SV_MODULE_H */

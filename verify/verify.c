@@ -1264,3 +1264,99 @@ const char *sv_version(void)
 {
 	return SV_VERSION;
 }
+
+/* ---- show and diff (issue 20) --------------------------------------------- */
+
+int sv_run_members(const char *path, const sv_options *opt, const sv_sink *sink,
+		   sv_members_fn fn, void *arg, sv_summary *out)
+{
+	static const sv_options defaults;
+	sv_ctx cx = { 0 };
+	sv_summary sum = { 0 };
+	sv_members *m;
+
+	cx.opt = opt ? opt : &defaults;
+	cx.sink = sink;
+	cx.input = path;
+	sv_record_none(&cx);
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	sv_stream *s = NULL;
+
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		sv_ctx_io_failed(&cx);
+		sv_report(&cx, &sv_core_codes[SV_CORE_IO], SV_NONE, "cannot open: %s",
+			  strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto done;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		m = sv_members_open_dir(&cx, path);
+	} else if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		sv_ctx_io_failed(&cx);
+		sv_report(&cx, &sv_core_codes[SV_CORE_NOT_REGULAR], SV_NONE,
+			  "neither a directory nor a regular file");
+		goto done;
+	} else {
+		size_t avail;
+		const unsigned char *head;
+		s = sv_stream_open_fd(&cx, fd, true, path, 0);
+		head = s ? sv_peek(s, SV_BID_BYTES, &avail) : NULL;
+		if (!s || !head || !looks_like_archive(head, avail)) {
+			if (!cx.io_failed) {
+				sv_ctx_io_failed(&cx);
+				sv_report(&cx, &sv_core_codes[SV_CORE_UNSUPPORTED], SV_NONE,
+					  "neither a dump directory nor a checkpoint archive");
+			}
+			goto done;
+		}
+		m = sv_members_open_archive(&cx, s);
+	}
+	if (!m) {
+		if (!cx.io_failed) {
+			sv_ctx_io_failed(&cx);
+			sv_report(&cx, &sv_core_codes[SV_CORE_IO], SV_NONE,
+				  "cannot read the checkpoint: %s", strerror(errno));
+		}
+	} else {
+		fn(&cx, m, arg);
+		sv_members_close(m);
+	}
+done:
+	sv_close(s);
+	sv_record_none(&cx);
+	sv_set_file(&cx, NULL);
+	sum.input = cx.input;
+	sum.format = "criu";
+	sum.errors = cx.counts[SV_ERROR];
+	sum.warnings = cx.counts[SV_WARNING];
+	sum.notes = cx.counts[SV_NOTE];
+	sum.records = cx.records;
+	sum.io_failed = cx.io_failed;
+	sum.stopped = cx.stopped && !cx.io_failed;
+	sum.status = status_of(&cx);
+	if (out)
+		*out = sum;
+	return sum.status;
+}
+
+sv_ctx *sv_ctx_quiet_new(const char *input)
+{
+	static const sv_options defaults;
+	sv_ctx *cx = calloc(1, sizeof(*cx));
+
+	if (cx) {
+		cx->opt = &defaults;
+		cx->input = input;
+		sv_record_none(cx);
+	}
+	return cx;
+}
+
+void sv_ctx_quiet_free(sv_ctx *cx)
+{
+	free(cx);
+}
