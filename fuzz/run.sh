@@ -88,7 +88,7 @@ seed_dirs_for() {
 	case $1 in
 	fuzz_libxc|fuzz_libxl|fuzz_xl|fuzz_libxc_legacy) echo "$seeds/xen" ;;
 	fuzz_criu) echo "$seeds/criu" ;;
-	fuzz_criu_dir) echo "$seeds/criu_dir" ;;
+	fuzz_criu_dir | fuzz_show) echo "$seeds/criu_dir" ;;
 	fuzz_encode) echo "$seeds/json" ;;
 	fuzz_qemu) echo "$seeds/qemu" ;;
 	fuzz_container) echo "$seeds/archive" ;;
@@ -100,7 +100,7 @@ seed_dirs_for() {
 
 dict_for() {
 	local t=${1#fuzz_}
-	case $t in criu_dir) t=criu ;; encode) t=json ;; *_*) t=${t//_/-} ;; esac
+	case $t in criu_dir | show) t=criu ;; encode) t=json ;; *_*) t=${t//_/-} ;; esac
 	[ -f "$here/dict/$t.dict" ] && echo "-dict=$here/dict/$t.dict"
 }
 
