@@ -7,28 +7,6 @@
 
 #include "formats/xen/xen.h"
 
-uint16_t xen_ld16(bool be, const unsigned char *p)
-{
-	return be ? (uint16_t)((unsigned)p[0] << 8 | p[1])
-		  : (uint16_t)((unsigned)p[1] << 8 | p[0]);
-}
-
-uint32_t xen_ld32(bool be, const unsigned char *p)
-{
-	if (be)
-		return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-		       (uint32_t)p[2] << 8 | p[3];
-	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[1] << 8 | p[0];
-}
-
-uint64_t xen_ld64(bool be, const unsigned char *p)
-{
-	uint64_t hi = xen_ld32(be, be ? p : p + 4);
-	uint64_t lo = xen_ld32(be, be ? p + 4 : p);
-	return hi << 32 | lo;
-}
-
 bool xen_xs_key_char_ok(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -137,6 +115,8 @@ void xen_pfnset_clear(xen_pfnset *s)
 		s->leaf[slot] = NULL;
 	}
 	s->nused = 0;
+	s->last_key = 0;
+	s->last_leaf = NULL;
 }
 
 static unsigned char *pfnset_leaf(xen_pfnset *s, uint64_t key)
@@ -176,12 +156,15 @@ static unsigned char *pfnset_leaf(xen_pfnset *s, uint64_t key)
 
 int xen_pfnset_add(xen_pfnset *s, uint64_t pfn)
 {
-	unsigned char *leaf = pfnset_leaf(s, pfn >> XEN_PFNSET_LEAF_BITS);
+	uint64_t key = pfn >> XEN_PFNSET_LEAF_BITS;
+	unsigned char *leaf = s->last_key == key + 1 ? s->last_leaf : pfnset_leaf(s, key);
 	size_t bit = (size_t)(pfn & ((UINT64_C(1) << XEN_PFNSET_LEAF_BITS) - 1));
 	unsigned char mask = (unsigned char)(1u << (bit % 8));
 
 	if (!leaf)
 		return -1;
+	s->last_key = key + 1;
+	s->last_leaf = leaf;
 	if (leaf[bit / 8] & mask)
 		return 1;
 	leaf[bit / 8] |= mask;

@@ -27,9 +27,28 @@
 
 /* ---- byte order ----------------------------------------------------------- */
 
-uint16_t xen_ld16(bool be, const unsigned char *p);
-uint32_t xen_ld32(bool be, const unsigned char *p);
-uint64_t xen_ld64(bool be, const unsigned char *p);
+/* Loads in the stream's byte order; inline, as they run once per pfn. */
+static inline uint16_t xen_ld16(bool be, const unsigned char *p)
+{
+	return be ? (uint16_t)((unsigned)p[0] << 8 | p[1])
+		  : (uint16_t)((unsigned)p[1] << 8 | p[0]);
+}
+
+static inline uint32_t xen_ld32(bool be, const unsigned char *p)
+{
+	if (be)
+		return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+		       (uint32_t)p[2] << 8 | p[3];
+	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[1] << 8 | p[0];
+}
+
+static inline uint64_t xen_ld64(bool be, const unsigned char *p)
+{
+	uint64_t hi = xen_ld32(be, be ? p : p + 4);
+	uint64_t lo = xen_ld32(be, be ? p + 4 : p);
+	return hi << 32 | lo;
+}
 
 /* Guest types, as the libxc domain header numbers them. */
 #define XEN_GUEST_PV 1u
@@ -110,6 +129,8 @@ typedef struct xen_pfnset {
 	size_t nused;
 	unsigned char **pool;     /* cleared leaves for reuse */
 	size_t npool;
+	uint64_t last_key;        /* leaf number + 1 of the last lookup; 0: none */
+	unsigned char *last_leaf; /* pfns come in runs: most lookups hit it */
 } xen_pfnset;
 
 /* Forget every pfn (keeps the memory for the next record). */
