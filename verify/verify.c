@@ -574,22 +574,33 @@ static void trial_diag(void *ctx, const sv_diag *d)
 	}
 }
 
-/* Bytes of the head, handed out as a stream of their own. */
-typedef struct head_src {
+/* A buffer in memory as a source (a library caller's, or the head of an input). */
+typedef struct buffer_source {
 	const unsigned char *p;
 	size_t left;
-} head_src;
+} buffer_source;
 
-static ssize_t head_read(void *arg, void *buf, size_t n)
+static ssize_t buffer_read(void *arg, void *buf, size_t n)
 {
-	head_src *h = arg;
-
-	if (n > h->left)
-		n = h->left;
-	memcpy(buf, h->p, n);
-	h->p += n;
-	h->left -= n;
+	buffer_source *b = arg;
+	if (n > b->left)
+		n = b->left;
+	if (n == 0)
+		return 0; /* b->p may be NULL for an empty buffer */
+	memcpy(buf, b->p, n);
+	b->p += n;
+	b->left -= n;
 	return (ssize_t)n;
+}
+
+static int64_t buffer_skip(void *arg, uint64_t n)
+{
+	buffer_source *b = arg;
+	if (n > b->left)
+		n = b->left;
+	b->p += n;
+	b->left -= (size_t)n;
+	return (int64_t)n;
 }
 
 /*
@@ -632,8 +643,8 @@ static uint64_t trial_progress(const sv_ctx *cx, const sv_format *f, const sv_bi
 				f->verify_dir(&tc, in->dirfd, path);
 		}
 	} else {
-		head_src h = { in->head, in->head_len };
-		sv_source src = { head_read, NULL, &h, in->head_len };
+		buffer_source h = { in->head, in->head_len };
+		sv_source src = { buffer_read, NULL, &h, in->head_len };
 		sv_stream *st = sv_stream_open_source(&tc, &src, cx->input, 0, SV_OPEN_RAW);
 		if (!st)
 			return 0;
@@ -1184,35 +1195,6 @@ int sv_verify_fd(int fd, const char *name, const sv_options *opt,
 	if (fd < 0)
 		return SV_EXIT_FAILURE;
 	return run(&ri, SV_ACTION_VERIFY, 0, NULL, opt, sink, out);
-}
-
-/* A buffer in memory as a source. */
-typedef struct buffer_source {
-	const unsigned char *p;
-	size_t left;
-} buffer_source;
-
-static ssize_t buffer_read(void *arg, void *buf, size_t n)
-{
-	buffer_source *b = arg;
-	if (n > b->left)
-		n = b->left;
-	if (n == 0)
-		return 0; /* b->p may be NULL for an empty buffer */
-	memcpy(buf, b->p, n);
-	b->p += n;
-	b->left -= n;
-	return (ssize_t)n;
-}
-
-static int64_t buffer_skip(void *arg, uint64_t n)
-{
-	buffer_source *b = arg;
-	if (n > b->left)
-		n = b->left;
-	b->p += n;
-	b->left -= (size_t)n;
-	return (int64_t)n;
 }
 
 int sv_verify_buffer(const void *data, size_t len, const char *name,
