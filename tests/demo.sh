@@ -22,5 +22,16 @@ done
 if [ -d "${SV_DATA:?}/criu-real/shtree" ]; then
 	run --format criu "$SV_DATA/criu-real/shtree"
 fi
+# A real QEMU 7.2 migration stream (gzip), and the same stream cut short.
+q=$SV_DATA/qemu/q35.qemu.gz
+if [ -f "$q" ]; then
+	run "${q#$PWD/}"
+	gzip -dc "$q" | head -c 20000 >"$DEMO_DIR/q35-cut.qemu"
+	run "${DEMO_DIR#$PWD/}/q35-cut.qemu"
+fi
+# A real podman checkpoint archive (tar.zst), verified without extracting it.
+p=$SV_DATA/podman/c1.tar.zst
+[ -f "$p" ] && run "${p#$PWD/}"
 echo
-echo "Add -v for a per-record summary, --json for JSON Lines, --list-codes for every check."
+echo "Add -v for a per-record summary, --json for JSON Lines, --list-codes for every check;"
+echo "streamverify show CHECKPOINT shows what a CRIU checkpoint holds."
