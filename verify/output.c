@@ -321,6 +321,21 @@ static void json_head(FILE *fp, const char *type, const char *input)
 	sv_json_string(fp, input);
 }
 
+/*
+ * The file of a finding as JSON names it: a member of an archive input
+ * ("ckpt.tar.zst:checkpoint/core-1.img" in text) by its path inside the
+ * archive, the archive being the input; any other file as it is.
+ */
+static const char *json_file(const char *input, const char *file)
+{
+	size_t n;
+
+	if (!input || !file)
+		return file;
+	n = strlen(input);
+	return strncmp(file, input, n) == 0 && file[n] == ':' && file[n + 1] ? file + n + 1 : file;
+}
+
 static void json_diag(void *ctx, const sv_diag *d)
 {
 	sv_output *o = ctx;
@@ -329,7 +344,7 @@ static void json_diag(void *ctx, const sv_diag *d)
 	if ((o->flags & SV_OUT_QUIET) && d->severity != SV_ERROR)
 		return;
 	json_head(fp, "diagnostic", d->input);
-	json_str_or_null(fp, "file", d->file);
+	json_str_or_null(fp, "file", json_file(d->input, d->file));
 	json_u64_or_null(fp, "offset", d->offset);
 	json_u64_or_null(fp, "record", d->record);
 	json_str_or_null(fp, "record_type", d->record_type);
@@ -346,7 +361,7 @@ static void json_record(void *ctx, const sv_record_info *r)
 	FILE *fp = ((sv_output *)ctx)->fp;
 
 	json_head(fp, "record", r->input);
-	json_str_or_null(fp, "file", r->file);
+	json_str_or_null(fp, "file", json_file(r->input, r->file));
 	json_u64_or_null(fp, "offset", r->offset);
 	json_u64_or_null(fp, "record", r->record);
 	json_str_or_null(fp, "record_type", r->record_type);
