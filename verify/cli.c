@@ -245,6 +245,12 @@ static void guard_std_fds(void)
 
 static void list_formats(int json)
 {
+	int width = 0;
+
+	/* Names in one column, as wide as the longest. */
+	for (size_t i = 0; i < sv_format_count(); i++)
+		if ((int)strlen(sv_format_name(i)) > width)
+			width = (int)strlen(sv_format_name(i));
 	for (size_t i = 0; i < sv_format_count(); i++) {
 		if (json) {
 			fputs("{\"format\":", stdout);
@@ -253,7 +259,7 @@ static void list_formats(int json)
 			sv_json_string(stdout, sv_format_description(i));
 			fputs("}\n", stdout);
 		} else {
-			printf("%-8s %s\n", sv_format_name(i), sv_format_description(i));
+			printf("%-*s  %s\n", width, sv_format_name(i), sv_format_description(i));
 		}
 	}
 }

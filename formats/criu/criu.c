@@ -173,7 +173,7 @@ void criu_verify_members(sv_ctx *cx, sv_members *src)
 
 const sv_format sv_format_criu = {
 	.name = "criu",
-	.description = "CRIU checkpoint images (criu dump, CRIU 3.x)",
+	.description = "CRIU checkpoint images and dump directories (criu dump; CRIU 3.x and 4.x)",
 	.codes = criu_codes,
 	.ncodes = sizeof(criu_codes) / sizeof(criu_codes[0]),
 	.bid = criu_bid,
