@@ -60,10 +60,11 @@ check_image() {
 	done
 }
 
+# Plugin images (amdgpu-*) carry their own size-prefixed payloads, not CRIU entries.
 is_entry_image() {
 	case $(basename "$1") in
 	pages-* | tmpfs-* | ifaddr-* | route-* | route6-* | rule-* | iptables-* | ip6tables-* | \
-	nftables-* | netns-ct-* | netns-exp-* | *.log | parent | manifest) return 1 ;;
+	nftables-* | netns-ct-* | netns-exp-* | amdgpu-* | *.log | parent | manifest) return 1 ;;
 	esac
 	[ -f "$1" ] && [ ! -L "$1" ]
 }
