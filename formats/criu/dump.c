@@ -18,6 +18,7 @@
 #define CRIU_DUMP_INTERNAL
 #include "formats/criu/dump.h"
 #include "internal.h"
+#include "formats/criu/raw.h"
 #include "formats/criu/schema.h"
 
 
@@ -679,8 +680,14 @@ static int visit_entry(void *arg, const criu_entry *e)
 		return 0;
 	/* Entries of a type the name does not imply were reported (criu.magic.name). */
 	if (e->role == CRIU_ENTRY_PAGEMAP_HEAD || desc == &pagemap_entry__descriptor) {
-		if (named->id == CRIU_T_PAGEMAP && d->cur_pm)
+		if (named->id == CRIU_T_PAGEMAP && d->cur_pm) {
 			dump_collect_pagemap(d, &d->pents, d->cur_pm, e);
+			if (d->cur_pm->plan && e->role == CRIU_ENTRY_MAIN &&
+			    !criu_pages_plan_add(d->cur_pm->plan, e->index, (const PagemapEntry *)e->msg)) {
+				criu_pages_plan_free(d->cur_pm->plan);
+				d->cur_pm->plan = NULL;
+			}
+		}
 		return 0;
 	}
 	if (e->role != CRIU_ENTRY_MAIN || desc != named->entry)
@@ -1022,6 +1029,19 @@ static void report_not_file(dump *d, const dimg *i, const sv_member *m)
 	sv_set_file(d->cx, NULL);
 }
 
+/* The compressed pagemap whose pages file is pages-<id>.img, or NULL. */
+static dpagemap *planned_pagemap(dump *d, uint64_t id)
+{
+	if (d->nplans == 0)
+		return NULL;
+	for (size_t k = 0; k < d->pagemaps.n; k++) {
+		dpagemap *pm = &DV(d->pagemaps, dpagemap)[k];
+		if (pm->plan && pm->has_head && pm->pages_id == id && !pm->pages_checked)
+			return pm;
+	}
+	return NULL;
+}
+
 static void verify_image(dump *d, long index, sv_stream *s)
 {
 	dimg *i = &DV(d->imgs, dimg)[index];
@@ -1038,6 +1058,14 @@ static void verify_image(dump *d, long index, sv_stream *s)
 			d->cur_pm->img = index;
 			d->cur_pm->shmem = strcmp(i->named->prefix, "pagemap-shmem-") == 0;
 			d->cur_pm->id = i->id;
+			/*
+			 * Image version 3 stores pages compressed: the pages file
+			 * is checked against where the pagemap puts each payload
+			 * (a few dozen octets per entry, only for such dumps).
+			 */
+			if (d->img_version == CRIU_IMAGES_V1_2 && d->nplans < DUMP_MAX_PLANS &&
+			    (d->cur_pm->plan = criu_pages_plan_new()) != NULL)
+				d->nplans++;
 		}
 	} else if (i->named->type->id == CRIU_T_FDINFO) {
 		d->cur_fdinfo = dump_push(d, &d->fdinfos, sizeof(dfdinfo));
@@ -1047,7 +1075,16 @@ static void verify_image(dump *d, long index, sv_stream *s)
 		}
 	}
 	sv_set_file(d->cx, i->path);
-	criu_verify_image(d->cx, s, i->name, &v, &i->info);
+	dpagemap *planned = i->named->type->id == CRIU_T_PAGES ? planned_pagemap(d, i->id) : NULL;
+	if (planned) {
+		/* Compressed pages: every block decoded, the payloads' total exact. */
+		criu_verify_pages_plan(d->cx, s, planned->plan, &i->info);
+		i->info.type = i->named->type;
+		sv_count_record(d->cx); /* the one record of a pages file, as unplanned */
+		planned->pages_checked = true;
+	} else {
+		criu_verify_image(d->cx, s, i->name, &v, &i->info);
+	}
 	sv_set_file(d->cx, NULL);
 	i = &DV(d->imgs, dimg)[index]; /* the table may have moved */
 	i->verified = true;
@@ -1061,8 +1098,15 @@ static void verify_image(dump *d, long index, sv_stream *s)
 		d->cur_pm->present = i->info.pages_present;
 		d->cur_pm->parent = i->info.pages_parent;
 		d->cur_pm->lazy = i->info.pages_lazy;
+		d->cur_pm->pages_bytes = i->info.pages_bytes;
 		if (i->damaged)
 			d->cur_pm->damaged = true;
+		if (d->cur_pm->plan && (i->damaged || !i->info.compressed)) {
+			/* Whole pages: the size check of the relations is enough. */
+			criu_pages_plan_free(d->cur_pm->plan);
+			d->cur_pm->plan = NULL;
+			d->nplans--;
+		}
 	}
 	d->cur = NULL;
 	d->cur_img = -1;
@@ -1424,6 +1468,8 @@ static void dump_free(dump *d)
 			 &d->skqs, &d->locks, &d->ipc_shms, &d->cgsets, &d->mounts,
 			 &d->epoll_tfds, &d->tty_infos, &d->shm_ids, &d->marks };
 
+	for (size_t i = 0; i < d->pagemaps.n; i++)
+		criu_pages_plan_free(DV(d->pagemaps, dpagemap)[i].plan);
 	for (size_t i = 0; i < d->strs.n; i++)
 		free(DV(d->strs, char *)[i]);
 	dump_vec_free(&d->strs);

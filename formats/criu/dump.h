@@ -322,6 +322,9 @@ typedef struct dpagemap {
 	uint32_t pages_id;
 	size_t ent0, nents;           /* in dump.pents */
 	uint64_t present, parent, lazy;
+	uint64_t pages_bytes;         /* exact size its pages file needs (image check) */
+	struct criu_pages_plan *plan; /* image version 3: where each payload lies */
+	bool pages_checked;           /* its pages file was checked against the plan */
 } dpagemap;
 
 typedef struct dfs {
@@ -411,6 +414,7 @@ struct criu_dump {
 	/* inventory */
 	bool have_inventory, predump, tcp_close, has_root_ids, has_root_cg_set, ns_per_id;
 	uint32_t img_version, root_cg_set;
+	size_t nplans;                /* pagemaps holding a pages plan */
 	dids root_ids;
 
 	/* the kind: */
@@ -462,6 +466,8 @@ struct criu_dump {
 
 /* Tables are capped so forged dumps cannot exhaust memory. */
 #define DUMP_MAX_ITEMS (1u << 22)
+/* Compressed pagemaps whose pages files are decoded (the rest: sized only). */
+#define DUMP_MAX_PLANS 4096u
 #define DUMP_MAX_FILES (1u << 20)
 /* Parent chains are followed this deep at most. */
 #define DUMP_MAX_PARENTS 64

@@ -607,9 +607,11 @@ static void check_pages_files(dump *d)
 					    ".img, which is absent", pm->present, pm->pages_id);
 			continue;
 		}
-		if (pm->damaged || !pages->verified || !pages->info.type)
+		/* A file checked against its compressed pagemap was sized there. */
+		if (pm->damaged || !pages->verified || !pages->info.type || pm->pages_checked)
 			continue;
-		uint64_t want = pm->present * PAGE;
+		/* The image check's exact size: compressed payloads in version 3. */
+		uint64_t want = pm->pages_bytes ? pm->pages_bytes : pm->present * PAGE;
 		if (pages->info.raw_bytes != want)
 			dump_report(d, (long)(pages - DV(d->imgs, dimg)), SV_NONE, NULL,
 				    CD_PAGES_SIZE, SV_NONE,
