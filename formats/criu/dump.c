@@ -642,6 +642,9 @@ static void collect_inventory(dump *d, const InventoryEntry *e)
 	d->ns_per_id = e->has_ns_per_id && e->ns_per_id;
 	d->has_root_cg_set = e->has_root_cg_set;
 	d->root_cg_set = e->root_cg_set;
+	/* Image version 3, compression by regions (the image check vets the size). */
+	if (e->has_compress && e->compress == 2 && e->has_compress_region_size)
+		d->region_pages = e->compress_region_size / CRIU_PAGE_SIZE;
 	if (e->root_ids) {
 		d->has_root_ids = true;
 		copy_ids(&d->root_ids, e->root_ids);
@@ -682,6 +685,18 @@ static int visit_entry(void *arg, const criu_entry *e)
 	if (e->role == CRIU_ENTRY_PAGEMAP_HEAD || desc == &pagemap_entry__descriptor) {
 		if (named->id == CRIU_T_PAGEMAP && d->cur_pm) {
 			dump_collect_pagemap(d, &d->pents, d->cur_pm, e);
+			const PagemapEntry *pe = (const PagemapEntry *)e->msg;
+			/*
+			 * Every region of a region-compressed dump has the
+			 * inventory's size: restore decompresses by it.  One
+			 * finding for the dump: one cause, whichever side is wrong.
+			 */
+			if (e->role == CRIU_ENTRY_MAIN && d->region_pages && pe->has_region_pages &&
+			    pe->region_pages != d->region_pages && !d->region_reported++)
+				dump_report(d, d->cur_img, e->index, "pagemap_entry", CD_REGION_PAGES,
+					    e->offset, "region_pages is %" PRIu32 ", but inventory.img's "
+					    "compress_region_size makes regions of %" PRIu32 " pages",
+					    pe->region_pages, d->region_pages);
 			if (d->cur_pm->plan && e->role == CRIU_ENTRY_MAIN &&
 			    !criu_pages_plan_add(d->cur_pm->plan, e->index, (const PagemapEntry *)e->msg)) {
 				criu_pages_plan_free(d->cur_pm->plan);
@@ -1030,13 +1045,13 @@ static void report_not_file(dump *d, const dimg *i, const sv_member *m)
 }
 
 /* The compressed pagemap whose pages file is pages-<id>.img, or NULL. */
-static dpagemap *planned_pagemap(dump *d, uint64_t id)
+static dpagemap *compressed_pagemap(dump *d, uint64_t id)
 {
-	if (d->nplans == 0)
+	if (d->img_version != CRIU_IMAGES_V1_2)
 		return NULL;
 	for (size_t k = 0; k < d->pagemaps.n; k++) {
 		dpagemap *pm = &DV(d->pagemaps, dpagemap)[k];
-		if (pm->plan && pm->has_head && pm->pages_id == id && !pm->pages_checked)
+		if (pm->compressed && pm->has_head && pm->pages_id == id && !pm->pages_checked)
 			return pm;
 	}
 	return NULL;
@@ -1075,10 +1090,24 @@ static void verify_image(dump *d, long index, sv_stream *s)
 		}
 	}
 	sv_set_file(d->cx, i->path);
-	dpagemap *planned = i->named->type->id == CRIU_T_PAGES ? planned_pagemap(d, i->id) : NULL;
-	if (planned) {
-		/* Compressed pages: every block decoded, the payloads' total exact. */
-		criu_verify_pages_plan(d->cx, s, planned->plan, &i->info);
+	dpagemap *planned = i->named->type->id == CRIU_T_PAGES && d->pagemaps.n <= DUMP_MAX_PLANS ?
+			    compressed_pagemap(d, i->id) : NULL;
+	if (!planned && i->named->type->id == CRIU_T_PAGES && d->img_version == CRIU_IMAGES_V1_2 &&
+	    d->pagemaps.n > DUMP_MAX_PLANS) {
+		/* More pagemaps than are looked up: sized by the relations only. */
+		i->info.raw_bytes = sv_skip(s, UINT64_MAX);
+		i->info.type = i->named->type;
+		sv_count_record(d->cx);
+	} else if (planned) {
+		/*
+		 * Compressed pages: every block decoded, the payloads' total
+		 * exact.  Of a damaged pagemap (no plan) nothing sure follows:
+		 * the file is only read, not held to whole pages.
+		 */
+		if (planned->plan)
+			criu_verify_pages_plan(d->cx, s, planned->plan, &i->info);
+		else
+			i->info.raw_bytes = sv_skip(s, UINT64_MAX);
 		i->info.type = i->named->type;
 		sv_count_record(d->cx); /* the one record of a pages file, as unplanned */
 		planned->pages_checked = true;
@@ -1101,8 +1130,12 @@ static void verify_image(dump *d, long index, sv_stream *s)
 		d->cur_pm->pages_bytes = i->info.pages_bytes;
 		if (i->damaged)
 			d->cur_pm->damaged = true;
+		d->cur_pm->compressed = i->info.compressed;
 		if (d->cur_pm->plan && (i->damaged || !i->info.compressed)) {
-			/* Whole pages: the size check of the relations is enough. */
+			/*
+			 * Whole pages: the size check of the relations is enough.
+			 * A damaged pagemap says nothing sure about its pages.
+			 */
 			criu_pages_plan_free(d->cur_pm->plan);
 			d->cur_pm->plan = NULL;
 			d->nplans--;

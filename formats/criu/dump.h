@@ -141,6 +141,9 @@ void criu_verify_members(sv_ctx *cx, sv_members *m);
 	  "(CRIU: image corruption on kIDs data)")                                           \
 	X(CD_NS_IMAGE_MISSING, "criu.dump.ns.image-missing", ERROR,                          \
 	  "a dumped namespace has no image")                                                 \
+	X(CD_REGION_PAGES, "criu.dump.pages.region", ERROR,                                  \
+	  "a compressed pagemap entry's region_pages is not inventory.img's "                \
+	  "compress_region_size in pages")                                                   \
 	X(CD_NS_NET_OUTSIDE, "criu.dump.ns.net-outside", WARNING,                            \
 	  "a task's own network namespace has no netns image: restore needs it from "        \
 	  "outside (--external net[...], as container engines give it)")                     \
@@ -325,6 +328,7 @@ typedef struct dpagemap {
 	uint64_t pages_bytes;         /* exact size its pages file needs (image check) */
 	struct criu_pages_plan *plan; /* image version 3: where each payload lies */
 	bool pages_checked;           /* its pages file was checked against the plan */
+	bool compressed;              /* some entry stores its pages compressed */
 } dpagemap;
 
 typedef struct dfs {
@@ -415,6 +419,8 @@ struct criu_dump {
 	bool have_inventory, predump, tcp_close, has_root_ids, has_root_cg_set, ns_per_id;
 	uint32_t img_version, root_cg_set;
 	size_t nplans;                /* pagemaps holding a pages plan */
+	uint32_t region_pages;        /* inventory: compress 2's region size in pages, else 0 */
+	unsigned region_reported;     /* criu.dump.pages.region said once */
 	dids root_ids;
 
 	/* the kind: */

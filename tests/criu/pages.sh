@@ -73,6 +73,18 @@ for mode in 1 2; do
 		count=$((count + 1))
 		"$SV" --format criu --json "$bad" | grep -q "\"file\":\"$p1\",\"offset\":$size,.*\"code\":\"criu.pages.payload-size\"" ||
 			{ echo "FAIL: $bad: no criu.pages.payload-size at $size"; fail=1; }
+		# ... regions of another size in the inventory: one finding, at the first entry.
+		if [ $mode = 2 ]; then
+			bad="$dir/v3dump-region-$(basename "$src")"
+			rm -rf "$bad" && cp -r "$dst" "$bad"
+			"$SV" decode -i "$dst/inventory.img" | sed 's/"compress_region_size": [0-9]*/"compress_region_size": 32768/' |
+				"$SV" encode -o "$bad/inventory.img" || { echo "FAIL: $bad: inventory"; fail=1; }
+			count=$((count + 1))
+			out=$("$SV" --format criu --json "$bad" | grep '"type":"diagnostic"')
+			[ "$(printf '%s\n' "$out" | grep -c .)" = 1 ] && printf '%s\n' "$out" |
+				grep -q '"offset":14,"record":1,"record_type":"pagemap_entry","severity":"error","code":"criu.dump.pages.region"' ||
+				{ echo "FAIL: $bad: want one criu.dump.pages.region at the first entry"; echo "$out"; fail=1; }
+		fi
 		# ... its first block garbage: criu.pages.lz4 at offset 0 (mode 1 compresses it).
 		if [ $mode = 1 ]; then
 			bad="$dir/v3dump-lz4-$(basename "$src")"
