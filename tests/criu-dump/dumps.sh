@@ -76,10 +76,12 @@ while read -r name code file want_off also; do
 done <"$out/manifest"
 
 # Every rule of the dump module has a directory that breaks it (limit and
-# unknown-file excepted: they need a million items or are notes).
+# unknown-file excepted: they need a million items or are notes; the image
+# version 3 rules are broken by tests/criu/pages.sh, on real dumps rewritten
+# as version 3).
 for code in $("$SV" --list-codes 2>/dev/null | grep -o 'criu\.dump\.[a-z.-]*' | sort -u); do
 	case "$code" in
-	criu.dump.limit | criu.dump.unknown-file | criu.dump.parent.not-symlink) continue ;;
+	criu.dump.limit | criu.dump.unknown-file | criu.dump.parent.not-symlink | criu.dump.pages.region) continue ;;
 	esac
 	grep -q " $code " "$out/manifest" || fail "no test directory breaks $code"
 done
