@@ -490,7 +490,11 @@ void *sv_read_alloc(sv_stream *s, size_t n, size_t *got)
 		size_t next;
 
 		have += sv_read(s, p + have, cap - have);
-		if (have < cap || have == n || (rem != UINT64_MAX && s->size_trusted))
+		/*
+		 * Short: the input ended.  cap 0: a declared length of 0
+		 * remains, and doubling 0 would realloc to nothing.
+		 */
+		if (have < cap || have == n || cap == 0 || (rem != UINT64_MAX && s->size_trusted))
 			break;
 		next = cap <= n / 2 ? cap * 2 : n;
 		unsigned char *q = realloc(p, next);

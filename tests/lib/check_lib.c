@@ -202,6 +202,49 @@ START_TEST(read_errors_and_bad_arguments)
 }
 END_TEST
 
+/*
+ * Found by fuzz_xl through sv_verify_buffer: an xl header announcing a
+ * 16-byte config where the buffer ends.  sv_read_alloc doubled a capacity
+ * of 0 (the declared bytes left) to 0, so realloc freed the buffer and it
+ * was freed again.  Every way in must say "truncated", exit 1.
+ */
+static const unsigned char xl_config_at_end[] = {
+	0x58, 0x65, 0x6e, 0x20, 0x73, 0x61, 0x76, 0x65, 0x64, 0x20, 0x64, 0x6f,
+	0x6d, 0x61, 0x69, 0x6e, 0x2c, 0x20, 0x78, 0x6c, 0x20, 0x66, 0x6f, 0x72,
+	0x6d, 0x61, 0x74, 0x0a, 0x20, 0x00, 0x20, 0x0d, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xfd,
+	0x10, 0x00, 0x00, 0x00
+};
+
+START_TEST(declared_length_where_the_buffer_ends)
+{
+	sv_options opt = { .format = "xl" };
+	sv_summary sum;
+	dribble d = { xl_config_at_end, sizeof(xl_config_at_end) };
+	int fd;
+	char path[4096];
+	FILE *f;
+
+	ck_assert_int_eq(sv_verify_buffer(xl_config_at_end, sizeof(xl_config_at_end), "xl",
+					  &opt, NULL, &sum), SV_EXIT_INVALID);
+	ck_assert_uint_eq(sum.errors, 3);
+	ck_assert_int_eq(sv_verify_callback(dribble_read, &d, "xl", &opt, NULL, &sum),
+			 SV_EXIT_INVALID);
+	ck_assert_uint_eq(sum.errors, 3);
+	snprintf(path, sizeof(path), "%s/xl-config-at-end.xl", getenv("SV_TEST_BUILD"));
+	f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(xl_config_at_end, 1, sizeof(xl_config_at_end), f),
+			  sizeof(xl_config_at_end));
+	fclose(f);
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(sv_verify_fd(fd, path, &opt, NULL, &sum), SV_EXIT_INVALID);
+	ck_assert_uint_eq(sum.errors, 3);
+	close(fd);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("lib");
@@ -213,6 +256,7 @@ int main(void)
 	tcase_add_test(t, ways_agree_on_xen_fixtures);
 	tcase_add_test(t, gzip_buffer_is_decompressed);
 	tcase_add_test(t, read_errors_and_bad_arguments);
+	tcase_add_test(t, declared_length_where_the_buffer_ends);
 	suite_add_tcase(s, t);
 	r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);
