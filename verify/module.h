@@ -348,6 +348,13 @@ void sv_record(sv_ctx *cx, uint64_t index, const char *type);
  * streaming module calls it for every top-level record.
  */
 void sv_record_begin(sv_ctx *cx, uint64_t index, const char *type, uint64_t start);
+
+/*
+ * The same boundary for --tee without touching the record context: for the
+ * small records inside a large one (QEMU's RAM pages inside a section, the
+ * markers of a capture), so that a valid stream is never held whole.
+ */
+void sv_record_boundary(sv_ctx *cx, uint64_t start);
 void sv_record_none(sv_ctx *cx);
 
 /*

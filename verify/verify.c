@@ -226,7 +226,16 @@ static unsigned long invalidating(const sv_ctx *cx)
 void sv_record_begin(sv_ctx *cx, uint64_t index, const char *type, uint64_t start)
 {
 	sv_record(cx, index, type);
-	if (!cx->tee || !sv_stream_tee_active(cx->tee))
+	sv_record_boundary(cx, start);
+}
+
+void sv_record_boundary(sv_ctx *cx, uint64_t start)
+{
+	/*
+	 * Inside a nested stream the enclosing record is not verified yet
+	 * (its padding, say, comes after): only top-level records count.
+	 */
+	if (!cx->tee || cx->nested || !sv_stream_tee_active(cx->tee))
 		return;
 	if (invalidating(cx))
 		sv_stream_tee_cut(cx->tee);

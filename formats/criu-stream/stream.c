@@ -201,6 +201,7 @@ static event next_marker(cs *c)
 
 	if (c->broken || sv_stopped(cx))
 		return EV_END;
+	sv_record_boundary(cx, off); /* --tee: a marker is a record of the capture */
 	p = sv_peek(c->in, 4, &avail);
 	if (avail == 0)
 		return EV_END;

@@ -299,9 +299,10 @@ static bool counted(qemu_state *q, char out[257], uint8_t *len, const char *what
 	return true;
 }
 
-static void begin_record(qemu_state *q, const char *type)
+/* A record (section, command, EOF...) that starts at offset at (--tee cuts there). */
+static void begin_record(qemu_state *q, const char *type, uint64_t at)
 {
-	sv_record(q->cx, q->index, type);
+	sv_record_begin(q->cx, q->index, type, at);
 	sv_count_record(q->cx);
 }
 
@@ -911,6 +912,7 @@ static bool ram_part(qemu_state *q)
 
 		if (sv_stopped(q->cx) || q->stop)
 			return false;
+		sv_record_boundary(q->cx, at); /* a section of RAM may be gigabytes */
 		if (!need(q, w, 8, "RAM record"))
 			return false;
 		word = ld64(w);
@@ -1045,7 +1047,7 @@ static void section_start_full(qemu_state *q, unsigned type, uint64_t at)
 	bool tracked;
 
 	memset(&tmp, 0, sizeof(tmp));
-	begin_record(q, section_type_name(type));
+	begin_record(q, section_type_name(type), at);
 	if (!need(q, h, 4, "section id"))
 		return;
 	tmp.id = ld32(h);
@@ -1102,7 +1104,7 @@ static void section_part_end(qemu_state *q, unsigned type, uint64_t at)
 	long ix;
 	sect *s;
 
-	begin_record(q, section_type_name(type));
+	begin_record(q, section_type_name(type), at);
 	if (!need(q, h, 4, "section id"))
 		return;
 	ix = started_find(q, ld32(h));
@@ -1138,7 +1140,7 @@ static void command(qemu_state *q, uint64_t at)
 	unsigned char h[4];
 	unsigned cmd, len;
 
-	begin_record(q, "COMMAND");
+	begin_record(q, "COMMAND", at);
 	if (!need(q, h, 4, "command header"))
 		return;
 	cmd = ld16(h);
@@ -1454,7 +1456,7 @@ static void after_eof(qemu_state *q)
 		return;
 	}
 	q->index++;
-	begin_record(q, "VMDESCRIPTION");
+	begin_record(q, "VMDESCRIPTION", at);
 	sv_skip(q->in, 1);
 	if (!need(q, h, 4, "VMDESCRIPTION length"))
 		return;
@@ -1552,7 +1554,7 @@ static bool configuration(qemu_state *q, uint64_t at)
 	unsigned char h[4];
 	uint32_t len;
 
-	begin_record(q, "CONFIGURATION");
+	begin_record(q, "CONFIGURATION", at);
 	q->have_config = true;
 	if (!need(q, h, 4, "machine type length"))
 		return false;
@@ -1677,7 +1679,7 @@ static void sections(qemu_state *q)
 			command(q, at);
 			break;
 		case SEC_EOF:
-			begin_record(q, "EOF");
+			begin_record(q, "EOF", at);
 			if (sv_want_records(q->cx))
 				sv_emit_record(q->cx, q->index, "EOF", at, 1, "end of sections");
 			if (!q->in_package)
