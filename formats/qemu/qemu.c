@@ -4,7 +4,7 @@
  * and Xen's `xen-save-devices-state` (device sections only, nested in a
  * libxl EMULATOR_CONTEXT record).
  *
- * Rules follow ../shared/formats/qemu-streams.md and QEMU's loader:
+ * Rules follow QEMU's migration format and QEMU's loader:
  * migration/savevm.c (qemu_loadvm_state, qemu_loadvm_state_header,
  * qemu_loadvm_section_start_full / _part_end, check_section_footer,
  * loadvm_process_command, loadvm_handle_cmd_packaged), migration/ram.c

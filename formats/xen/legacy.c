@@ -5,7 +5,7 @@
  * info and p2m frame list, every chunk of the body, the PV or HVM tail and
  * the qemu record; then the rules of the v2 libxc/libxl restore on the
  * records the converter would write from them.  Layout and rules:
- * ../shared/formats/xen-streams.md ("Legacy ...").  Page contents are never
+ * Xen's tools/python/scripts/convert-legacy-stream and libxc's legacy reader.  Page contents are never
  * read, only skipped; memory is a fixed state plus one page batch's pfns.
  *
  * The guest type decides the layout.  It comes from the xl config (xl

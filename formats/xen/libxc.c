@@ -2,7 +2,7 @@
  * libxc migration streams (Xen's domain save image format, versions 2 and
  * 3): image header, domain header, then records up to END.
  *
- * Rules follow ../shared/formats/xen-streams.md, which digests the spec
+ * Rules follow Xen's stream specification
  * (docs/specs/libxc-migration-stream.pandoc) and what Xen 4.17's restore
  * (tools/libs/guest/xg_sr_restore*.c, hvm_load) accepts.  Page contents are
  * never read: only the pfn words are, in bounded chunks, and the pages are

@@ -5,7 +5,7 @@
  * LIBXC_CONTEXT hands the following bytes to the libxc verifier; it hands
  * control back at its END, or at each CHECKPOINT, after which libxl records
  * run up to CHECKPOINT_END and libxc resumes without new headers.  Rules:
- * ../shared/formats/xen-streams.md, libxl_stream_read.c.
+ * the Xen migration stream specs (docs/specs in Xen), libxl_stream_read.c.
  */
 #include <stdio.h>
 #include <string.h>

@@ -6,7 +6,7 @@
  * which hands control back at its END record or at every CHECKPOINT.  The
  * libxc verifier is therefore a state object that the libxl verifier can
  * drive round after round; the layout facts are in
- * ../shared/formats/xen-streams.md and Xen's docs/specs.
+ * Xen's migration stream specs (docs/specs).
  */
 #ifndef SV_FORMATS_XEN_H
 #define SV_FORMATS_XEN_H

@@ -4,7 +4,7 @@
  * (mandatory flag STREAMv2) or a legacy pre-Xen-4.6 stream, which libxl
  * pipes through convert-legacy-stream with the guest type of the config,
  * and which is verified the same way (legacy.c).
- * Rules: ../shared/formats/xen-streams.md, tools/xl/xl_vmcontrol.c.
+ * Rules: the Xen migration stream specs (docs/specs in Xen), tools/xl/xl_vmcontrol.c.
  */
 #include <jansson.h>
 #include <stdlib.h>

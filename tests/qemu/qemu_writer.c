@@ -1,6 +1,6 @@
 /*
  * Stream writer and fixture builder for the QEMU format tests.  Layouts
- * follow ../shared/formats/qemu-streams.md and what QEMU 7.2 really writes
+ * follow QEMU's migration code (migration/savevm.c, ram.c) and what QEMU 7.2 really writes
  * (tests/data/qemu): the device descriptions below are shaped like a real
  * vmdesc (compressed arrays, a struct array, a subsection, an old-style
  * "data" buffer).  Every broken fixture deviates from a valid shape in

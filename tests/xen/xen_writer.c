@@ -1,6 +1,7 @@
 /*
  * Stream writer and fixture builders for the Xen format tests.  Layouts
- * follow ../shared/formats/xen-streams.md; every broken fixture deviates
+ * follow Xen's stream specification (docs/specs/libxc-migration-stream.pandoc and
+ * libxl-migration-stream.pandoc); every broken fixture deviates
  * from a valid shape in exactly one place and records where.
  */
 #include <stdlib.h>
