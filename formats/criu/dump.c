@@ -699,8 +699,10 @@ static int visit_entry(void *arg, const criu_entry *e)
 					    pe->region_pages, d->region_pages);
 			if (d->cur_pm->plan && e->role == CRIU_ENTRY_MAIN &&
 			    !criu_pages_plan_add(d->cur_pm->plan, e->index, (const PagemapEntry *)e->msg)) {
+				/* Never a silent gap: without the plan the pages go unchecked. */
 				criu_pages_plan_free(d->cur_pm->plan);
 				d->cur_pm->plan = NULL;
+				dump_oom(d, "the payload plan of a compressed pagemap");
 			}
 		}
 		return 0;
@@ -1078,9 +1080,13 @@ static void verify_image(dump *d, long index, sv_stream *s)
 			 * is checked against where the pagemap puts each payload
 			 * (a few dozen octets per entry, only for such dumps).
 			 */
-			if (d->img_version == CRIU_IMAGES_V1_2 && d->nplans < DUMP_MAX_PLANS &&
-			    (d->cur_pm->plan = criu_pages_plan_new()) != NULL)
-				d->nplans++;
+			if (d->img_version == CRIU_IMAGES_V1_2 && d->nplans < DUMP_MAX_PLANS) {
+				d->cur_pm->plan = criu_pages_plan_new();
+				if (d->cur_pm->plan)
+					d->nplans++;
+				else
+					dump_oom(d, "the payload plan of a compressed pagemap");
+			}
 		}
 	} else if (i->named->type->id == CRIU_T_FDINFO) {
 		d->cur_fdinfo = dump_push(d, &d->fdinfos, sizeof(dfdinfo));
