@@ -54,7 +54,7 @@ LDFLAGS   += $(SANFLAGS) -Wl,-z,relro,-z,now
 # ---- sources ---------------------------------------------------------------
 
 CORE_SRCS   := $(filter-out verify/main.c,$(wildcard verify/*.c))
-FORMAT_SRCS := $(wildcard formats/*.c formats/*/*.c)
+FORMAT_SRCS := $(wildcard formats/*.c formats/*/*.c formats/*/*/*.c)
 PROTOS      := $(wildcard proto/*.proto)
 PROTO_SRCS  := $(patsubst proto/%.proto,$(BUILD)/proto/%.pb-c.c,$(PROTOS))
 PROTO_HDRS  := $(PROTO_SRCS:.c=.h)

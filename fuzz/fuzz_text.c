@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "formats/criu/text.h"
+#include "formats/criu/json/text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

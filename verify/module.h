@@ -445,7 +445,7 @@ int sv_run_members(const char *path, const sv_options *opt, const sv_sink *sink,
 sv_ctx *sv_ctx_quiet_new(const char *input);
 void sv_ctx_quiet_free(sv_ctx *cx);
 
-/* `streamverify show` and `streamverify diff` (formats/criu/show.c). */
+/* `streamverify show` and `streamverify diff` (formats/criu/show/show.c). */
 int sv_show_main(int argc, char **argv);
 int sv_diff_main(int argc, char **argv);
 

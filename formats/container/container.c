@@ -27,7 +27,7 @@
 
 #include "formats/container/container.h"
 #include "formats/criu/criu.h"
-#include "formats/criu/dump.h"
+#include "formats/criu/dump/dump.h"
 
 #define CONTAINER_CODES(X) \
 	X(AR_TRUNCATED, "archive.truncated", ERROR, \

@@ -24,7 +24,7 @@
  *     the images directory).
  *
  * The images the capture carries are verified as a CRIU dump with the
- * criu module's dump API (formats/criu/dump.h), each file fed as a member
+ * criu module's dump API (formats/criu/dump/dump.h), each file fed as a member
  * whose stream reads the capture's own bytes: nothing is extracted.  A
  * file whose data arrives while another file is being verified (the
  * streamer interleaves files CRIU writes at the same time) is held in
@@ -38,7 +38,7 @@
 
 #include "module.h"
 #include "internal.h"
-#include "formats/criu/dump.h"
+#include "formats/criu/dump/dump.h"
 #include "image-streamer-marker.pb-c.h"
 
 #define CS_MARKER_MAX 10240u           /* markers are under 10 KiB */

@@ -9,11 +9,11 @@
 #include <sys/stat.h>
 
 #include "formats/criu/codes.h"
-#include "formats/criu/convert.h"
+#include "formats/criu/convert/convert.h"
 #include "formats/criu/criu.h"
-#include "formats/criu/dump.h"
-#include "formats/criu/json.h"
-#include "formats/criu/json_common.h"
+#include "formats/criu/dump/dump.h"
+#include "formats/criu/json/json.h"
+#include "formats/criu/json/json_common.h"
 
 const sv_code criu_codes[] = {
 	CRIU_CODES(SV_CODE_ROW)

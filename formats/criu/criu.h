@@ -17,7 +17,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "module.h"
-#include "formats/criu/images.h"
+#include "formats/criu/schema/images.h"
 
 /* What an entry handed to the visitor is. */
 typedef enum criu_entry_role {

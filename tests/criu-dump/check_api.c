@@ -1,5 +1,5 @@
 /*
- * The dump API of formats/criu/dump.h as another module calls it: members
+ * The dump API of formats/criu/dump/dump.h as another module calls it: members
  * added in any order give the same findings, and a dump collected before
  * stands for the `parent` link (an archive's pre-checkpoint).  Two test
  * formats drive it over the fixtures of gen_criu_dump (written here, in
@@ -17,7 +17,7 @@
 
 #include "streamverify.h"
 #include "module.h"
-#include "formats/criu/dump.h"
+#include "formats/criu/dump/dump.h"
 
 static char dumps[4096];
 

@@ -26,8 +26,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "formats/criu/images.h"
-#include "formats/criu/schema.h"
+#include "formats/criu/schema/images.h"
+#include "formats/criu/schema/schema.h"
 
 /* ---- writing images ---------------------------------------------------------------- */
 

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "streamverify.h"
-#include "formats/criu/json_common.h"
+#include "formats/criu/json/json_common.h"
 
 /* ---- quoted-printable: quopri.encodestring() of Python 3.11 ------------------ */
 

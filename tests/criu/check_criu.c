@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/criu/images.h"
-#include "formats/criu/fieldopts.h"
-#include "formats/criu/pb.h"
-#include "formats/criu/schema.h"
+#include "formats/criu/schema/images.h"
+#include "formats/criu/schema/fieldopts.h"
+#include "formats/criu/schema/pb.h"
+#include "formats/criu/schema/schema.h"
 
 START_TEST(magic_lookup)
 {

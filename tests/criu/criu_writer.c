@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "criu/criu_writer.h"
-#include "formats/criu/fieldopts.h"
+#include "formats/criu/schema/fieldopts.h"
 
 static void die(const char *what)
 {

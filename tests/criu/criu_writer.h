@@ -12,7 +12,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 
-#include "formats/criu/images.h"
+#include "formats/criu/schema/images.h"
 
 /* Open path for writing, or exit(2) with a message. */
 FILE *cw_open(const char *path);

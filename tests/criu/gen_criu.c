@@ -25,7 +25,7 @@
 
 #include "streamverify.h"
 #include "criu/criu_writer.h"
-#include "formats/criu/schema.h"
+#include "formats/criu/schema/schema.h"
 
 static const char *out_dir;
 static FILE *manifest;

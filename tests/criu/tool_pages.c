@@ -13,7 +13,7 @@
 #include "streamverify.h"
 #include "module.h"
 #include "formats/criu/criu.h"
-#include "formats/criu/raw.h"
+#include "formats/criu/image/raw.h"
 
 typedef struct collect {
 	criu_pages_plan *plan;

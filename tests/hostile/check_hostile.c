@@ -29,7 +29,7 @@
 #include <zlib.h>
 
 #include "streamverify.h"
-#include "formats/criu/schema.h"
+#include "formats/criu/schema/schema.h"
 
 static char xen_dir[4096], criu_dir[4096], work_dir[4096];
 static const char *data_dir;

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/criu/fieldopts.h"
-#include "formats/criu/pb.h"
+#include "formats/criu/schema/fieldopts.h"
+#include "formats/criu/schema/pb.h"
 
 /* ---- arena ------------------------------------------------------------ */
 

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #define CRIU_DUMP_INTERNAL
-#include "formats/criu/dump.h"
-#include "formats/criu/schema.h"
+#include "formats/criu/dump/dump.h"
+#include "formats/criu/schema/schema.h"
 
 #define TASK_ALIVE   1u
 #define TASK_DEAD    2u /* a zombie */

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "formats/criu/json_common.h"
+#include "formats/criu/json/json_common.h"
 
 
 /* ---- flags and dictionaries (crit's pb2dict tables, CRIU 3.17.1) ------- */

@@ -4,7 +4,7 @@
 
 #include "module.h"
 #include "formats/criu/criu.h"
-#include "formats/criu/schema.h"
+#include "formats/criu/schema/schema.h"
 
 /* Verify s as the raw image type t (t->layout == CRIU_LAYOUT_RAW). */
 void criu_verify_raw(sv_ctx *cx, sv_stream *s, const criu_image_type *t,

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #define CRIU_DUMP_INTERNAL
-#include "formats/criu/dump.h"
-#include "formats/criu/schema.h"
+#include "formats/criu/dump/dump.h"
+#include "formats/criu/schema/schema.h"
 
 #define VMA_FILE_PRIVATE (1u << 6)
 #define VMA_FILE_SHARED  (1u << 7)

@@ -4,8 +4,8 @@
  */
 #include <string.h>
 
-#include "formats/criu/images.h"
-#include "formats/criu/schema.h"
+#include "formats/criu/schema/images.h"
+#include "formats/criu/schema/schema.h"
 
 #define CRIU_IMG_0 0u
 #define TYPE_ROW(nm, mg, msg, lay, bl, fl)                                 \

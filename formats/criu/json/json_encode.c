@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/criu/fieldopts.h"
-#include "formats/criu/images.h"
-#include "formats/criu/json_common.h"
-#include "formats/criu/pb.h"
-#include "formats/criu/schema.h"
+#include "formats/criu/schema/fieldopts.h"
+#include "formats/criu/schema/images.h"
+#include "formats/criu/json/json_common.h"
+#include "formats/criu/schema/pb.h"
+#include "formats/criu/schema/schema.h"
 
 #define PATH_MAX_LEN 1024
 #define MAX_REPORTS 50       /* errors reported before the encoder gives up */

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/criu/show.h"
+#include "formats/criu/show/show.h"
 #include "formats/criu/criu.h"
-#include "formats/criu/dump.h"
-#include "formats/criu/schema.h"
+#include "formats/criu/dump/dump.h"
+#include "formats/criu/schema/schema.h"
 #include "internal.h"
 
 #include <jansson.h>

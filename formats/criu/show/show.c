@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/criu/show.h"
-#include "formats/criu/images.h"
-#include "formats/criu/schema.h"
+#include "formats/criu/show/show.h"
+#include "formats/criu/schema/images.h"
+#include "formats/criu/schema/schema.h"
 
 /* ---- escaping ----------------------------------------------------------------- */
 

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #define CRIU_DUMP_INTERNAL
-#include "formats/criu/dump.h"
-#include "formats/criu/schema.h"
+#include "formats/criu/dump/dump.h"
+#include "formats/criu/schema/schema.h"
 
 /* VMA status bits (criu/include/image.h). */
 #define VMA_AREA_REGULAR (1u << 0)

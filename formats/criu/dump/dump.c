@@ -16,10 +16,10 @@
 #include <zlib.h>
 
 #define CRIU_DUMP_INTERNAL
-#include "formats/criu/dump.h"
+#include "formats/criu/dump/dump.h"
 #include "internal.h"
-#include "formats/criu/raw.h"
-#include "formats/criu/schema.h"
+#include "formats/criu/image/raw.h"
+#include "formats/criu/schema/schema.h"
 
 
 const char *const dump_ns_names[DNS_COUNT] = {

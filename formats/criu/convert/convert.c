@@ -22,12 +22,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "formats/criu/convert.h"
-#include "formats/criu/coredump.h"
+#include "formats/criu/convert/convert.h"
+#include "formats/criu/convert/coredump.h"
 #include "formats/criu/criu.h"
-#include "formats/criu/images.h"
-#include "formats/criu/json.h"
-#include "formats/criu/json_common.h"
+#include "formats/criu/schema/images.h"
+#include "formats/criu/json/json.h"
+#include "formats/criu/json/json_common.h"
 
 /* ---- decode / encode / info ------------------------------------------------- */
 

@@ -12,9 +12,9 @@
 
 #include "formats/criu/codes.h"
 #include "formats/criu/criu.h"
-#include "formats/criu/pb.h"
-#include "formats/criu/raw.h"
-#include "formats/criu/schema.h"
+#include "formats/criu/schema/pb.h"
+#include "formats/criu/image/raw.h"
+#include "formats/criu/schema/schema.h"
 
 /* Entries larger than this are not decoded (CRIU's largest are kilobytes). */
 #define ENTRY_MAX (64u << 20)

@@ -1,8 +1,8 @@
 /* CRIU field options of the CRIU 3.17.1 schema and criu-dev's additions (see fieldopts.h). */
 #include <string.h>
 
-#include "formats/criu/fieldopts.h"
-#include "formats/criu/schema.h"
+#include "formats/criu/schema/fieldopts.h"
+#include "formats/criu/schema/schema.h"
 
 const criu_field_opt criu_field_opts[] = {
 	{ &bpfmap_file_entry__descriptor, "flags", 0, "rfile.flags", NULL, NULL },

@@ -11,7 +11,7 @@
 #include <lz4.h>
 
 #include "formats/criu/codes.h"
-#include "formats/criu/raw.h"
+#include "formats/criu/image/raw.h"
 
 #define TAR_BLOCK 512u
 #define NLMSG_HDRLEN 16u

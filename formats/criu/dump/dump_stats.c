@@ -8,8 +8,8 @@
 #include <string.h>
 
 #define CRIU_DUMP_INTERNAL
-#include "formats/criu/dump.h"
-#include "formats/criu/schema.h"
+#include "formats/criu/dump/dump.h"
+#include "formats/criu/schema/schema.h"
 
 #define PAGE 4096u
 

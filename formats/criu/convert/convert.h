@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 #include "module.h"
-#include "formats/criu/text.h"
+#include "formats/criu/json/text.h"
 
 #define CRIU_VERSION_CODES(X)                                                          \
 	X(CV_VERSION, "criu.convert.version", ERROR,                                    \

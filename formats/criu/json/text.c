@@ -16,13 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/criu/convert.h"
+#include "formats/criu/convert/convert.h"
 #include "formats/criu/criu.h"
-#include "formats/criu/fieldopts.h"
-#include "formats/criu/images.h"
-#include "formats/criu/json_common.h"
-#include "formats/criu/pb.h"
-#include "formats/criu/schema.h"
+#include "formats/criu/schema/fieldopts.h"
+#include "formats/criu/schema/images.h"
+#include "formats/criu/json/json_common.h"
+#include "formats/criu/schema/pb.h"
+#include "formats/criu/schema/schema.h"
 
 /* ---- decoding: the printer ------------------------------------------------ */
 

@@ -16,7 +16,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "module.h"
-#include "formats/criu/json.h"
+#include "formats/criu/json/json.h"
 
 #define CRIU_JSON_CODES(X)                                                             \
 	X(CJ_MAGIC, "criu.json.magic", ERROR,                                           \

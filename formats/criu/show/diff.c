@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/criu/show.h"
-#include "formats/criu/images.h"
-#include "formats/criu/schema.h"
+#include "formats/criu/show/show.h"
+#include "formats/criu/schema/images.h"
+#include "formats/criu/schema/schema.h"
 
 /* fd comparisons at most (each a scan of one table: a forged fdinfo of millions) */
 #define DIFF_FD_BUDGET ((uint64_t)1 << 16)

@@ -21,11 +21,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "formats/criu/convert.h"
-#include "formats/criu/coredump.h"
+#include "formats/criu/convert/convert.h"
+#include "formats/criu/convert/coredump.h"
 #include "formats/criu/criu.h"
-#include "formats/criu/images.h"
-#include "formats/criu/schema.h"
+#include "formats/criu/schema/images.h"
+#include "formats/criu/schema/schema.h"
 
 #define MAX_LEVELS 64           /* dumps in a parent chain */
 #define COPY_BUF (1u << 16)
