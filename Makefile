@@ -127,6 +127,13 @@ $(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto | deps
 $(BUILD)/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c $(PROTO_HDRS)
 	$(CC) $(CPPFLAGS) $(PC_CFLAGS) $(filter-out -Werror -Wshadow -Wmissing-prototypes,$(CFLAGS)) -c -o $@ $<
 
+# crit's field options, from the "// crit:" comments of the schema.
+FIELDOPTS_INC := $(BUILD)/proto/criu-fieldopts.inc
+$(FIELDOPTS_INC): formats/criu/schema/fieldopts.awk $(PROTOS)
+	@mkdir -p $(dir $@)
+	LC_ALL=C awk -f formats/criu/schema/fieldopts.awk $(PROTOS) > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/formats/criu/schema/fieldopts.o: $(FIELDOPTS_INC)
+
 $(BUILD)/obj/%.o: %.c $(PROTO_HDRS) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PC_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
