@@ -21,7 +21,16 @@ make_seeds() {
 		done
 	fi
 	[ -x "$SV_BUILD/tests/xen/gen_xen" ] && "$SV_BUILD/tests/xen/gen_xen" --all "$seeds/xen" >/dev/null
-	[ -x "$SV_BUILD/tests/criu/gen_criu" ] && "$SV_BUILD/tests/criu/gen_criu" --all "$seeds/criu" >/dev/null
+	# gen_criu writes folders (valid, broken, v3...): flattened, as the
+	# corpora take the files at the top of a seed folder only.
+	if [ -x "$SV_BUILD/tests/criu/gen_criu" ] &&
+		"$SV_BUILD/tests/criu/gen_criu" --all "$seeds/criu.tmp" >/dev/null; then
+		find "$seeds/criu.tmp" -type f -size -64k ! -name 'manifest*' | while read -r f; do
+			rel=${f#"$seeds/criu.tmp/"}
+			cp "$f" "$seeds/criu/gen-${rel//\//-}"
+		done
+		rm -rf "$seeds/criu.tmp"
+	fi
 	if [ -n "$DATA" ] && [ -d "$DATA/criu-real" ]; then
 		for d in "$DATA"/criu-real/*/; do
 			name=$(basename "$d")
@@ -73,7 +82,13 @@ make_seeds() {
 			>/dev/null 2>&1
 		rm -rf "$seeds/capture.tmp"
 	fi
-	# The text view of the small real images, for the text encoder.
+	# The JSON of the generated images (the real ones' is above), for the
+	# encoder, and the text view of every small image, for the text encoder.
+	for f in "$seeds"/criu/*; do
+		[ -f "$f" ] && [ ! -f "$seeds/json/$(basename "$f").json" ] || continue
+		"$SV_BUILD/streamverify" decode -i "$f" -o "$seeds/json/$(basename "$f").json" \
+			>/dev/null 2>&1 || rm -f "$seeds/json/$(basename "$f").json"
+	done
 	for f in "$seeds"/criu/*.img; do
 		[ -f "$f" ] || continue
 		"$SV_BUILD/streamverify" decode --text -i "$f" -o "$seeds/text/$(basename "$f").txt" \
