@@ -11,7 +11,7 @@ seeds="$FUZZ_BUILD/seeds"
 
 make_seeds() {
 	[ -d "$seeds" ] && return
-	mkdir -p "$seeds/xen" "$seeds/criu" "$seeds/criu_dir" "$seeds/json" "$seeds/qemu" \
+	mkdir -p "$seeds/xen" "$seeds/criu" "$seeds/criu_dir" "$seeds/show" "$seeds/json" "$seeds/qemu" \
 		"$seeds/archive" "$seeds/capture" "$seeds/text"
 	[ -x "$SV_BUILD/tests/qemu/gen_qemu" ] && "$SV_BUILD/tests/qemu/gen_qemu" --all "$seeds/qemu" >/dev/null &&
 		find "$seeds/qemu" -size +64k -delete
@@ -21,7 +21,16 @@ make_seeds() {
 		done
 	fi
 	[ -x "$SV_BUILD/tests/xen/gen_xen" ] && "$SV_BUILD/tests/xen/gen_xen" --all "$seeds/xen" >/dev/null
-	[ -x "$SV_BUILD/tests/criu/gen_criu" ] && "$SV_BUILD/tests/criu/gen_criu" --all "$seeds/criu" >/dev/null
+	# gen_criu writes folders (valid, broken, v3...): flattened, as the
+	# corpora take the files at the top of a seed folder only.
+	if [ -x "$SV_BUILD/tests/criu/gen_criu" ] &&
+		"$SV_BUILD/tests/criu/gen_criu" --all "$seeds/criu.tmp" >/dev/null; then
+		find "$seeds/criu.tmp" -type f -size -64k ! -name 'manifest*' | while read -r f; do
+			rel=${f#"$seeds/criu.tmp/"}
+			cp "$f" "$seeds/criu/gen-${rel//\//-}"
+		done
+		rm -rf "$seeds/criu.tmp"
+	fi
 	if [ -n "$DATA" ] && [ -d "$DATA/criu-real" ]; then
 		for d in "$DATA"/criu-real/*/; do
 			name=$(basename "$d")
@@ -32,7 +41,18 @@ make_seeds() {
 				"$SV_BUILD/streamverify" decode -i "$f" -o "$seeds/json/$name-$(basename "$f").json" \
 					>/dev/null 2>&1 || rm -f "$seeds/json/$name-$(basename "$f").json"
 			done
-			pack_dir "$d" >"$seeds/criu_dir/$name"
+			pack_dir "$d" criu_dir >"$seeds/criu_dir/$name"
+			pack_dir "$d" show >"$seeds/show/$name"
+		done
+	fi
+	# The generated dumps: a consistent multi-process dump, a pre-dump and an
+	# incremental one on it (its broken variants differ in one file each).
+	if [ -x "$SV_BUILD/tests/criu-dump/gen_criu_dump" ] &&
+		"$SV_BUILD/tests/criu-dump/gen_criu_dump" "$seeds/dumps.tmp" >/dev/null 2>&1; then
+		for name in good pre incr; do
+			[ -d "$seeds/dumps.tmp/$name" ] || continue
+			pack_dir "$seeds/dumps.tmp/$name/" criu_dir >"$seeds/criu_dir/gen-$name"
+			pack_dir "$seeds/dumps.tmp/$name/" show >"$seeds/show/gen-$name"
 		done
 	fi
 	# Archives: the generator's (small ones) and the real podman checkpoint.
@@ -43,43 +63,66 @@ make_seeds() {
 		rm -rf "$seeds/archive.tmp"
 		cp "$DATA/podman/c1.tar.zst" "$seeds/archive/"
 	fi
-	# Image-streamer captures of a real dump.
-	if [ -n "$DATA" ] && [ -x "$SV_BUILD/tests/criu-stream/gen_stream" ]; then
-		"$SV_BUILD/tests/criu-stream/gen_stream" --all "$DATA/criu-real/sleep" "$seeds/capture.tmp" \
+	# Image-streamer captures of a real dump (73 KiB), and of the generated
+	# multi-process dump (32 KiB: twice as fast, and more kinds of image),
+	# each valid and with every capture rule broken; a capture cut into 64
+	# markers.
+	if [ -x "$SV_BUILD/tests/criu-stream/gen_stream" ]; then
+		[ -n "$DATA" ] && "$SV_BUILD/tests/criu-stream/gen_stream" --all "$DATA/criu-real/sleep" \
+			"$seeds/capture.tmp" >/dev/null 2>&1
+		find "$seeds/capture.tmp" -type f -name '*.capture' -size -256k \
+			-exec cp {} "$seeds/capture/" \; 2>/dev/null
+		rm -rf "$seeds/capture.tmp"
+		[ -d "$seeds/dumps.tmp/good" ] && "$SV_BUILD/tests/criu-stream/gen_stream" --all \
+			"$seeds/dumps.tmp/good" "$seeds/capture.tmp" >/dev/null 2>&1
+		for f in "$seeds"/capture.tmp/*/*.capture; do
+			[ -f "$f" ] && cp "$f" "$seeds/capture/gen-$(basename "$(dirname "$f")")-$(basename "$f")"
+		done
+		"$SV_BUILD/tests/criu-stream/gen_stream" --markers 64 "$seeds/capture/gen-markers-64.capture" \
 			>/dev/null 2>&1
-		find "$seeds/capture.tmp" -type f -size -256k -exec cp {} "$seeds/capture/" \; 2>/dev/null
 		rm -rf "$seeds/capture.tmp"
 	fi
-	# The text view of the small real images, for the text encoder.
+	# The JSON of the generated images (the real ones' is above), for the
+	# encoder, and the text view of every small image, for the text encoder.
+	for f in "$seeds"/criu/*; do
+		[ -f "$f" ] && [ ! -f "$seeds/json/$(basename "$f").json" ] || continue
+		"$SV_BUILD/streamverify" decode -i "$f" -o "$seeds/json/$(basename "$f").json" \
+			>/dev/null 2>&1 || rm -f "$seeds/json/$(basename "$f").json"
+	done
 	for f in "$seeds"/criu/*.img; do
 		[ -f "$f" ] || continue
 		"$SV_BUILD/streamverify" decode --text -i "$f" -o "$seeds/text/$(basename "$f").txt" \
 			>/dev/null 2>&1 || rm -f "$seeds/text/$(basename "$f").txt"
 	done
 	find "$seeds" -name '*.manifest' -delete 2>/dev/null
+	rm -rf "$seeds/dumps.tmp"
 	return 0
 }
 
-# The names fuzz_criu_dir.c selects from, in its order.
-dir_names=(inventory.img pstree.img core-1.img core-2.img ids-1.img mm-1.img pagemap-1.img
-	pages-1.img fdinfo-2.img files.img fs-1.img seccomp.img timens-0.img stats-dump cgroup.img
-	tcp-stream-10.img inetsk.img unixsk.img pipes-data.img ghost-file-1.img remap-fpath.img
-	pagemap-shmem-5.img pages-2.img core-3.img ids-3.img mm-3.img pagemap-3.img fdinfo-3.img
-	fs-3.img utsns-11.img ipcns-var-12.img mountpoints-13.img netns-14.img filelocks.img
-	tmpfs-dev-20.tar.gz.img cpuinfo.img)
+# The names fuzz_criu_dir.c and fuzz_show.c select from, in their order
+# (each target has its own list: read from its source).
+names_of() {
+	sed -n '/file_names\[\] = {/,/};/p' "$here/fuzz_$1.c" | grep -o '"[^"]*"' | tr -d '"'
+}
+mapfile -t criu_dir_names < <(names_of criu_dir)
+mapfile -t show_names < <(names_of show)
 
-# A real dump as a fuzz_criu_dir input: { selector, u16le length, bytes }
-# per file (first 4 KiB of each), its pid-named files mapped onto pid 1.
+# A dump as an input of fuzz_criu_dir or fuzz_show (TARGET): { selector,
+# u16le length, bytes } per file (first 4 KiB of each), its pid-named files
+# mapped onto pid 1.
 pack_dir() {
-	local d=$1 f base sel i n
+	local d=$1 f base sel i n hdr
+	local -n names=$2_names
 	for f in "$d"*; do
 		[ -f "$f" ] || continue
-		base=$(basename "$f" | sed -E 's/^(core|ids|mm|pagemap|fs)-[0-9]+\.img$/\1-1.img/')
+		base=${f##*/}
+		[[ $base =~ ^(core|ids|mm|pagemap|fs)-[0-9]+\.img$ ]] && base=${BASH_REMATCH[1]}-1.img
 		sel=-1
-		for i in "${!dir_names[@]}"; do [ "${dir_names[$i]}" = "$base" ] && sel=$i; done
+		for i in "${!names[@]}"; do [ "${names[$i]}" = "$base" ] && sel=$i; done
 		[ "$sel" -ge 0 ] || continue
 		n=$(stat -c %s "$f"); [ "$n" -gt 4096 ] && n=4096
-		printf "\\x$(printf %02x "$sel")\\x$(printf %02x $((n & 255)))\\x$(printf %02x $((n >> 8)))"
+		printf -v hdr '\\x%02x\\x%02x\\x%02x' "$sel" $((n & 255)) $((n >> 8))
+		printf "$hdr"
 		head -c "$n" "$f"
 	done
 }
@@ -88,13 +131,14 @@ seed_dirs_for() {
 	case $1 in
 	fuzz_libxc|fuzz_libxl|fuzz_xl|fuzz_libxc_legacy) echo "$seeds/xen" ;;
 	fuzz_criu) echo "$seeds/criu" ;;
-	fuzz_criu_dir | fuzz_show) echo "$seeds/criu_dir" ;;
+	fuzz_criu_dir) echo "$seeds/criu_dir" ;;
+	fuzz_show) echo "$seeds/show" ;;
 	fuzz_encode) echo "$seeds/json" ;;
 	fuzz_qemu) echo "$seeds/qemu" ;;
 	fuzz_container) echo "$seeds/archive" ;;
 	fuzz_criu_stream) echo "$seeds/capture" ;;
 	fuzz_text) echo "$seeds/text" ;;
-	fuzz_auto) echo "$seeds/xen $seeds/criu $seeds/qemu" ;;
+	fuzz_auto) echo "$seeds/xen $seeds/criu $seeds/qemu $seeds/archive $seeds/capture" ;;
 	esac
 }
 
@@ -109,6 +153,10 @@ dict_for() {
 # use-after-free in the short lives of our buffers.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=16:detect_leaks=1}
 
+# FUZZ_RSS_MB: the RSS limit (ASan's shadow and quarantine count in it);
+# one allocation above 256 MiB is a finding whatever it is.
+rss_mb=${FUZZ_RSS_MB:-256}
+
 make_seeds
 status=0
 printf '%-16s %12s %10s %8s %s\n' target executions exec/s edges findings
@@ -120,11 +168,12 @@ for t in "$@"; do
 	mkdir -p "$corpus" "$findings" "$(dirname "$log")"
 	if [ -z "$(ls -A "$corpus")" ]; then
 		for s in $(seed_dirs_for "$t"); do
-			find "$s" -maxdepth 1 -type f -size -1M -exec cp {} "$corpus/" \; 2>/dev/null
+			find "$s" -maxdepth 1 -type f -size -1024k -exec cp {} "$corpus/" \; 2>/dev/null
 		done
 	fi
 	# shellcheck disable=SC2046
-	"$bin" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=256 -timeout=5 -print_final_stats=1 \
+	"$bin" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb="$rss_mb" -malloc_limit_mb=256 -timeout=5 \
+		-print_final_stats=1 \
 		-artifact_prefix="$findings/" $(dict_for "$t") "$corpus" >"$log" 2>&1
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)

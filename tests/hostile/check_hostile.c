@@ -29,6 +29,7 @@
 #include <zlib.h>
 
 #include "streamverify.h"
+#include "hostile.h"
 #include "formats/criu/schema/schema.h"
 
 static char xen_dir[4096], criu_dir[4096], work_dir[4096];
@@ -79,44 +80,6 @@ static bool has_code(const run_result *r, const char *code)
 		if (strcmp(r->d[i].code, code) == 0)
 			return true;
 	return false;
-}
-
-static unsigned char *slurp(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	unsigned char *p;
-	long n;
-
-	ck_assert_msg(fp != NULL, "cannot read %s", path);
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	p = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(p);
-	ck_assert_int_eq(fread(p, 1, (size_t)n, fp), n);
-	fclose(fp);
-	*len = (size_t)n;
-	return p;
-}
-
-static void spew(const char *path, const void *p, size_t n)
-{
-	FILE *fp = fopen(path, "wb");
-
-	ck_assert_ptr_nonnull(fp);
-	ck_assert_int_eq(fwrite(p, 1, n, fp), n);
-	ck_assert_int_eq(fclose(fp), 0);
-}
-
-static void limit_address_space(void)
-{
-	const char *san = getenv("SV_SANITIZE");
-	struct rlimit rl = { 64u << 20, 64u << 20 };
-
-	/* ASan reserves terabytes of shadow memory: no limit there. */
-	if (san && *san)
-		return;
-	ck_assert_int_eq(setrlimit(RLIMIT_AS, &rl), 0);
 }
 
 /* ---- where the length fields are ------------------------------------------ */
