@@ -58,6 +58,7 @@ size_t criu_walk_read_large(criu_walk *w, size_t n)
 {
 	size_t have = 0;
 
+	w->oom = false;
 	while (have < n) {
 		size_t want = n - have;
 		if (have + want > w->buf_cap) {

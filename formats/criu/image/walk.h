@@ -1,6 +1,6 @@
 /*
- * The one walker over a CRIU image's layout (criu-images.md "Image
- * layout"): its magics, its entries (u32 size, then the message) and the
+ * The one walker over a CRIU image's layout (criu-images.md "File
+ * header (magic)" and "Entries"): its magics, its entries (u32 size, then the message) and the
  * extra data that follows the entries of some types, as the type table
  * (schema/images.h) describes them.  It frames; it reports nothing.
  * What each step found goes back to its consumer, the image verifier
