@@ -14,19 +14,27 @@
 #include "formats/criu/criu.h"
 #include "formats/criu/schema/pb.h"
 #include "formats/criu/image/raw.h"
+#include "formats/criu/image/walk.h"
 #include "formats/criu/schema/schema.h"
 
 /* Entries larger than this are not decoded (CRIU's largest are kilobytes). */
 #define ENTRY_MAX (64u << 20)
 
-/* Pagemap entry flags (criu/include/pagemap.h). */
-#define PE_PARENT  1u
-#define PE_LAZY    2u
-#define PE_PRESENT 4u
-#define PE_PAYLOAD_ALIGNED 8u  /* image version 3: payload at a page boundary */
-#define PE_KNOWN (PE_PARENT | PE_LAZY | PE_PRESENT | PE_PAYLOAD_ALIGNED)
+#define PE_KNOWN (CRIU_PE_PARENT | CRIU_PE_LAZY | CRIU_PE_PRESENT | CRIU_PE_PAYLOAD_ALIGNED)
+
+/* pagemap_entry's fields on the wire: field number << 3, wire type 0 (varint). */
+#define PB_VARINT_TAG(field) ((field) << 3)
+#define PM_VADDR      PB_VARINT_TAG(1)
+#define PM_NR_PAGES   PB_VARINT_TAG(2)
+#define PM_IN_PARENT  PB_VARINT_TAG(3)
+#define PM_FLAGS      PB_VARINT_TAG(4)
+#define PM_NR_PAGES64 PB_VARINT_TAG(5) /* CRIU 4.2 */
+#define VARINT64_MAX_LEN 10u   /* octets of a 64-bit varint */
+#define VARINT32_MAX_LEN 5u    /* octets of a 32-bit varint */
 
 #define MSGMAX 8192u            /* CRIU's limit on an IPC message */
+#define BPF_INSN_SIZE 8u        /* struct sock_filter: one classic BPF instruction */
+#define GEN_MAX_DEPTH 8u        /* message_generation() looks this deep */
 #define SCM_RIGHTS_TYPE 1u
 #define TCPI_OPT_TIMESTAMPS 1u
 #define TCPI_OPT_WSCALE 4u
@@ -38,6 +46,7 @@ typedef struct image {
 	criu_image_info *info;
 	const criu_image_type *type;
 	criu_arena arena;
+	criu_walk walk;     /* frames the entries */
 	bool deep_check;    /* the entry type can nest without bound */
 	bool stop;          /* the visitor asked to stop */
 	bool verbose;
@@ -58,31 +67,7 @@ static const sv_code *code(int c)
 	return &criu_codes[c];
 }
 
-static uint32_t le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
 /* ---- entries ------------------------------------------------------------ */
-
-/* A varint of at most max_len octets; false when longer or cut short. */
-static bool wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *v, unsigned max_len)
-{
-	uint64_t r = 0;
-
-	for (unsigned i = 0; i < max_len && *p < end; i++) {
-		uint8_t b = *(*p)++;
-		if (i == 9 && b > 1)
-			return false; /* beyond 64 bits */
-		r |= (uint64_t)(b & 0x7f) << (7 * i);
-		if (!(b & 0x80)) {
-			*v = r;
-			return true;
-		}
-	}
-	return false;
-}
 
 /*
  * pagemap_entry is the one message that comes by the million, so it is
@@ -100,36 +85,37 @@ static bool pagemap_fast(const uint8_t *p, uint32_t size, PagemapEntry *pe)
 		uint8_t tag = *p++;
 		uint64_t v;
 
-		if (!wire_varint(&p, end, &v, tag == 0x08 || tag == 0x28 ? 10 : 5))
+		bool wide = tag == PM_VADDR || tag == PM_NR_PAGES64;
+		if (!criu_varint(&p, end, &v, wide ? VARINT64_MAX_LEN : VARINT32_MAX_LEN))
 			return false;
 		switch (tag) {
-		case 0x08: /* 1: vaddr */
+		case PM_VADDR:
 			if (seen & 1)
 				return false;
 			pe->vaddr = v;
 			seen |= 1;
 			break;
-		case 0x10: /* 2: nr_pages */
+		case PM_NR_PAGES:
 			if ((seen & 2) || v > UINT32_MAX)
 				return false;
 			pe->nr_pages = (uint32_t)v;
 			seen |= 2;
 			break;
-		case 0x18: /* 3: in_parent */
+		case PM_IN_PARENT:
 			if ((seen & 4) || v > 1)
 				return false;
 			pe->has_in_parent = true;
 			pe->in_parent = v != 0;
 			seen |= 4;
 			break;
-		case 0x20: /* 4: flags */
+		case PM_FLAGS:
 			if ((seen & 8) || v > UINT32_MAX)
 				return false;
 			pe->has_flags = true;
 			pe->flags = (uint32_t)v;
 			seen |= 8;
 			break;
-		case 0x28: /* 5: nr_pages (CRIU 4.2) */
+		case PM_NR_PAGES64:
 			if (seen & 16)
 				return false;
 			pe->has_nr_pages64 = true;
@@ -202,65 +188,43 @@ static read_result read_entry(image *im, const ProtobufCMessageDescriptor *desc,
 			      uint64_t index, ProtobufCMessage **msg,
 			      uint64_t *off_out, uint32_t *size_out)
 {
-	sv_stream *s = im->s;
-	uint64_t off = sv_offset(s);
-	size_t avail;
-	const unsigned char *p = sv_peek(s, 4, &avail);
+	criu_frame f;
+	criu_frame_status st = criu_walk_frame(&im->walk, &f, true);
+	uint64_t off = f.off;
 
 	*off_out = off;
 	*msg = NULL;
-	if (avail == 0)
+	if (st == CRIU_FRAME_END)
 		return READ_END;
 	sv_record_begin(im->cx, index, desc->name, off);
-	if (avail < 4) {
-		sv_report_truncated(im->cx, off, 4, avail, "entry size");
-		sv_skip(s, avail);
+	if (st == CRIU_FRAME_CUT_SIZE) {
+		sv_report_truncated(im->cx, off, CRIU_ENTRY_SIZE_LEN, f.got, "entry size");
 		return READ_FATAL;
 	}
-	uint32_t size = le32(p);
+	uint32_t size = (uint32_t)f.size;
 	*size_out = size;
 
-	uint64_t left = sv_remaining(s);
-	if (left != UINT64_MAX && (uint64_t)size > left - 4) {
-		sv_report_truncated(im->cx, off + 4, size, left - 4, desc->name);
-		sv_skip(s, left);
-		return READ_FATAL;
-	}
-	if (size > ENTRY_MAX) {
+	read_result r;
+	switch (st) {
+	case CRIU_FRAME_TOO_LARGE: {
 		sv_report(im->cx, code(CRIU_ENTRY_TOO_LARGE), off,
 			  "%s entry of %" PRIu32 " bytes is larger than %u: not decoded, "
 			  "so nothing vouches that CRIU's unpack accepts it",
 			  desc->name, size, ENTRY_MAX);
-		sv_skip(s, 4);
-		uint64_t got = sv_skip(s, size);
+		uint64_t got = sv_skip(im->s, size);
 		if (got < size) {
-			sv_report_truncated(im->cx, off + 4, size, got, desc->name);
+			sv_report_truncated(im->cx, off + CRIU_ENTRY_SIZE_LEN, size, got, desc->name);
 			return READ_FATAL;
 		}
 		return READ_BAD;
 	}
-
-	read_result r;
-	if ((size_t)size + 4 <= SV_PEEK_MAX) {
-		/* Small entries are decoded straight from the stream's buffer. */
-		p = sv_peek(s, (size_t)size + 4, &avail);
-		if (avail < (size_t)size + 4) {
-			sv_report_truncated(im->cx, off + 4, size, avail - 4, desc->name);
-			sv_skip(s, avail);
-			return READ_FATAL;
-		}
-		r = decode(im, desc, p + 4, size, off, msg);
-		sv_skip(s, (uint64_t)size + 4);
-	} else {
-		size_t got;
-		sv_skip(s, 4);
-		unsigned char *buf = sv_read_alloc(s, size, &got);
-		if (!buf) {
-			sv_report_truncated(im->cx, off + 4, size, got, desc->name);
-			return READ_FATAL;
-		}
-		r = decode(im, desc, buf, size, off, msg);
-		free(buf);
+	case CRIU_FRAME_OK:
+		r = decode(im, desc, f.body, size, off, msg);
+		criu_walk_release(&im->walk);
+		break;
+	default: /* cut short, or no memory to hold it */
+		sv_report_truncated(im->cx, off + CRIU_ENTRY_SIZE_LEN, size, f.got, desc->name);
+		return READ_FATAL;
 	}
 	if (r == READ_OK || r == READ_BAD) {
 		sv_count_record(im->cx);
@@ -366,7 +330,7 @@ static int message_generation(const ProtobufCMessage *m, unsigned depth)
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 	int gen = GEN_3;
 
-	if (depth > 8)
+	if (depth > GEN_MAX_DEPTH)
 		return gen;
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
@@ -483,15 +447,11 @@ static bool check_padding(image *im, uint64_t len, int bad_code, const char *wha
 	return true;
 }
 
-static uint64_t round_up(uint64_t x, uint64_t to)
-{
-	return (x + to - 1) / to * to;
-}
-
 /* ---- per-type rules ----------------------------------------------------- */
 
-static void check_inventory(image *im, const InventoryEntry *e, uint64_t off)
+static void check_inventory(image *im, const ProtobufCMessage *m, uint64_t off)
 {
+	const InventoryEntry *e = (const InventoryEntry *)m;
 	bool pre_dump = e->has_pre_dump_mode;
 
 	if (!(e->img_version == CRIU_IMAGES_V1 || e->img_version == CRIU_IMAGES_V1_1 ||
@@ -543,8 +503,9 @@ static void check_inventory(image *im, const InventoryEntry *e, uint64_t off)
 			  "root_cg_set is 0 (CRIU: corrupted root cgset)");
 }
 
-static void check_tcp(image *im, const TcpStreamEntry *e, uint64_t off)
+static void check_tcp(image *im, const ProtobufCMessage *m, uint64_t off)
 {
+	const TcpStreamEntry *e = (const TcpStreamEntry *)m;
 	if (!e->has_unsq_len)
 		sv_report(im->cx, code(CRIU_TCP_UNSQ_LEN), off,
 			  "tcp_stream_entry has no unsq_len");
@@ -564,8 +525,9 @@ static void check_tcp(image *im, const TcpStreamEntry *e, uint64_t off)
  * index", a cycle makes it loop for ever.  CRIU writes prev as the index
  * just before; a later index without a cycle restores fine (a warning).
  */
-static void check_seccomp(image *im, const SeccompEntry *e, uint64_t off)
+static void check_seccomp(image *im, const ProtobufCMessage *m, uint64_t off)
 {
+	const SeccompEntry *e = (const SeccompEntry *)m;
 	size_t n = e->n_seccomp_filters;
 	/* walk[k]: 1 + the filter whose chain reached k first; cycle[k]: k loops */
 	size_t *walk = n ? calloc(n, sizeof(*walk)) : NULL;
@@ -593,7 +555,7 @@ static void check_seccomp(image *im, const SeccompEntry *e, uint64_t off)
 	for (size_t i = 0; i < n; i++) {
 		const SeccompFilter *f = e->seccomp_filters[i];
 
-		if (f->filter.len % 8)
+		if (f->filter.len % BPF_INSN_SIZE)
 			sv_report(im->cx, code(CRIU_SECCOMP_FILTER_LEN), off,
 				  "filter %zu is %zu bytes long, not whole 8-byte instructions",
 				  i, f->filter.len);
@@ -610,8 +572,9 @@ static void check_seccomp(image *im, const SeccompEntry *e, uint64_t off)
 	free(cycle);
 }
 
-static void check_sk_packet(image *im, const SkPacketEntry *e, uint64_t off)
+static void check_sk_packet(image *im, const ProtobufCMessage *m, uint64_t off)
 {
+	const SkPacketEntry *e = (const SkPacketEntry *)m;
 	if (e->n_scm > 1)
 		sv_report(im->cx, code(CRIU_SKQ_SCM), off,
 			  "packet for socket %" PRIu32 " has %zu SCMs; CRIU restores one at most",
@@ -622,108 +585,116 @@ static void check_sk_packet(image *im, const SkPacketEntry *e, uint64_t off)
 			  ", not SCM_RIGHTS (1)", e->id_for, e->scm[0]->type);
 }
 
-/* The messages of an IPC message queue, inside its entry's blob. */
-static bool pass_msg_queue(image *im, const IpcMsgEntry *q, uint64_t index)
+/* How the verifier names each blob kind's pieces and their padding. */
+static const struct blob_words {
+	criu_blob_part part[CRIU_BLOB_MAX_PIECES];
+	const char *what[CRIU_BLOB_MAX_PIECES];
+	int pad_code;
+	const char *pad_what;
+} blob_words[CRIU_BLOB_KIND_COUNT] = {
+	[CRIU_BLOB_PIPE_DATA] = { { CRIU_PART_PIPE_DATA }, { "pipe data" }, 0, NULL },
+	[CRIU_BLOB_SK_QUEUE] = { { CRIU_PART_SK_PACKET }, { "queued packet data" }, 0, NULL },
+	[CRIU_BLOB_TCP_QUEUES] = { { CRIU_PART_TCP_INQ, CRIU_PART_TCP_OUTQ },
+				   { "TCP input queue", "TCP output queue" }, 0, NULL },
+	[CRIU_BLOB_BPFMAP_DATA] = { { CRIU_PART_BPFMAP_DATA }, { "BPF map data" }, 0, NULL },
+	[CRIU_BLOB_IPC_SHM] = { { CRIU_PART_IPC_SHM }, { "IPC shared memory contents" },
+				CRIU_IPC_SHM_PADDING, "IPC shared memory" },
+	[CRIU_BLOB_IPC_SEM] = { { CRIU_PART_IPC_SEM }, { "semaphore values" },
+				CRIU_IPC_SEM_PADDING, "semaphore" },
+	[CRIU_BLOB_IPC_MSG] = { { CRIU_PART_IPC_MSG }, { "IPC message data" },
+				CRIU_IPC_MSG_PADDING, "IPC message" },
+};
+
+/* The verifier following one entry's blob (criu_walk_blobs' events). */
+typedef struct blob_walk {
+	image *im;
+	uint64_t index;
+	bool stopped; /* the visitor stopped during a queue: not an error */
+} blob_walk;
+
+/* One message of an IPC message queue, inside its entry's blob. */
+static bool blob_item(void *arg, uint64_t k, const ProtobufCMessage **out)
 {
-	const char *entry_type = criu_image_types[CRIU_T_IPCNS_MSG].entry->name;
-	/* Reading the messages resets the arena that holds q. */
-	uint32_t qnum = q->qnum;
+	blob_walk *bw = arg;
+	image *im = bw->im;
+	ProtobufCMessage *m;
+	uint64_t off;
+	uint32_t size = 0;
 
-	for (uint32_t k = 0; k < qnum && !im->stop; k++) {
-		ProtobufCMessage *m;
-		uint64_t off;
-		uint32_t size = 0;
-		read_result r = read_entry(im, &ipc_msg__descriptor, index, &m, &off,
-					   &size);
-
-		sv_record(im->cx, index, entry_type);
-		if (r == READ_END) {
-			sv_report_truncated(im->cx, off, 4, 0, "ipc_msg entry size");
-			return false;
-		}
-		if (r != READ_OK)
-			return false; /* the data length is unknown */
-		const IpcMsg *msg = (const IpcMsg *)m;
-		uint32_t msize = msg->msize;
-		if (msize > MSGMAX)
-			sv_report(im->cx, code(CRIU_IPC_MSG_SIZE), off,
-				  "message %" PRIu32 " of the queue is %" PRIu32
-				  " bytes; CRIU restores at most %u", k, msize, MSGMAX);
-		hand_entry(im, CRIU_ENTRY_IPC_MSG, index, k, off, size, m);
-		if (!pass_blob(im, CRIU_PART_IPC_MSG, index, msize, "IPC message data") ||
-		    !check_padding(im, round_up(msize, 8) - msize, CRIU_IPC_MSG_PADDING,
-				   "IPC message"))
-			return false;
+	if (im->stop) {
+		bw->stopped = true;
+		return false;
 	}
+	read_result r = read_entry(im, criu_blob_layouts[im->type->blob].item, bw->index, &m,
+				   &off, &size);
+	sv_record(im->cx, bw->index, im->type->entry->name);
+	if (r == READ_END) {
+		sv_report_truncated(im->cx, off, CRIU_ENTRY_SIZE_LEN, 0, "ipc_msg entry size");
+		return false;
+	}
+	if (r != READ_OK)
+		return false; /* the data length is unknown */
+	const IpcMsg *msg = (const IpcMsg *)m;
+	if (msg->msize > MSGMAX)
+		sv_report(im->cx, code(CRIU_IPC_MSG_SIZE), off,
+			  "message %" PRIu64 " of the queue is %" PRIu32
+			  " bytes; CRIU restores at most %u", k, msg->msize, MSGMAX);
+	hand_entry(im, CRIU_ENTRY_IPC_MSG, bw->index, k, off, size, m);
+	*out = m;
 	return true;
 }
 
-/* The blob after entry e; false when the rest cannot be read. */
+static bool blob_piece_of(void *arg, const ProtobufCMessage *m, uint64_t item,
+			  unsigned piece, uint64_t len)
+{
+	blob_walk *bw = arg;
+	image *im = bw->im;
+	const struct blob_words *words = &blob_words[im->type->blob];
+	unsigned align = criu_blob_layouts[im->type->blob].align;
+
+	(void)m;
+	(void)item;
+	if (len > UINT64_MAX - (align - 1)) {
+		/* Its padding would run past any file. */
+		sv_report_truncated(im->cx, sv_offset(im->s), len, 0, words->what[piece]);
+		return false;
+	}
+	return pass_blob(im, words->part[piece], bw->index, len, words->what[piece]);
+}
+
+static bool blob_padding(void *arg, uint64_t len)
+{
+	blob_walk *bw = arg;
+	const struct blob_words *words = &blob_words[bw->im->type->blob];
+
+	return check_padding(bw->im, len, words->pad_code, words->pad_what);
+}
+
+/* The blob after entry m; false when the rest cannot be read. */
 static bool pass_entry_blob(image *im, const ProtobufCMessage *m, uint64_t index)
 {
-	switch (im->type->blob) {
-	case CRIU_BLOB_NONE:
-		return true;
-	case CRIU_BLOB_PIPE_DATA:
-		return pass_blob(im, CRIU_PART_PIPE_DATA, index,
-				 ((const PipeDataEntry *)m)->bytes, "pipe data");
-	case CRIU_BLOB_SK_QUEUE:
-		return pass_blob(im, CRIU_PART_SK_PACKET, index,
-				 ((const SkPacketEntry *)m)->length, "queued packet data");
-	case CRIU_BLOB_TCP_QUEUES: {
-		const TcpStreamEntry *t = (const TcpStreamEntry *)m;
-		return pass_blob(im, CRIU_PART_TCP_INQ, index, t->inq_len, "TCP input queue") &&
-		       pass_blob(im, CRIU_PART_TCP_OUTQ, index, t->outq_len, "TCP output queue");
-	}
-	case CRIU_BLOB_BPFMAP_DATA: {
-		const BpfmapDataEntry *b = (const BpfmapDataEntry *)m;
-		return pass_blob(im, CRIU_PART_BPFMAP_DATA, index,
-				 (uint64_t)b->keys_bytes + b->values_bytes, "BPF map data");
-	}
-	case CRIU_BLOB_IPC_SHM: {
-		const IpcShmEntry *shm = (const IpcShmEntry *)m;
-		if (shm->has_in_pagemaps && shm->in_pagemaps)
-			return true; /* contents are in pagemap-shmem-ID.img */
-		if (shm->size > UINT64_MAX - 3) {
-			sv_report_truncated(im->cx, sv_offset(im->s), shm->size,
-					    0, "IPC shared memory contents");
-			return false;
-		}
-		return pass_blob(im, CRIU_PART_IPC_SHM, index, shm->size,
-				 "IPC shared memory contents") &&
-		       check_padding(im, round_up(shm->size, 4) - shm->size,
-				     CRIU_IPC_SHM_PADDING, "IPC shared memory");
-	}
-	case CRIU_BLOB_IPC_SEM: {
-		uint64_t bytes = 2 * (uint64_t)((const IpcSemEntry *)m)->nsems;
-		return pass_blob(im, CRIU_PART_IPC_SEM, index, bytes, "semaphore values") &&
-		       check_padding(im, round_up(bytes, 8) - bytes, CRIU_IPC_SEM_PADDING,
-				     "semaphore");
-	}
-	case CRIU_BLOB_IPC_MSG:
-		return pass_msg_queue(im, (const IpcMsgEntry *)m, index);
-	}
-	return true;
+	blob_walk bw = { im, index, false };
+	criu_blob_events ev = { &bw, blob_item, blob_piece_of, blob_padding };
+
+	return criu_walk_blobs(im->type->blob, m, &ev) || bw.stopped;
 }
+
+/*
+ * The rules of single entries, by image type: adding a rule is one
+ * function and one row here.
+ */
+typedef void entry_check(image *im, const ProtobufCMessage *m, uint64_t off);
+static entry_check *const entry_checks[CRIU_T_COUNT] = {
+	[CRIU_T_INVENTORY] = check_inventory,
+	[CRIU_T_TCP_STREAM] = check_tcp,
+	[CRIU_T_SECCOMP] = check_seccomp,
+	[CRIU_T_SK_QUEUES] = check_sk_packet,
+};
 
 static void check_entry_rules(image *im, const ProtobufCMessage *m, uint64_t off)
 {
-	switch (im->type->id) {
-	case CRIU_T_INVENTORY:
-		check_inventory(im, (const InventoryEntry *)m, off);
-		break;
-	case CRIU_T_TCP_STREAM:
-		check_tcp(im, (const TcpStreamEntry *)m, off);
-		break;
-	case CRIU_T_SECCOMP:
-		check_seccomp(im, (const SeccompEntry *)m, off);
-		break;
-	case CRIU_T_SK_QUEUES:
-		check_sk_packet(im, (const SkPacketEntry *)m, off);
-		break;
-	default:
-		break;
-	}
+	if (entry_checks[im->type->id])
+		entry_checks[im->type->id](im, m, off);
 }
 
 static void report_empty(image *im, const char *what)
@@ -804,10 +775,10 @@ static void verify_entries(image *im)
 			uint64_t end = sv_offset(im->s);
 			if (im->type->blob != CRIU_BLOB_NONE)
 				snprintf(tail, sizeof(tail), "+%" PRIu64 " bytes of data",
-					 end - off - 4 - size);
+					 end - off - CRIU_ENTRY_SIZE_LEN - size);
 			/* IPC queues reused the arena: summarise without the message. */
 			emit(im, index, desc->name, off, end - off,
-			     im->type->blob == CRIU_BLOB_IPC_MSG ? NULL : keep, tail);
+			     criu_blob_layouts[im->type->blob].item ? NULL : keep, tail);
 		}
 	}
 }
@@ -887,7 +858,7 @@ static void verify_pagemap(image *im)
 		return;
 	if (r == READ_OK) {
 		hand_entry(im, CRIU_ENTRY_PAGEMAP_HEAD, 0, 0, off, size, m);
-		emit(im, 0, "pagemap_head", off, 4 + (uint64_t)size, m, NULL);
+		emit(im, 0, "pagemap_head", off, CRIU_ENTRY_SIZE_LEN + (uint64_t)size, m, NULL);
 	}
 
 	uint64_t prev_vaddr = 0, prev_end = 0, payload = 0;
@@ -930,7 +901,7 @@ static void verify_pagemap(image *im)
 			ok = false;
 		}
 		uint64_t len = pages * CRIU_PAGE_SIZE; /* pages < 2^52: no overflow */
-		if (pages > (UINT64_MAX >> 12) || pe->vaddr > UINT64_MAX - len) {
+		if (pages > (UINT64_MAX >> CRIU_PAGE_SHIFT) || pe->vaddr > UINT64_MAX - len) {
 			sv_report(im->cx, code(CRIU_PAGEMAP_RANGE), off,
 				  "0x%" PRIx64 " + %" PRIu64 " pages runs past the end of the "
 				  "address space", pe->vaddr, pages);
@@ -942,18 +913,18 @@ static void verify_pagemap(image *im)
 				  "flags 0x%x: bits 0x%x are not PE_PARENT, PE_LAZY, PE_PRESENT "
 				  "or PE_PAYLOAD_ALIGNED", flags, flags & ~PE_KNOWN);
 			ok = false;
-		} else if ((flags & PE_PARENT) && (flags & PE_PRESENT)) {
+		} else if ((flags & CRIU_PE_PARENT) && (flags & CRIU_PE_PRESENT)) {
 			sv_report(im->cx, code(CRIU_PAGEMAP_FLAGS_CONFLICT), off,
 				  "flags 0x%x: pages both in the parent and in this dump", flags);
 			ok = false;
-		} else if (!(flags & (PE_PARENT | PE_LAZY | PE_PRESENT))) {
+		} else if (!(flags & (CRIU_PE_PARENT | CRIU_PE_LAZY | CRIU_PE_PRESENT))) {
 			sv_report(im->cx, code(CRIU_PAGEMAP_FLAGS_CONFLICT), off,
 				  "flags 0x%x: the pages are nowhere", flags);
 			ok = false;
-		} else if ((compressed || (flags & PE_PAYLOAD_ALIGNED)) && !(flags & PE_PRESENT)) {
+		} else if ((compressed || (flags & CRIU_PE_PAYLOAD_ALIGNED)) && !(flags & CRIU_PE_PRESENT)) {
 			sv_report(im->cx, code(CRIU_PAGEMAP_COMPRESS_NOT_PRESENT), off,
 				  "flags 0x%x (%s): an entry whose pages are not in this dump "
-				  "carries %s", flags, flags & PE_PARENT ? "PE_PARENT" : "PE_LAZY",
+				  "carries %s", flags, flags & CRIU_PE_PARENT ? "PE_PARENT" : "PE_LAZY",
 				  compressed ? "compression fields" : "PE_PAYLOAD_ALIGNED");
 			ok = false;
 		}
@@ -975,7 +946,7 @@ static void verify_pagemap(image *im)
 			prev_end = pe->vaddr + len;
 
 		/* Where this entry's payload lies in the pages file. */
-		if (ok && (flags & PE_PRESENT)) {
+		if (ok && (flags & CRIU_PE_PRESENT)) {
 			uint64_t bytes = len;
 			if (compressed) {
 				im->info->compressed = true;
@@ -984,23 +955,23 @@ static void verify_pagemap(image *im)
 					ok = false;
 			}
 			if (ok && payload_known) {
-				if (flags & PE_PAYLOAD_ALIGNED)
-					payload = round_up(payload, CRIU_PAGE_SIZE);
+				if (flags & CRIU_PE_PAYLOAD_ALIGNED)
+					payload = criu_round_up(payload, CRIU_PAGE_SIZE);
 				payload += bytes;
 			}
 		}
 		if (!ok)
 			payload_known = false;
 
-		if (flags & PE_PRESENT)
+		if (flags & CRIU_PE_PRESENT)
 			im->info->pages_present += pages;
-		else if (flags & PE_PARENT)
+		else if (flags & CRIU_PE_PARENT)
 			im->info->pages_parent += pages;
-		else if (flags & PE_LAZY)
+		else if (flags & CRIU_PE_LAZY)
 			im->info->pages_lazy += pages;
 		if (ok)
 			hand_entry(im, CRIU_ENTRY_MAIN, index, 0, off, size, m);
-		emit(im, index, "pagemap_entry", off, 4 + (uint64_t)size, m, NULL);
+		emit(im, index, "pagemap_entry", off, CRIU_ENTRY_SIZE_LEN + (uint64_t)size, m, NULL);
 	}
 	im->info->pages_bytes = payload_known ? payload : UINT64_MAX;
 }
@@ -1039,7 +1010,7 @@ static void verify_ghost(image *im)
 		sv_report(im->cx, code(CRIU_GHOST_NO_SIZE), off,
 			  "chunks is set but size is absent (CRIU: corrupted ghost image)");
 	hand_entry(im, CRIU_ENTRY_MAIN, 0, 0, off, size, m);
-	emit(im, 0, "ghost_file_entry", off, 4 + (uint64_t)size, m, NULL);
+	emit(im, 0, "ghost_file_entry", off, CRIU_ENTRY_SIZE_LEN + (uint64_t)size, m, NULL);
 
 	if (!regular) {
 		sv_record(im->cx, 0, "ghost_file_entry");
@@ -1114,50 +1085,50 @@ static void verify_plugin(sv_ctx *cx, sv_stream *s, const criu_image_type *t,
 			  criu_image_info *info)
 {
 	const ProtobufCMessageDescriptor *desc = plugin_message(t);
-	unsigned char b[8];
 	image im = { 0 };
+	criu_frame f;
 
-	if (!desc || !sv_need(cx, s, b, 8, "plugin image size"))
+	if (!desc)
 		return;
-	uint64_t size = 0;
-	for (int i = 7; i >= 0; i--)
-		size = size << 8 | b[i];
-	sv_record(cx, 0, desc->name);
-	uint64_t left = sv_remaining(s);
-	if (left != UINT64_MAX && size > left) {
-		sv_report_truncated(cx, 8, size, left, desc->name);
-		sv_skip(s, left);
+	criu_walk_init(&im.walk, s, CRIU_PLUGIN_SIZE_LEN, ENTRY_MAX, false);
+	criu_frame_status st = criu_walk_frame(&im.walk, &f, true);
+	if (st == CRIU_FRAME_END || st == CRIU_FRAME_CUT_SIZE) {
+		sv_report_truncated(cx, f.off, CRIU_PLUGIN_SIZE_LEN, f.got, "plugin image size");
+		criu_walk_free(&im.walk);
 		return;
 	}
-	if (size > ENTRY_MAX) {
+	uint64_t size = f.size;
+	sv_record(cx, 0, desc->name);
+	if (st == CRIU_FRAME_TOO_LARGE) {
 		sv_report(cx, code(CRIU_ENTRY_TOO_LARGE), 0,
 			  "%s message of %" PRIu64 " bytes is larger than %u: not decoded, "
 			  "so nothing vouches that the plugin's unpack accepts it",
 			  desc->name, size, ENTRY_MAX);
 		sv_skip(s, UINT64_MAX);
+		criu_walk_free(&im.walk);
 		return;
 	}
-	size_t got;
-	unsigned char *buf = sv_read_alloc(s, (size_t)size, &got);
-	if (!buf) {
-		sv_report_truncated(cx, 8, size, got, desc->name);
+	if (st != CRIU_FRAME_OK) {
+		sv_report_truncated(cx, CRIU_PLUGIN_SIZE_LEN, size, f.got, desc->name);
+		criu_walk_free(&im.walk);
 		return;
 	}
 	im.cx = cx;
 	im.s = s;
 	im.info = info;
 	im.type = t;
-	im.prefix = 8;
+	im.prefix = CRIU_PLUGIN_SIZE_LEN;
 	im.verbose = sv_want_records(cx);
 	criu_arena_init(&im.arena);
 	ProtobufCMessage *m = NULL;
-	read_result r = decode(&im, desc, buf, (uint32_t)size, 0, &m);
+	read_result r = decode(&im, desc, f.body, (uint32_t)size, 0, &m);
+	criu_walk_release(&im.walk);
 	sv_count_record(cx);
 	info->entries = 1;
 	if (r == READ_OK)
-		emit(&im, 0, desc->name, 0, 8 + size, m, NULL);
+		emit(&im, 0, desc->name, 0, CRIU_PLUGIN_SIZE_LEN + size, m, NULL);
 	criu_arena_free(&im.arena);
-	free(buf);
+	criu_walk_free(&im.walk);
 	uint64_t end = sv_offset(s);
 	uint64_t more = sv_skip(s, UINT64_MAX);
 	if (more)
@@ -1176,8 +1147,8 @@ static const char *guess_kind(const unsigned char *p, size_t n, bool gzip)
 {
 	size_t printable = 0;
 
-	if (n >= 4) {
-		uint32_t m = le32(p);
+	if (n >= CRIU_MAGIC_LEN) {
+		uint32_t m = criu_le32(p);
 		for (size_t i = 0; i < CRIU_T_COUNT; i++)
 			if (criu_image_types[i].raw_magic && criu_image_types[i].raw_magic == m)
 				return "an iproute2 save stream (ifaddr/route/rule image)";
@@ -1225,20 +1196,14 @@ void criu_verify_image(sv_ctx *cx, sv_stream *s, const char *name,
 	size_t avail;
 	const unsigned char *head = sv_peek(s, 512, &avail);
 	const char *guess = guess_kind(head, avail, sv_stream_gzip(s));
-	unsigned char mb[4];
+	uint32_t m, head_magic;
 
-	if (!sv_need(cx, s, mb, 4, "image magic"))
+	if (criu_walk_magic(cx, s, "image magic", "image type magic", &head_magic, &m) !=
+	    CRIU_MAGIC_OK)
 		return;
-	uint32_t m = le32(mb), head_magic = 0;
-	uint64_t type_off = 0;
-	if (m == CRIU_IMG_COMMON_MAGIC || m == CRIU_IMG_SERVICE_MAGIC) {
-		head_magic = m;
-		type_off = 4;
-		if (!sv_need(cx, s, mb, 4, "image type magic"))
-			return;
-		m = le32(mb);
+	uint64_t type_off = head_magic ? CRIU_MAGIC_LEN : 0;
+	if (head_magic)
 		info->version = 2;
-	}
 	const criu_image_type *t = criu_image_by_magic(m);
 	if (!t) {
 		if (named)
@@ -1283,8 +1248,9 @@ void criu_verify_image(sv_ctx *cx, sv_stream *s, const char *name,
 	im.type = t;
 	im.verbose = sv_want_records(cx);
 	im.deep_check = criu_pb_recursive(t->entry);
-	im.prefix = 4;
+	im.prefix = CRIU_ENTRY_SIZE_LEN;
 	criu_arena_init(&im.arena);
+	criu_walk_init(&im.walk, s, CRIU_ENTRY_SIZE_LEN, ENTRY_MAX, false);
 
 	switch (t->layout) {
 	case CRIU_LAYOUT_PAGEMAP:
@@ -1297,6 +1263,8 @@ void criu_verify_image(sv_ctx *cx, sv_stream *s, const char *name,
 		verify_entries(&im);
 		break;
 	}
+	criu_walk_release(&im.walk);
+	criu_walk_free(&im.walk);
 	criu_arena_free(&im.arena);
 	sv_record_none(cx);
 	info->complete = sv_at_end(s) && !sv_stopped(cx);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "formats/criu/json/json_common.h"
+#include "formats/criu/schema/images.h"
 
 
 /* ---- flags and dictionaries (crit's pb2dict tables, CRIU 3.17.1) ------- */
@@ -44,8 +45,9 @@ static const cj_flag seals_flags[] = {
 };
 
 static const cj_flag pmap_flags[] = {
-	{ "PE_PARENT", 1 }, { "PE_LAZY", 2 }, { "PE_PRESENT", 4 },
-	{ "PE_PAYLOAD_ALIGNED", 8 }, /* image version 3 */
+	{ "PE_PARENT", CRIU_PE_PARENT }, { "PE_LAZY", CRIU_PE_LAZY },
+	{ "PE_PRESENT", CRIU_PE_PRESENT },
+	{ "PE_PAYLOAD_ALIGNED", CRIU_PE_PAYLOAD_ALIGNED }, /* image version 3 */
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/criu/image/walk.h"
 #include "formats/criu/schema/fieldopts.h"
 #include "formats/criu/schema/images.h"
 #include "formats/criu/json/json_common.h"
@@ -349,8 +350,7 @@ typedef struct dec {
 	bool nopl;
 	const criu_image_type *type;
 	criu_arena arena;
-	unsigned char *buf;    /* the current entry's bytes */
-	size_t cap;
+	criu_walk walk;        /* frames the entries */
 	uint64_t index;        /* index of the current JSON entry */
 	uint64_t entries;      /* entries framed completely */
 	uint64_t entry_off;
@@ -716,12 +716,6 @@ static void write_message(dec *d, const ProtobufCMessage *m, bool hex)
 
 /* ---- framing ------------------------------------------------------------------ */
 
-static uint32_t le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
 /* Note where the image is cut short, then report it. */
 static void truncated(dec *d, uint64_t off, uint64_t needed, uint64_t got, const char *what)
 {
@@ -729,44 +723,6 @@ static void truncated(dec *d, uint64_t off, uint64_t needed, uint64_t got, const
 	if (d->truncated_at == SV_NONE)
 		d->truncated_at = off;
 	sv_report_truncated(d->cx, off, needed, got, what);
-}
-
-/* Read n bytes of the current entry into d->buf, growing it only as data arrives. */
-static bool read_body(dec *d, size_t n, const char *what)
-{
-	uint64_t off = sv_offset(d->s), rem = sv_remaining(d->s);
-	size_t have = 0;
-
-	if (rem != UINT64_MAX && n > rem) {
-		truncated(d, off, n, rem, what);
-		return false;
-	}
-	while (have < n) {
-		size_t want = n - have;
-		if (have + want > d->cap) {
-			/* At most one megabyte ahead of the data actually read. */
-			size_t cap = d->cap ? d->cap : 4096;
-			while (cap < have + want && cap < have + (1u << 20))
-				cap *= 2;
-			if (cap > n)
-				cap = n;
-			unsigned char *nb = realloc(d->buf, cap);
-			if (!nb) {
-				d->oom = true;
-				return false;
-			}
-			d->buf = nb;
-			d->cap = cap;
-			want = cap - have;
-		}
-		size_t got = sv_read(d->s, d->buf + have, want);
-		have += got;
-		if (got < want) {
-			truncated(d, off, n, have, what);
-			return false;
-		}
-	}
-	return true;
 }
 
 /*
@@ -777,51 +733,52 @@ static bool read_body(dec *d, size_t n, const char *what)
 static int read_entry(dec *d, const ProtobufCMessageDescriptor *desc, const char *what,
 		      bool at_end_ok, ProtobufCMessage **msg, uint32_t *size_out)
 {
-	unsigned char head[4];
 	uint64_t off = sv_offset(d->s);
+	criu_frame f;
 
-	if (at_end_ok && sv_at_end(d->s))
+	if (at_end_ok && criu_walk_at_end(&d->walk))
 		return 0;
 	d->entry_off = off;
-	size_t got = sv_read(d->s, head, 4);
-	if (got < 4) {
-		truncated(d, off, 4, got, what);
+	switch (criu_walk_frame(&d->walk, &f, msg != NULL)) {
+	case CRIU_FRAME_END:
+	case CRIU_FRAME_CUT_SIZE:
+		truncated(d, off, CRIU_ENTRY_SIZE_LEN, f.got, what);
 		return -1;
+	case CRIU_FRAME_TOO_LARGE:
+		sv_report(d->cx, CJ_CODE(CJ_TOO_LARGE), off,
+			  "entry %" PRIu64 " (%s) claims %" PRIu64 " bytes, more than the %u MiB "
+			  "streamverify converts", d->index, desc->name, f.size,
+			  CJ_ENTRY_MAX >> 20);
+		return -1;
+	case CRIU_FRAME_CUT_BODY:
+		truncated(d, off + CRIU_ENTRY_SIZE_LEN, f.size, f.got, what);
+		return -1;
+	case CRIU_FRAME_NO_MEMORY:
+		d->oom = true;
+		return -1;
+	case CRIU_FRAME_OK:
+		break;
 	}
-	uint32_t size = le32(head);
+	uint32_t size = (uint32_t)f.size;
 	if (size_out)
 		*size_out = size;
-	if (size > CJ_ENTRY_MAX) {
-		sv_report(d->cx, CJ_CODE(CJ_TOO_LARGE), off,
-			  "entry %" PRIu64 " (%s) claims %" PRIu32 " bytes, more than the %u MiB "
-			  "streamverify converts", d->index, desc->name, size, CJ_ENTRY_MAX >> 20);
-		return -1;
-	}
-	if (!msg) {
-		uint64_t skipped = sv_skip(d->s, size);
-		if (skipped < size) {
-			truncated(d, off + 4, size, skipped, what);
-			return -1;
-		}
+	if (!msg)
 		return 1;
-	}
-	if (!read_body(d, size, what))
-		return -1;
 
 	if (d->rec_desc != desc) {
 		d->rec_desc = desc;
 		d->rec = criu_pb_recursive(desc);
 	}
 	criu_pb_diag diag;
-	if (d->rec && criu_pb_diagnose(desc, d->buf, size, &diag) == CRIU_PB_TOO_DEEP) {
+	if (d->rec && criu_pb_diagnose(desc, f.body, size, &diag) == CRIU_PB_TOO_DEEP) {
 		sv_report(d->cx, CJ_CODE(CJ_ENTRY), off,
 			  "entry %" PRIu64 " (%s): messages nested deeper than %d", d->index,
 			  desc->name, CRIU_PB_MAX_DEPTH);
 		return -1;
 	}
-	*msg = protobuf_c_message_unpack(desc, &d->arena.pc, size, d->buf);
+	*msg = protobuf_c_message_unpack(desc, &d->arena.pc, size, f.body);
 	if (!*msg) {
-		criu_pb_problem p = criu_pb_diagnose(desc, d->buf, size, &diag);
+		criu_pb_problem p = criu_pb_diagnose(desc, f.body, size, &diag);
 		if (p == CRIU_PB_OK)
 			d->oom = true; /* protobuf-c refused what parses: memory */
 		else
@@ -830,6 +787,7 @@ static int read_entry(dec *d, const ProtobufCMessageDescriptor *desc, const char
 				  d->index, desc->name, diag.what, diag.at, size);
 		return -1;
 	}
+	criu_walk_release(&d->walk);
 	return 1;
 }
 
@@ -838,11 +796,6 @@ static void skip_padding(dec *d, uint64_t n)
 {
 	if (n)
 		sv_skip(d->s, n);
-}
-
-static uint64_t round_up(uint64_t x, uint64_t to)
-{
-	return x % to ? x + (to - x % to) : x;
 }
 
 /* --nopl: "... <4KB>", the size written as crit's human_readable() does. */
@@ -923,54 +876,70 @@ static bool skip_blob(dec *d, uint64_t n, const char *what)
 	return true;
 }
 
-static bool semaphores(dec *d, uint32_t nsems)
-{
-	uint64_t size = 2 * (uint64_t)nsems;
+/* How the decoder names each blob kind's pieces, and all of them at once. */
+static const struct blob_words {
+	const char *what[CRIU_BLOB_MAX_PIECES];
+	const char *key[CRIU_BLOB_MAX_PIECES]; /* several pieces: their keys in "extra" */
+	const char *all;
+} blob_words[CRIU_BLOB_KIND_COUNT] = {
+	[CRIU_BLOB_PIPE_DATA] = { { "pipe data" }, { NULL }, "pipe data" },
+	[CRIU_BLOB_SK_QUEUE] = { { "a queued packet" }, { NULL }, "a queued packet" },
+	[CRIU_BLOB_TCP_QUEUES] = { { "the TCP input queue", "the TCP output queue" },
+				   { "inq", "outq" }, "TCP queues" },
+	[CRIU_BLOB_BPFMAP_DATA] = { { "BPF map keys and values" }, { NULL },
+				    "BPF map keys and values" },
+	[CRIU_BLOB_IPC_SHM] = { { "IPC shared memory" }, { NULL }, "IPC shared memory" },
+	[CRIU_BLOB_IPC_SEM] = { { "semaphore values" }, { NULL }, "semaphore values" },
+	[CRIU_BLOB_IPC_MSG] = { { "an IPC message's text" }, { NULL }, "an IPC message's text" },
+};
 
-	if (d->nopl || !d->w) {
-		if (d->w)
-			write_payload_size(d->w, size);
-		if (!skip_blob(d, size, "semaphore values"))
-			return false;
-	} else {
-		uint64_t off = sv_offset(d->s), rem = sv_remaining(d->s);
-		if (rem != UINT64_MAX && size > rem) {
-			truncated(d, off, size, rem, "semaphore values");
-			return false;
-		}
-		jw_open(d->w, '[');
-		for (uint32_t i = 0; i < nsems; i++) {
-			unsigned char v[2];
-			size_t got = sv_read(d->s, v, 2);
-			if (got < 2) {
-				truncated(d, off, size, 2 * (uint64_t)i + got, "semaphore values");
-				return false;
-			}
-			jw_item(d->w);
-			jw_u64(d->w, (uint64_t)v[0] | (uint64_t)v[1] << 8);
-		}
-		jw_close(d->w, ']');
+/* len octets of little-endian values of size octets each, as a JSON array. */
+static bool write_values(dec *d, uint64_t len, unsigned size, const char *what)
+{
+	uint64_t off = sv_offset(d->s), rem = sv_remaining(d->s);
+	unsigned char v[sizeof(uint64_t)];
+
+	if (rem != UINT64_MAX && len > rem) {
+		truncated(d, off, len, rem, what);
+		return false;
 	}
-	skip_padding(d, round_up(size, 8) - size);
+	jw_open(d->w, '[');
+	for (uint64_t i = 0; i < len / size; i++) {
+		size_t got = sv_read(d->s, v, size);
+		if (got < size) {
+			truncated(d, off, len, size * i + got, what);
+			return false;
+		}
+		uint64_t value = 0;
+		for (unsigned b = size; b-- > 0;)
+			value = value << 8 | v[b];
+		jw_item(d->w);
+		jw_u64(d->w, value);
+	}
+	jw_close(d->w, ']');
 	return true;
 }
 
-/* IPCNS_MSG: qnum times a u32 size, an ipc_msg, its text padded to 8. */
-static bool msg_queue(dec *d, uint32_t qnum)
+/* IPCNS_MSG: items, each a u32 size, an ipc_msg and its text padded (schema/images.h). */
+static bool blob_items(dec *d, const ProtobufCMessage *entry)
 {
-	uint64_t payload = 0;
+	criu_blob_kind kind = d->type->blob;
+	const criu_blob_layout *bl = &criu_blob_layouts[kind];
+	const char *what = blob_words[kind].what[0];
+	uint64_t items = criu_blob_items(kind, entry), payload = 0;
 	bool values = d->pretty;
 
 	if (d->w && !d->nopl)
 		jw_open(d->w, '[');
-	for (uint32_t i = 0; i < qnum; i++) {
+	for (uint64_t i = 0; i < items; i++) {
 		ProtobufCMessage *m = NULL;
 		uint32_t size;
+		uint64_t len;
 		criu_arena_reset(&d->arena);
-		if (read_entry(d, &ipc_msg__descriptor, "an IPC message", false, &m, &size) < 0)
+		if (read_entry(d, bl->item, "an IPC message", false, &m, &size) < 0)
 			return false;
-		const IpcMsg *im = (const IpcMsg *)m;
-		payload += size + (uint64_t)im->msize;
+		criu_blob_length(kind, m, 0, &len);
+		payload += size + len;
 		if (d->w && !d->nopl) {
 			/* crit writes the queued messages without pretty values. */
 			d->pretty = false;
@@ -978,12 +947,12 @@ static bool msg_queue(dec *d, uint32_t qnum)
 			write_message(d, m, false);
 			d->pretty = values;
 			jw_item(d->w);
-			if (!write_blob(d, im->msize, false, "an IPC message's text"))
+			if (!write_blob(d, len, false, what))
 				return false;
-		} else if (!skip_blob(d, im->msize, "an IPC message's text")) {
+		} else if (!skip_blob(d, len, what)) {
 			return false;
 		}
-		skip_padding(d, round_up(im->msize, 8) - im->msize);
+		skip_padding(d, criu_pad_len(len, bl->align));
 	}
 	if (d->w && d->nopl)
 		write_payload_size(d->w, payload);
@@ -992,90 +961,59 @@ static bool msg_queue(dec *d, uint32_t qnum)
 	return true;
 }
 
-/* The extra blob after an entry of the image type, as "extra". */
+/* The extra blob after an entry of the image type, as "extra" (its layout: schema/images.h). */
 static bool entry_blob(dec *d, const ProtobufCMessage *m)
 {
-	uint64_t len = 0;
-	const char *what = "the entry's extra data";
+	criu_blob_kind kind = d->type->blob;
+	const criu_blob_layout *bl = &criu_blob_layouts[kind];
+	const struct blob_words *words = &blob_words[kind];
+	uint64_t len[CRIU_BLOB_MAX_PIECES] = { 0 }, total = 0;
+	unsigned last = bl->pieces ? bl->pieces - 1 : 0;
 
-	switch (d->type->blob) {
-	case CRIU_BLOB_NONE:
+	if (kind == CRIU_BLOB_NONE)
 		return true;
-	case CRIU_BLOB_PIPE_DATA:
-		len = ((const PipeDataEntry *)m)->bytes;
-		what = "pipe data";
-		break;
-	case CRIU_BLOB_SK_QUEUE:
-		len = ((const SkPacketEntry *)m)->length;
-		what = "a queued packet";
-		break;
-	case CRIU_BLOB_BPFMAP_DATA: {
-		const BpfmapDataEntry *e = (const BpfmapDataEntry *)m;
-		len = (uint64_t)e->keys_bytes + e->values_bytes;
-		what = "BPF map keys and values";
-		break;
-	}
-	case CRIU_BLOB_TCP_QUEUES: {
-		const TcpStreamEntry *e = (const TcpStreamEntry *)m;
-		if (d->w)
-			jw_key(d->w, "extra");
-		if (d->nopl || !d->w) {
-			if (d->w)
-				write_payload_size(d->w, (uint64_t)e->inq_len + e->outq_len);
-			return skip_blob(d, (uint64_t)e->inq_len + e->outq_len, "TCP queues");
-		}
-		jw_open(d->w, '{');
-		jw_key(d->w, "inq");
-		if (!write_blob(d, e->inq_len, false, "the TCP input queue"))
-			return false;
-		jw_key(d->w, "outq");
-		if (!write_blob(d, e->outq_len, false, "the TCP output queue"))
-			return false;
-		jw_close(d->w, '}');
-		return true;
-	}
-	case CRIU_BLOB_IPC_SHM: {
-		const IpcShmEntry *e = (const IpcShmEntry *)m;
-		if (d->w)
-			jw_key(d->w, "extra");
-		/*
-		 * Since CRIU 3.0 the contents are in a pagemap-shmem image
-		 * (in_pagemaps) and nothing follows; crit 3.17 still reads
-		 * size bytes.  Written as no bytes, which is what crit shows
-		 * for the last (usually only) segment.
-		 */
-		if (e->has_in_pagemaps && e->in_pagemaps) {
+	if (d->w)
+		jw_key(d->w, "extra");
+	if (bl->item)
+		return blob_items(d, m);
+	for (unsigned k = 0; k < bl->pieces; k++) {
+		if (!criu_blob_length(kind, m, k, &len[k])) {
+			/*
+			 * IPC_SHM: since CRIU 3.0 the contents are in a
+			 * pagemap-shmem image (in_pagemaps) and nothing follows;
+			 * crit 3.17 still reads size bytes.  Written as no bytes,
+			 * which is what crit shows for the last (usually only)
+			 * segment; --nopl gives the size crit would.
+			 */
 			if (d->w && d->nopl)
-				write_payload_size(d->w, e->size);
+				write_payload_size(d->w, ((const IpcShmEntry *)m)->size);
 			else if (d->w)
 				jw_raw(d->w, "\"\"", 2);
 			return true;
 		}
-		if (d->nopl && d->w)
-			write_payload_size(d->w, e->size);
-		if (!(d->nopl || !d->w ? skip_blob(d, e->size, "IPC shared memory")
-				       : write_blob(d, e->size, false, "IPC shared memory")))
-			return false;
-		skip_padding(d, round_up(e->size, 4) - e->size);
-		return true;
+		total += len[k];
 	}
-	case CRIU_BLOB_IPC_SEM:
-		if (d->w)
-			jw_key(d->w, "extra");
-		return semaphores(d, ((const IpcSemEntry *)m)->nsems);
-	case CRIU_BLOB_IPC_MSG:
-		if (d->w)
-			jw_key(d->w, "extra");
-		return msg_queue(d, ((const IpcMsgEntry *)m)->qnum);
-	}
-	if (d->w)
-		jw_key(d->w, "extra");
 	if (d->nopl || !d->w) {
 		if (d->w)
-			write_payload_size(d->w, len);
-		return skip_blob(d, len, what);
+			write_payload_size(d->w, total);
+		if (!skip_blob(d, total, words->all))
+			return false;
+	} else if (bl->value_size > 1) {
+		if (!write_values(d, len[0], bl->value_size, words->what[0]))
+			return false;
+	} else if (bl->pieces > 1) {
+		jw_open(d->w, '{');
+		for (unsigned k = 0; k < bl->pieces; k++) {
+			jw_key(d->w, words->key[k]);
+			if (!write_blob(d, len[k], false, words->what[k]))
+				return false;
+		}
+		jw_close(d->w, '}');
+	} else if (!write_blob(d, len[0], false, words->what[0])) {
+		return false;
 	}
-	return write_blob(d, len, false, what);
+	skip_padding(d, criu_pad_len(len[last], bl->align));
+	return true;
 }
 
 /* One entry of desc with whatever follows it; returns 1, 0 at the end, -1. */
@@ -1173,19 +1111,14 @@ static bool ghost_file(dec *d)
 /* Read the magic(s) and find the image type; false after a report. */
 static bool read_magic(dec *d)
 {
-	unsigned char m[4];
+	uint32_t head, magic;
 
-	if (!sv_need(d->cx, d->s, m, 4, "the image magic"))
+	if (criu_walk_magic(d->cx, d->s, "the image magic", "the image type magic", &head,
+			    &magic) != CRIU_MAGIC_OK)
 		return false;
-	uint32_t magic = le32(m);
-	if (magic == CRIU_IMG_COMMON_MAGIC || magic == CRIU_IMG_SERVICE_MAGIC) {
-		if (!sv_need(d->cx, d->s, m, 4, "the image type magic"))
-			return false;
-		magic = le32(m);
-	}
 	d->type = criu_image_by_magic(magic);
 	if (!d->type || d->type->layout == CRIU_LAYOUT_RAW || !d->type->entry) {
-		sv_report(d->cx, CJ_CODE(CJ_MAGIC), sv_offset(d->s) - 4,
+		sv_report(d->cx, CJ_CODE(CJ_MAGIC), sv_offset(d->s) - CRIU_MAGIC_LEN,
 			  "unknown magic 0x%08" PRIx32 ": not a CRIU image with entries (raw "
 			  "images such as pages-N.img have no magic)", magic);
 		return false;
@@ -1226,13 +1159,14 @@ static bool dec_init(dec *d, sv_ctx *cx, sv_stream *in, unsigned flags)
 	d->nopl = flags & SV_CONV_NOPL;
 	d->truncated_at = SV_NONE;
 	criu_arena_init(&d->arena);
+	criu_walk_init(&d->walk, in, CRIU_ENTRY_SIZE_LEN, CJ_ENTRY_MAX, true);
 	return true;
 }
 
 static void dec_free(dec *d)
 {
 	criu_arena_free(&d->arena);
-	free(d->buf);
+	criu_walk_free(&d->walk);
 	for (size_t i = 0; i < d->noptc; i++) {
 		free(d->optc[i].fields);
 		free(d->optc[i].keys);

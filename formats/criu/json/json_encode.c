@@ -584,14 +584,16 @@ static void put(enc *e, const void *p, size_t n)
 
 static void put_le32(enc *e, uint32_t v)
 {
-	unsigned char b[4] = { (unsigned char)v, (unsigned char)(v >> 8),
-			       (unsigned char)(v >> 16), (unsigned char)(v >> 24) };
-	put(e, b, 4);
+	unsigned char b[CRIU_ENTRY_SIZE_LEN];
+
+	criu_le32_put(b, v);
+	put(e, b, sizeof(b));
 }
 
+/* Blob padding: fewer octets than the largest alignment (schema/images.h). */
 static void put_zeros(enc *e, size_t n)
 {
-	static const unsigned char zeros[8];
+	static const unsigned char zeros[CRIU_BLOB_MAX_ALIGN];
 	put(e, zeros, n);
 }
 
@@ -640,11 +642,6 @@ static bool extra_bytes(enc *e, const json_t *x, uint64_t want, const char *what
 	return true;
 }
 
-static uint64_t round_up(uint64_t x, uint64_t to)
-{
-	return x % to ? x + (to - x % to) : x;
-}
-
 static bool put_blob(enc *e, const json_t *x, uint64_t want, const char *what)
 {
 	unsigned char *data;
@@ -655,8 +652,11 @@ static bool put_blob(enc *e, const json_t *x, uint64_t want, const char *what)
 	return true;
 }
 
-static bool put_semaphores(enc *e, const json_t *x, const IpcSemEntry *s)
+static bool put_semaphores(enc *e, const json_t *x, criu_blob_kind kind, const IpcSemEntry *s)
 {
+	const criu_blob_layout *bl = &criu_blob_layouts[kind];
+	uint64_t size;
+
 	if (!json_is_array(x)) {
 		fail(e, CJ_TYPE, "expected an array of %" PRIu32 " semaphore values, got %s",
 		     s->nsems, x ? json_kind(x) : "nothing");
@@ -667,143 +667,141 @@ static bool put_semaphores(enc *e, const json_t *x, const IpcSemEntry *s)
 		     json_array_size(x), s->nsems);
 		return false;
 	}
-	unsigned char *vals = arena_alloc(e, 2 * (size_t)s->nsems);
+	criu_blob_length(kind, &s->base, 0, &size);
+	unsigned char *vals = arena_alloc(e, (size_t)size);
 	if (!vals)
 		return false;
 	for (size_t i = 0; i < s->nsems; i++) {
 		const json_t *v = json_array_get(x, i);
 		size_t saved = path_push_index(e, i);
 		bool ok = json_is_integer(v) && json_integer_value(v) >= 0 &&
-			  json_integer_value(v) <= 0xffff;
+			  json_integer_value(v) <= UINT16_MAX;
 		if (!ok)
 			fail(e, json_is_integer(v) ? CJ_RANGE : CJ_TYPE,
 			     "expected a semaphore value 0..65535, got %s", json_kind(v));
 		path_pop(e, saved);
 		if (!ok)
 			return false;
-		vals[2 * i] = (unsigned char)json_integer_value(v);
-		vals[2 * i + 1] = (unsigned char)(json_integer_value(v) >> 8);
+		for (unsigned b = 0; b < bl->value_size; b++)
+			vals[bl->value_size * i + b] =
+				(unsigned char)((uint64_t)json_integer_value(v) >> (8 * b));
 	}
-	size_t size = 2 * (size_t)s->nsems;
-	put(e, vals, size);
-	put_zeros(e, (size_t)(round_up(size, 8) - size));
+	put(e, vals, (size_t)size);
+	put_zeros(e, (size_t)criu_pad_len(size, bl->align));
 	return true;
 }
 
 /* IPCNS_MSG: [message, text, message, text, ...] for qnum messages. */
-static bool put_msg_queue(enc *e, const json_t *x, const IpcMsgEntry *q)
+static bool put_msg_queue(enc *e, const json_t *x, criu_blob_kind kind, const IpcMsgEntry *q)
 {
+	const criu_blob_layout *bl = &criu_blob_layouts[kind];
+	uint64_t items = criu_blob_items(kind, &q->base);
+
 	if (!json_is_array(x)) {
 		fail(e, CJ_TYPE, "expected an array of messages and their texts, got %s",
 		     x ? json_kind(x) : "nothing");
 		return false;
 	}
-	if (json_array_size(x) != 2 * (size_t)q->qnum) {
+	if (json_array_size(x) != 2 * (size_t)items) {
 		fail(e, CJ_EXTRA, "holds %zu items, but qnum %" PRIu32 " needs %zu (a message "
-		     "and its text each)", json_array_size(x), q->qnum, 2 * (size_t)q->qnum);
+		     "and its text each)", json_array_size(x), q->qnum, 2 * (size_t)items);
 		return false;
 	}
-	for (size_t i = 0; i < q->qnum; i++) {
+	for (size_t i = 0; i < items; i++) {
 		size_t saved = path_push_index(e, 2 * i);
-		ProtobufCMessage *m = build_message(e, &ipc_msg__descriptor,
-						    json_array_get(x, 2 * i), false, 1);
+		ProtobufCMessage *m = build_message(e, bl->item, json_array_get(x, 2 * i), false, 1);
 		path_pop(e, saved);
 		if (!m)
 			return false;
-		const IpcMsg *im = (const IpcMsg *)m;
 		unsigned char *text;
+		uint64_t len;
+		criu_blob_length(kind, m, 0, &len);
 		saved = path_push_index(e, 2 * i + 1);
-		bool ok = extra_bytes(e, json_array_get(x, 2 * i + 1), im->msize,
-				      "message text", &text);
+		bool ok = extra_bytes(e, json_array_get(x, 2 * i + 1), len, "message text", &text);
 		path_pop(e, saved);
 		if (!ok || !put_message(e, m))
 			return false;
-		put(e, text, im->msize);
-		put_zeros(e, (size_t)(round_up(im->msize, 8) - im->msize));
+		put(e, text, (size_t)len);
+		put_zeros(e, (size_t)criu_pad_len(len, bl->align));
 	}
 	return true;
 }
 
-static bool put_entry_blob(enc *e, const ProtobufCMessage *m, const json_t *x)
+/* TCP_STREAM: {"inq": ..., "outq": ...}, each of the length its entry says. */
+static bool put_tcp_queues(enc *e, const json_t *x, criu_blob_kind kind, const ProtobufCMessage *m)
 {
-	size_t saved = path_push_key(e, "extra");
+	static const char *const key[CRIU_BLOB_MAX_PIECES] = { "inq", "outq" };
+	static const char *const what[CRIU_BLOB_MAX_PIECES] = { "input queue", "output queue" };
+	unsigned char *data[CRIU_BLOB_MAX_PIECES] = { NULL };
+	uint64_t len[CRIU_BLOB_MAX_PIECES] = { 0 };
+	unsigned pieces = criu_blob_layouts[kind].pieces;
 	bool ok = true;
 
-	switch (e->type->blob) {
-	case CRIU_BLOB_NONE:
-		break;
-	case CRIU_BLOB_PIPE_DATA:
-		ok = put_blob(e, x, ((const PipeDataEntry *)m)->bytes, "pipe data");
-		break;
-	case CRIU_BLOB_SK_QUEUE:
-		ok = put_blob(e, x, ((const SkPacketEntry *)m)->length, "packet data");
-		break;
-	case CRIU_BLOB_BPFMAP_DATA: {
-		const BpfmapDataEntry *b = (const BpfmapDataEntry *)m;
-		ok = put_blob(e, x, (uint64_t)b->keys_bytes + b->values_bytes,
-			      "BPF map keys and values");
-		break;
+	for (unsigned k = 0; k < pieces; k++)
+		criu_blob_length(kind, m, k, &len[k]);
+	if (!x && !len[0] && !len[1])
+		return true;
+	if (!json_is_object(x)) {
+		fail(e, CJ_TYPE, "expected an object with inq and outq, got %s",
+		     x ? json_kind(x) : "nothing");
+		return false;
 	}
-	case CRIU_BLOB_TCP_QUEUES: {
-		const TcpStreamEntry *t = (const TcpStreamEntry *)m;
-		unsigned char *inq = NULL, *outq = NULL;
-		if (!x && !t->inq_len && !t->outq_len)
-			break;
-		if (!json_is_object(x)) {
-			fail(e, CJ_TYPE, "expected an object with inq and outq, got %s",
-			     x ? json_kind(x) : "nothing");
+	const char *k;
+	json_t *value;
+	json_object_foreach((json_t *)(uintptr_t)x, k, value) {
+		if (strcmp(k, key[0]) && strcmp(k, key[1])) {
+			size_t s2 = path_push_key(e, k);
+			fail(e, CJ_UNKNOWN_FIELD, "unknown field: the TCP queues are inq and "
+			     "outq");
+			path_pop(e, s2);
 			ok = false;
-			break;
 		}
-		const char *key;
-		json_t *value;
-		json_object_foreach((json_t *)(uintptr_t)x, key, value) {
-			if (strcmp(key, "inq") && strcmp(key, "outq")) {
-				size_t s2 = path_push_key(e, key);
-				fail(e, CJ_UNKNOWN_FIELD, "unknown field: the TCP queues are inq and "
-				     "outq");
-				path_pop(e, s2);
-				ok = false;
-			}
-		}
-		size_t s2 = path_push_key(e, "inq");
-		ok = ok && extra_bytes(e, json_object_get(x, "inq"), t->inq_len, "input queue",
-				       &inq);
-		path_pop(e, s2);
-		s2 = path_push_key(e, "outq");
-		ok = ok && extra_bytes(e, json_object_get(x, "outq"), t->outq_len,
-				       "output queue", &outq);
-		path_pop(e, s2);
-		if (ok) {
-			put(e, inq, t->inq_len);
-			put(e, outq, t->outq_len);
-		}
-		break;
 	}
-	case CRIU_BLOB_IPC_SHM: {
-		const IpcShmEntry *s = (const IpcShmEntry *)m;
-		if (s->has_in_pagemaps && s->in_pagemaps) {
-			/* The contents are in a pagemap-shmem image: nothing follows. */
-			ok = put_blob(e, x, 0, "shared memory (in_pagemaps is set)");
-			break;
-		}
-		if (s->size > SIZE_MAX / 2) {
-			fail(e, CJ_EXTRA, "the entry says %" PRIu64 " bytes of shared memory",
-			     s->size);
-			ok = false;
-			break;
-		}
-		ok = put_blob(e, x, s->size, "shared memory");
+	for (unsigned p = 0; p < pieces; p++) {
+		size_t s2 = path_push_key(e, key[p]);
+		ok = ok && extra_bytes(e, json_object_get(x, key[p]), len[p], what[p], &data[p]);
+		path_pop(e, s2);
+	}
+	for (unsigned p = 0; ok && p < pieces; p++)
+		put(e, data[p], (size_t)len[p]);
+	return ok;
+}
+
+/* How the encoder names each blob kind's data. */
+static const char *const blob_what[CRIU_BLOB_KIND_COUNT] = {
+	[CRIU_BLOB_PIPE_DATA] = "pipe data",
+	[CRIU_BLOB_SK_QUEUE] = "packet data",
+	[CRIU_BLOB_BPFMAP_DATA] = "BPF map keys and values",
+	[CRIU_BLOB_IPC_SHM] = "shared memory",
+};
+
+/* The entry's "extra" as the blob its type lays out (schema/images.h). */
+static bool put_entry_blob(enc *e, const ProtobufCMessage *m, const json_t *x)
+{
+	criu_blob_kind kind = e->type->blob;
+	const criu_blob_layout *bl = &criu_blob_layouts[kind];
+	size_t saved = path_push_key(e, "extra");
+	uint64_t len = 0;
+	bool ok = true;
+
+	if (kind == CRIU_BLOB_NONE) {
+		/* nothing follows */
+	} else if (bl->item) {
+		ok = put_msg_queue(e, x, kind, (const IpcMsgEntry *)m);
+	} else if (bl->value_size > 1) {
+		ok = put_semaphores(e, x, kind, (const IpcSemEntry *)m);
+	} else if (bl->pieces > 1) {
+		ok = put_tcp_queues(e, x, kind, m);
+	} else if (!criu_blob_length(kind, m, 0, &len)) {
+		/* The contents are in a pagemap-shmem image: nothing follows. */
+		ok = put_blob(e, x, 0, "shared memory (in_pagemaps is set)");
+	} else if (len > SIZE_MAX / 2) {
+		fail(e, CJ_EXTRA, "the entry says %" PRIu64 " bytes of %s", len, blob_what[kind]);
+		ok = false;
+	} else {
+		ok = put_blob(e, x, len, blob_what[kind]);
 		if (ok)
-			put_zeros(e, (size_t)(round_up(s->size, 4) - s->size));
-		break;
-	}
-	case CRIU_BLOB_IPC_SEM:
-		ok = put_semaphores(e, x, (const IpcSemEntry *)m);
-		break;
-	case CRIU_BLOB_IPC_MSG:
-		ok = put_msg_queue(e, x, (const IpcMsgEntry *)m);
-		break;
+			put_zeros(e, (size_t)criu_pad_len(len, bl->align));
 	}
 	path_pop(e, saved);
 	return ok;

@@ -1279,20 +1279,16 @@ static void put(tenc *e, const void *p, size_t n)
 
 static void put_le32(tenc *e, uint32_t v)
 {
-	unsigned char b[4] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
-			       (unsigned char)(v >> 24) };
-	put(e, b, 4);
+	unsigned char b[CRIU_ENTRY_SIZE_LEN];
+
+	criu_le32_put(b, v);
+	put(e, b, sizeof(b));
 }
 
 static void put_zeros(tenc *e, uint64_t n)
 {
-	static const unsigned char zeros[8];
+	static const unsigned char zeros[CRIU_BLOB_MAX_ALIGN];
 	put(e, zeros, (size_t)n);
-}
-
-static uint64_t pad_to(uint64_t x, uint64_t to)
-{
-	return x % to ? to - x % to : 0;
 }
 
 static bool put_message(tenc *e, const ProtobufCMessage *m)
@@ -1390,7 +1386,7 @@ static bool extra_sem(tenc *e, const IpcSemEntry *s)
 		bool negative;
 		if (!read_integer(l, &negative, &mag))
 			return false;
-		if ((negative && mag) || mag > 0xffff) {
+		if ((negative && mag) || mag > UINT16_MAX) {
 			lerr_at(l, CT_VALUE, line, col, off, "a semaphore value is 0..65535");
 			return false;
 		}
@@ -1407,12 +1403,12 @@ static bool extra_sem(tenc *e, const IpcSemEntry *s)
 		return false;
 	}
 	advance(l);
-	put_zeros(e, pad_to(2 * count, 8));
 	return true;
 }
 
-static bool extra_msgs(tenc *e, const IpcMsgEntry *q)
+static bool extra_msgs(tenc *e, criu_blob_kind kind, const IpcMsgEntry *q)
 {
+	const criu_blob_layout *bl = &criu_blob_layouts[kind];
 	lexer *l = e->l;
 	uint32_t i = 0;
 
@@ -1426,14 +1422,15 @@ static bool extra_msgs(tenc *e, const IpcMsgEntry *q)
 			return false;
 		if (is_punct(l, ':'))
 			advance(l);
-		ProtobufCMessage *m = read_message(e, &ipc_msg__descriptor, 1);
+		ProtobufCMessage *m = read_message(e, bl->item, 1);
+		uint64_t msize;
 		if (!m || !put_message(e, m))
 			return false;
-		uint32_t msize = ((const IpcMsg *)m)->msize;
+		criu_blob_length(kind, m, 0, &msize);
 		if (!expect_name(l, "text", "(the queued message's text)") ||
 		    !expect(l, ':', "after text") || !put_string(e, msize, false, "the message text"))
 			return false;
-		put_zeros(e, pad_to(msize, 8));
+		put_zeros(e, criu_pad_len(msize, bl->align));
 		if (!expect(l, '}', "to close the queued message"))
 			return false;
 	}
@@ -1456,70 +1453,47 @@ static bool extra_tcp(tenc *e, const TcpStreamEntry *t)
 	return expect(l, '}', "to close the TCP queues");
 }
 
-/* The extra data after entry m of the image type; absent means empty. */
+/* How the text encoder names each blob kind's data. */
+static const char *const extra_what[CRIU_BLOB_KIND_COUNT] = {
+	[CRIU_BLOB_PIPE_DATA] = "the pipe data",
+	[CRIU_BLOB_SK_QUEUE] = "the packet",
+	[CRIU_BLOB_BPFMAP_DATA] = "the BPF map data",
+	[CRIU_BLOB_IPC_SHM] = "the shared memory",
+};
+
+/* The extra data after entry m of the image type (its layout: schema/images.h); absent means empty. */
 static bool entry_extra(tenc *e, const criu_image_type *ty, const ProtobufCMessage *m)
 {
+	criu_blob_kind kind = ty->blob;
+	const criu_blob_layout *bl = &criu_blob_layouts[kind];
 	lexer *l = e->l;
 	bool given = l->tok == T_IDENT && strcmp(l->text, "extra") == 0;
-	uint64_t want = 0;
-	const char *what = "the extra data";
+	uint64_t len[CRIU_BLOB_MAX_PIECES] = { 0 }, total = 0;
+	unsigned last = bl->pieces ? bl->pieces - 1 : 0;
 
-	switch (ty->blob) {
-	case CRIU_BLOB_NONE:
+	if (kind == CRIU_BLOB_NONE)
 		return true;
-	case CRIU_BLOB_IPC_MSG:
-		return extra_msgs(e, (const IpcMsgEntry *)m);
-	case CRIU_BLOB_IPC_SEM:
-		if (!given) {
-			if (((const IpcSemEntry *)m)->nsems)
-				goto missing;
-			return true;
-		}
-		return extra_open(l) && extra_sem(e, (const IpcSemEntry *)m);
-	case CRIU_BLOB_TCP_QUEUES: {
-		const TcpStreamEntry *t = (const TcpStreamEntry *)m;
-		if (!given) {
-			if (t->inq_len || t->outq_len)
-				goto missing;
-			return true;
-		}
-		return extra_open(l) && extra_tcp(e, t);
-	}
-	case CRIU_BLOB_PIPE_DATA:
-		want = ((const PipeDataEntry *)m)->bytes;
-		what = "the pipe data";
-		break;
-	case CRIU_BLOB_SK_QUEUE:
-		want = ((const SkPacketEntry *)m)->length;
-		what = "the packet";
-		break;
-	case CRIU_BLOB_BPFMAP_DATA:
-		want = (uint64_t)((const BpfmapDataEntry *)m)->keys_bytes +
-		       ((const BpfmapDataEntry *)m)->values_bytes;
-		what = "the BPF map data";
-		break;
-	case CRIU_BLOB_IPC_SHM: {
-		const IpcShmEntry *s = (const IpcShmEntry *)m;
-		want = s->has_in_pagemaps && s->in_pagemaps ? 0 : s->size;
-		what = "the shared memory";
-		if (!given && want)
-			goto missing;
-		if (given && !(extra_open(l) && put_string(e, want, false, what)))
-			return false;
-		put_zeros(e, pad_to(want, 4));
-		return true;
-	}
-	}
+	if (bl->item)
+		return extra_msgs(e, kind, (const IpcMsgEntry *)m);
+	/* No data at all (IPC_SHM with in_pagemaps) reads as none. */
+	for (unsigned k = 0; k < bl->pieces && criu_blob_length(kind, m, k, &len[k]); k++)
+		total += len[k];
 	if (!given) {
-		if (want)
-			goto missing;
+		if (total) {
+			lerr(l, CT_LAYOUT, "entry %" PRIu64 " (%s) needs its extra data before this point",
+			     e->index, m->descriptor->name);
+			return false;
+		}
 		return true;
 	}
-	return extra_open(l) && put_string(e, want, false, what);
-missing:
-	lerr(l, CT_LAYOUT, "entry %" PRIu64 " (%s) needs its extra data before this point", e->index,
-	     m->descriptor->name);
-	return false;
+	if (!extra_open(l))
+		return false;
+	if (bl->value_size > 1 ? !extra_sem(e, (const IpcSemEntry *)m)
+	    : bl->pieces > 1 ? !extra_tcp(e, (const TcpStreamEntry *)m)
+	    : !put_string(e, len[0], false, extra_what[kind]))
+		return false;
+	put_zeros(e, criu_pad_len(len[last], bl->align));
+	return true;
 }
 
 /* The marker "#N [name]" of the next entry; false at the end (tok T_EOF) or on error. */

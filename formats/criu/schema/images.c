@@ -21,6 +21,61 @@ const criu_image_type criu_image_types[CRIU_T_COUNT] = {
 	CRIU_RAW_TYPES(RAW_ROW)
 };
 
+#define BLOB_ROW(kind, np, vs, al, it) \
+	[CRIU_BLOB_##kind] = { np, vs, al, it },
+
+const criu_blob_layout criu_blob_layouts[CRIU_BLOB_KIND_COUNT] = {
+	CRIU_BLOB_KINDS(BLOB_ROW)
+};
+
+bool criu_blob_length(criu_blob_kind kind, const ProtobufCMessage *m, unsigned piece,
+		      uint64_t *len)
+{
+	*len = 0;
+	switch (kind) {
+	case CRIU_BLOB_NONE:
+		return false;
+	case CRIU_BLOB_PIPE_DATA:
+		*len = ((const PipeDataEntry *)m)->bytes;
+		return true;
+	case CRIU_BLOB_SK_QUEUE:
+		*len = ((const SkPacketEntry *)m)->length;
+		return true;
+	case CRIU_BLOB_TCP_QUEUES: {
+		const TcpStreamEntry *t = (const TcpStreamEntry *)m;
+		*len = piece == 0 ? t->inq_len : t->outq_len;
+		return true;
+	}
+	case CRIU_BLOB_BPFMAP_DATA: {
+		const BpfmapDataEntry *b = (const BpfmapDataEntry *)m;
+		*len = (uint64_t)b->keys_bytes + b->values_bytes;
+		return true;
+	}
+	case CRIU_BLOB_IPC_SHM: {
+		const IpcShmEntry *shm = (const IpcShmEntry *)m;
+		if (shm->has_in_pagemaps && shm->in_pagemaps)
+			return false;
+		*len = shm->size;
+		return true;
+	}
+	case CRIU_BLOB_IPC_SEM:
+		*len = (uint64_t)criu_blob_layouts[kind].value_size *
+		       ((const IpcSemEntry *)m)->nsems;
+		return true;
+	case CRIU_BLOB_IPC_MSG: /* m is the item, an ipc_msg */
+		*len = ((const IpcMsg *)m)->msize;
+		return true;
+	case CRIU_BLOB_KIND_COUNT:
+		break;
+	}
+	return false;
+}
+
+uint64_t criu_blob_items(criu_blob_kind kind, const ProtobufCMessage *m)
+{
+	return kind == CRIU_BLOB_IPC_MSG ? ((const IpcMsgEntry *)m)->qnum : 0;
+}
+
 #define FIXED(name, t)   { name, CRIU_ID_NONE, ".img", &criu_image_types[CRIU_T_##t] }
 #define DEC(prefix, t)   { prefix, CRIU_ID_DEC, ".img", &criu_image_types[CRIU_T_##t] }
 #define HEX(prefix, t)   { prefix, CRIU_ID_HEX, ".img", &criu_image_types[CRIU_T_##t] }
@@ -229,8 +284,8 @@ uint32_t criu_pagemap_flags(const PagemapEntry *pe)
 	uint32_t f = pe->has_flags ? pe->flags : 0;
 
 	if (pe->has_in_parent && pe->in_parent)
-		f |= 1u; /* PE_PARENT */
+		f |= CRIU_PE_PARENT;
 	else if (!pe->has_flags)
-		f = 4u;  /* PE_PRESENT */
+		f = CRIU_PE_PRESENT;
 	return f;
 }

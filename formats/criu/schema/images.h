@@ -28,7 +28,78 @@
 /* Largest compression region: 4 MiB. */
 #define CRIU_REGION_MAX_PAGES 1024u
 
-#define CRIU_PAGE_SIZE 4096u
+#define CRIU_PAGE_SHIFT 12u
+#define CRIU_PAGE_SIZE (1u << CRIU_PAGE_SHIFT)
+
+/*
+ * The layout's primitives, read and written here only: every number in
+ * an image's framing is little-endian (magics, entry sizes; CRIU writes
+ * them with write() from host variables, x86-64 and aarch64 alike).
+ */
+#define CRIU_MAGIC_LEN 4u        /* a magic: u32 */
+#define CRIU_ENTRY_SIZE_LEN 4u   /* an entry's size in front of it: u32 */
+
+static inline uint32_t criu_le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/* The amdgpu plugin's images: the message's size is a native size_t. */
+#define CRIU_PLUGIN_SIZE_LEN 8u
+
+static inline uint64_t criu_le64(const unsigned char *p)
+{
+	return (uint64_t)criu_le32(p) | (uint64_t)criu_le32(p + 4) << 32;
+}
+
+static inline void criu_le32_put(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+/* Zero octets that pad len up to a multiple of align (never overflows). */
+static inline uint64_t criu_pad_len(uint64_t len, uint64_t align)
+{
+	return len % align ? align - len % align : 0;
+}
+
+/* len rounded up to a multiple of align; the caller keeps len below UINT64_MAX - align. */
+static inline uint64_t criu_round_up(uint64_t len, uint64_t align)
+{
+	return len + criu_pad_len(len, align);
+}
+
+/* Varint octets carry 7 bits each; the tenth may hold only bit 63. */
+#define CRIU_VARINT_BITS 7u
+#define CRIU_VARINT_MORE 0x80u
+#define CRIU_VARINT_LAST 9u
+
+/*
+ * A protobuf varint of at most max_len octets at *p (advanced past it);
+ * false when it is longer, runs past end or exceeds 64 bits.  Inline:
+ * the pagemap's fast path reads millions.
+ */
+static inline bool criu_varint(const uint8_t **p, const uint8_t *end, uint64_t *v,
+			       unsigned max_len)
+{
+	uint64_t r = 0;
+
+	for (unsigned i = 0; i < max_len && *p < end; i++) {
+		uint8_t b = *(*p)++;
+		if (i == CRIU_VARINT_LAST && b > 1)
+			return false; /* beyond 64 bits */
+		r |= (uint64_t)(b & (CRIU_VARINT_MORE - 1)) << (CRIU_VARINT_BITS * i);
+		if (!(b & CRIU_VARINT_MORE)) {
+			*v = r;
+			return true;
+		}
+	}
+	return false;
+}
 
 /* How the bytes after the magic are organised. */
 typedef enum criu_layout {
@@ -38,17 +109,64 @@ typedef enum criu_layout {
 	CRIU_LAYOUT_RAW         /* no magic, no entries: see criu_raw_kind */
 } criu_layout;
 
-/* The extra blob that follows each entry, its length taken from the entry. */
+/*
+ * The extra data (blob) that follows each entry of some image types, its
+ * length taken from the entry: B(kind, pieces, value size, alignment,
+ * item message).  After the entry come `pieces` pieces of data, their
+ * lengths from criu_blob_length(); each is made of values of `value
+ * size` octets and, when alignment > 1, followed by zeros up to a
+ * multiple of alignment.  With an item message the data are items
+ * instead: criu_blob_items() of them, each that message framed like an
+ * entry (u32 size, message), then its own pieces.
+ *
+ *   PIPE_DATA   pipe_data_entry.bytes octets              (criu/pipes.c)
+ *   SK_QUEUE    sk_packet_entry.length octets             (criu/sk-queue.c)
+ *   TCP_QUEUES  tcp_stream_entry.inq_len, then .outq_len  (criu/sk-tcp.c)
+ *   BPFMAP_DATA bpfmap_data_entry.keys_bytes + .values_bytes (criu/bpfmap.c)
+ *   IPC_SHM     ipc_shm_entry.size octets padded to 4, none when
+ *               in_pagemaps (old dumps only; criu/ipc_ns.c)
+ *   IPC_SEM     ipc_sem_entry.nsems u16 values padded to 8 (criu/ipc_ns.c)
+ *   IPC_MSG     ipc_msg_entry.qnum items: an ipc_msg, then its msize
+ *               octets padded to 8 (criu/ipc_ns.c)
+ */
+#define CRIU_BLOB_KINDS(B)                      \
+	B(NONE,        0, 1, 1, NULL)           \
+	B(PIPE_DATA,   1, 1, 1, NULL)           \
+	B(SK_QUEUE,    1, 1, 1, NULL)           \
+	B(TCP_QUEUES,  2, 1, 1, NULL)           \
+	B(BPFMAP_DATA, 1, 1, 1, NULL)           \
+	B(IPC_SHM,     1, 1, 4, NULL)           \
+	B(IPC_SEM,     1, 2, 8, NULL)           \
+	B(IPC_MSG,     1, 1, 8, &ipc_msg__descriptor)
+
+#define CRIU_BLOB_ENUM(kind, pieces, value_size, align, item) CRIU_BLOB_##kind,
 typedef enum criu_blob_kind {
-	CRIU_BLOB_NONE,
-	CRIU_BLOB_PIPE_DATA,   /* pipe_data_entry.bytes octets */
-	CRIU_BLOB_SK_QUEUE,    /* sk_packet_entry.length octets */
-	CRIU_BLOB_TCP_QUEUES,  /* tcp_stream_entry.inq_len, then .outq_len octets */
-	CRIU_BLOB_BPFMAP_DATA, /* bpfmap_data_entry.keys_bytes + .values_bytes */
-	CRIU_BLOB_IPC_SHM,     /* ipc_shm_entry.size octets, padded to 4 (old dumps) */
-	CRIU_BLOB_IPC_SEM,     /* ipc_sem_entry.nsems u16 values, padded to 8 */
-	CRIU_BLOB_IPC_MSG      /* ipc_msg_entry.qnum times: u32, ipc_msg, data padded to 8 */
+	CRIU_BLOB_KINDS(CRIU_BLOB_ENUM)
+	CRIU_BLOB_KIND_COUNT
 } criu_blob_kind;
+
+#define CRIU_BLOB_MAX_PIECES 2u
+#define CRIU_BLOB_MAX_ALIGN 8u   /* the largest alignment in the table */
+
+typedef struct criu_blob_layout {
+	unsigned pieces;      /* pieces of data after the entry (or each item) */
+	unsigned value_size;  /* octets per value (semaphores: 2) */
+	unsigned align;       /* the data are zero-padded to a multiple of this */
+	const ProtobufCMessageDescriptor *item; /* items in between, or NULL */
+} criu_blob_layout;
+
+extern const criu_blob_layout criu_blob_layouts[CRIU_BLOB_KIND_COUNT];
+
+/*
+ * The length of piece `piece` after message m (the entry, or for kinds
+ * with items the item).  False when no data follow m at all (IPC_SHM
+ * with in_pagemaps: the contents are in pagemap-shmem-ID.img).
+ */
+bool criu_blob_length(criu_blob_kind kind, const ProtobufCMessage *m, unsigned piece,
+		      uint64_t *len);
+
+/* The items after entry m of a kind with an item message (IPC_MSG: qnum). */
+uint64_t criu_blob_items(criu_blob_kind kind, const ProtobufCMessage *m);
 
 /* What a raw image holds. */
 typedef enum criu_raw_kind {
@@ -233,6 +351,12 @@ typedef enum criu_empty_rule {
 	CRIU_EMPTY_NEEDED
 } criu_empty_rule;
 criu_empty_rule criu_image_empty_rule(criu_type_id t);
+
+/* Pagemap entry flags (criu/include/pagemap.h). */
+#define CRIU_PE_PARENT  1u
+#define CRIU_PE_LAZY    2u
+#define CRIU_PE_PRESENT 4u
+#define CRIU_PE_PAYLOAD_ALIGNED 8u  /* image version 3: payload at a page boundary */
 
 /*
  * A pagemap entry's flags as CRIU's init_compat_pagemap_entry() makes them
