@@ -72,6 +72,12 @@ static size_t slot_of(const criu_arena *a, const void *p)
 	return ((uintptr_t)p >> 3) & (a->live_cap - 1);
 }
 
+/* A slot holds a live block only when it was filled since the last reset. */
+static bool slot_used(const criu_arena *a, const criu_arena_slot *sl)
+{
+	return sl->p && sl->gen == a->gen;
+}
+
 static bool live_add(criu_arena *a, void *p, int k)
 {
 	if ((a->live_n + 1) * 2 > a->live_cap) {
@@ -82,20 +88,21 @@ static bool live_add(criu_arena *a, void *p, int k)
 		a->live = nl;
 		a->live_cap = cap;
 		for (size_t i = 0; i < old_cap; i++) {
-			if (!old[i].p)
+			if (!slot_used(a, &old[i]))
 				continue;
 			size_t h = slot_of(a, old[i].p);
-			while (nl[h].p)
+			while (slot_used(a, &nl[h]))
 				h = (h + 1) & (cap - 1);
 			nl[h] = old[i];
 		}
 		free(old);
 	}
 	size_t h = slot_of(a, p);
-	while (a->live[h].p)
+	while (slot_used(a, &a->live[h]))
 		h = (h + 1) & (a->live_cap - 1);
 	a->live[h].p = p;
 	a->live[h].k = k;
+	a->live[h].gen = a->gen;
 	a->live_n++;
 	return true;
 }
@@ -106,26 +113,26 @@ static int live_remove(criu_arena *a, const void *p)
 	if (!a->live_cap)
 		return -1;
 	size_t mask = a->live_cap - 1, h = slot_of(a, p);
-	while (a->live[h].p && a->live[h].p != p)
+	while (slot_used(a, &a->live[h]) && a->live[h].p != p)
 		h = (h + 1) & mask;
-	if (!a->live[h].p)
+	if (!slot_used(a, &a->live[h]))
 		return -1;
 	int k = a->live[h].k;
 	a->live[h].p = NULL;
 	a->live_n--;
 	/* Put the run after the hole back in place, so that lookups still find it. */
-	for (size_t j = (h + 1) & mask; a->live[j].p; j = (j + 1) & mask) {
+	for (size_t j = (h + 1) & mask; slot_used(a, &a->live[j]); j = (j + 1) & mask) {
 		criu_arena_slot q = a->live[j];
 		a->live[j].p = NULL;
 		size_t t = slot_of(a, q.p);
-		while (a->live[t].p)
+		while (slot_used(a, &a->live[t]))
 			t = (t + 1) & mask;
 		a->live[t] = q;
 	}
 	return k;
 }
 
-static void *bump(criu_arena *a, size_t size)
+static inline __attribute__((always_inline)) void *bump(criu_arena *a, size_t size)
 {
 	criu_arena_block *b = a->cur;
 
@@ -153,7 +160,7 @@ static void *bump(criu_arena *a, size_t size)
 static void *arena_alloc(void *ad, size_t size)
 {
 	criu_arena *a = ad;
-	int k = slab_class(size);
+	int k = size < SLAB_MIN ? -1 : slab_class(size);
 
 	if (k < 0)
 		return bump(a, size);
@@ -176,6 +183,7 @@ static void arena_free(void *ad, void *p)
 	if (k >= 0) {
 		((free_block *)p)->next = a->free_lists[k];
 		a->free_lists[k] = p;
+		a->freed = true;
 	}
 }
 
@@ -189,10 +197,14 @@ void criu_arena_init(criu_arena *a)
 
 void criu_arena_reset(criu_arena *a)
 {
-	memset(a->free_lists, 0, sizeof(a->free_lists));
+	/* The table empties by a new generation, not by clearing it. */
 	if (a->live_n) {
-		memset(a->live, 0, a->live_cap * sizeof(*a->live));
+		a->gen++;
 		a->live_n = 0;
+	}
+	if (a->freed) {
+		memset(a->free_lists, 0, sizeof(a->free_lists));
+		a->freed = false;
 	}
 	if (!a->head)
 		return;

@@ -19,7 +19,8 @@
 typedef struct criu_arena_block criu_arena_block;
 typedef struct criu_arena_slot {
 	void *p;
-	int k;
+	int k;          /* size class */
+	uint64_t gen;   /* the arena's generation when filled (never wraps) */
 } criu_arena_slot;
 #define CRIU_ARENA_CLASSES 40
 typedef struct criu_arena {
@@ -29,6 +30,8 @@ typedef struct criu_arena {
 	void *free_lists[CRIU_ARENA_CLASSES]; /* freed blocks of 512 << k bytes */
 	criu_arena_slot *live;   /* blocks of those sizes handed out */
 	size_t live_n, live_cap;
+	uint64_t gen;            /* bumped by each reset that had live blocks */
+	bool freed;              /* a free list holds blocks */
 } criu_arena;
 
 void criu_arena_init(criu_arena *a);
