@@ -30,7 +30,10 @@
 
 #include "streamverify.h"
 #include "hostile.h"
+#include "formats/criu/schema/images.h"
+#include "formats/criu/schema/pb.h"
 #include "formats/criu/schema/schema.h"
+#include "cgroup.pb-c.h"
 
 static char xen_dir[4096], criu_dir[4096], work_dir[4096];
 static const char *data_dir;
@@ -737,6 +740,114 @@ START_TEST(inputs_are_never_written)
 }
 END_TEST
 
+/* ---- big valid protobuf entries (issue 22) ----------------------------------- */
+
+/*
+ * A cgroup image of one 4 MiB entry: 1,300 directories of 100 properties
+ * each, as a container with many cgroups dumps.  It is valid, and must be
+ * found so (protobuf-c unpacks it into thousands of submessages, all in
+ * the per-entry arena).
+ */
+static void write_big_cgroup(const char *path, size_t ndirs)
+{
+	CgroupPerms perms = CGROUP_PERMS__INIT;
+	CgroupPropEntry props[100], *pprops[100];
+	char names[100][16];
+	CgroupDirEntry *dirs = calloc(ndirs, sizeof(*dirs)), **pdirs = calloc(ndirs, sizeof(*pdirs));
+	char (*dnames)[16] = calloc(ndirs, 16);
+	CgControllerEntry ctl = CG_CONTROLLER_ENTRY__INIT;
+	CgControllerEntry *pctl = &ctl;
+	char *cname = "cpu";
+	CgroupEntry ce = CGROUP_ENTRY__INIT;
+
+	ck_assert(dirs && pdirs && dnames);
+	perms.mode = 0644;
+	for (size_t i = 0; i < 100; i++) {
+		cgroup_prop_entry__init(&props[i]);
+		snprintf(names[i], sizeof(names[i]), "cpu.prop%zu", i);
+		props[i].name = names[i];
+		props[i].value = "1";
+		props[i].perms = &perms;
+		pprops[i] = &props[i];
+	}
+	for (size_t i = 0; i < ndirs; i++) {
+		cgroup_dir_entry__init(&dirs[i]);
+		snprintf(dnames[i], 16, "/d%zu", i);
+		dirs[i].dir_name = dnames[i];
+		dirs[i].n_properties = 100;
+		dirs[i].properties = pprops;
+		dirs[i].dir_perms = &perms;
+		pdirs[i] = &dirs[i];
+	}
+	ctl.n_cnames = 1;
+	ctl.cnames = &cname;
+	ctl.n_dirs = ndirs;
+	ctl.dirs = pdirs;
+	ce.n_controllers = 1;
+	ce.controllers = &pctl;
+	size_t size = cgroup_entry__get_packed_size(&ce);
+	uint8_t *buf = malloc(size);
+	ck_assert_ptr_nonnull(buf);
+	cgroup_entry__pack(&ce, buf);
+	uint32_t head[3] = { CRIU_IMG_COMMON_MAGIC, criu_image_by_name("CGROUP")->magic,
+			     (uint32_t)size };
+	FILE *f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(head, sizeof(head), 1, f), 1);
+	ck_assert_uint_eq(fwrite(buf, size, 1, f), 1);
+	ck_assert_int_eq(fclose(f), 0);
+	free(buf);
+	free(dirs);
+	free(pdirs);
+	free(dnames);
+}
+
+START_TEST(criu_big_cgroup_entry_valid)
+{
+	char path[4200];
+	run_result r;
+
+	snprintf(path, sizeof(path), "%s/big-cgroup.img", work_dir);
+	write_big_cgroup(path, 1300);
+	struct stat st;
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_gt(st.st_size, 3 << 20);
+	ck_assert_int_eq(verify(path, "criu", &r), SV_EXIT_VALID);
+	ck_assert_uint_eq(r.ndiags, 0);
+	unlink(path);
+}
+END_TEST
+
+/*
+ * The arena hands a slab-sized block that protobuf-c freed to the next
+ * request of that size (the scanned-member slabs of the next submessage),
+ * and keeps everything else until the reset.
+ */
+START_TEST(criu_arena_reuses_freed_slabs)
+{
+	criu_arena a;
+
+	criu_arena_init(&a);
+	void *slab = a.pc.alloc(a.pc.allocator_data, 1024);
+	void *other = a.pc.alloc(a.pc.allocator_data, 1000);
+	ck_assert_ptr_nonnull(slab);
+	ck_assert_ptr_nonnull(other);
+	memset(slab, 0xab, 1024);
+	a.pc.free(a.pc.allocator_data, slab);
+	a.pc.free(a.pc.allocator_data, other);
+	ck_assert_ptr_eq(a.pc.alloc(a.pc.allocator_data, 1024), slab);
+	/* Not a slab size: not reused; the reused slab is live again. */
+	ck_assert_ptr_ne(a.pc.alloc(a.pc.allocator_data, 1000), other);
+	ck_assert_ptr_ne(a.pc.alloc(a.pc.allocator_data, 1024), slab);
+	/* Short strings take 8 bytes, not 16. */
+	char *s1 = a.pc.alloc(a.pc.allocator_data, 2), *s2 = a.pc.alloc(a.pc.allocator_data, 2);
+	ck_assert_int_eq((int)(s2 - s1), 8);
+	criu_arena_reset(&a);
+	ck_assert_ptr_ne(a.pc.alloc(a.pc.allocator_data, 1024), NULL);
+	criu_arena_free(&a);
+}
+END_TEST
+
 static void run_generator(const char *gen, const char *dir)
 {
 	char cmd[8400];
@@ -786,6 +897,8 @@ int main(void)
 	tcase_add_test(dirs, directory_traps);
 	tcase_add_test(dirs, fifo_and_device_as_image_in_dump);
 	tcase_add_test(ro, inputs_are_never_written);
+	tcase_add_test(forge, criu_big_cgroup_entry_valid);
+	tcase_add_test(forge, criu_arena_reuses_freed_slabs);
 	suite_add_tcase(s, forge);
 	suite_add_tcase(s, cut);
 	suite_add_tcase(s, dirs);

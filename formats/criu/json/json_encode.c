@@ -5,11 +5,15 @@
  * wrong: unknown fields, values of the wrong type or out of range, blobs
  * whose length disagrees with their entry.
  *
- * The JSON is parsed with jansson.  Each entry's message is built from its
- * protobuf-c descriptor by one generic walker into an arena reset per
- * entry, packed by protobuf-c (fields in field-number order, as CRIU's own
- * protobuf-c writes them) and written at once.
+ * The JSON is read as a stream (json_stream.h): the top level is walked
+ * by a small scanner and each entry's text is parsed with jansson on its
+ * own, so memory is bounded by the largest entry, not the document.  Each
+ * entry's message is built from its protobuf-c descriptor by one generic
+ * walker into an arena reset per entry, packed by protobuf-c (fields in
+ * field-number order, as CRIU's own protobuf-c writes them) and written
+ * before the next entry is read.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -19,13 +23,14 @@
 #include "formats/criu/schema/fieldopts.h"
 #include "formats/criu/schema/images.h"
 #include "formats/criu/json/json_common.h"
+#include "formats/criu/json/json_stream.h"
 #include "formats/criu/schema/pb.h"
 #include "formats/criu/schema/schema.h"
+#include "internal.h"
 
 #define PATH_MAX_LEN 1024
 #define MAX_REPORTS 50       /* errors reported before the encoder gives up */
 #define MAX_DEPTH CRIU_PB_MAX_DEPTH
-#define READ_CHUNK (1u << 16)
 
 /*
  * jansson keeps integers in a long long, which does not hold the upper
@@ -47,6 +52,13 @@ typedef struct enc {
 	unsigned errors;
 	bool write_failed;
 	bool oom;
+	/* Streaming (json_stream.h): the document is read one value at a time. */
+	cjs *js;
+	bool stop;            /* a syntax error, no memory, too many errors: read no further */
+	bool have_magic, have_entries;
+	FILE *spool;          /* entries read before the magic, kept until it comes */
+	bool spool_empty;     /* an empty entries array came before the magic */
+	enum { GHOST_NONE, GHOST_WHOLE, GHOST_CHUNKS, GHOST_FAILED } ghost;
 } enc;
 
 /* ---- paths and reports --------------------------------------------------------- */
@@ -817,113 +829,111 @@ static ProtobufCMessage *entry_message(enc *e, const ProtobufCMessageDescriptor 
 	return build_message(e, md, obj, allow_extra, 0);
 }
 
-static void entries_plain(enc *e, const json_t *entries)
+static void entry_plain(enc *e, const json_t *obj)
 {
 	bool has_blob = e->type->blob != CRIU_BLOB_NONE;
+	ProtobufCMessage *m = entry_message(e, e->type->entry, obj, has_blob);
 
-	for (size_t i = 0; i < json_array_size(entries) && e->errors < MAX_REPORTS; i++) {
-		const json_t *obj = json_array_get(entries, i);
-		size_t saved = path_push_index(e, i);
-		e->index = i;
-		ProtobufCMessage *m = entry_message(e, e->type->entry, obj, has_blob);
-		if (m && put_message(e, m) && has_blob)
-			put_entry_blob(e, m, json_object_get(obj, "extra"));
-		path_pop(e, saved);
-	}
+	if (m && put_message(e, m) && has_blob)
+		put_entry_blob(e, m, json_object_get(obj, "extra"));
 }
 
-static void entries_pagemap(enc *e, const json_t *entries)
+static void entry_pagemap(enc *e, const json_t *obj)
 {
-	for (size_t i = 0; i < json_array_size(entries) && e->errors < MAX_REPORTS; i++) {
-		size_t saved = path_push_index(e, i);
-		e->index = i;
-		ProtobufCMessage *m = entry_message(
-			e, i ? &pagemap_entry__descriptor : &pagemap_head__descriptor,
-			json_array_get(entries, i), false);
-		if (m)
-			put_message(e, m);
-		path_pop(e, saved);
-	}
+	ProtobufCMessage *m = entry_message(
+		e, e->index ? &pagemap_entry__descriptor : &pagemap_head__descriptor, obj, false);
+
+	if (m)
+		put_message(e, m);
 }
 
-static void entries_ghost(enc *e, const json_t *entries)
+/*
+ * A ghost file: its ghost_file_entry, then either its contents (in the
+ * first entry's extra) or chunk entries with theirs.
+ */
+static void entry_ghost(enc *e, const json_t *obj)
 {
-	size_t n = json_array_size(entries);
+	ProtobufCMessage *m;
 
-	if (!n) {
-		fail(e, CJ_LAYOUT, "a ghost file image needs its ghost_file_entry");
-		return;
-	}
-	const json_t *first = json_array_get(entries, 0);
-	size_t saved = path_push_index(e, 0);
-	e->index = 0;
-	ProtobufCMessage *m = entry_message(e, &ghost_file_entry__descriptor, first, true);
-	if (!m) {
-		path_pop(e, saved);
-		return;
-	}
-	const GhostFileEntry *g = (const GhostFileEntry *)m;
-	bool chunks = g->has_chunks && g->chunks;
-	const json_t *contents = json_object_get(first, "extra");
-	if (chunks && contents) {
-		size_t s2 = path_push_key(e, "extra");
-		fail(e, CJ_LAYOUT, "a chunked ghost file has its data in the chunk entries");
-		path_pop(e, s2);
-	}
-	if (!chunks && n > 1)
-		fail(e, CJ_LAYOUT, "a ghost file without chunks has one entry, not %zu", n);
-	if (put_message(e, m) && !chunks && contents) {
-		unsigned char *data;
-		size_t len, s2 = path_push_key(e, "extra");
-		if (json_bytes(e, contents, false, &data, &len))
-			put(e, data, len);
-		path_pop(e, s2);
-	}
-	path_pop(e, saved);
-	for (size_t i = 1; chunks && i < n && e->errors < MAX_REPORTS; i++) {
-		const json_t *obj = json_array_get(entries, i);
-		saved = path_push_index(e, i);
-		e->index = i;
-		m = entry_message(e, &ghost_chunk_entry__descriptor, obj, true);
-		if (m && put_message(e, m)) {
+	if (e->index == 0) {
+		m = entry_message(e, &ghost_file_entry__descriptor, obj, true);
+		if (!m) {
+			e->ghost = GHOST_FAILED;
+			return;
+		}
+		const GhostFileEntry *g = (const GhostFileEntry *)m;
+		bool chunks = g->has_chunks && g->chunks;
+		const json_t *contents = json_object_get(obj, "extra");
+		if (chunks && contents) {
 			size_t s2 = path_push_key(e, "extra");
-			put_blob(e, json_object_get(obj, "extra"), ((const GhostChunkEntry *)m)->len,
-				 "ghost file chunk data");
+			fail(e, CJ_LAYOUT, "a chunked ghost file has its data in the chunk entries");
 			path_pop(e, s2);
 		}
+		e->ghost = chunks ? GHOST_CHUNKS : GHOST_WHOLE;
+		if (put_message(e, m) && !chunks && contents) {
+			unsigned char *data;
+			size_t len, s2 = path_push_key(e, "extra");
+			if (json_bytes(e, contents, false, &data, &len))
+				put(e, data, len);
+			path_pop(e, s2);
+		}
+		return;
+	}
+	if (e->ghost != GHOST_CHUNKS)
+		return; /* counted; entries_done() says what is wrong */
+	m = entry_message(e, &ghost_chunk_entry__descriptor, obj, true);
+	if (m && put_message(e, m)) {
+		size_t s2 = path_push_key(e, "extra");
+		put_blob(e, json_object_get(obj, "extra"), ((const GhostChunkEntry *)m)->len,
+			 "ghost file chunk data");
+		path_pop(e, s2);
+	}
+}
+
+/* Entry e->index of the image, written out before the next is read. */
+static void entry(enc *e, const json_t *obj)
+{
+	size_t saved = path_push_index(e, (size_t)e->index);
+
+	switch (e->type->layout) {
+	case CRIU_LAYOUT_PAGEMAP:
+		entry_pagemap(e, obj);
+		break;
+	case CRIU_LAYOUT_GHOST_FILE:
+		entry_ghost(e, obj);
+		break;
+	case CRIU_LAYOUT_ENTRIES:
+	case CRIU_LAYOUT_RAW:
+		entry_plain(e, obj);
+		break;
+	}
+	path_pop(e, saved);
+}
+
+/* What the layout needs of the entries as a whole (path: "entries"). */
+static void entries_done(enc *e, uint64_t count)
+{
+	if (e->type->layout != CRIU_LAYOUT_GHOST_FILE)
+		return;
+	if (!count) {
+		fail(e, CJ_LAYOUT, "a ghost file image needs its ghost_file_entry");
+	} else if (e->ghost == GHOST_WHOLE && count > 1) {
+		size_t saved = path_push_index(e, 0);
+		fail(e, CJ_LAYOUT, "a ghost file without chunks has one entry, not %" PRIu64, count);
 		path_pop(e, saved);
 	}
+}
+
+static void put_header(enc *e)
+{
+	/* crit writes images of version 1.1: a head magic first, but for inventory. */
+	if (e->type->id != CRIU_T_INVENTORY)
+		put_le32(e, e->type->flags & CRIU_IMG_SERVICE ? CRIU_IMG_SERVICE_MAGIC
+							      : CRIU_IMG_COMMON_MAGIC);
+	put_le32(e, e->type->magic);
 }
 
 /* ---- reading the JSON -------------------------------------------------------------- */
-
-/* The whole input, grown as it arrives. */
-static char *slurp(enc *e, sv_stream *in, size_t *len)
-{
-	size_t cap = READ_CHUNK, n = 0;
-	char *buf = malloc(cap);
-
-	while (buf) {
-		if (cap - n < READ_CHUNK) {
-			char *nb = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		size_t got = sv_read(in, buf + n, READ_CHUNK);
-		n += got;
-		if (got < READ_CHUNK) {
-			*len = n;
-			return buf;
-		}
-	}
-	e->oom = true;
-	return NULL;
-}
 
 /* Does the integer literal p[0..n) (optional '-', digits) fit a long long? */
 static bool fits_json_int(const char *p, size_t n)
@@ -940,27 +950,38 @@ static bool fits_json_int(const char *p, size_t n)
 	return true;
 }
 
+static bool number_char(char c)
+{
+	return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
+}
+
 /*
  * Copy text with every integer literal too big for jansson turned into a
  * marked string.  *inserted gets the offsets (in the copy) of the marks,
- * to map jansson's error positions back.
+ * to map jansson's error positions back.  *out is NULL when no literal
+ * needs a mark (the text is then parsed as it is); false: out of memory.
  */
-static char *mark_big_ints(const char *text, size_t len, size_t *outlen, size_t **inserted,
-			   size_t *ninserted)
+static bool mark_big_ints(const char *text, size_t len, char **out_text, size_t *outlen,
+			  size_t **inserted, size_t *ninserted)
 {
 	size_t count = 0;
 
+	*out_text = NULL;
+	*inserted = NULL;
+	*ninserted = 0;
 	for (int pass = 0; pass < 2; pass++) {
 		char *out = NULL;
 		size_t o = 0, k = 0;
 		if (pass == 1) {
+			if (!count)
+				return true;
 			out = malloc(len + count * (BIG_INT_MARK_LEN + 2) + 1);
-			*inserted = malloc((count ? count : 1) * sizeof(size_t));
+			*inserted = malloc(count * sizeof(size_t));
 			if (!out || !*inserted) {
 				free(out);
 				free(*inserted);
 				*inserted = NULL;
-				return NULL;
+				return false;
 			}
 		}
 		bool in_string = false;
@@ -981,7 +1002,7 @@ static char *mark_big_ints(const char *text, size_t len, size_t *outlen, size_t 
 			if (c == '-' || (c >= '0' && c <= '9')) {
 				size_t j = i + (c == '-');
 				bool integer = true;
-				while (j < len && strchr("0123456789.eE+-", text[j]) && text[j]) {
+				while (j < len && number_char(text[j])) {
 					if (!(text[j] >= '0' && text[j] <= '9'))
 						integer = false;
 					j++;
@@ -1013,15 +1034,28 @@ static char *mark_big_ints(const char *text, size_t len, size_t *outlen, size_t 
 		}
 		if (pass == 1) {
 			out[o] = '\0';
+			*out_text = out;
 			*outlen = o;
 			*ninserted = k;
-			return out;
 		}
 	}
-	return NULL;
+	return true;
 }
 
-static void syntax_error(enc *e, const char *text, size_t len, const json_error_t *err,
+/* A syntax error at pos of t (both in the whole document). */
+static void report_syntax(enc *e, const cjs_text *t, size_t pos, const char *what)
+{
+	uint64_t line, col;
+
+	cjs_locate(t, pos, &line, &col);
+	sv_record_none(e->cx);
+	sv_report(e->cx, CJ_CODE(CJ_SYNTAX), t->off + pos,
+		  "invalid JSON at line %" PRIu64 ", column %" PRIu64 ": %s", line, col, what);
+	e->errors++;
+	e->stop = true;
+}
+
+static void syntax_error(enc *e, const cjs_text *t, const json_error_t *err,
 			 const size_t *inserted, size_t ninserted)
 {
 	size_t pos = err->position > 0 ? (size_t)err->position : 0;
@@ -1029,119 +1063,365 @@ static void syntax_error(enc *e, const char *text, size_t len, const json_error_
 	/* Back to an offset in the input: take out the marks before pos. */
 	for (size_t i = 0; i < ninserted && inserted[i] < pos; i++)
 		pos = pos >= BIG_INT_MARK_LEN + 2 ? pos - (BIG_INT_MARK_LEN + 2) : 0;
-	if (pos > len)
-		pos = len;
-	size_t line = 1, col = 1;
-	for (size_t i = 0; i < pos; i++) {
-		if (text[i] == '\n') {
-			line++;
-			col = 1;
+	if (pos > t->len)
+		pos = t->len;
+	report_syntax(e, t, pos, err->text);
+}
+
+/* The reader stopped: a structural error (worded as jansson's) or no memory. */
+static void stream_failed(enc *e)
+{
+	if (e->js->oom) {
+		e->oom = true;
+		e->stop = true;
+		return;
+	}
+	cjs_text at = { .text = "", .len = 0, .off = e->js->err.off, .line = e->js->err.line,
+			.col = e->js->err.col };
+	report_syntax(e, &at, 0, e->js->err.text);
+}
+
+/* jansson's reading of one value's text, or NULL (reported). */
+static json_t *parse(enc *e, const cjs_text *t, size_t flags)
+{
+	char *marked;
+	size_t mlen = 0, *inserted, ninserted;
+	json_error_t err;
+	json_t *quick = cjs_fast_parse(t->text, t->len);
+
+	if (quick)
+		return quick;
+	if (!mark_big_ints(t->text, t->len, &marked, &mlen, &inserted, &ninserted)) {
+		e->oom = true;
+		e->stop = true;
+		return NULL;
+	}
+	json_t *v = json_loadb(marked ? marked : t->text, marked ? mlen : t->len,
+			       flags | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
+	if (!v) {
+		if (json_error_code(&err) == json_error_out_of_memory) {
+			e->oom = true;
+			e->stop = true;
 		} else {
-			col++;
+			syntax_error(e, t, &err, inserted, ninserted);
 		}
 	}
-	sv_report(e->cx, CJ_CODE(CJ_SYNTAX), pos, "invalid JSON at line %zu, column %zu: %s",
-		  line, col, err->text);
-	e->errors++;
+	free(marked);
+	free(inserted);
+	return v;
+}
+
+/* The next value of the document, read and parsed; NULL: stop. */
+static json_t *next_value(enc *e)
+{
+	cjs_text t;
+
+	if (cjs_value(e->js, &t) != CJS_ITEM) {
+		stream_failed(e);
+		return NULL;
+	}
+	return parse(e, &t, JSON_DECODE_ANY);
+}
+
+/*
+ * Entries that come before the magic are kept in a temporary file until
+ * the magic says what they are: each as its position and text.
+ */
+typedef struct spooled {
+	uint64_t off, line, col, len;
+} spooled;
+
+static bool spool_put(enc *e, const cjs_text *t)
+{
+	spooled h = { t->off, t->line, t->col, t->len };
+
+	if (!e->spool && !(e->spool = tmpfile())) {
+		sv_report(e->cx, &sv_core_codes[SV_CORE_IO], SV_NONE,
+			  "no temporary file for the entries before the magic: %s", strerror(errno));
+		sv_ctx_io_failed(e->cx);
+		e->stop = true;
+		return false;
+	}
+	if (fwrite(&h, sizeof(h), 1, e->spool) != 1 ||
+	    (t->len && fwrite(t->text, t->len, 1, e->spool) != 1)) {
+		sv_report(e->cx, &sv_core_codes[SV_CORE_IO], SV_NONE,
+			  "cannot write the temporary file of the entries before the magic");
+		sv_ctx_io_failed(e->cx);
+		e->stop = true;
+		return false;
+	}
+	return true;
+}
+
+/* The entries kept by spool_put(), encoded now that the magic is known. */
+static void spool_replay(enc *e)
+{
+	spooled h;
+	char *text = NULL;
+	uint64_t count = 0;
+
+	if (fflush(e->spool) != 0 || fseek(e->spool, 0, SEEK_SET) != 0) {
+		sv_report(e->cx, &sv_core_codes[SV_CORE_IO], SV_NONE,
+			  "cannot read back the temporary file of the entries");
+		sv_ctx_io_failed(e->cx);
+		return;
+	}
+	put_header(e);
+	while (!e->stop && e->errors < MAX_REPORTS && fread(&h, sizeof(h), 1, e->spool) == 1) {
+		char *nt = h.len < SIZE_MAX ? realloc(text, (size_t)h.len + 1) : NULL;
+		if (!nt) {
+			e->oom = true;
+			break;
+		}
+		text = nt;
+		if (h.len && fread(text, (size_t)h.len, 1, e->spool) != 1) {
+			sv_report(e->cx, &sv_core_codes[SV_CORE_IO], SV_NONE,
+				  "cannot read back the temporary file of the entries");
+			sv_ctx_io_failed(e->cx);
+			break;
+		}
+		cjs_text t = { text, (size_t)h.len, h.off, h.line, h.col };
+		json_t *obj = parse(e, &t, JSON_DECODE_ANY);
+		if (!obj)
+			break;
+		e->index = count++;
+		entry(e, obj);
+		json_decref(obj);
+	}
+	free(text);
+	if (!e->stop && e->errors < MAX_REPORTS)
+		entries_done(e, count);
+}
+
+/*
+ * The entries array, one element at a time: encoded when the magic came
+ * first and nothing is wrong so far, kept for later when the magic is yet
+ * to come, only checked as JSON otherwise.
+ */
+static void member_entries(enc *e)
+{
+	cjs_text t;
+	uint64_t count = 0;
+	int r;
+
+	if (cjs_peek(e->js) != '[') {
+		json_t *v = next_value(e);
+		if (v)
+			fail(e, CJ_TYPE, "expected an array, got %s", json_kind(v));
+		json_decref(v);
+		return;
+	}
+	cjs_skip_byte(e->js);
+	bool encode = e->type && !e->errors;
+	bool keep = !e->have_magic;
+	if (encode)
+		put_header(e);
+	while ((r = cjs_element(e->js, count == 0, &t)) == CJS_ITEM) {
+		if (e->errors >= MAX_REPORTS) {
+			e->stop = true;
+			return;
+		}
+		json_t *obj = parse(e, &t, JSON_DECODE_ANY);
+		if (!obj)
+			return;
+		if (keep)
+			spool_put(e, &t);
+		e->index = count++;
+		if (encode)
+			entry(e, obj);
+		json_decref(obj);
+		if (e->stop)
+			return;
+	}
+	if (r == CJS_FAIL) {
+		stream_failed(e);
+		return;
+	}
+	if (encode)
+		entries_done(e, count);
+	else if (keep && !e->spool)
+		e->spool_empty = true;
+}
+
+static void member_magic(enc *e)
+{
+	json_t *magic = next_value(e);
+
+	if (!magic)
+		return;
+	e->have_magic = true;
+	if (!json_is_string(magic) || is_big_int(magic)) {
+		fail(e, CJ_TYPE, "expected the image type's name, got %s", json_kind(magic));
+	} else {
+		e->type = criu_image_by_name(json_string_value(magic));
+		if (!e->type || !e->type->magic || !e->type->entry) {
+			fail(e, CJ_VALUE, "\"%s\" is not the name of a CRIU image type with entries",
+			     json_string_value(magic));
+			e->type = NULL;
+		}
+	}
+	json_decref(magic);
+}
+
+/* A top-level key, checked as jansson checks one; NULL: stop. */
+static json_t *member_key(enc *e, const cjs_text *kt, json_t *seen)
+{
+	json_t *key = parse(e, kt, JSON_DECODE_ANY);
+
+	if (!key)
+		return NULL;
+	const char *problem = NULL;
+	if (!json_is_string(key))
+		problem = "string or '}' expected";
+	else if (memchr(json_string_value(key), '\0', json_string_length(key)))
+		problem = "NUL byte in object key not supported";
+	else if (json_object_getn(seen, json_string_value(key), json_string_length(key)))
+		problem = "duplicate object key";
+	else if (json_object_setn_new_nocheck(seen, json_string_value(key),
+					      json_string_length(key), json_null())) {
+		e->oom = true;
+		e->stop = true;
+		json_decref(key);
+		return NULL;
+	}
+	if (problem) {
+		/* jansson names the key's token when it is at most 20 bytes. */
+		char what[96];
+		if (kt->len <= 20)
+			snprintf(what, sizeof(what), "%s near '%.*s'", problem, (int)kt->len, kt->text);
+		else
+			snprintf(what, sizeof(what), "%s", problem);
+		report_syntax(e, kt, kt->len, what);
+		json_decref(key);
+		return NULL;
+	}
+	return key;
+}
+
+/*
+ * The document is no object: read whole (up to the largest entry) so that
+ * jansson words what is wrong, as it always did.
+ */
+static void not_an_object(enc *e)
+{
+	cjs_text t;
+	int first = cjs_peek(e->js);
+
+	if (cjs_rest(e->js, CJ_ENTRY_MAX, &t) != CJS_ITEM) {
+		if (!e->js->oom || first != '[') {
+			stream_failed(e);
+			return;
+		}
+		/* Too big to parse: an array, so no image whatever it holds. */
+		e->js->oom = false;
+		fail(e, CJ_TYPE, "expected an object with magic and entries, got an array");
+		return;
+	}
+	json_t *root = parse(e, &t, 0);
+	if (root)
+		fail(e, CJ_TYPE, "expected an object with magic and entries, got %s",
+		     json_kind(root));
+	json_decref(root);
+}
+
+/* The document: {"magic": NAME, "entries": [...]}, the keys in any order. */
+static void document(enc *e)
+{
+	json_t *seen = json_object();
+	cjs_text kt;
+	bool first = true;
+	int r;
+
+	if (!seen) {
+		e->oom = true;
+		return;
+	}
+	cjs_skip_byte(e->js);
+	while (!e->stop && (r = cjs_member(e->js, first, &kt)) == CJS_ITEM) {
+		first = false;
+		json_t *key = member_key(e, &kt, seen);
+		if (!key)
+			break;
+		if (!cjs_colon(e->js)) {
+			json_decref(key);
+			stream_failed(e);
+			break;
+		}
+		const char *name = json_string_value(key);
+		size_t saved = path_push_key(e, name);
+		if (strcmp(name, "magic") == 0) {
+			member_magic(e);
+		} else if (strcmp(name, "entries") == 0) {
+			e->have_entries = true;
+			member_entries(e);
+		} else {
+			json_t *v = next_value(e);
+			if (v)
+				fail(e, CJ_UNKNOWN_FIELD, "unknown field: an image has magic and entries");
+			json_decref(v);
+		}
+		path_pop(e, saved);
+		json_decref(key);
+	}
+	json_decref(seen);
+	if (e->stop)
+		return;
+	if (r == CJS_FAIL || !cjs_end(e->js)) {
+		stream_failed(e);
+		return;
+	}
+	size_t saved = path_push_key(e, "magic");
+	if (!e->have_magic)
+		fail(e, CJ_REQUIRED, "missing: the image type's name");
+	path_pop(e, saved);
+	saved = path_push_key(e, "entries");
+	if (!e->have_entries)
+		fail(e, CJ_REQUIRED, "missing: the list of entries");
+	else if (e->type && !e->errors && (e->spool || e->spool_empty)) {
+		if (e->spool) {
+			spool_replay(e);
+		} else {
+			put_header(e);
+			entries_done(e, 0);
+		}
+	}
+	path_pop(e, saved);
 }
 
 bool criu_json_encode(sv_ctx *cx, sv_stream *in, FILE *out)
 {
 	enc e = { .cx = cx, .out = out };
-	size_t len = 0, mlen = 0, *inserted = NULL, ninserted = 0;
-	char *text, *marked = NULL;
-	json_t *root = NULL;
-	json_error_t err;
 
 	criu_arena_init(&e.arena);
-	text = slurp(&e, in, &len);
-	if (text)
-		marked = mark_big_ints(text, len, &mlen, &inserted, &ninserted);
-	if (!marked) {
+	e.js = malloc(sizeof(*e.js));
+	if (!e.js) {
 		e.oom = true;
 		goto done;
 	}
-	root = json_loadb(marked, mlen, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
-	if (!root) {
-		syntax_error(&e, text, len, &err, inserted, ninserted);
-		goto done;
-	}
-	free(marked);
-	marked = NULL;
-
-	if (!json_is_object(root)) {
-		fail(&e, CJ_TYPE, "expected an object with magic and entries, got %s",
-		     json_kind(root));
-		goto done;
-	}
-	const char *key;
-	json_t *value;
-	json_object_foreach(root, key, value) {
-		if (strcmp(key, "magic") && strcmp(key, "entries")) {
-			size_t saved = path_push_key(&e, key);
-			fail(&e, CJ_UNKNOWN_FIELD, "unknown field: an image has magic and entries");
-			path_pop(&e, saved);
-		}
-	}
-	const json_t *magic = json_object_get(root, "magic");
-	const json_t *entries = json_object_get(root, "entries");
-	size_t saved = path_push_key(&e, "magic");
-	if (!magic) {
-		fail(&e, CJ_REQUIRED, "missing: the image type's name");
-	} else if (!json_is_string(magic) || is_big_int(magic)) {
-		fail(&e, CJ_TYPE, "expected the image type's name, got %s", json_kind(magic));
-	} else {
-		e.type = criu_image_by_name(json_string_value(magic));
-		if (!e.type || !e.type->magic || !e.type->entry) {
-			fail(&e, CJ_VALUE, "\"%s\" is not the name of a CRIU image type with entries",
-			     json_string_value(magic));
-			e.type = NULL;
-		}
-	}
-	path_pop(&e, saved);
-	saved = path_push_key(&e, "entries");
-	if (!entries)
-		fail(&e, CJ_REQUIRED, "missing: the list of entries");
-	else if (!json_is_array(entries))
-		fail(&e, CJ_TYPE, "expected an array, got %s", json_kind(entries));
-	path_pop(&e, saved);
-	if (e.errors || !e.type)
-		goto done;
-
-	/* crit writes images of version 1.1: a head magic first, but for inventory. */
-	if (e.type->id != CRIU_T_INVENTORY)
-		put_le32(&e, e.type->flags & CRIU_IMG_SERVICE ? CRIU_IMG_SERVICE_MAGIC
-							      : CRIU_IMG_COMMON_MAGIC);
-	put_le32(&e, e.type->magic);
-	saved = path_push_key(&e, "entries");
-	switch (e.type->layout) {
-	case CRIU_LAYOUT_PAGEMAP:
-		entries_pagemap(&e, entries);
-		break;
-	case CRIU_LAYOUT_GHOST_FILE:
-		entries_ghost(&e, entries);
-		break;
-	case CRIU_LAYOUT_ENTRIES:
-	case CRIU_LAYOUT_RAW:
-		entries_plain(&e, entries);
-		break;
-	}
-	path_pop(&e, saved);
+	cjs_init(e.js, in);
+	if (cjs_peek(e.js) == '{')
+		document(&e);
+	else
+		not_an_object(&e);
 
 done:
 	sv_record_none(cx);
 	if (e.oom) {
-		sv_report(cx, CJ_CODE(CJ_OUTPUT), SV_NONE, "out of memory");
+		/* No verdict on the input: it could not be held, not found wrong. */
+		sv_report(cx, &sv_core_codes[SV_CORE_IO], SV_NONE,
+			  "out of memory: the JSON is not encoded");
+		sv_ctx_io_failed(cx);
 		e.errors++;
 	}
 	if (!e.errors && (e.write_failed || fflush(out) != 0 || ferror(out))) {
 		sv_report(cx, CJ_CODE(CJ_OUTPUT), SV_NONE, "cannot write the image");
 		e.errors++;
 	}
-	json_decref(root);
-	free(marked);
-	free(inserted);
-	free(text);
+	if (e.spool)
+		fclose(e.spool);
+	if (e.js)
+		cjs_free(e.js);
+	free(e.js);
 	criu_arena_free(&e.arena);
 	return e.errors == 0;
 }

@@ -12,12 +12,26 @@
 
 #include <protobuf-c/protobuf-c.h>
 
-/* Bump allocator: blocks kept across resets, big ones freed. */
+/*
+ * Bump allocator for protobuf-c, reset per entry: blocks kept across
+ * resets, big ones freed; freed slab-sized blocks reused (see pb.c).
+ */
 typedef struct criu_arena_block criu_arena_block;
+typedef struct criu_arena_slot {
+	void *p;
+	int k;          /* size class */
+	uint64_t gen;   /* the arena's generation when filled (never wraps) */
+} criu_arena_slot;
+#define CRIU_ARENA_CLASSES 40
 typedef struct criu_arena {
 	ProtobufCAllocator pc;   /* hand &arena->pc to protobuf-c */
 	criu_arena_block *head;  /* first block, kept by reset */
 	criu_arena_block *cur;
+	void *free_lists[CRIU_ARENA_CLASSES]; /* freed blocks of 512 << k bytes */
+	criu_arena_slot *live;   /* blocks of those sizes handed out */
+	size_t live_n, live_cap;
+	uint64_t gen;            /* bumped by each reset that had live blocks */
+	bool freed;              /* a free list holds blocks */
 } criu_arena;
 
 void criu_arena_init(criu_arena *a);
