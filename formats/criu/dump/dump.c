@@ -649,6 +649,20 @@ static void collect_inventory(dump *d, const InventoryEntry *e)
 		d->has_root_ids = true;
 		copy_ids(&d->root_ids, e->root_ids);
 	}
+	if (e->plugins_entry) {
+		const PluginsEntry *pe = e->plugins_entry;
+		d->has_plugins_entry = true;
+		d->nplugins = pe->n_plugins;
+		for (size_t k = 0; k < pe->n_plugins && k < DUMP_MAX_PLUGINS; k++) {
+			char buf[64];
+			size_t n = 0;
+			/* Names go to the output: printable, and short. */
+			for (const char *c = pe->plugins[k] ? pe->plugins[k] : ""; *c && n < sizeof(buf) - 1; c++)
+				buf[n++] = *c >= 0x20 && *c < 0x7f ? *c : '?';
+			buf[n] = 0;
+			d->plugins[k] = dump_strdup(d, buf);
+		}
+	}
 }
 
 static void collect_stats(dump *d, const StatsEntry *s)
@@ -1551,6 +1565,8 @@ void criu_dump_finish(criu_dump *d, sv_members *dir)
 		dump_check_files(d);
 		dump_check_sockets(d);
 	}
+	if (d->kind == DUMP_FULL)
+		dump_check_plugins(d);
 	if (!sv_stopped(cx) && !d->no_tasks)
 		report_unreferenced(d);
 	dump_emit_stats(d);

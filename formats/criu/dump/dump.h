@@ -229,6 +229,13 @@ void criu_verify_members(sv_ctx *cx, sv_members *m);
 	X(CD_NOTIFY_MARK, "criu.dump.notify.mark", ERROR,                                    \
 	  "an inotify watch or fanotify mark names no inotify/fanotify file "                 \
 	  "(CRIU: can't find inotify/fanotify with id)")                                     \
+	X(CD_PLUGIN_MISSING, "criu.dump.plugin.missing", ERROR,                             \
+	  "files or VMAs that only a plugin restores (EXT files, VMA_EXT_PLUGIN, amdgpu "      \
+	  "images), but inventory.img's plugins_entry does not list that plugin: "          \
+	  "restore leaves it disabled")                                                      \
+	X(CD_PLUGIN_UNUSED, "criu.dump.plugin.unused", NOTE,                                 \
+	  "inventory.img lists a plugin that nothing in the dump needs (restore still "      \
+	  "insists on it being installed)")                                                   \
 	X(CD_UNREFERENCED, "criu.dump.unreferenced", WARNING,                                \
 	  "an image that nothing in the dump refers to")                                     \
 	X(CD_UNKNOWN_FILE, "criu.dump.unknown-file", NOTE,                                   \
@@ -394,6 +401,9 @@ typedef struct dmount {
 
 typedef struct criu_dump dump;
 
+/* Plugin names of the inventory kept (CRIU ships two). */
+#define DUMP_MAX_PLUGINS 16
+
 struct criu_dump {
 	sv_ctx *cx;
 	const char *path;             /* = base */
@@ -422,6 +432,10 @@ struct criu_dump {
 	uint32_t region_pages;        /* inventory: compress 2's region size in pages, else 0 */
 	unsigned region_reported;     /* criu.dump.pages.region said once */
 	dids root_ids;
+	/* inventory plugins_entry (CRIU 4.x): absent means every plugin loads */
+	bool has_plugins_entry;
+	size_t nplugins;              /* names listed */
+	char *plugins[DUMP_MAX_PLUGINS]; /* the first of them, printable */
 
 	/* the kind: */
 	enum { DUMP_NONE, DUMP_FULL, DUMP_PRE, DUMP_CPUINFO } kind;
@@ -536,7 +550,10 @@ void dump_check_cgroups(dump *d);
 void dump_check_memory(dump *d, sv_members *dir);
 void dump_check_files(dump *d);
 void dump_check_sockets(dump *d);
+void dump_check_plugins(dump *d);
 void dump_emit_stats(dump *d);
+/* The plugins the dump needs, and those its inventory lists (--verbose). */
+void dump_emit_plugins(dump *d);
 
 /* Pagemap entry flags (criu/include/pagemap.h). */
 #define DPE_PARENT  1u
