@@ -54,6 +54,7 @@
 #include "module.h"
 #include "internal.h"
 #include "formats/criu/dump/dump.h"
+#include "formats/criu/image/raw.h"
 #include "image-streamer-marker.pb-c.h"
 
 #define CS_MARKER_MAX 10240u           /* markers are under 10 KiB */
@@ -608,30 +609,6 @@ static ssize_t member_read(void *arg, void *buf, size_t n)
 	}
 }
 
-typedef struct mem_src {
-	const unsigned char *p;
-	size_t len, at;
-} mem_src;
-
-static ssize_t mem_read(void *arg, void *buf, size_t n)
-{
-	mem_src *m = arg;
-	size_t k = m->len - m->at < n ? m->len - m->at : n;
-
-	memcpy(buf, m->p + m->at, k);
-	m->at += k;
-	return (ssize_t)k;
-}
-
-static int64_t mem_skip(void *arg, uint64_t n)
-{
-	mem_src *m = arg;
-	size_t k = m->len - m->at < n ? m->len - m->at : (size_t)n;
-
-	m->at += k;
-	return (int64_t)k;
-}
-
 /* Add file i to the dump, reading src. */
 static void add_member(cs *c, size_t i, const sv_source *src)
 {
@@ -666,8 +643,8 @@ static void verify_held(cs *c, size_t i)
 			  "is not verified", f->name, CS_BUFFER_MAX >> 20);
 		add_member(c, i, NULL);
 	} else {
-		mem_src ms = { f->buf ? f->buf : (const unsigned char *)"", f->len, 0 };
-		sv_source src = { mem_read, mem_skip, &ms, f->len };
+		criu_held ms;
+		sv_source src = criu_held_source(&ms, f->buf, f->len);
 		add_member(c, i, &src);
 	}
 	free(f->buf);

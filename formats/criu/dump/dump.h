@@ -156,6 +156,9 @@ void criu_verify_members(sv_ctx *cx, sv_members *m);
 	  "a pagemap stores pages but its pages-N.img is absent")                            \
 	X(CD_PAGES_SIZE, "criu.dump.pages.size", ERROR,                                      \
 	  "a pages file's size is not 4096 times the pages its pagemap stores")              \
+	X(CD_PAGES_UNDECODED, "criu.dump.pages.undecoded", NOTE,                            \
+	  "a compressed pages file came before its pagemap (archive or capture order) "     \
+	  "and beyond what streamverify holds (64 MiB): sized, its LZ4 blocks not decoded") \
 	X(CD_PAGES_SHARED_ID, "criu.dump.pages.shared-id", ERROR,                            \
 	  "two pagemaps name the same pages file")                                           \
 	X(CD_VMA_ORDER, "criu.dump.vma.order", ERROR,                                        \
@@ -272,6 +275,11 @@ typedef struct dimg {
 	bool damaged;                 /* verified, with errors of its own */
 	bool referenced;
 	criu_image_info info;
+	/* a pages file read before its pagemap (or inventory): checked at finish */
+	bool deferred;
+	bool held_over;               /* larger than what is held: sized only */
+	unsigned char *held;
+	size_t held_len;
 } dimg;
 
 typedef struct dtask {
@@ -429,6 +437,7 @@ struct criu_dump {
 	bool have_inventory, predump, tcp_close, has_root_ids, has_root_cg_set, ns_per_id;
 	uint32_t img_version, root_cg_set;
 	size_t nplans;                /* pagemaps holding a pages plan */
+	uint64_t held_bytes;          /* of pages files held until their pagemap */
 	uint32_t region_pages;        /* inventory: compress 2's region size in pages, else 0 */
 	unsigned region_reported;     /* criu.dump.pages.region said once */
 	dids root_ids;
@@ -489,6 +498,8 @@ struct criu_dump {
 /* Compressed pagemaps whose pages files are decoded (the rest: sized only). */
 #define DUMP_MAX_PLANS 4096u
 #define DUMP_MAX_FILES (1u << 20)
+/* Pages files that come before their pagemap are held up to this in all. */
+#define DUMP_HOLD_MAX ((uint64_t)64 << 20)
 /* Parent chains are followed this deep at most. */
 #define DUMP_MAX_PARENTS 64
 
