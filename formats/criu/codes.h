@@ -121,6 +121,10 @@
 	X(CRIU_PAGES_PAYLOAD, "criu.pages.payload-size", ERROR,                           \
 	  "a pages file's size is not the sum of its pagemap's payloads (with "        \
 	  "alignment padding)")                                                         \
+	X(CRIU_PAGES_UNSIZED, "criu.pages.unsized", NOTE,                                 \
+	  "a pages file verified without its pagemap holds no whole number of pages: "  \
+	  "cut short if uncompressed, valid if compressed (image version 3); only "     \
+	  "the dump can tell")                                                          \
 	X(CRIU_PLUGIN_TRAILING, "criu.plugin.trailing", ERROR,                            \
 	  "a plugin image holds bytes after the message its size prefix announces "    \
 	  "(the plugin reads only that many)")                                          \

@@ -260,6 +260,9 @@ enum mutation {
 	M_ZERO_NONE, M_FS_EMPTY, M_ITIMERS, M_SECCOMP_CYCLE, M_SECCOMP_FORWARD,
 	M_CORE_TRUNCATED, M_CORE_ID64, M_FILES_TRUNCATED,
 	M_FILE_SUBMSG, M_EPOLL_TARGET, M_TTY_INFO, M_REG_MNT, M_SHM_VMA, M_NOTIFY_MARK,
+	/* plugins (CRIU 4.x inventory plugins_entry) */
+	M_PLUGIN_AMDGPU, M_PLUGIN_OLD, M_PLUGIN_OTHER, M_PLUGIN_AMDGPU_UNLISTED,
+	M_PLUGIN_EXT_NONE, M_PLUGIN_VMA_NONE, M_PLUGIN_UNUSED,
 	/* incremental dumps on a pre-dump */
 	M_INCR, M_INCR_SHORT_PARENT, M_INCR_PARENT_LOOP, M_INCR_PARENT_DANGLING, M_INCR_COMPAT,
 };
@@ -270,6 +273,39 @@ enum mutation {
 #define VMA_ANON_SHARED  (1u << 8)
 #define VMA_ANON_PRIVATE (1u << 9)
 #define VMA_AREA_MEMFD   (1u << 14)
+#define VMA_EXT_PLUGIN   (1u << 27)
+
+/* The plugin mutations: what each puts in the dump. */
+static bool plugin_ext_file(enum mutation m)
+{
+	return m == M_PLUGIN_AMDGPU || m == M_PLUGIN_OLD || m == M_PLUGIN_OTHER ||
+	       m == M_PLUGIN_AMDGPU_UNLISTED || m == M_PLUGIN_EXT_NONE;
+}
+
+static bool plugin_vma(enum mutation m)
+{
+	return plugin_ext_file(m) || m == M_PLUGIN_VMA_NONE;
+}
+
+static bool plugin_amdgpu_images(enum mutation m)
+{
+	return m == M_PLUGIN_AMDGPU || m == M_PLUGIN_OLD || m == M_PLUGIN_AMDGPU_UNLISTED;
+}
+
+/* An amdgpu plugin image: an 8-octet native size, then one message. */
+static void amdgpu_image(const char *name, const ProtobufCMessageDescriptor *desc)
+{
+	void *msg = mk(desc);
+	size_t n = protobuf_c_message_get_packed_size(msg);
+	uint8_t *buf = track(malloc(n ? n : 1));
+	FILE *f = open_img(name);
+
+	protobuf_c_message_pack(msg, buf);
+	u32(f, (uint32_t)n);
+	u32(f, 0);
+	bytes(f, buf, n);
+	done(f);
+}
 
 static TaskKobjIdsEntry *ids_of(uint32_t own, uint32_t net, uint32_t mnt, uint32_t uts)
 {
@@ -308,6 +344,21 @@ static void write_inventory(enum mutation m, bool predump)
 	}
 	inv->has_dump_uptime = true;
 	inv->dump_uptime = 123456789;
+	if (m >= M_PLUGIN_AMDGPU && m <= M_PLUGIN_UNUSED && m != M_PLUGIN_OLD) {
+		static char *amdgpu[] = { "amdgpu_plugin" }, *cuda[] = { "cuda_plugin" },
+			    *other[] = { "vendor_plugin" };
+		inv->plugins_entry = mk(&plugins_entry__descriptor);
+		if (m == M_PLUGIN_AMDGPU || m == M_PLUGIN_UNUSED) {
+			inv->plugins_entry->plugins = amdgpu;
+			inv->plugins_entry->n_plugins = 1;
+		} else if (m == M_PLUGIN_AMDGPU_UNLISTED) {
+			inv->plugins_entry->plugins = cuda;
+			inv->plugins_entry->n_plugins = 1;
+		} else if (m == M_PLUGIN_OTHER) {
+			inv->plugins_entry->plugins = other;
+			inv->plugins_entry->n_plugins = 1;
+		}
+	}
 	one("inventory.img", CRIU_T_INVENTORY, inv);
 }
 
@@ -468,6 +519,15 @@ static void write_files(enum mutation m)
 	}
 	if (m == M_FILES_DUP)
 		file(fe, &n, 3, FD_TYPES__REG)->reg = reg(3, "/again");
+	if (plugin_ext_file(m)) { /* /dev/kfd, dumped by a plugin */
+		f = file(fe, &n, 12, FD_TYPES__EXT);
+		f->ext = mk(&ext_file_entry__descriptor);
+		f->ext->id = 12;
+	}
+	if (plugin_amdgpu_images(m)) {
+		amdgpu_image("amdgpu-kfd-12.img", &criu_kfd__descriptor);
+		amdgpu_image("amdgpu-renderD-12.img", &criu_render_node__descriptor);
+	}
 
 	FILE *out = img("files.img", CRIU_T_FILES, 2);
 	for (size_t i = 0; i < n; i++) {
@@ -638,6 +698,11 @@ static void write_dump(enum mutation m)
 	mm->exe_file_id = 1;
 	mm->vmas = m == M_SHM_VMA ? v5 : v;
 	mm->n_vmas = m == M_SHM_VMA ? 5 : 4;
+	if (plugin_vma(m)) { /* a GPU mapping of /bin/workload's mount: a device */
+		v5[4] = vma(0xa00000, 0xa10000, VMA_FILE_SHARED | VMA_EXT_PLUGIN, 1, 1);
+		mm->vmas = v5;
+		mm->n_vmas = 5;
+	}
 	one("mm-100.img", CRIU_T_MM, mm);
 	{
 		uint64_t va[2] = { 0x400000, 0x600000 };
@@ -1170,6 +1235,18 @@ int main(int argc, char **argv)
 	dump_case("bad-reg-mnt", M_REG_MNT, "criu.dump.reg.mnt-id", "files.img");
 	dump_case("bad-shm-vma", M_SHM_VMA, "criu.dump.shm.vma", "mm-100.img");
 	dump_case("bad-notify-mark", M_NOTIFY_MARK, "criu.dump.notify.mark", "inotify-wd.img");
+	/* Plugins: the inventory's list against EXT files, device VMAs, amdgpu images. */
+	dump_case("good-plugin-amdgpu", M_PLUGIN_AMDGPU, "valid", "-");
+	dump_case("good-plugin-unrecorded", M_PLUGIN_OLD, "valid", "-");
+	dump_case("good-plugin-other", M_PLUGIN_OTHER, "valid", "-");
+	dump_case_at("bad-plugin-amdgpu-unlisted", M_PLUGIN_AMDGPU_UNLISTED, "criu.dump.plugin.missing",
+		     "amdgpu-kfd-12.img", "-", "-");
+	dump_case_at("bad-plugin-ext-none", M_PLUGIN_EXT_NONE, "criu.dump.plugin.missing", "files.img",
+		     "-", "-");
+	dump_case_at("bad-plugin-vma-none", M_PLUGIN_VMA_NONE, "criu.dump.plugin.missing", "mm-100.img",
+		     "-", "-");
+	dump_case_at("note-plugin-unused", M_PLUGIN_UNUSED, "criu.dump.plugin.unused", "inventory.img",
+		     "-", "-");
 	/* A unix socket is reported like a FIFO, and the dump goes on. */
 	dump_case_at("bad-socket-image", M_SOCKET_IMAGE, "input.not-regular", "fs-102.img", "-", "-");
 	/* Images are read as stored, as CRIU reads them: gzip is no image. */

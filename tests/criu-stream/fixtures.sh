@@ -53,6 +53,38 @@ while IFS=$'\t' read -r rel code offset file status; do
 	[ "$pgot" = "$fgot" ] || { echo "FAIL: $rel: pipe differs"; echo "file: $fgot"; echo "pipe: $pgot"; fail=1; }
 done <"$dir/manifest"
 
+# Captures over several shards, as directories of shard files: detected
+# without --format; exactly the expected finding, in the named shard file
+# ("-": the capture as a whole) at the offset inside it.
+sfindings() { # DIR
+	jq -r --arg d "$1" 'select(.type == "diagnostic" and .severity != "note") |
+		"\(.code) \(.offset // "null") \(if .file == null or .file == $d then "-"
+		else (.file | split("/") | last) end)"'
+}
+scount=0
+while IFS=$'\t' read -r rel code offset file status; do
+	scount=$((scount + 1))
+	path="$dir/shards/$rel"
+	out=$(limit "$SV" --json "$path")
+	rc=$?
+	got=$(printf '%s\n' "$out" | sfindings "$path")
+	printf '%s\n' "$out" | grep -q '"format":"criu-stream"' ||
+		{ echo "FAIL: shards/$rel: not detected as criu-stream"; fail=1; }
+	[ "$rc" = "$status" ] || { echo "FAIL: shards/$rel: exit $rc, expected $status"; echo "$got"; fail=1; continue; }
+	if [ "$code" = - ]; then
+		[ -z "$got" ] || { echo "FAIL: shards/$rel: expected clean"; echo "$got"; fail=1; }
+	else
+		[ "$offset" = -1 ] && offset=null
+		want="$code $offset $file"
+		[ "$got" = "$want" ] || { echo "FAIL: shards/$rel: expected exactly \"$want\", got:"; echo "$got"; fail=1; }
+	fi
+done <"$dir/shards/manifest"
+echo "criu-stream shards: $scount checked"
+[ "$scount" -ge 10 ] || { echo "FAIL: too few shard fixtures"; fail=1; }
+# -v counts the shards.
+"$SV" -v "$dir/shards/valid-3" | grep -q 'stream.shards: 3' ||
+	{ echo "FAIL: -v does not count the shards"; fail=1; }
+
 # A million markers: bounded time and memory, a verdict (no crash).
 "$gen" --markers 1000000 "$dir/million.capture" || { echo "FAIL: gen_stream --markers"; fail=1; }
 start=$(date +%s)

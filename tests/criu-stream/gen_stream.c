@@ -8,6 +8,11 @@
  *                               expected code ("-" for clean), offset, file
  *                               the offset is in ("-": the capture), exit
  *   gen_stream --markers N F    a capture of one file cut into N markers
+ *
+ * With --all it also writes captures split over shards (the streamer's
+ * --shard-fds): directories of shard files under OUT/shards/, markers
+ * dealt round-robin, and OUT/shards/manifest: directory, code, offset,
+ * the shard file the offset is in ("-": none), exit.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "streamverify.h"
 #include "image-streamer-marker.pb-c.h"
@@ -23,10 +29,23 @@
 static const char *out_dir;
 static FILE *manifest;
 
+#define MAX_SHARDS 4
+#define SEQ_KEPT 4096
+
+/*
+ * A capture being written: f and bytes are the shard being written (the
+ * only one unless nshards > 1: then each marker goes to the next shard,
+ * round-robin, and its data with it).
+ */
 typedef struct cap {
 	FILE *f;
 	uint64_t seq;
 	long bytes;
+	int nshards, cur;
+	FILE *fs[MAX_SHARDS];
+	long sbytes[MAX_SHARDS];
+	long seq_off[SEQ_KEPT];      /* where the first markers went */
+	int seq_shard[SEQ_KEPT];
 } cap;
 
 static char *path_of(const char *rel)
@@ -59,10 +78,28 @@ static void put_bytes(cap *c, const void *p, size_t n)
 	c->bytes += (long)n;
 }
 
-/* One marker; returns its offset. */
+/* Several shards: the next marker goes to the next shard. */
+static void next_shard(cap *c)
+{
+	if (c->nshards < 2)
+		return;
+	c->sbytes[c->cur] = c->bytes;
+	c->cur = (c->cur + 1) % c->nshards;
+	c->f = c->fs[c->cur];
+	c->bytes = c->sbytes[c->cur];
+}
+
+/* One marker; returns its offset (in its shard: c->cur). */
 static long put_marker(cap *c, Image__Marker *m)
 {
-	long at = c->bytes;
+	long at;
+
+	next_shard(c);
+	at = c->bytes;
+	if (m->seq < SEQ_KEPT) {
+		c->seq_off[m->seq] = at;
+		c->seq_shard[m->seq] = c->cur;
+	}
 	unsigned char buf[8192];
 	size_t n = image__marker__get_packed_size(m);
 
@@ -114,16 +151,38 @@ static long m_image_eof(cap *c)
 
 static cap cap_open(const char *rel)
 {
-	cap c = { fopen(path_of(rel), "wb"), 0, 0 };
+	cap c = { .f = fopen(path_of(rel), "wb"), .nshards = 1 };
 	if (!c.f)
 		die(rel);
+	c.fs[0] = c.f;
+	return c;
+}
+
+/* A capture over n shards: DIR/shard-0 ... DIR/shard-(n-1). */
+static cap shards_open(const char *dir, int n)
+{
+	cap c = { .nshards = n, .cur = n - 1 };
+	memset(c.seq_off, 0xff, sizeof(c.seq_off)); /* -1: not written */
+	char rel[256];
+
+	if (mkdir(path_of(dir), 0755) != 0 && errno != EEXIST)
+		die(dir);
+	for (int k = 0; k < n; k++) {
+		snprintf(rel, sizeof(rel), "%s/shard-%d", dir, k);
+		c.fs[k] = fopen(path_of(rel), "wb");
+		if (!c.fs[k])
+			die(rel);
+	}
+	/* The first marker goes to shard 0. */
+	c.f = c.fs[n - 1];
 	return c;
 }
 
 static void cap_close(cap *c)
 {
-	if (fclose(c->f) != 0)
-		die("close");
+	for (int k = 0; k < c->nshards; k++)
+		if (fclose(c->fs[k]) != 0)
+			die("close");
 }
 
 static void expect(const char *rel, const char *code, long off, const char *file)
@@ -444,6 +503,140 @@ static void fixtures(void)
 	expect("broken/no-inventory.capture", "criu.dump.inventory.missing", -1, NULL);
 }
 
+/* ---- captures over several shards ------------------------------------------------- */
+
+static FILE *shard_manifest;
+
+static void expect_shards(const char *dir, const char *code, long off, int shard)
+{
+	if (off < -1) {
+		fprintf(stderr, "gen_stream: %s: offset not kept\n", dir);
+		exit(2);
+	}
+	int status = code ? sv_code_find(code)->severity == SV_ERROR : 0;
+	char file[32] = "-";
+
+	if (shard >= 0)
+		snprintf(file, sizeof(file), "shard-%d", shard);
+	fprintf(shard_manifest, "%s\t%s\t%ld\t%s\t%d\n", dir, code ? code : "-",
+		code ? off : -1L, file, status);
+}
+
+static void copy_file(const char *from_rel, const char *to_rel)
+{
+	char from[4096], buf[65536];
+	size_t n;
+
+	snprintf(from, sizeof(from), "%s", path_of(from_rel));
+	FILE *in = fopen(from, "rb"), *out = fopen(path_of(to_rel), "wb");
+	if (!in || !out)
+		die(to_rel);
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			die(to_rel);
+	fclose(in);
+	if (fclose(out) != 0)
+		die(to_rel);
+}
+
+static void shard_fixtures(void)
+{
+	cap c;
+	uint64_t s;
+
+	if (mkdir(path_of("shards"), 0755) != 0 && errno != EEXIST)
+		die("shards");
+	shard_manifest = fopen(path_of("shards/manifest"), "w");
+	if (!shard_manifest)
+		die("shards/manifest");
+
+	/* Valid: two and three shards, large and small chunks. */
+	c = shards_open("shards/valid-2", 2);
+	put_dump(&c, NULL, 65536);
+	m_image_eof(&c);
+	cap_close(&c);
+	expect_shards("valid-2", NULL, -1, -1);
+	c = shards_open("shards/valid-3", 3);
+	put_dump(&c, NULL, 1000);
+	m_image_eof(&c);
+	cap_close(&c);
+	expect_shards("valid-3", NULL, -1, -1);
+	/* One shard in a directory is a capture too. */
+	c = shards_open("shards/valid-1", 1);
+	put_dump(&c, NULL, 65536);
+	m_image_eof(&c);
+	cap_close(&c);
+	expect_shards("valid-1", NULL, -1, -1);
+
+	/* A seq left out: no shard holds it; found at the lowest next one. */
+	c = shards_open("shards/gap", 2);
+	put_file(&c, &files[0], 65536);
+	s = ++c.seq;
+	for (size_t i = 1; i < nfiles; i++)
+		put_file(&c, &files[i], 65536);
+	m_image_eof(&c);
+	cap_close(&c);
+	expect_shards("gap", "criu-stream.seq", c.seq_off[s], c.seq_shard[s]);
+
+	/* A shard missing: shard-0 alone, whose second marker is seq 2. */
+	c = shards_open("shards/missing", 2);
+	put_dump(&c, NULL, 65536);
+	m_image_eof(&c);
+	cap_close(&c);
+	if (unlink(path_of("shards/missing/shard-1")) != 0)
+		die("unlink");
+	expect_shards("missing", "criu-stream.seq", c.seq_off[2], c.seq_shard[2]);
+
+	/* A shard given twice: its copy's first marker repeats seq 1. */
+	c = shards_open("shards/duplicate", 2);
+	put_dump(&c, NULL, 65536);
+	m_image_eof(&c);
+	cap_close(&c);
+	copy_file("shards/duplicate/shard-1", "shards/duplicate/shard-1-copy");
+	fprintf(shard_manifest, "duplicate\tcriu-stream.shard.repeat\t0\tshard-1-copy\t1\n");
+
+	/* A seq that came already, later in another shard. */
+	c = shards_open("shards/repeat", 2);
+	put_dump(&c, NULL, 65536);
+	s = c.seq;
+	c.seq = 3;
+	m_filename(&c, files[0].name);
+	expect_shards("repeat", "criu-stream.shard.repeat", c.seq_off[3], c.cur);
+	c.seq = s;
+	m_image_eof(&c);
+	cap_close(&c);
+
+	/* A marker after image_eof, in the other shard. */
+	c = shards_open("shards/after-eof", 2);
+	put_dump(&c, NULL, 65536);
+	m_image_eof(&c);
+	s = c.seq;
+	m_filename(&c, "extra.img");
+	cap_close(&c);
+	expect_shards("after-eof", "criu-stream.after-eof", c.seq_off[s], c.seq_shard[s]);
+
+	/* A shard cut inside a marker. */
+	c = shards_open("shards/cut", 2);
+	put_file(&c, &files[0], 65536);
+	next_shard(&c);
+	{
+		long at = c.bytes;
+		put_u32(&c, 40);
+		put_bytes(&c, "\x08\x05\x12", 3);
+		expect_shards("cut", "input.truncated", at + 4, c.cur);
+	}
+	cap_close(&c);
+
+	/* A capture that stops: no shard has image_eof. */
+	c = shards_open("shards/no-image-eof", 2);
+	put_dump(&c, NULL, 65536);
+	cap_close(&c);
+	expect_shards("no-image-eof", "criu-stream.no-image-eof", -1, -1);
+
+	if (fclose(shard_manifest) != 0)
+		die("shards/manifest");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && strcmp(argv[1], "--all") == 0) {
@@ -456,14 +649,16 @@ int main(int argc, char **argv)
 			die("manifest");
 		fixtures();
 		fclose(manifest);
+		shard_fixtures();
 		return 0;
 	}
 	if (argc == 4 && strcmp(argv[1], "--markers") == 0) {
 		unsigned long n = strtoul(argv[2], NULL, 10);
 		out_dir = ".";
-		cap c = { fopen(argv[3], "wb"), 0, 0 };
+		cap c = { .f = fopen(argv[3], "wb"), .nshards = 1 };
 		if (!c.f)
 			die(argv[3]);
+		c.fs[0] = c.f;
 		m_filename(&c, "stats-dump");
 		for (unsigned long i = 0; i + 3 < n; i++)
 			m_data(&c, "", 0);

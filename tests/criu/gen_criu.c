@@ -927,7 +927,8 @@ static void broken_images(void)
 	f = cw_open(path_of("broken/pages/pages-1.img"));
 	blob(f, 4097, 'P');
 	cw_close(f);
-	expect("broken/pages/pages-1.img", "criu.pages.size", 4096);
+	/* Alone, a pages file may be compressed (image version 3): no verdict. */
+	expect("broken/pages/pages-1.img", "criu.pages.unsized", 4096);
 
 	mkdir_p("broken/tmpfs-plain");
 	write_tmpfs("broken/tmpfs-plain/tmpfs-dev-5.tar.gz.img", 0, false);

@@ -649,6 +649,20 @@ static void collect_inventory(dump *d, const InventoryEntry *e)
 		d->has_root_ids = true;
 		copy_ids(&d->root_ids, e->root_ids);
 	}
+	if (e->plugins_entry) {
+		const PluginsEntry *pe = e->plugins_entry;
+		d->has_plugins_entry = true;
+		d->nplugins = pe->n_plugins;
+		for (size_t k = 0; k < pe->n_plugins && k < DUMP_MAX_PLUGINS; k++) {
+			char buf[64];
+			size_t n = 0;
+			/* Names go to the output: printable, and short. */
+			for (const char *c = pe->plugins[k] ? pe->plugins[k] : ""; *c && n < sizeof(buf) - 1; c++)
+				buf[n++] = *c >= 0x20 && *c < 0x7f ? *c : '?';
+			buf[n] = 0;
+			d->plugins[k] = dump_strdup(d, buf);
+		}
+	}
 }
 
 static void collect_stats(dump *d, const StatsEntry *s)
@@ -1049,7 +1063,7 @@ static void report_not_file(dump *d, const dimg *i, const sv_member *m)
 /* The compressed pagemap whose pages file is pages-<id>.img, or NULL. */
 static dpagemap *compressed_pagemap(dump *d, uint64_t id)
 {
-	if (d->img_version != CRIU_IMAGES_V1_2)
+	if (d->have_inventory && d->img_version != CRIU_IMAGES_V1_2)
 		return NULL;
 	for (size_t k = 0; k < d->pagemaps.n; k++) {
 		dpagemap *pm = &DV(d->pagemaps, dpagemap)[k];
@@ -1057,6 +1071,55 @@ static dpagemap *compressed_pagemap(dump *d, uint64_t id)
 			return pm;
 	}
 	return NULL;
+}
+
+/* Whether a pagemap naming pages-<id>.img has been read. */
+static bool pagemap_seen(dump *d, uint64_t id)
+{
+	for (size_t k = 0; k < d->pagemaps.n; k++) {
+		const dpagemap *pm = &DV(d->pagemaps, dpagemap)[k];
+		if (pm->has_head && pm->pages_id == id)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A pages file that comes before its pagemap (an archive or a capture is
+ * read in one pass, in its own order; CRIU writes inventory.img last): it
+ * may be compressed, so it cannot be judged yet.  Its bytes are held (up
+ * to DUMP_HOLD_MAX for all such files) and checked at finish
+ * (resolve_deferred); a bigger one is only sized.
+ */
+static void hold_pages(dump *d, dimg *i, sv_stream *s)
+{
+	unsigned char chunk[65536];
+	size_t got;
+	uint64_t size = 0;
+
+	while ((got = sv_read(s, chunk, sizeof(chunk))) > 0) {
+		size += got;
+		if (!i->held_over && d->held_bytes + got <= DUMP_HOLD_MAX) {
+			unsigned char *g = realloc(i->held, i->held_len + got);
+			if (g) {
+				memcpy(g + i->held_len, chunk, got);
+				i->held = g;
+				i->held_len += got;
+				d->held_bytes += got;
+				continue;
+			}
+		}
+		i->held_over = true;
+		d->held_bytes -= i->held_len;
+		free(i->held);
+		i->held = NULL;
+		i->held_len = 0;
+	}
+	i->deferred = true;
+	i->info.raw_bytes = size;
+	i->info.type = i->named->type;
+	i->info.complete = !sv_stopped(d->cx);
+	sv_count_record(d->cx); /* the one record of a pages file */
 }
 
 static void verify_image(dump *d, long index, sv_stream *s)
@@ -1080,7 +1143,8 @@ static void verify_image(dump *d, long index, sv_stream *s)
 			 * is checked against where the pagemap puts each payload
 			 * (a few dozen octets per entry, only for such dumps).
 			 */
-			if (d->img_version == CRIU_IMAGES_V1_2 && d->nplans < DUMP_MAX_PLANS) {
+			if ((!d->have_inventory || d->img_version == CRIU_IMAGES_V1_2) &&
+			    d->nplans < DUMP_MAX_PLANS) {
 				d->cur_pm->plan = criu_pages_plan_new();
 				if (d->cur_pm->plan)
 					d->nplans++;
@@ -1117,6 +1181,10 @@ static void verify_image(dump *d, long index, sv_stream *s)
 		i->info.type = i->named->type;
 		sv_count_record(d->cx); /* the one record of a pages file, as unplanned */
 		planned->pages_checked = true;
+	} else if (i->named->type->id == CRIU_T_PAGES &&
+		   (!d->have_inventory || d->img_version == CRIU_IMAGES_V1_2) &&
+		   !pagemap_seen(d, i->id)) {
+		hold_pages(d, i, s);
 	} else {
 		criu_verify_image(d->cx, s, i->name, &v, &i->info);
 	}
@@ -1509,6 +1577,8 @@ static void dump_free(dump *d)
 
 	for (size_t i = 0; i < d->pagemaps.n; i++)
 		criu_pages_plan_free(DV(d->pagemaps, dpagemap)[i].plan);
+	for (size_t i = 0; i < d->imgs.n; i++)
+		free(DV(d->imgs, dimg)[i].held);
 	for (size_t i = 0; i < d->strs.n; i++)
 		free(DV(d->strs, char *)[i]);
 	dump_vec_free(&d->strs);
@@ -1517,6 +1587,44 @@ static void dump_free(dump *d)
 	free(d->base);
 }
 
+
+/*
+ * The pages files held by hold_pages(), now that every pagemap and the
+ * inventory are known: checked as they would have been in directory order.
+ */
+static void resolve_deferred(dump *d)
+{
+	for (size_t k = 0; k < d->imgs.n && !sv_stopped(d->cx); k++) {
+		dimg *i = &DV(d->imgs, dimg)[k];
+		if (!i->deferred)
+			continue;
+		unsigned long errors = sv_error_count(d->cx);
+		dpagemap *pm = d->pagemaps.n <= DUMP_MAX_PLANS ? compressed_pagemap(d, i->id) : NULL;
+
+		sv_set_file(d->cx, i->path);
+		if (pm && pm->plan && !i->held_over) {
+			criu_verify_pages_plan_held(d->cx, i->held, i->held_len, i->path, pm->plan,
+						    &i->info);
+			pm->pages_checked = true;
+		} else if (pm && pm->plan) {
+			/* The relations still hold its size to the payloads'. */
+			sv_report(d->cx, &criu_dump_codes[CD_PAGES_UNDECODED], SV_NONE,
+				  "%" PRIu64 " bytes, read before %s: more than the %" PRIu64
+				  " MiB held, so its compressed blocks were not decoded",
+				  i->info.raw_bytes, dump_img_path(d, pm->img), DUMP_HOLD_MAX >> 20);
+		} else if (pm) {
+			pm->pages_checked = true; /* a damaged pagemap: nothing sure follows */
+		} else if (!(d->img_version == CRIU_IMAGES_V1_2 && d->pagemaps.n > DUMP_MAX_PLANS)) {
+			criu_pages_whole(d->cx, i->info.raw_bytes, false);
+		}
+		sv_set_file(d->cx, NULL);
+		if (sv_error_count(d->cx) != errors)
+			i->damaged = true;
+		free(i->held);
+		i->held = NULL;
+		i->held_len = 0;
+	}
+}
 
 void criu_dump_finish(criu_dump *d, sv_members *dir)
 {
@@ -1528,6 +1636,7 @@ void criu_dump_finish(criu_dump *d, sv_members *dir)
 	cx = d->cx;
 	if (sv_stopped(cx) || !index_names(d))
 		goto out;
+	resolve_deferred(d);
 	note_damage(d);
 	report_unknown_files(d);
 	if (!decide_kind(d))
@@ -1551,6 +1660,8 @@ void criu_dump_finish(criu_dump *d, sv_members *dir)
 		dump_check_files(d);
 		dump_check_sockets(d);
 	}
+	if (d->kind == DUMP_FULL)
+		dump_check_plugins(d);
 	if (!sv_stopped(cx) && !d->no_tasks)
 		report_unreferenced(d);
 	dump_emit_stats(d);

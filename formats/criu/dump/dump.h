@@ -156,6 +156,9 @@ void criu_verify_members(sv_ctx *cx, sv_members *m);
 	  "a pagemap stores pages but its pages-N.img is absent")                            \
 	X(CD_PAGES_SIZE, "criu.dump.pages.size", ERROR,                                      \
 	  "a pages file's size is not 4096 times the pages its pagemap stores")              \
+	X(CD_PAGES_UNDECODED, "criu.dump.pages.undecoded", NOTE,                            \
+	  "a compressed pages file came before its pagemap (archive or capture order) "     \
+	  "and beyond what streamverify holds (64 MiB): sized, its LZ4 blocks not decoded") \
 	X(CD_PAGES_SHARED_ID, "criu.dump.pages.shared-id", ERROR,                            \
 	  "two pagemaps name the same pages file")                                           \
 	X(CD_VMA_ORDER, "criu.dump.vma.order", ERROR,                                        \
@@ -229,6 +232,13 @@ void criu_verify_members(sv_ctx *cx, sv_members *m);
 	X(CD_NOTIFY_MARK, "criu.dump.notify.mark", ERROR,                                    \
 	  "an inotify watch or fanotify mark names no inotify/fanotify file "                 \
 	  "(CRIU: can't find inotify/fanotify with id)")                                     \
+	X(CD_PLUGIN_MISSING, "criu.dump.plugin.missing", ERROR,                             \
+	  "files or VMAs that only a plugin restores (EXT files, VMA_EXT_PLUGIN, amdgpu "      \
+	  "images), but inventory.img's plugins_entry does not list that plugin: "          \
+	  "restore leaves it disabled")                                                      \
+	X(CD_PLUGIN_UNUSED, "criu.dump.plugin.unused", NOTE,                                 \
+	  "inventory.img lists a plugin that nothing in the dump needs (restore still "      \
+	  "insists on it being installed)")                                                   \
 	X(CD_UNREFERENCED, "criu.dump.unreferenced", WARNING,                                \
 	  "an image that nothing in the dump refers to")                                     \
 	X(CD_UNKNOWN_FILE, "criu.dump.unknown-file", NOTE,                                   \
@@ -265,6 +275,11 @@ typedef struct dimg {
 	bool damaged;                 /* verified, with errors of its own */
 	bool referenced;
 	criu_image_info info;
+	/* a pages file read before its pagemap (or inventory): checked at finish */
+	bool deferred;
+	bool held_over;               /* larger than what is held: sized only */
+	unsigned char *held;
+	size_t held_len;
 } dimg;
 
 typedef struct dtask {
@@ -394,6 +409,9 @@ typedef struct dmount {
 
 typedef struct criu_dump dump;
 
+/* Plugin names of the inventory kept (CRIU ships two). */
+#define DUMP_MAX_PLUGINS 16
+
 struct criu_dump {
 	sv_ctx *cx;
 	const char *path;             /* = base */
@@ -419,9 +437,14 @@ struct criu_dump {
 	bool have_inventory, predump, tcp_close, has_root_ids, has_root_cg_set, ns_per_id;
 	uint32_t img_version, root_cg_set;
 	size_t nplans;                /* pagemaps holding a pages plan */
+	uint64_t held_bytes;          /* of pages files held until their pagemap */
 	uint32_t region_pages;        /* inventory: compress 2's region size in pages, else 0 */
 	unsigned region_reported;     /* criu.dump.pages.region said once */
 	dids root_ids;
+	/* inventory plugins_entry (CRIU 4.x): absent means every plugin loads */
+	bool has_plugins_entry;
+	size_t nplugins;              /* names listed */
+	char *plugins[DUMP_MAX_PLUGINS]; /* the first of them, printable */
 
 	/* the kind: */
 	enum { DUMP_NONE, DUMP_FULL, DUMP_PRE, DUMP_CPUINFO } kind;
@@ -475,6 +498,8 @@ struct criu_dump {
 /* Compressed pagemaps whose pages files are decoded (the rest: sized only). */
 #define DUMP_MAX_PLANS 4096u
 #define DUMP_MAX_FILES (1u << 20)
+/* Pages files that come before their pagemap are held up to this in all. */
+#define DUMP_HOLD_MAX ((uint64_t)64 << 20)
 /* Parent chains are followed this deep at most. */
 #define DUMP_MAX_PARENTS 64
 
@@ -536,7 +561,10 @@ void dump_check_cgroups(dump *d);
 void dump_check_memory(dump *d, sv_members *dir);
 void dump_check_files(dump *d);
 void dump_check_sockets(dump *d);
+void dump_check_plugins(dump *d);
 void dump_emit_stats(dump *d);
+/* The plugins the dump needs, and those its inventory lists (--verbose). */
+void dump_emit_plugins(dump *d);
 
 /* Pagemap entry flags (criu/include/pagemap.h). */
 #define DPE_PARENT  1u

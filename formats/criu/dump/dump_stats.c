@@ -241,6 +241,7 @@ void dump_emit_stats(dump *d)
 		emit_files(d);
 		emit_sockets(d);
 		emit_namespaces(d);
+		dump_emit_plugins(d);
 	}
 	if (d->kind == DUMP_FULL || d->kind == DUMP_PRE) {
 		for (size_t k = 0; k < d->pagemaps.n; k++)

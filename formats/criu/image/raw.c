@@ -10,6 +10,7 @@
 
 #include <lz4.h>
 
+#include "internal.h"
 #include "formats/criu/codes.h"
 #include "formats/criu/image/raw.h"
 
@@ -42,10 +43,11 @@ static void verify_pages(sv_ctx *cx, sv_stream *s, criu_image_info *info)
 	sv_record_none(cx);
 
 	info->raw_bytes = size;
-	if (size % CRIU_PAGE_SIZE)
-		sv_report(cx, code(CRIU_PAGES_SIZE), size - size % CRIU_PAGE_SIZE,
-			  "%" PRIu64 " bytes: %" PRIu64 " whole pages and %" PRIu64
-			  " bytes more", size, size / CRIU_PAGE_SIZE, size % CRIU_PAGE_SIZE);
+	/*
+	 * Alone (the whole input, no dump around it), nothing says whether
+	 * the file is compressed (image version 3: any size is valid) or not.
+	 */
+	criu_pages_whole(cx, size, sv_get_file(cx) == NULL);
 	/* The pages file is one record, as -v lists it. */
 	sv_count_record(cx);
 	if (sv_want_records(cx)) {
@@ -54,6 +56,22 @@ static void verify_pages(sv_ctx *cx, sv_stream *s, criu_image_info *info)
 		if (sv_get_file(cx) == NULL) /* a figure of the whole input only */
 			sv_emit_stat_u64(cx, "pages.stored", size / CRIU_PAGE_SIZE);
 	}
+}
+
+void criu_pages_whole(sv_ctx *cx, uint64_t size, bool alone)
+{
+	if (!(size % CRIU_PAGE_SIZE))
+		return;
+	if (alone)
+		sv_report(cx, code(CRIU_PAGES_UNSIZED), size - size % CRIU_PAGE_SIZE,
+			  "%" PRIu64 " bytes: %" PRIu64 " whole pages and %" PRIu64 " bytes "
+			  "more; an uncompressed dump's pages file would be cut short, a "
+			  "compressed one's (image version 3) is checked with its pagemap, "
+			  "in the dump", size, size / CRIU_PAGE_SIZE, size % CRIU_PAGE_SIZE);
+	else
+		sv_report(cx, code(CRIU_PAGES_SIZE), size - size % CRIU_PAGE_SIZE,
+			  "%" PRIu64 " bytes: %" PRIu64 " whole pages and %" PRIu64
+			  " bytes more", size, size / CRIU_PAGE_SIZE, size % CRIU_PAGE_SIZE);
 }
 
 /* ---- image version 3: compressed pages ----------------------------------- */
@@ -251,6 +269,48 @@ void criu_verify_pages_plan(sv_ctx *cx, sv_stream *s, const criu_pages_plan *p,
 		sv_emit_stat_u64(cx, "pages.blocks.raw", raw_blocks);
 	}
 	free(buf);
+}
+
+static ssize_t held_read(void *arg, void *buf, size_t n)
+{
+	criu_held *h = arg;
+	size_t k = h->len - h->at < n ? h->len - h->at : n;
+
+	memcpy(buf, h->p + h->at, k);
+	h->at += k;
+	return (ssize_t)k;
+}
+
+static int64_t held_skip(void *arg, uint64_t n)
+{
+	criu_held *h = arg;
+	size_t k = h->len - h->at < n ? h->len - h->at : (size_t)n;
+
+	h->at += k;
+	return (int64_t)k;
+}
+
+sv_source criu_held_source(criu_held *h, const unsigned char *buf, size_t len)
+{
+	*h = (criu_held){ buf ? buf : (const unsigned char *)"", len, 0 };
+	return (sv_source){ held_read, held_skip, h, len };
+}
+
+void criu_verify_pages_plan_held(sv_ctx *cx, const unsigned char *buf, size_t len,
+				 const char *name, const criu_pages_plan *p,
+				 criu_image_info *info)
+{
+	criu_held h;
+	sv_source src = criu_held_source(&h, buf, len);
+	sv_stream *s = sv_stream_open_source(cx, &src, name, 0, SV_OPEN_RAW);
+
+	if (!s) {
+		sv_report(cx, &sv_core_codes[SV_CORE_IO], SV_NONE,
+			  "out of memory to read a held pages file");
+		return;
+	}
+	criu_verify_pages_plan(cx, s, p, info);
+	sv_close(s);
 }
 
 /* ---- tar ------------------------------------------------------------------ */

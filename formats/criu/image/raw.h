@@ -3,6 +3,7 @@
 #define SV_CRIU_RAW_H
 
 #include "module.h"
+#include "internal.h"
 #include "formats/criu/criu.h"
 #include "formats/criu/schema/schema.h"
 
@@ -40,5 +41,30 @@ void criu_pages_plan_free(criu_pages_plan *p);
  */
 void criu_verify_pages_plan(sv_ctx *cx, sv_stream *s, const criu_pages_plan *p,
 			    criu_image_info *info);
+
+/* Bytes held in memory, read as a stream source (criu_held_source). */
+typedef struct criu_held {
+	const unsigned char *p;
+	size_t len, at;
+} criu_held;
+/* A source over buf (len bytes; NULL with 0), its state in h. */
+sv_source criu_held_source(criu_held *h, const unsigned char *buf, size_t len);
+
+/*
+ * The same, for a pages file held in memory (buf, len bytes; name as
+ * diagnostics call it): one that came before its pagemap in an archive or
+ * a capture, read in one pass.
+ */
+void criu_verify_pages_plan_held(sv_ctx *cx, const unsigned char *buf, size_t len,
+				 const char *name, const criu_pages_plan *p,
+				 criu_image_info *info);
+
+/*
+ * The rule of an uncompressed pages file: a whole number of pages
+ * (criu.pages.size at the first byte past them).  alone: the file is
+ * verified without its dump, where nothing says whether it is compressed:
+ * criu.pages.unsized, a note, instead.
+ */
+void criu_pages_whole(sv_ctx *cx, uint64_t size, bool alone);
 
 #endif /* SV_CRIU_RAW_H */
