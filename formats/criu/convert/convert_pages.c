@@ -264,6 +264,8 @@ static bool input_error(pages_io *io, const char *what, uint64_t at)
 /* Read exactly n bytes of the input pages file at off. */
 static bool read_at(pages_io *io, unsigned char *dst, size_t n, uint64_t off)
 {
+	if (io->in < 0)
+		return input_error(io, "the file is missing, yet pages are stored", off);
 	for (size_t got = 0; got < n;) {
 		ssize_t r = pread(io->in, dst + got, n - got, (off_t)(off + got));
 		if (r < 0 && errno == EINTR)
@@ -277,6 +279,8 @@ static bool read_at(pages_io *io, unsigned char *dst, size_t n, uint64_t off)
 
 static bool write_out(pages_io *io, const unsigned char *src, size_t n)
 {
+	if (!io->out)
+		return input_error(io, "the file is missing, yet pages are stored", 0);
 	if (fwrite(src, 1, n, io->out) == n)
 		return true;
 	sv_report(io->cx, CRIT_CODE(CV_OUTPUT), SV_NONE, "cannot write %s: %s", io->name,
@@ -492,7 +496,7 @@ static bool convert_entry(sv_ctx *cx, pages_io *io, const unsigned char *msg, ui
 				  "version %s dump already carries compression fields", "1 or 1.1");
 			ok = false;
 		} else {
-			ok = !(flags & PE_PRESENT) || compress_entry(io, pages, m, &o);
+			ok = !(flags & PE_PRESENT) || !pages || compress_entry(io, pages, m, &o);
 		}
 	} else {
 		ok = strip_entry(msg, n, &o);
@@ -521,6 +525,8 @@ static bool open_pages(pages_io *io, int in_dirfd, int out_dirfd)
 	int fd;
 
 	io->in = openat(in_dirfd, io->name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (io->in < 0 && errno == ENOENT)
+		return true; /* no pages stored: nothing to write either */
 	if (io->in < 0 || fstat(io->in, &st) != 0 || !S_ISREG(st.st_mode)) {
 		sv_report(io->cx, CRIT_CODE(CV_INPUT), SV_NONE, "cannot read %s: %s", io->name,
 			  io->in < 0 ? strerror(errno) : "not a regular file");
