@@ -310,7 +310,7 @@ static bool compress_entry(pages_io *io, uint64_t pages, const criu_v3_mode *m, 
 	 * the entry, at most 5 octets a size, must stay a readable entry. */
 	if (pages > (io->in_size - io->in_off) / CRIU_PAGE_SIZE)
 		return input_error(io, "the file ends inside the entry's pages", io->in_size);
-	if (blocks > (CJ_ENTRY_MAX - o->n - 32) / 5) {
+	if (o->n + 32 > CJ_ENTRY_MAX || blocks > (CJ_ENTRY_MAX - o->n - 32) / 5) {
 		sv_report(io->cx, CRIT_CODE(CV_OUTPUT), SV_NONE, "%" PRIu64 " blocks: more sizes "
 			  "than one pagemap entry holds (use a larger --compress-region)", blocks);
 		return false;
