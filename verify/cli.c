@@ -20,7 +20,7 @@ static const char usage_text[] =
 	"       streamverify encode [-i IN] [-o OUT]\n"
 	"       streamverify info IMG\n"
 	"       streamverify coredump DIR [-p PID] -o OUTDIR\n"
-	"       streamverify convert --to 1|1.1 DIR|IMAGE -o OUT\n"
+	"       streamverify convert --to 1|1.1|3 [--compress-region SIZE] DIR|IMAGE -o OUT\n"
 	"       streamverify show [OPTIONS] CHECKPOINT\n"
 	"       streamverify diff [OPTIONS] A B\n"
 	"Verify checkpoint images and VM migration streams before restoring them.\n"
@@ -66,8 +66,10 @@ static const char usage_text[] =
 	"when it opens with 'magic' or a '#' comment (after blanks), else for JSON.\n"
 	"coredump writes an ELF core file OUTDIR/core.PID for each process of a CRIU\n"
 	"dump (x86_64), or only for PID.  convert writes a dump directory or one image\n"
-	"in image version 1 or 1.1 (version 3, compressed pages, is not supported);\n"
-	"the input must verify without errors, and OUT must not exist for a directory.\n"
+	"in image version 1 or 1.1, or a dump directory in version 3 (LZ4-compressed\n"
+	"pages: a block per page, or per region of --compress-region SIZE bytes, a\n"
+	"multiple of 4096 up to 4M); to or from 3 only the dump's own level changes,\n"
+	"not its parent; the input must verify without errors, OUT must not exist.\n"
 	"\n"
 	"show prints what a CRIU dump holds (processes, files, memory, sockets, mounts,\n"
 	"statistics), its verification findings first; diff compares two dumps\n"
@@ -1033,6 +1035,7 @@ static const struct option tool_options[] = {
 	{ "out", required_argument, NULL, 'o' },
 	{ "pid", required_argument, NULL, 'p' },
 	{ "to", required_argument, NULL, 'T' },
+	{ "compress-region", required_argument, NULL, 'R' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -1041,9 +1044,9 @@ static const struct option tool_options[] = {
 static int run_tool(const char *name, int argc, char **argv)
 {
 	const sv_format *criu = sv_format_find("criu"), *tool = NULL;
-	const char *out_path = NULL, *pid = NULL, *to = NULL;
-	char out_param[4096 + 8], pid_param[64], to_param[64];
-	const char *params[3];
+	const char *out_path = NULL, *pid = NULL, *to = NULL, *region = NULL;
+	char out_param[4096 + 8], pid_param[64], to_param[64], region_param[64];
+	const char *params[4];
 	sv_options opt = { 0 };
 	sv_output diag_out = { .fp = stderr, .flags = 0 };
 	sv_sink sink;
@@ -1072,6 +1075,11 @@ static int run_tool(const char *name, int argc, char **argv)
 				return usage_error("%s", "--to goes with convert");
 			to = optarg;
 			break;
+		case 'R':
+			if (coredump)
+				return usage_error("%s", "--compress-region goes with convert");
+			region = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return SV_EXIT_VALID;
@@ -1087,7 +1095,7 @@ static int run_tool(const char *name, int argc, char **argv)
 		return usage_error("%s needs -o %s", coredump ? "coredump" : "convert",
 				   coredump ? "OUTDIR" : "OUT");
 	if (!coredump && !to)
-		return usage_error("%s", "convert needs --to VERSION (1 or 1.1)");
+		return usage_error("%s", "convert needs --to VERSION (1, 1.1 or 3)");
 	if (strlen(out_path) > 4096)
 		return usage_error("%s", "the output path is too long");
 	snprintf(out_param, sizeof(out_param), "out=%s", out_path);
@@ -1099,6 +1107,10 @@ static int run_tool(const char *name, int argc, char **argv)
 	if (to) {
 		snprintf(to_param, sizeof(to_param), "to=%.60s", to);
 		params[opt.nparams++] = to_param;
+	}
+	if (region) {
+		snprintf(region_param, sizeof(region_param), "compress-region=%.40s", region);
+		params[opt.nparams++] = region_param;
 	}
 	opt.params = params;
 	opt.format = tool->name;

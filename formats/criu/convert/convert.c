@@ -12,6 +12,12 @@
  * first and is not converted unless it verifies without errors; OUT (a
  * file, or a directory for a dump) appears only when everything is
  * written.
+ *
+ * Image version 3 (compressed pages) also changes inventory's fields, the
+ * pagemap entries and the pages files: those go through convert_pages.c,
+ * a pagemap together with its pages file, for whole dump directories only.
+ * Only the dump's own level is converted: PE_PARENT pages stay in the
+ * parent dump, which keeps its version.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,6 +29,7 @@
 #include <unistd.h>
 
 #include "formats/criu/convert/convert.h"
+#include "formats/criu/convert/convert_pages.h"
 #include "formats/criu/convert/coredump.h"
 #include "formats/criu/criu.h"
 #include "formats/criu/schema/images.h"
@@ -67,31 +74,19 @@ static bool put_le32(FILE *out, uint32_t v)
 	return fwrite(b, 1, 4, out) == 4;
 }
 
-/* Read a varint at buf[*i] (within n); false when it runs past the end. */
-static bool varint(const unsigned char *buf, size_t n, size_t *i, uint64_t *v)
-{
-	*v = 0;
-	for (unsigned shift = 0; *i < n && shift < 64; shift += 7) {
-		unsigned char c = buf[(*i)++];
-		*v |= (uint64_t)(c & 0x7f) << shift;
-		if (!(c & 0x80))
-			return true;
-	}
-	return false;
-}
-
 /*
  * Set inventory_entry.img_version (field 1) in the packed message to
- * version, in place (0, in a pre-dump, is kept).  Returns the old value,
- * or -1 if the field is not a one-octet varint.
+ * *version, in place (0, in a pre-dump, is kept; version NULL: only
+ * read).  Returns the old value, or -1 if the field is not a one-octet
+ * varint.
  */
-static int patch_img_version(unsigned char *buf, size_t n, uint32_t version)
+static int patch_img_version(unsigned char *buf, size_t n, const uint32_t *version)
 {
 	size_t i = 0;
 
 	while (i < n) {
 		uint64_t tag, v;
-		if (!varint(buf, n, &i, &tag))
+		if (!criu_cv_varint(buf, n, &i, &tag))
 			return -1;
 		switch (tag & 7) {
 		case 0:
@@ -100,18 +95,18 @@ static int patch_img_version(unsigned char *buf, size_t n, uint32_t version)
 				if (old & 0x80)
 					return -1;
 				/* A pre-dump's 0 says no version: it stays. */
-				if (old)
-					buf[i] = (unsigned char)version;
+				if (old && version)
+					buf[i] = (unsigned char)*version;
 				return old;
 			}
-			if (!varint(buf, n, &i, &v))
+			if (!criu_cv_varint(buf, n, &i, &v))
 				return -1;
 			break;
 		case 1:
 			i += 8;
 			break;
 		case 2:
-			if (!varint(buf, n, &i, &v) || v > n - i)
+			if (!criu_cv_varint(buf, n, &i, &v) || v > n - i)
 				return -1;
 			i += (size_t)v;
 			break;
@@ -142,55 +137,130 @@ static int copy_piece(void *arg, const unsigned char *p, size_t n, uint64_t off)
 	return 0;
 }
 
+/* What a conversion makes. */
+typedef struct conv {
+	uint32_t to;        /* CRIU_IMAGES_V1, _V1_1 or _V1_2 */
+	bool repack;        /* to or from version 3: pages are (de)compressed */
+	criu_v3_mode mode;  /* how version 3 stores them, when to is 3 */
+	int in_dirfd, out_dirfd;
+	uint32_t *done;     /* pages ids written with their pagemap */
+	size_t ndone, capdone;
+	criu_cv_pages *pages;
+} conv;
+
 /*
- * Copy the image on in to out in image version `to` (CRIU_IMAGES_V1 or
- * _V1_1).  Raw images (no magic of an entry image) are copied as they are.
- * The input has been verified: its framing is sound.
+ * Read the magic of the image on in and write the one of version `to`;
+ * *type gets the image type (NULL for a raw image, whose bytes are left
+ * unread).
  */
-static bool convert_image(sv_ctx *cx, sv_stream *in, FILE *out, uint32_t to)
+static bool convert_magic(sv_stream *in, FILE *out, uint32_t to, const criu_image_type **type)
 {
 	unsigned char b[8];
 	size_t avail;
 	const unsigned char *head = sv_peek(in, 8, &avail);
-	copy_out c = { out, false };
 	const criu_image_type *t = NULL;
 	uint32_t m0 = avail >= 4 ? le32(head) : 0;
-	bool has_head = m0 == CRIU_IMG_COMMON_MAGIC || m0 == CRIU_IMG_SERVICE_MAGIC;
+	bool has_head = m0 == CRIU_IMG_COMMON_MAGIC || m0 == CRIU_IMG_SERVICE_MAGIC, ok = true;
 
 	if (avail >= 8 && has_head)
 		t = criu_image_by_magic(le32(head + 4));
 	else if (avail >= 4 && !has_head)
 		t = criu_image_by_magic(m0);
-	if (t && t->layout != CRIU_LAYOUT_RAW) {
+	if (t && t->layout == CRIU_LAYOUT_RAW)
+		t = NULL;
+	if (t) {
 		sv_read(in, b, has_head ? 8 : 4);
-		if (to == CRIU_IMAGES_V1_1 && t->id != CRIU_T_INVENTORY &&
+		if (to != CRIU_IMAGES_V1 && t->id != CRIU_T_INVENTORY &&
 		    !put_le32(out, t->flags & CRIU_IMG_SERVICE ? CRIU_IMG_SERVICE_MAGIC
 							       : CRIU_IMG_COMMON_MAGIC))
-			c.failed = true;
+			ok = false;
 		if (!put_le32(out, t->magic))
-			c.failed = true;
+			ok = false;
 	}
-	if (t && t->id == CRIU_T_INVENTORY) {
-		unsigned char sz[4];
-		if (!sv_need(cx, in, sz, 4, "the inventory entry's size"))
-			return false;
-		uint32_t n = le32(sz);
-		size_t got;
-		unsigned char *msg = n <= CJ_ENTRY_MAX ? sv_read_alloc(in, n, &got) : NULL;
-		int old = msg ? patch_img_version(msg, n, to) : -1;
-		if (old < 0 || (old == 0 && to == CRIU_IMAGES_V1)) {
-			if (old < 0)
-				sv_report(cx, CRIT_CODE(CV_INPUT), 4, "the inventory entry's img_version "
-					  "cannot be rewritten in place");
-			else
-				sv_report(cx, CRIT_CODE(CV_VERSION), 4, "a pre-dump (img_version 0) "
-					  "has only the version 1.1 layout");
-			free(msg);
-			return false;
-		}
-		if (fwrite(sz, 1, 4, out) != 4 || fwrite(msg, 1, n, out) != n)
-			c.failed = true;
+	*type = t;
+	return ok;
+}
+
+/* The inventory entry on in, rewritten for cv (the magic is done). */
+static bool convert_inventory(sv_ctx *cx, sv_stream *in, FILE *out, const conv *cv)
+{
+	unsigned char sz[4];
+	if (!sv_need(cx, in, sz, 4, "the inventory entry's size"))
+		return false;
+	uint32_t n = le32(sz);
+	size_t got, outn = n;
+	unsigned char *msg = n <= CJ_ENTRY_MAX ? sv_read_alloc(in, n, &got) : NULL, *conv_msg = msg;
+	int old = msg ? patch_img_version(msg, n, &cv->to) : -1;
+	bool ok = true;
+
+	if (old < 0 || (old == 0 && cv->to != CRIU_IMAGES_V1_1)) {
+		if (old < 0)
+			sv_report(cx, CRIT_CODE(CV_INPUT), 4, "the inventory entry's img_version "
+				  "cannot be rewritten in place");
+		else
+			sv_report(cx, CRIT_CODE(CV_VERSION), 4, "a pre-dump (img_version 0) "
+				  "has only the version 1.1 layout");
 		free(msg);
+		return false;
+	}
+	if (old == (int)CRIU_IMAGES_V1_2 && cv->to != CRIU_IMAGES_V1_2 && !cv->repack) {
+		sv_report(cx, CRIT_CODE(CV_VERSION), 4, "an image version 3 inventory goes with "
+			  "compressed pages: convert the dump directory, not one image");
+		free(msg);
+		return false;
+	}
+	if (cv->repack && !(conv_msg = criu_cv_inventory(msg, n, cv->to, &cv->mode, &outn))) {
+		sv_report(cx, CRIT_CODE(CV_INPUT), 4, "the inventory entry cannot be rewritten");
+		free(msg);
+		return false;
+	}
+	if (!put_le32(out, (uint32_t)outn) || fwrite(conv_msg, 1, outn, out) != outn)
+		ok = false;
+	if (conv_msg != msg)
+		free(conv_msg);
+	free(msg);
+	return ok;
+}
+
+static bool pages_done(const conv *cv, uint32_t id)
+{
+	for (size_t i = 0; i < cv->ndone; i++)
+		if (cv->done[i] == id)
+			return true;
+	return false;
+}
+
+/*
+ * Copy the image on in to out in image version cv->to.  Raw images (no
+ * magic of an entry image) are copied as they are; with cv->repack a
+ * pagemap takes its pages file along (convert_pages.c).  The input has
+ * been verified: its framing is sound.
+ */
+static bool convert_image(sv_ctx *cx, sv_stream *in, FILE *out, conv *cv)
+{
+	copy_out c = { out, false };
+	const criu_image_type *t;
+
+	if (!convert_magic(in, out, cv->to, &t))
+		c.failed = true;
+	if (t && t->id == CRIU_T_INVENTORY && !convert_inventory(cx, in, out, cv))
+		return false;
+	if (t && t->id == CRIU_T_PAGEMAP && cv->repack) {
+		uint32_t id;
+		if (cv->ndone == cv->capdone) {
+			size_t cap = cv->capdone ? 2 * cv->capdone : 16;
+			uint32_t *q = realloc(cv->done, cap * sizeof(*q));
+			if (!q) {
+				sv_report(cx, CRIT_CODE(CV_OUTPUT), SV_NONE, "out of memory");
+				return false;
+			}
+			cv->done = q;
+			cv->capdone = cap;
+		}
+		if (!criu_cv_pagemap(cx, cv->pages, in, out, cv->in_dirfd, cv->out_dirfd,
+				     cv->to == CRIU_IMAGES_V1_2, &cv->mode, &id))
+			return false;
+		cv->done[cv->ndone++] = id;
 	}
 	sv_scan(in, UINT64_MAX, copy_piece, &c);
 	if (c.failed || fflush(out) != 0 || ferror(out)) {
@@ -200,7 +270,7 @@ static bool convert_image(sv_ctx *cx, sv_stream *in, FILE *out, uint32_t to)
 	return true;
 }
 
-/* "1" and "1.1" (also as inventory's numbers 1 and 2); 0 when unknown or not done. */
+/* "1", "1.1" and "3" (also as inventory's numbers 2 and CRIU's "1.2"); 0 when unknown. */
 static uint32_t target_version(sv_ctx *cx)
 {
 	const char *to = sv_param(cx, "to");
@@ -214,12 +284,26 @@ static uint32_t target_version(sv_ctx *cx)
 	if (!strcmp(to, "1.1") || !strcmp(to, "2"))
 		return CRIU_IMAGES_V1_1;
 	if (!strcmp(to, "3") || !strcmp(to, "1.2"))
-		sv_report(cx, CRIT_CODE(CV_VERSION), SV_NONE, "image version 3 (compressed pages) "
-			  "is not supported by this build: it converts between 1 and 1.1");
-	else
-		sv_report(cx, CRIT_CODE(CV_VERSION), SV_NONE, "unknown image version '%s' "
-			  "(1 or 1.1)", to);
+		return CRIU_IMAGES_V1_2;
+	sv_report(cx, CRIT_CODE(CV_VERSION), SV_NONE, "unknown image version '%s' (1, 1.1 or 3)", to);
 	return 0;
+}
+
+/*
+ * How version 3 is to store pages: per page (CRIU's --compress), or in
+ * regions of --compress-region bytes.  False after a report.
+ */
+static bool target_mode(sv_ctx *cx, criu_v3_mode *m)
+{
+	const char *region = sv_param(cx, "compress-region");
+
+	*m = (criu_v3_mode){ 1, 1 };
+	if (region && !criu_cv_region(region, m)) {
+		sv_report(cx, CRIT_CODE(CV_VERSION), SV_NONE, "--compress-region '%s' is not a "
+			  "multiple of 4096 bytes from 4096 to 4M", region);
+		return false;
+	}
+	return true;
 }
 
 static const char *out_param(sv_ctx *cx)
@@ -273,6 +357,11 @@ static void convert_one(sv_ctx *cx, sv_stream *in)
 
 	if (!to || !out_path)
 		return;
+	if (to == CRIU_IMAGES_V1_2 || sv_param(cx, "compress-region")) {
+		sv_report(cx, CRIT_CODE(CV_VERSION), SV_NONE, "image version 3 compresses a pagemap's "
+			  "pages file along with it: convert the dump directory, not one image");
+		return;
+	}
 	if (!path || !strcmp(path, "<stdin>") || !strcmp(path, "-")) {
 		sv_report(cx, CRIT_CODE(CV_INPUT), SV_NONE, "convert reads a named image or dump "
 			  "directory, not standard input");
@@ -288,11 +377,12 @@ static void convert_one(sv_ctx *cx, sv_stream *in)
 		sv_report(cx, CRIT_CODE(CV_INPUT), SV_NONE, "not converted: the image has errors");
 		return;
 	}
+	conv cv = { .to = to };
 	sv_stream *again = sv_open_at(cx, AT_FDCWD, path, path, SV_OPEN_RAW);
 	if (!again)
 		return;
 	FILE *out = temp_beside(cx, out_path, &tmp);
-	bool ok = out && convert_image(cx, again, out, to);
+	bool ok = out && convert_image(cx, again, out, &cv);
 	sv_close(again);
 	if (out && fclose(out) != 0)
 		ok = false;
@@ -324,8 +414,17 @@ static void remove_temp_dir(const char *dir)
 }
 
 /* Copy or convert the current member into dirfd under its name. */
-static bool convert_member(sv_ctx *cx, sv_members *m, const sv_member *mem, int outfd, uint32_t to)
+static bool convert_member(sv_ctx *cx, sv_members *m, const sv_member *mem, conv *cv)
 {
+	int outfd = cv->out_dirfd;
+	unsigned long id;
+	char tail[8];
+
+	/* A pages file already written along with its pagemap. */
+	if (cv->repack && mem->kind == SV_MEMBER_FILE &&
+	    sscanf(mem->name, "pages-%lu.i%7s", &id, tail) == 2 && !strcmp(tail, "mg") &&
+	    id <= UINT32_MAX && pages_done(cv, (uint32_t)id))
+		return true;
 	if (mem->kind == SV_MEMBER_SYMLINK) {
 		if (symlinkat(mem->link, outfd, mem->name) != 0) {
 			sv_report(cx, CRIT_CODE(CV_OUTPUT), SV_NONE, "cannot make the link %s: %s",
@@ -353,13 +452,76 @@ static bool convert_member(sv_ctx *cx, sv_members *m, const sv_member *mem, int 
 			close(fd);
 	} else {
 		sv_set_file(cx, mem->display);
-		ok = convert_image(cx, in, out, to);
+		ok = convert_image(cx, in, out, cv);
 		sv_set_file(cx, NULL);
 		if (fclose(out) != 0)
 			ok = false;
 	}
 	sv_close(in);
 	return ok;
+}
+
+/* The dump's inventory img_version, or -1 when it cannot be told. */
+static int dump_version(sv_ctx *cx, sv_members *m)
+{
+	sv_stream *in = sv_members_open_name(cx, m, "inventory.img", "inventory.img");
+	unsigned char head[8];
+	int version = -1;
+
+	if (!in)
+		return -1;
+	if (sv_read(in, head, 8) == 8 && criu_image_by_magic(le32(head)) &&
+	    criu_image_by_magic(le32(head))->id == CRIU_T_INVENTORY &&
+	    le32(head + 4) <= CJ_ENTRY_MAX) {
+		size_t got, n = le32(head + 4);
+		unsigned char *msg = sv_read_alloc(in, n, &got);
+		if (msg && got == n)
+			version = patch_img_version(msg, n, NULL);
+		free(msg);
+	}
+	sv_close(in);
+	return version;
+}
+
+/*
+ * To or from version 3, a dump directory's pages are repacked: decide
+ * how (cv), or report why not.
+ */
+static bool plan_repack(sv_ctx *cx, sv_members *m, conv *cv)
+{
+	int from = dump_version(cx, m);
+	struct stat st;
+
+	cv->repack = (from == (int)CRIU_IMAGES_V1_2) != (cv->to == CRIU_IMAGES_V1_2);
+	if (!target_mode(cx, &cv->mode))
+		return false;
+	if (sv_param(cx, "compress-region") && !(cv->repack && cv->to == CRIU_IMAGES_V1_2)) {
+		sv_report(cx, CRIT_CODE(CV_VERSION), SV_NONE, "--compress-region goes with --to 3 "
+			  "from image version 1 or 1.1");
+		return false;
+	}
+	if (!cv->repack)
+		return true;
+	if (from == 0) {
+		sv_report(cx, CRIT_CODE(CV_VERSION), SV_NONE, "a pre-dump (img_version 0) "
+			  "has only the version 1.1 layout");
+		return false;
+	}
+	if (from < 0 || !sv_members_is_dir(m)) {
+		sv_report(cx, CRIT_CODE(CV_VERSION), SV_NONE, "image version 3 is converted for "
+			  "a dump directory with an inventory.img");
+		return false;
+	}
+	if (!(cv->pages = criu_cv_pages_new())) {
+		sv_report(cx, CRIT_CODE(CV_OUTPUT), SV_NONE, "out of memory for a region buffer");
+		return false;
+	}
+	cv->in_dirfd = sv_members_dirfd(m);
+	if (fstatat(cv->in_dirfd, "parent", &st, AT_SYMLINK_NOFOLLOW) == 0)
+		sv_report(cx, CRIT_CODE(CV_PARENT), SV_NONE, "only this dump is %s: PE_PARENT "
+			  "pages stay in the parent, which keeps its image version",
+			  cv->to == CRIU_IMAGES_V1_2 ? "compressed" : "decompressed");
+	return true;
 }
 
 static void convert_dump(sv_ctx *cx, sv_members *m)
@@ -395,18 +557,25 @@ static void convert_dump(sv_ctx *cx, sv_members *m)
 		sv_report(cx, CRIT_CODE(CV_INPUT), SV_NONE, "not converted: the dump has errors");
 		return;
 	}
+	conv cv = { .to = to, .in_dirfd = -1 };
 	char *tmp = NULL;
+	if (!plan_repack(cx, m, &cv))
+		return;
 	if (asprintf(&tmp, "%s.XXXXXX", out_path) < 0 || !mkdtemp(tmp)) {
 		sv_report(cx, CRIT_CODE(CV_OUTPUT), SV_NONE, "cannot create a directory beside %s: %s",
 			  out_path, strerror(errno));
 		free(tmp);
+		criu_cv_pages_free(cv.pages);
 		return;
 	}
 	int outfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	bool ok = outfd >= 0;
 	const sv_member *mem;
+	cv.out_dirfd = outfd;
 	while (ok && (mem = sv_members_next(m)))
-		ok = convert_member(cx, m, mem, outfd, to);
+		ok = convert_member(cx, m, mem, &cv);
+	criu_cv_pages_free(cv.pages);
+	free(cv.done);
 	if (outfd >= 0 && (fsync(outfd), close(outfd) != 0))
 		ok = false;
 	if (ok && sv_error_count(cx) == errors && rename(tmp, out_path) != 0) {
@@ -421,7 +590,8 @@ static void convert_dump(sv_ctx *cx, sv_members *m)
 
 static const sv_format criu_convert_tool = {
 	.name = "criu-convert",
-	.description = "CRIU image version conversion (streamverify convert; parameters to, out)",
+	.description = "CRIU image version conversion (streamverify convert; parameters to, out, "
+		       "compress-region)",
 	.verify = convert_one,
 	.verify_members = convert_dump,
 };

@@ -16,7 +16,11 @@
 #define CRIU_VERSION_CODES(X)                                                          \
 	X(CV_VERSION, "criu.convert.version", ERROR,                                    \
 	  "the input cannot be converted to the image version asked for (an unknown "  \
-	  "version, version 3, a raw image)")                                          \
+	  "version, a pre-dump to version 1 or 3, one image to or from version 3, a "  \
+	  "bad --compress-region)")                                                    \
+	X(CV_PARENT, "criu.convert.parent", NOTE,                                       \
+	  "the dump has a parent: only its own pages are (de)compressed, the parent "  \
+	  "keeps its image version")                                                   \
 	X(CV_INPUT, "criu.convert.input", ERROR,                                        \
 	  "the input does not verify clean, so it is not converted")                  \
 	X(CV_OUTPUT, "criu.convert.output", ERROR, "the output could not be written")
