@@ -39,6 +39,7 @@
 #include "module.h"
 #include "internal.h"
 #include "formats/criu/dump/dump.h"
+#include "formats/criu-stream/capture.h"
 #include "image-streamer-marker.pb-c.h"
 
 #define CS_MARKER_MAX 10240u           /* markers are under 10 KiB */
@@ -98,6 +99,8 @@ typedef struct cs {
 	sv_stream *in;
 	const char *path;
 	criu_dump *dump;
+	criu_capture_add_fn add; /* NULL: criu_dump_add() (criu_capture_read) */
+	void *add_arg;
 	cs_file *files;
 	size_t nfiles, capfiles;
 	size_t cur;            /* current file index, or SIZE_MAX */
@@ -478,7 +481,10 @@ static void add_member(cs *c, size_t i, const sv_source *src)
 	if (src && criu_dump_wants(c->dump, &m))
 		s = sv_stream_open_source(c->cx, src, display, 0, SV_OPEN_RAW);
 	c->in_add = true;
-	criu_dump_add(c->dump, &m, s);
+	if (c->add)
+		c->add(c->add_arg, c->dump, &m, s);
+	else
+		criu_dump_add(c->dump, &m, s);
 	c->in_add = false;
 	sv_close(s);
 	to_capture(c);
@@ -528,15 +534,14 @@ static void flush_held(cs *c)
 
 /* ---- the module -------------------------------------------------------------- */
 
-static void cs_verify(sv_ctx *cx, sv_stream *in)
+void criu_capture_read(sv_ctx *cx, sv_stream *in, criu_dump *dump, criu_capture_add_fn add,
+		       void *arg)
 {
 	const char *name = sv_stream_name(in);
 	cs c = { .cx = cx, .in = in, .path = name ? name : "-", .cur = SIZE_MAX,
-		 .streaming = SIZE_MAX, .data_file = SIZE_MAX };
+		 .streaming = SIZE_MAX, .data_file = SIZE_MAX, .dump = dump, .add = add,
+		 .add_arg = arg };
 
-	c.dump = criu_dump_new(cx, c.path);
-	if (!c.dump)
-		return;
 	for (;;) {
 		if (c.data_left) {
 			stash_data(&c);
@@ -590,7 +595,6 @@ static void cs_verify(sv_ctx *cx, sv_stream *in)
 	 */
 	if (!c.broken && c.image_eof)
 		criu_dump_finish(c.dump, NULL);
-	criu_dump_free(c.dump);
 	to_capture(&c);
 	if (sv_want_records(cx)) {
 		sv_emit_stat_u64(cx, "stream.markers", c.markers);
@@ -602,6 +606,16 @@ static void cs_verify(sv_ctx *cx, sv_stream *in)
 		free(c.files[i].buf);
 	}
 	free(c.files);
+}
+
+static void cs_verify(sv_ctx *cx, sv_stream *in)
+{
+	const char *name = sv_stream_name(in);
+	criu_dump *dump = criu_dump_new(cx, name ? name : "-");
+
+	if (dump)
+		criu_capture_read(cx, in, dump, NULL, NULL);
+	criu_dump_free(dump);
 }
 
 /*

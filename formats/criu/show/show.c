@@ -408,11 +408,6 @@ typedef struct show_opts {
 	uint32_t pid;
 } show_opts;
 
-static void collect_cb(sv_ctx *cx, sv_members *m, void *arg)
-{
-	show_collect(cx, m, arg);
-}
-
 /* Collect path; findings in fs; returns the run status (SV_EXIT_*), *dp the model. */
 int show_load(const char *path, bool hash, findings *fs, show_dump **dp, sv_summary *sum);
 int show_load(const char *path, bool hash, findings *fs, show_dump **dp, sv_summary *sum)
@@ -426,7 +421,7 @@ int show_load(const char *path, bool hash, findings *fs, show_dump **dp, sv_summ
 		fprintf(stderr, "streamverify: out of memory\n");
 		return SV_EXIT_FAILURE;
 	}
-	st = sv_run_members(path, NULL, &sink, collect_cb, d, sum);
+	st = show_run(path, &sink, d, sum);
 	return st;
 }
 

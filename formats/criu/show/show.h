@@ -228,6 +228,14 @@ void show_dump_free(show_dump *d);
  */
 void show_collect(sv_ctx *cx, sv_members *m, show_dump *d);
 
+/*
+ * Verify and collect the checkpoint at path into d: a dump directory, a
+ * container archive or a criu-image-streamer capture (its files read from
+ * the capture as the criu-stream module reads them).  Findings go to sink;
+ * returns SV_EXIT_* with the run's summary in *sum.
+ */
+int show_run(const char *path, const sv_sink *sink, show_dump *d, sv_summary *sum);
+
 /* Lookups, after collecting. */
 show_task *show_task_find(show_dump *d, uint32_t pid);
 const show_file *show_file_find(const show_dump *d, uint32_t id);

@@ -4,13 +4,17 @@
  * the model as they are read.  See show.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "formats/criu/show/show.h"
 #include "formats/criu/criu.h"
 #include "formats/criu/dump/dump.h"
 #include "formats/criu/schema/schema.h"
+#include "formats/criu-stream/capture.h"
 #include "internal.h"
 
 #include <jansson.h>
@@ -920,7 +924,7 @@ typedef struct want {
 	unsigned char *dst;
 } want;
 
-typedef struct tee {
+typedef struct tee_state {
 	show_dump *d;
 	sv_stream *s;
 	bool keep;               /* a metadata image: keep its bytes */
@@ -934,7 +938,7 @@ typedef struct tee {
 	show_pages *hashes;
 	unsigned char page[CRIU_PAGE_SIZE];
 	size_t fill;
-} tee;
+} tee_state;
 
 /* 64-bit hash of a page: four independent lanes (fast), folded at the end. */
 static uint64_t page_hash(const unsigned char *p)
@@ -956,7 +960,7 @@ static uint64_t page_hash(const unsigned char *p)
 }
 
 /* Room for one more page hash; false (hashing given up) when there is none. */
-static bool hash_room(tee *t)
+static bool hash_room(tee_state *t)
 {
 	show_pages *h = t->hashes;
 
@@ -980,7 +984,7 @@ static bool hash_room(tee *t)
 	return true;
 }
 
-static void feed_pages(tee *t, const unsigned char *p, size_t n)
+static void feed_pages(tee_state *t, const unsigned char *p, size_t n)
 {
 	uint64_t pos = t->pos;
 
@@ -1017,7 +1021,7 @@ static void feed_pages(tee *t, const unsigned char *p, size_t n)
 	}
 }
 
-static void take(tee *t, const unsigned char *p, size_t n)
+static void take(tee_state *t, const unsigned char *p, size_t n)
 {
 	if (t->keep && !t->too_big && n) {
 		if (t->len + n > SHOW_MAX_IMAGE) {
@@ -1047,7 +1051,7 @@ static void take(tee *t, const unsigned char *p, size_t n)
 
 static ssize_t tee_read(void *arg, void *buf, size_t n)
 {
-	tee *t = arg;
+	tee_state *t = arg;
 	size_t got = sv_read(t->s, buf, n);
 
 	take(t, buf, got);
@@ -1058,7 +1062,7 @@ static ssize_t tee_read(void *arg, void *buf, size_t n)
  * Bytes from the current position that nobody wants, up to n: all of them
  * unless the image is kept or hashed, or a want starts before pos + n.
  */
-static uint64_t unwanted(const tee *t, uint64_t n)
+static uint64_t unwanted(const tee_state *t, uint64_t n)
 {
 	uint64_t gap = n;
 
@@ -1085,7 +1089,7 @@ static int scan_take(void *arg, const unsigned char *p, size_t n, uint64_t off)
 
 static int64_t tee_skip(void *arg, uint64_t n)
 {
-	tee *t = arg;
+	tee_state *t = arg;
 	uint64_t done = 0;
 	unsigned char buf[65536];
 
@@ -1158,7 +1162,7 @@ static void decode_kept(show_dump *d, const sv_member *m, const criu_image_name 
 }
 
 /* The bytes of [start, end) of task t's memory as they lie in pages file pid. */
-static void plan_range(tee *t, show_task *k, uint64_t start, uint64_t end, unsigned char **dst,
+static void plan_range(tee_state *t, show_task *k, uint64_t start, uint64_t end, unsigned char **dst,
 		       size_t *len, bool *done)
 {
 	size_t n, planned = 0;
@@ -1199,7 +1203,7 @@ static void plan_range(tee *t, show_task *k, uint64_t start, uint64_t end, unsig
 	*done = found == n;
 }
 
-static void plan_pages(tee *t, show_dump *d, uint32_t pages_id)
+static void plan_pages(tee_state *t, show_dump *d, uint32_t pages_id)
 {
 	bool any = false;
 
@@ -1251,19 +1255,19 @@ static void collect_member(sv_ctx *cx, sv_members *src, criu_dump *cd, show_dump
 		return;
 	}
 	collect_opened(cx, cd, d, m, s);
+	sv_close(s);
 }
 
-/* Member m, opened as s: to criu_dump through the tee, and to the model. */
+/* Member m, opened as s: to criu_dump through the tee, and to the model (the caller closes s). */
 static void collect_opened(sv_ctx *cx, criu_dump *cd, show_dump *d, const sv_member *m,
 			   sv_stream *s)
 {
 	uint64_t id = 0;
 	const criu_image_name *named = criu_image_match_file(m->name, &id);
-	tee t = { 0 };
+	tee_state t = { 0 };
 
 	if (!named) {
 		criu_dump_add(cd, m, s);
-		sv_close(s);
 		return;
 	}
 	t.d = d;
@@ -1296,7 +1300,6 @@ static void collect_opened(sv_ctx *cx, criu_dump *cd, show_dump *d, const sv_mem
 	free(t.wants);
 	if (t.hashes)
 		t.hashes->complete = t.fill == 0;
-	sv_close(s);
 }
 
 /* Collect the parent chain of a directory dump, quietly, for page contents. */
@@ -1468,6 +1471,7 @@ static void collect_into(sv_ctx *cx, sv_members *src, show_dump *d, int depth)
 			if (s) {
 				inv_done = true;
 				collect_opened(cx, cd, d, &inv, s);
+				sv_close(s);
 			}
 			free(display);
 		}
@@ -1761,9 +1765,116 @@ void show_owners(const show_dump *d, uint32_t id, void (*fn)(void *, uint32_t, u
 	}
 }
 
+static void model_finish(show_dump *d);
+
 void show_collect(sv_ctx *cx, sv_members *m, show_dump *d)
 {
 	collect_into(cx, m, d, 0);
+	model_finish(d);
+}
+
+/* ---- criu-image-streamer captures ------------------------------------------------ */
+
+typedef struct capture_run {
+	sv_ctx *cx;
+	show_dump *d;
+} capture_run;
+
+/* A file of the capture: to criu_dump through the tee, as collect_member does. */
+static void capture_add(void *arg, criu_dump *cd, const sv_member *m, sv_stream *s)
+{
+	capture_run *r = arg;
+	const criu_image_name *named = criu_image_match_file(m->name, NULL);
+
+	r->d->members++;
+	if (!s || !named || r->d->oom ||
+	    (named->type->id != CRIU_T_PAGES && named->type->layout == CRIU_LAYOUT_RAW))
+		criu_dump_add(cd, m, s);
+	else
+		collect_opened(r->cx, cd, r->d, m, s);
+}
+
+/*
+ * The model a capture run fills: sv_verify() hands a module only its
+ * context and stream, and show collects one checkpoint at a time per thread.
+ */
+static _Thread_local show_dump *capture_into;
+
+static void capture_verify(sv_ctx *cx, sv_stream *in)
+{
+	show_dump *d = capture_into;
+	const char *name = sv_stream_name(in);
+	criu_dump *cd;
+
+	if (!d)
+		return;
+	if (!(cd = criu_dump_new(cx, name ? name : "-"))) {
+		d->oom = true;
+		return;
+	}
+	capture_run r = { cx, d };
+	criu_capture_read(cx, in, cd, capture_add, &r);
+	criu_dump_free(cd);
+	if (d->oom)
+		sv_report(cx, &sv_core_codes[SV_CORE_IO], SV_NONE,
+			  "out of memory while collecting the checkpoint: shown in part");
+	model_finish(d);
+}
+
+/* Registered by show_run(); chosen by name only (no bid). */
+static const sv_format show_capture_format = {
+	.name = "criu-show-capture",
+	.description = "a criu-image-streamer capture read for show and diff",
+	.verify = capture_verify,
+};
+
+/* A regular file the criu-stream module recognises by its first marker. */
+static bool is_capture(const char *path)
+{
+	const sv_format *cs = sv_format_find("criu-stream");
+	unsigned char head[SV_BID_BYTES];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (!cs || !cs->bid || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return false;
+	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK)) < 0)
+		return false;
+	n = read(fd, head, sizeof(head));
+	close(fd);
+	if (n <= 0)
+		return false;
+	sv_bid_input in = { .path = path, .name = path, .dirfd = -1, .head = head,
+			    .head_len = (size_t)n };
+	/* 85: the first file's name marker; a later shard's bare seq is no evidence */
+	return cs->bid(&in) >= 50;
+}
+
+static void collect_cb(sv_ctx *cx, sv_members *m, void *arg)
+{
+	show_collect(cx, m, arg);
+}
+
+int show_run(const char *path, const sv_sink *sink, show_dump *d, sv_summary *sum)
+{
+	if (!is_capture(path))
+		return sv_run_members(path, NULL, sink, collect_cb, d, sum);
+	if (sv_format_index(show_capture_format.name) < 0 &&
+	    !sv_register_format(&show_capture_format)) {
+		fprintf(stderr, "streamverify: cannot register %s\n", show_capture_format.name);
+		return SV_EXIT_FAILURE;
+	}
+	sv_options opt = { .format = show_capture_format.name };
+	capture_into = d;
+	int st = sv_verify(path, &opt, sink, sum);
+	capture_into = NULL;
+	return st;
+}
+
+/* The indexes, memfd names and page counts of a collected model. */
+static void model_finish(show_dump *d)
+{
 	index_dump(d);
 	/* memfd names onto memfd file entries */
 	for (size_t i = 0; i < d->files.n; i++) {
