@@ -208,8 +208,14 @@ struct show_dump {
 	show_dump *parent;       /* diff: the parent dump, collected quietly */
 	uint64_t members, bytes;
 	bool archive;            /* read from an archive's checkpoint/ folder */
-	size_t other_dumps;
-	char *ctr_name, *ctr_image; /* config.dump of a container archive */      /* members of further dumps in the archive, not shown */
+	char *ctr_name, *ctr_id, *ctr_image; /* config.dump of a container archive */
+	char *pod_name;          /* a pod checkpoint's container: its name in pod.options */
+	char *folder;            /* ... and its folder ("ID-NAME/") */
+	bool pod;                /* the first container of a pod checkpoint (next: the others) */
+	show_dump *next;         /* the next container of the same archive */
+	show_dump *pre_ckpt;     /* the archive's pre-checkpoint/ of this container */
+	bool pre_is_parent;      /* ... which is also parent (owned there) */
+	bool finished;           /* indexes made, pages counted */
 	/* while reading one pages file */
 	show_pages *cur_pages;
 	uint32_t cur_pages_id;
@@ -284,5 +290,8 @@ void show_file_target(FILE *f, const show_dump *d, const show_file *fe, bool jso
 
 /* `diff` (diff.c) */
 int show_diff_run(show_dump *a, show_dump *b, FILE *out, bool json);
+/* Containers of two archives (pods: several), paired by name, each pair as show_diff_run. */
+int show_diff_pods(show_dump *a, show_dump *b, const char *a_name, const char *b_name, FILE *out,
+		   bool json);
 
 #endif /* SV_CRIU_SHOW_H */

@@ -255,7 +255,13 @@ void show_dump_free(show_dump *d)
 	free(d->fd_by_id);
 	free(d->task_by_files);
 	free(d->socks);
+	if (!d->pre_is_parent)
+		show_dump_free(d->pre_ckpt);
 	show_dump_free(d->parent);
+	show_dump_free(d->next);
+	free(d->ctr_id);
+	free(d->pod_name);
+	free(d->folder);
 	free(d->ctr_name);
 	free(d->ctr_image);
 	sv_ctx_quiet_free(d->quiet);
@@ -1308,9 +1314,10 @@ static void collect_parent(sv_members *dir, show_dump *d, int depth);
 /*
  * Where a member of an archive is in its CRIU dump: the name after
  * "checkpoint/" (podman, CRI-O; "FOLDER/checkpoint/" in a pod or
- * containerd layout), or NULL for the archive's other members.
+ * containerd layout) or "pre-checkpoint/" (*pre set: podman's pre-dump
+ * of --with-previous exports), or NULL for the archive's other members.
  */
-static const char *dump_name(const char *name, size_t *prefix)
+static const char *dump_name(const char *name, size_t *prefix, bool *pre)
 {
 	const char *p = name;
 
@@ -1318,9 +1325,12 @@ static const char *dump_name(const char *name, size_t *prefix)
 		const char *slash = strchr(p, '/');
 		if (!slash)
 			return NULL;
-		if ((size_t)(slash - p) == 10 && strncmp(p, "checkpoint", 10) == 0 &&
-		    slash[1] && !strchr(slash + 1, '/')) {
+		size_t n = (size_t)(slash - p);
+		if (slash[1] && !strchr(slash + 1, '/') &&
+		    ((n == 10 && strncmp(p, "checkpoint", 10) == 0) ||
+		     (n == 14 && strncmp(p, "pre-checkpoint", 14) == 0))) {
 			*prefix = (size_t)(p - name);
+			*pre = n == 14;
 			return slash + 1;
 		}
 		p = slash + 1;
@@ -1347,77 +1357,280 @@ static unsigned char *read_member(sv_ctx *cx, sv_members *src, const sv_member *
 	return p;
 }
 
-/*
- * Members of a container archive beside its dump: podman keeps the dump's
- * statistics in stats-dump and the container's name and image in
- * config.dump (next to checkpoint/).
- */
-static void container_member(sv_ctx *cx, sv_members *src, show_dump *d, const sv_member *m,
-			     const char *prefix)
-{
-	size_t plen = prefix ? strlen(prefix) : 0, len = 0;
-	const char *base;
-	unsigned char *p;
+/* JSON members of an archive are small (the container module caps them at 4 MiB). */
+#define SHOW_MAX_JSON ((size_t)16 << 20)
 
-	if ((prefix && strncmp(m->name, prefix, plen) != 0) || strchr(m->name + plen, '/'))
-		return;
-	base = m->name + plen;
-	if (strcmp(base, "stats-dump") == 0) {
-		if ((p = read_member(cx, src, m, SHOW_MAX_IMAGE, &len))) {
-			const criu_image_name *named = criu_image_match_file(base, NULL);
-			if (named)
-				decode_kept(d, m, named, 0, p, len);
-			free(p);
-		}
-	} else if (strcmp(base, "config.dump") == 0 && !d->ctr_name) {
-		if ((p = read_member(cx, src, m, (size_t)16 << 20, &len))) {
-			json_t *j = json_loadb((const char *)p, len, 0, NULL);
-			const char *name = json_string_value(json_object_get(j, "name"));
-			const char *image = json_string_value(json_object_get(j, "rootfsImageName"));
-			d->ctr_name = name ? sdup(d, name) : NULL;
-			d->ctr_image = image ? sdup(d, image) : NULL;
-			json_decref(j);
-			free(p);
-		}
+static json_t *read_json(sv_ctx *cx, sv_members *src, const sv_member *m)
+{
+	size_t len = 0;
+	unsigned char *p = read_member(cx, src, m, SHOW_MAX_JSON, &len);
+	json_t *j = p ? json_loadb((const char *)p, len, 0, NULL) : NULL;
+
+	free(p);
+	return j;
+}
+
+static void model_finish(show_dump *d);
+
+/* One container of an archive: the root, or a folder of a pod checkpoint. */
+typedef struct arch_ctr {
+	char *prefix;            /* "", "./" or "FOLDER/" */
+	show_dump *d, *pre;      /* checkpoint/ and pre-checkpoint/ */
+	criu_dump *cd, *pre_cd;
+	char *parent_link;       /* checkpoint/parent's target */
+} arch_ctr;
+
+typedef struct arch {
+	sv_ctx *cx;
+	sv_members *src;
+	show_dump *top;          /* the caller's model: options and path */
+	arch_ctr *v;
+	size_t n;
+	json_t *pod_ctrs;        /* pod.options "containers": name -> folder */
+} arch;
+
+#define SHOW_MAX_CONTAINERS 64   /* folders of a pod followed (the container module's cap) */
+
+static arch_ctr *ctr_for(arch *a, const char *name, size_t plen)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (strlen(a->v[i].prefix) == plen && strncmp(a->v[i].prefix, name, plen) == 0)
+			return &a->v[i];
+	if (a->n >= SHOW_MAX_CONTAINERS) {
+		a->top->limited = true;
+		return NULL;
 	}
+	arch_ctr *v = realloc(a->v, (a->n + 1) * sizeof(*v));
+	if (!v) {
+		a->top->oom = true;
+		return NULL;
+	}
+	a->v = v;
+	arch_ctr *c = &v[a->n];
+	memset(c, 0, sizeof(*c));
+	if (!(c->prefix = strndup(name, plen))) {
+		a->top->oom = true;
+		return NULL;
+	}
+	a->n++;
+	return c;
+}
+
+/* The model of checkpoint/ (or pre-checkpoint/) of c, made on first use. */
+static show_dump *model_for(arch *a, arch_ctr *c, bool pre)
+{
+	show_dump **d = pre ? &c->pre : &c->d;
+	char *name = NULL;
+
+	if (!*d) {
+		/* a container's model is named as the archive, or ARCHIVE:FOLDER/ in a pod */
+		bool root = !*c->prefix || strcmp(c->prefix, "./") == 0; /* CRI-O's "./" */
+		if ((pre || !root) ?
+		    asprintf(&name, "%s:%s%s", sv_members_path(a->src), c->prefix,
+			     pre ? "pre-checkpoint" : "") < 0 :
+		    !(name = strdup(sv_members_path(a->src)))) {
+			name = NULL;
+			a->top->oom = true;
+			return NULL;
+		}
+		*d = show_dump_new(name, a->top->hash_pages);
+		if (*d)
+			(*d)->archive = true;
+		else
+			a->top->oom = true;
+		free(name);
+	}
+	return *d;
+}
+
+/* The model and the dump checks of checkpoint/ (or pre-checkpoint/) of c. */
+static bool unit_for(arch *a, arch_ctr *c, bool pre, show_dump **dp, criu_dump **cdp)
+{
+	show_dump **d = pre ? &c->pre : &c->d;
+	criu_dump **cd = pre ? &c->pre_cd : &c->cd;
+	char *path = NULL;
+
+	if (!model_for(a, c, pre))
+		return false;
+	if (!*cd) {
+		if (asprintf(&path, "%s:%s%s", sv_members_path(a->src), c->prefix,
+			     pre ? "pre-checkpoint" : "checkpoint") >= 0)
+			*cd = criu_dump_new(a->cx, path);
+		free(path);
+	}
+	if (!*cd) {
+		a->top->oom = true;
+		return false;
+	}
+	*dp = *d;
+	*cdp = *cd;
+	return true;
 }
 
 /*
- * An archive: the members of its (first) CRIU dump go to criu_dump and the
- * model under their names inside the dump; pre-checkpoint/, the container's
- * metadata and other containers' dumps are not shown (the container
- * module's own checks are not run here: `streamverify ARCHIVE` runs them).
+ * Members of a container archive beside its dump: podman keeps the dump's
+ * statistics in stats-dump and the container's name, id and image in
+ * config.dump (next to checkpoint/); a pod checkpoint names its
+ * containers' folders in pod.options.
+ */
+static void container_member(arch *a, const sv_member *m)
+{
+	const char *slash = strrchr(m->name, '/');
+	const char *base = slash ? slash + 1 : m->name;
+	size_t plen = slash ? (size_t)(slash + 1 - m->name) : 0;
+	size_t len = 0;
+	unsigned char *p;
+	arch_ctr *c;
+	show_dump *d;
+
+	/* the root's, or one folder's (a pod's container, CRI-O's "./") */
+	if (slash && memchr(m->name, '/', plen - 1))
+		return;
+	if (strcmp(base, "pod.options") == 0 && !slash && !a->pod_ctrs) {
+		json_t *j = read_json(a->cx, a->src, m);
+		json_t *ctrs = json_object_get(j, "containers");
+		if (json_is_object(ctrs))
+			a->pod_ctrs = json_incref(ctrs);
+		json_decref(j);
+		return;
+	}
+	if (strcmp(base, "stats-dump") != 0 && strcmp(base, "config.dump") != 0)
+		return;
+	if (!(c = ctr_for(a, m->name, plen)) || !(d = model_for(a, c, false)))
+		return;
+	if (strcmp(base, "stats-dump") == 0) {
+		if ((p = read_member(a->cx, a->src, m, SHOW_MAX_IMAGE, &len))) {
+			const criu_image_name *named = criu_image_match_file(base, NULL);
+			sv_member sub = *m;
+			sub.name = base; /* a pod's FOLDER/stats-dump is the container's stats-dump */
+			if (named)
+				decode_kept(d, &sub, named, 0, p, len);
+			free(p);
+		}
+	} else if (!d->ctr_name) {
+		json_t *j = read_json(a->cx, a->src, m);
+		const char *name = json_string_value(json_object_get(j, "name"));
+		const char *id = json_string_value(json_object_get(j, "id"));
+		const char *image = json_string_value(json_object_get(j, "rootfsImageName"));
+		d->ctr_name = name ? sdup(d, name) : NULL;
+		d->ctr_id = id ? sdup(d, id) : NULL;
+		d->ctr_image = image ? sdup(d, image) : NULL;
+		json_decref(j);
+	}
+}
+
+/* Swap two models' contents (the caller's model becomes the first container's). */
+static void swap_models(show_dump *x, show_dump *y)
+{
+	show_dump t = *x;
+	*x = *y;
+	*y = t;
+}
+
+/* The end of an archive: each container's dumps finished, its models linked; false
+ * when no container has a dump. */
+static bool finish_archive(arch *a)
+{
+	show_dump *first = NULL, **tail = &first;
+
+	for (size_t i = 0; i < a->n; i++) {
+		arch_ctr *c = &a->v[i];
+		const char *t = c->parent_link;
+		bool to_pre = t && (strcmp(t, "../pre-checkpoint") == 0 ||
+				    strcmp(t, "../pre-checkpoint/") == 0);
+		/*
+		 * podman's checkpoint/parent -> ../pre-checkpoint: the archive's
+		 * pre-dump stands for it (as the container module lets it), so
+		 * in-parent pages are checked against it and, for diff, hashed
+		 * from it.
+		 */
+		if (c->pre_cd)
+			criu_dump_finish(c->pre_cd, NULL);
+		if (c->cd && to_pre && c->pre_cd)
+			criu_dump_set_parent(c->cd, c->pre_cd);
+		if (c->cd)
+			criu_dump_finish(c->cd, NULL);
+		criu_dump_free(c->cd);
+		criu_dump_free(c->pre_cd);
+		if (!c->cd && !c->pre_cd)
+			continue; /* config.dump or stats-dump without a dump: nothing to show */
+		if (c->pre)
+			model_finish(c->pre);
+		if (!c->cd && c->pre) {
+			/* a pre-checkpoint export alone: the pre-dump is the container's dump */
+			if (c->d) {
+				c->pre->ctr_name = c->d->ctr_name;
+				c->pre->ctr_id = c->d->ctr_id;
+				c->pre->ctr_image = c->d->ctr_image;
+				c->d->ctr_name = c->d->ctr_id = c->d->ctr_image = NULL;
+				show_dump_free(c->d);
+			}
+			c->d = c->pre;
+			c->pre = NULL;
+		}
+		model_finish(c->d);
+		c->d->pre_ckpt = c->pre;
+		if (c->pre && to_pre && !c->d->parent) {
+			c->d->parent = c->pre;
+			c->d->pre_is_parent = true;
+		}
+		c->pre = NULL;
+		/* a pod container's name: its key in pod.options */
+		const char *key;
+		json_t *v;
+		size_t fl = strlen(c->prefix);
+		json_object_foreach(a->pod_ctrs, key, v) {
+			const char *f = json_string_value(v);
+			if (f && fl && strlen(f) == fl - 1 && strncmp(f, c->prefix, fl - 1) == 0 &&
+			    !c->d->pod_name)
+				c->d->pod_name = sdup(c->d, key);
+		}
+		c->d->folder = *c->prefix && strcmp(c->prefix, "./") != 0 ? sdup(c->d, c->prefix) : NULL;
+		*tail = c->d;
+		tail = &c->d->next;
+		c->d = NULL;
+	}
+	if (first) {
+		/* the caller's model is the first container's; the others follow it */
+		swap_models(a->top, first);
+		show_dump_free(first);
+		a->top->pod = a->pod_ctrs != NULL || a->top->next != NULL;
+	}
+	return first != NULL;
+}
+
+/*
+ * An archive: the members of each container's CRIU dumps (checkpoint/ and
+ * pre-checkpoint/, in the root or in the folders of a pod) go to criu_dump
+ * and to that container's model under their names inside the dump; the
+ * container's stats-dump and config.dump to its model.  The container
+ * module's own checks are not run here: `streamverify ARCHIVE` runs them.
  */
 static void collect_archive(sv_ctx *cx, sv_members *src, show_dump *d)
 {
-	criu_dump *cd = NULL;
-	char *prefix = NULL;
+	arch a = { .cx = cx, .src = src, .top = d };
 	const sv_member *m;
 
 	while (!d->oom && !sv_stopped(cx) && (m = sv_members_next(src))) {
 		size_t plen = 0;
-		const char *rest = dump_name(m->name, &plen);
+		bool pre = false;
+		const char *rest = dump_name(m->name, &plen, &pre);
+		arch_ctr *c;
+		show_dump *u;
+		criu_dump *cd;
+
 		if (!rest) {
-			container_member(cx, src, d, m, prefix);
+			container_member(&a, m);
 			continue;
 		}
-		if (!prefix) {
-			char *path = NULL;
-			if (!(prefix = strndup(m->name, plen)) ||
-			    asprintf(&path, "%s:%scheckpoint", sv_members_path(src), prefix) < 0 ||
-			    !(cd = criu_dump_new(cx, path))) {
-				free(path);
-				d->oom = true;
-				break;
-			}
-			free(path);
-		} else if (strlen(prefix) != plen || strncmp(prefix, m->name, plen) != 0) {
-			d->other_dumps++;
+		if (!(c = ctr_for(&a, m->name, plen)) || !unit_for(&a, c, pre, &u, &cd))
 			continue;
-		}
 		/* podman's list of the fds it gave CRIU: no image (the container module reads it) */
 		if (strcmp(rest, "descriptors.json") == 0)
 			continue;
+		if (!pre && strcmp(rest, "parent") == 0 && m->kind == SV_MEMBER_SYMLINK && m->link &&
+		    !c->parent_link && !(c->parent_link = strdup(m->link)))
+			d->oom = true;
 		sv_member sub = *m;
 		sub.name = rest;
 		/* tmpfs archives are gzip and members raw: the dump learns they are there */
@@ -1426,17 +1639,29 @@ static void collect_archive(sv_ctx *cx, sv_members *src, show_dump *d)
 			criu_dump_add(cd, &sub, NULL);
 			continue;
 		}
-		d->archive = true;
-		collect_member(cx, src, cd, d, &sub);
+		collect_member(cx, src, cd, u, &sub);
+		if (u->oom)
+			d->oom = true;
 	}
-	if (cd) {
-		criu_dump_finish(cd, NULL);
-		criu_dump_free(cd);
-	} else if (!d->oom && !sv_stopped(cx)) {
+	bool found = false;
+	if (!d->oom)
+		found = finish_archive(&a);
+	else
+		for (size_t i = 0; i < a.n; i++) {
+			criu_dump_free(a.v[i].cd);
+			criu_dump_free(a.v[i].pre_cd);
+		}
+	for (size_t i = 0; i < a.n; i++) {
+		show_dump_free(a.v[i].d);
+		show_dump_free(a.v[i].pre);
+		free(a.v[i].prefix);
+		free(a.v[i].parent_link);
+	}
+	free(a.v);
+	json_decref(a.pod_ctrs);
+	if (!found && !d->oom && !sv_stopped(cx))
 		sv_report(cx, &sv_core_codes[SV_CORE_UNSUPPORTED], SV_NONE,
 			  "the archive holds no checkpoint/ folder of CRIU images");
-	}
-	free(prefix);
 }
 
 static void collect_into(sv_ctx *cx, sv_members *src, show_dump *d, int depth)
@@ -1765,8 +1990,6 @@ void show_owners(const show_dump *d, uint32_t id, void (*fn)(void *, uint32_t, u
 	}
 }
 
-static void model_finish(show_dump *d);
-
 void show_collect(sv_ctx *cx, sv_members *m, show_dump *d)
 {
 	collect_into(cx, m, d, 0);
@@ -1872,9 +2095,12 @@ int show_run(const char *path, const sv_sink *sink, show_dump *d, sv_summary *su
 	return st;
 }
 
-/* The indexes, memfd names and page counts of a collected model. */
+/* The indexes, memfd names and page counts of a collected model (once). */
 static void model_finish(show_dump *d)
 {
+	if (d->finished)
+		return;
+	d->finished = true;
 	index_dump(d);
 	/* memfd names onto memfd file entries */
 	for (size_t i = 0; i < d->files.n; i++) {
