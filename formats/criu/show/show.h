@@ -13,6 +13,12 @@
  * so in a directory the pages wanted are known when pages arrive; in an
  * archive that stores pages first, command lines are left unknown.
  *
+ * The members come from a directory, an archive (each container of a pod
+ * its own model, chained by `next`; an archive's pre-checkpoint/ its
+ * container's pre_ckpt, and its parent when checkpoint/parent links there)
+ * or a criu-image-streamer capture (criu_capture_read: the files as the
+ * criu-stream module reads them, interleaved ones held up to its cap).
+ *
  * The model is bounded by the number of items of the dump (tasks, fds,
  * VMAs, pagemap entries, pages when hashing), never by page contents.
  */
