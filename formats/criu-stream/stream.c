@@ -55,6 +55,7 @@
 #include "internal.h"
 #include "formats/criu/dump/dump.h"
 #include "formats/criu/image/raw.h"
+#include "formats/criu-stream/capture.h"
 #include "image-streamer-marker.pb-c.h"
 
 #define CS_MARKER_MAX 10240u           /* markers are under 10 KiB */
@@ -135,6 +136,9 @@ typedef struct cs {
 	bool scan;             /* first pass over the shards: markers only, quiet */
 	bool fault;            /* the first pass found seq broken across shards */
 	criu_dump *dump;
+	bool own_dump;         /* run() made dump and frees it */
+	criu_capture_add_fn add; /* NULL: criu_dump_add() (criu_capture_read) */
+	void *add_arg;
 	cs_file *files;
 	size_t nfiles, capfiles;
 	size_t cur;            /* current file index, or SIZE_MAX */
@@ -623,7 +627,10 @@ static void add_member(cs *c, size_t i, const sv_source *src)
 	if (src && criu_dump_wants(c->dump, &m))
 		s = sv_stream_open_source(c->cx, src, display, 0, SV_OPEN_RAW);
 	c->in_add = true;
-	criu_dump_add(c->dump, &m, s);
+	if (c->add)
+		c->add(c->add_arg, c->dump, &m, s);
+	else
+		criu_dump_add(c->dump, &m, s);
 	c->in_add = false;
 	sv_close(s);
 	to_capture(c);
@@ -680,7 +687,10 @@ static void run(cs *c)
 
 	c->cur = c->streaming = c->data_file = SIZE_MAX;
 	c->in = c->shards[0].s;
-	c->dump = criu_dump_new(cx, c->path);
+	if (!c->dump) {
+		c->dump = criu_dump_new(cx, c->path);
+		c->own_dump = true;
+	}
 	if (!c->dump)
 		return;
 	for (;;) {
@@ -739,7 +749,8 @@ static void run(cs *c)
 	 */
 	if (!c->broken && c->image_eof)
 		criu_dump_finish(c->dump, NULL);
-	criu_dump_free(c->dump);
+	if (c->own_dump)
+		criu_dump_free(c->dump);
 	sv_set_file(cx, NULL);
 	if (sv_want_records(cx)) {
 		sv_emit_stat_u64(cx, "stream.markers", c->markers);
@@ -758,6 +769,17 @@ static void run(cs *c)
 			image__marker__free_unpacked(c->shards[k].m, NULL);
 		c->shards[k].m = NULL;
 	}
+}
+
+void criu_capture_read(sv_ctx *cx, sv_stream *in, criu_dump *dump, criu_capture_add_fn add,
+		       void *arg)
+{
+	const char *name = sv_stream_name(in);
+	shard one = { .s = in };
+	cs c = { .cx = cx, .path = name ? name : "-", .shards = &one, .nshards = 1,
+		 .dump = dump, .add = add, .add_arg = arg };
+
+	run(&c);
 }
 
 static void cs_verify(sv_ctx *cx, sv_stream *in)

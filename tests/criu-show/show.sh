@@ -189,6 +189,179 @@ if $check "$tmp/sz.json" >/dev/null; then ok; else fail "diff JSON (processes ch
 expect "diff shtree zombie: processes" "3 5" \
 	"$(jq_py 'print(sum(1 for p in d["processes"] if p["change"]=="removed"), sum(1 for p in d["processes"] if p["change"]=="added"))' <"$tmp/sz.json")"
 
+# ---- criu-image-streamer captures: shown and diffed as the directory they carry -------------
+# gen_stream writes each real dump as captures: file after file in 64 KiB and in
+# 1000-byte chunks, and with a pagemap and a pages file interleaved chunk by chunk
+# (the second held in memory while the first is read, as the verify path does).
+gen_stream=${SV_BUILD:-$root/build}/tests/criu-stream/gen_stream
+if [ -x "$gen_stream" ]; then
+	for d in "$data"/*/; do
+		d=${d%/}
+		n=$(basename "$d")
+		# a capture carries no parent link: incremental dumps are left to the archives
+		[ -e "$d/parent" ] && continue
+		"$gen_stream" --all "$d" "$tmp/cap-$n" >/dev/null || { fail "$n: gen_stream"; continue; }
+		for v in dump small-chunks interleaved; do
+			# threads: gen_stream interleaves pages-1.img with pagemap-291.img, so the
+			# task's own pages-2.img comes before its pagemap (command lines unknown)
+			[ "$n/$v" = threads/interleaved ] && continue
+			c=$tmp/cap-$n/valid/$v.capture
+			for f in tree json; do
+				"$SV" show --all --env --format $f "$c" >"$tmp/cap.out" 2>&1
+				st=$?
+				"$SV" show --all --env --format $f "$d" >"$tmp/dir.out" 2>&1
+				expect "$n/$v.capture: show --format $f exit" 0 $st
+				# the same document, but for the checkpoint's name
+				if [ "$(sed "s#$c#CKPT#g" "$tmp/cap.out")" = "$(sed "s#$d#CKPT#g" "$tmp/dir.out")" ]; then ok; else
+					fail "$n/$v.capture: show --format $f differs from the directory's:"
+					diff <(sed "s#$c#CKPT#g" "$tmp/cap.out") <(sed "s#$d#CKPT#g" "$tmp/dir.out") | head -4
+				fi
+			done
+			"$SV" diff "$c" "$d" >"$tmp/capdiff.txt"
+			expect "$n/$v.capture: diff with its directory" "0:0 differences" "$?:$(tail -1 "$tmp/capdiff.txt")"
+		done
+	done
+	c=$tmp/cap-shtree/valid/dump.capture
+	if $check <("$SV" show --all --format json "$c") >/dev/null; then ok; else fail "capture: JSON against the schema"; fi
+	expect "capture: findings of a broken capture are verify's" \
+		"$("$SV" --json "$tmp/cap-sleep/broken/seq-gap.capture" 2>/dev/null | python3 -c 'import json,sys; print(sorted(json.loads(l)["code"] for l in sys.stdin if json.loads(l)["type"]=="diagnostic"))')" \
+		"$("$SV" show --format json "$tmp/cap-sleep/broken/seq-gap.capture" | jq_py 'print(sorted(f["code"] for f in d["findings"]))')"
+	"$SV" show "$tmp/cap-sleep/broken/seq-gap.capture" >/dev/null
+	expect "capture: show of a broken capture exits 1" 1 $?
+	# diff of two dumps against their captures: the same differences as of the directories
+	expect "diff capture/capture = diff dir/dir" \
+		"$("$SV" diff --format json "$data/shtree" "$data/zombie" | sed "s#$data/##g")" \
+		"$("$SV" diff --format json "$tmp/cap-shtree/valid/dump.capture" "$tmp/cap-zombie/valid/small-chunks.capture" |
+		   sed "s#$tmp/cap-shtree/valid/dump.capture#shtree#; s#$tmp/cap-zombie/valid/small-chunks.capture#zombie#")"
+else
+	echo "SKIP: $gen_stream not built (captures)"
+fi
+
+# ---- container archives made by gen_archive: pre-checkpoints and pods ----------------------
+gen_archive=${SV_BUILD:-$root/build}/tests/archive/gen_archive
+ga=$tmp/archives
+if [ -x "$gen_archive" ] && mkdir "$ga" && "$gen_archive" "$ga" "$pa" "$data" >/dev/null 2>&1; then
+	# combined.tar.zst: checkpoint/ is incr-2, whose parent link ../pre-checkpoint is incr-1
+	cb=$ga/combined.tar.zst
+	"$SV" show --mem --format json "$cb" >"$tmp/cb.json"
+	expect "pre-checkpoint: show exit (the parent resolved inside the archive)" 0 $?
+	if $check "$tmp/cb.json" >/dev/null; then ok; else fail "pre-checkpoint: JSON against the schema"; fi
+	expect "pre-checkpoint: the same CRIU findings as the container verification" \
+		"$("$SV" --json "$cb" 2>/dev/null | python3 -c '
+import json, sys
+print(sorted(x["code"] for x in map(json.loads, sys.stdin) if x["type"] == "diagnostic" and x["code"].startswith("criu.")))')" \
+		"$(jq_py 'print(sorted(f["code"] for f in d["findings"]))' <"$tmp/cb.json")"
+	# pages in the parent: as in the directory incr-2, whose parent is incr-1
+	expect "pre-checkpoint: page counts = incr-2's (dumped, in parent)" \
+		"$("$SV" show --mem --format json "$data/incr-2" | jq_py 'print([(p["pid"], p["pages"]) for p in d["processes"]])')" \
+		"$(jq_py 'print([(p["pid"], p["pages"]) for p in d["processes"]])' <"$tmp/cb.json")"
+	expect "pre-checkpoint: in-parent pages" "719" \
+		"$(jq_py 'print(sum(p["pages"]["parent"] for p in d["processes"]))' <"$tmp/cb.json")"
+	# ARCHIVE:pre-checkpoint is the pre-dump (incr-1) itself
+	"$SV" show --mem --format json "$cb:pre-checkpoint" >"$tmp/cbpre.json"
+	expect "ARCHIVE:pre-checkpoint: show exit" 0 $?
+	expect "ARCHIVE:pre-checkpoint: its name" "$cb:pre-checkpoint" "$(jq_py 'print(d["checkpoint"])' <"$tmp/cbpre.json")"
+	expect "ARCHIVE:pre-checkpoint: processes and memory = incr-1's" \
+		"$("$SV" show --mem --format json "$data/incr-1" | jq_py 'print(d["processes"])')" \
+		"$(jq_py 'print(d["processes"])' <"$tmp/cbpre.json")"
+	# diff ARCHIVE: its pre-checkpoint/ against its checkpoint/ = diff incr-1 incr-2
+	for f in tree json; do
+		"$SV" diff --format $f "$cb" >"$tmp/cbdiff.$f"
+		expect "diff ARCHIVE --format $f: exit" 1 $?
+		"$SV" diff --format $f "$data/incr-1" "$data/incr-2" >"$tmp/incrdiff.$f"
+		expect "diff ARCHIVE --format $f = diff incr-1 incr-2" \
+			"$(sed "s#$data/incr-1#A#; s#$data/incr-2#B#" "$tmp/incrdiff.$f")" \
+			"$(sed "s#$cb:pre-checkpoint#A#; s#$cb#B#" "$tmp/cbdiff.$f")"
+		"$SV" diff --format $f "$cb:pre-checkpoint" "$cb" >"$tmp/cbdiff2.$f"
+		expect "diff ARCHIVE:pre-checkpoint ARCHIVE --format $f = diff ARCHIVE" \
+			"$(cat "$tmp/cbdiff.$f")" "$(cat "$tmp/cbdiff2.$f")"
+	done
+	if $check "$tmp/cbdiff.json" >/dev/null; then ok; else fail "diff ARCHIVE: JSON against the schema"; fi
+	expect "diff ARCHIVE: pages" "65 0 0 721 0" \
+		"$(jq_py 'p=d["tasks"][0]["pages"]; print(p["changed"],p["added"],p["removed"],p["unchanged"],p["unknown"])' <"$tmp/cbdiff.json")"
+	"$SV" diff "$ga/podman-none.tar" >/dev/null 2>"$tmp/nopre.err"
+	expect "diff ARCHIVE without pre-checkpoint/: exit" 2 $?
+	expect "diff ARCHIVE without pre-checkpoint/: why" \
+		"streamverify diff: $ga/podman-none.tar: no pre-checkpoint/ folder to compare its checkpoint with; give two checkpoints A and B" \
+		"$(cat "$tmp/nopre.err")"
+	"$SV" show "$ga/podman-none.tar:pre-checkpoint" >"$tmp/nopre.out" 2>"$tmp/nopre.err"
+	expect "show ARCHIVE:pre-checkpoint without one: exit, nothing shown" "2:" "$?:$(cat "$tmp/nopre.out")"
+	expect "show ARCHIVE:pre-checkpoint without one: why" \
+		"streamverify: $ga/podman-none.tar holds no pre-checkpoint/ folder" "$(cat "$tmp/nopre.err")"
+
+	# pod.tar.zst: pod.options names c1 -> b903db11-c1, c2 -> a1b2c3d4-c2, each the podman c1
+	pod=$ga/pod.tar.zst
+	id=b903db1144049056d7b9bdb4b11e9f6152b66aec76382fc960bd8192d96fe3f2
+	"$SV" show --all "$pod" >"$tmp/pod.txt"
+	expect "pod: show exit" 0 $?
+	expect "pod: one subtree per container" \
+		"Pod checkpoint $pod: 2 containers, valid|Container c1 (id $id), image localhost/criu-bb:latest, folder b903db11-c1/|  Checkpoint $pod:b903db11-c1/: CRIU dump, 2 processes, valid|Container c2 (id $id), image localhost/criu-bb:latest, folder a1b2c3d4-c2/|  Checkpoint $pod:a1b2c3d4-c2/: CRIU dump, 2 processes, valid" \
+		"$(grep -E '^(Pod|Container|  Checkpoint)' "$tmp/pod.txt" | paste -sd'|')"
+	# each subtree is the single container's show, indented
+	"$SV" show --all "$ga/podman-none.tar" | sed -n '/^Processes/,$p' >"$tmp/one.txt"
+	for k in 1 2; do
+		expect "pod: container $k's subtree = the container's show" "$(cat "$tmp/one.txt")" \
+			"$(python3 - "$tmp/pod.txt" $k <<'PY'
+import sys
+blocks = open(sys.argv[1]).read().split("\nContainer ")
+lines = [l[2:] if l.startswith("  ") else l for l in blocks[int(sys.argv[2])].split("\n")[1:]]
+print("\n".join(lines[lines.index("Processes"):]).rstrip("\n"))
+PY
+)"
+	done
+	"$SV" show --all --format json "$pod" >"$tmp/pod.json"
+	if $check "$tmp/pod.json" >/dev/null; then ok; else fail "pod: JSON against the schema"; fi
+	expect "pod: JSON containers" "streamverify-show-pod/1 c1:b903db11-c1/:$id c2:a1b2c3d4-c2/:$id" \
+		"$(jq_py 'print(d["schema"], " ".join("%s:%s:%s" % (c["container"]["name"], c["container"]["folder"], c["container"]["id"]) for c in d["containers"]))' <"$tmp/pod.json")"
+	expect "pod: each container's findings are its folder's, all of them the archive's" "12 6 6 True" \
+		"$(jq_py 'c=d["containers"]; print(len(d["findings"]), len(c[0]["findings"]), len(c[1]["findings"]), all(f["file"].startswith(x["checkpoint"]) for x in c for f in x["findings"]))' <"$tmp/pod.json")"
+	expect "pod: each container's processes = the container's" \
+		"$("$SV" show --all --format json "$ga/podman-none.tar" | jq_py 'print(d["processes"])')" \
+		"$(jq_py 'a,b=(c["processes"] for c in d["containers"]); print(a if a==b else "differ")' <"$tmp/pod.json")"
+	"$SV" diff "$pod" "$pod" >"$tmp/poddiff.txt"
+	expect "pod: diff with itself" "0:0 differences in all" "$?:$(tail -1 "$tmp/poddiff.txt")"
+	expect "pod: diff pairs" "Container c1|Container c2" "$(grep '^Container' "$tmp/poddiff.txt" | paste -sd'|')"
+	"$SV" diff --format json "$pod" "$ga/podman-none.tar" >"$tmp/poddiff.json"
+	expect "pod against one container: exit" 1 $?
+	if $check "$tmp/poddiff.json" >/dev/null; then ok; else fail "pod diff: JSON against the schema"; fi
+	expect "pod against one container: c1 paired, c2 removed" "c1:unchanged c2:removed 1" \
+		"$(jq_py 'print(" ".join(c["name"]+":"+c["change"] for c in d["containers"]), d["differences"])' <"$tmp/poddiff.json")"
+	# containers paired by name, not by folder or order: two pods of shtree and zombie
+	python3 - "$tmp" "$data" "$ga/podman-none.tar" <<'PY'
+import io, json, os, sys, tarfile
+tmp, data, podman = sys.argv[1:4]
+meta = {}
+with tarfile.open(podman) as t:
+    for n in ("config.dump", "spec.dump"):
+        meta[n] = t.extractfile(n).read()
+def pod(path, ctrs):
+    with tarfile.open(path, "w") as t:
+        opts = json.dumps({"version": 1, "containers": {n: f for n, f, _ in ctrs}}).encode()
+        for name, blob in [("pod.options", opts), ("pod.dump", b'{"id":"p","name":"p"}')]:
+            i = tarfile.TarInfo(name); i.size = len(blob); t.addfile(i, io.BytesIO(blob))
+        for name, folder, dump in ctrs:
+            for n, blob in meta.items():
+                i = tarfile.TarInfo(folder + "/" + n); i.size = len(blob); t.addfile(i, io.BytesIO(blob))
+            for f in sorted(os.listdir(os.path.join(data, dump))):
+                if not f.endswith(".log"):
+                    t.add(os.path.join(data, dump, f), folder + "/checkpoint/" + f)
+pod(tmp + "/pod-a.tar", [("web", "1111-web", "shtree"), ("db", "2222-db", "zombie")])
+pod(tmp + "/pod-b.tar", [("db", "3333-db", "zombie"), ("web", "4444-web", "shtree")])
+pod(tmp + "/pod-c.tar", [("web", "5555-web", "zombie"), ("db", "6666-db", "shtree")])
+PY
+	"$SV" diff --format json "$tmp/pod-a.tar" "$tmp/pod-b.tar" >"$tmp/pab.json"
+	expect "pods reordered, other folders: diff exit" 0 $?
+	expect "pods reordered, other folders: paired by name" "db:unchanged web:unchanged 0" \
+		"$(jq_py 'print(" ".join(c["name"]+":"+c["change"] for c in d["containers"]), d["differences"])' <"$tmp/pab.json")"
+	"$SV" diff --format json "$tmp/pod-a.tar" "$tmp/pod-c.tar" >"$tmp/pac.json"
+	expect "pods with names swapped: diff exit" 1 $?
+	expect "pods with names swapped: both changed as shtree <-> zombie" \
+		"web:changed:3:5 db:changed:5:3" \
+		"$(jq_py 'print(" ".join("%s:%s:%d:%d" % (c["name"], c["change"], sum(p["change"]=="removed" for p in c["diff"]["processes"]), sum(p["change"]=="added" for p in c["diff"]["processes"])) for c in d["containers"]))' <"$tmp/pac.json")"
+else
+	echo "SKIP: $gen_archive not built (pre-checkpoints, pods)"
+fi
+
 # ---- hostile strings: escape sequences and invalid UTF-8 from the images -----------------------
 h=$tmp/hostile
 cp -a "$data/shtree" "$h"

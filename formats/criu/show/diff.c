@@ -266,7 +266,122 @@ static uint64_t hashed_pages(const show_dump *d)
 	return n;
 }
 
+static int diff_pair(show_dump *a, show_dump *b, FILE *f, bool json, unsigned long *ndiff,
+		     bool *complete);
+
 int show_diff_run(show_dump *a, show_dump *b, FILE *f, bool json)
+{
+	return diff_pair(a, b, f, json, NULL, NULL);
+}
+
+/* What pairs two containers of pod checkpoints: the name, else the folder. */
+static const char *ctr_key(const show_dump *d)
+{
+	return d->pod_name ? d->pod_name : d->ctr_name ? d->ctr_name : d->folder ? d->folder : "";
+}
+
+static const show_dump *ctr_find(const show_dump *list, const char *key)
+{
+	for (const show_dump *c = list; c; c = c->next)
+		if (strcmp(ctr_key(c), key) == 0)
+			return c;
+	return NULL;
+}
+
+static void ctr_item(FILE *f, bool json, bool *first, const char *what, const show_dump *c)
+{
+	if (json) {
+		fprintf(f, "%s{\"name\":", *first ? "" : ",");
+		show_json_bytes(f, (const unsigned char *)ctr_key(c), strlen(ctr_key(c)));
+		fprintf(f, ",\"change\":\"%s\",\"diff\":null}", what);
+	} else {
+		fprintf(f, "Container %s ", what[0] == 'a' ? "+" : "-");
+		show_put_str(f, ctr_key(c));
+		fputc('\n', f);
+	}
+	*first = false;
+}
+
+int show_diff_pods(show_dump *a, show_dump *b, const char *an, const char *bn, FILE *f,
+		   bool json)
+{
+	unsigned long total = 0;
+	bool first = true, complete = true;
+
+	if (json) {
+		fputs("{\"schema\":\"streamverify-diff-pod/1\",\"a\":", f);
+		show_json_bytes(f, (const unsigned char *)an, strlen(an));
+		fputs(",\"b\":", f);
+		show_json_bytes(f, (const unsigned char *)bn, strlen(bn));
+		fputs(",\"containers\":[", f);
+	} else {
+		fputs("Diff ", f);
+		show_put_str(f, an);
+		fputs(" -> ", f);
+		show_put_str(f, bn);
+		fputs(", container by container\n", f);
+	}
+	/* B's containers in order: compared with A's of the same name, or added */
+	for (show_dump *cb = b; cb; cb = cb->next) {
+		show_dump *ca = (show_dump *)ctr_find(a, ctr_key(cb));
+		if (ctr_find(b, ctr_key(cb)) != cb)
+			continue; /* a second container of the same name: the first is compared */
+		if (!ca) {
+			ctr_item(f, json, &first, "added", cb);
+			total++;
+			continue;
+		}
+		char *text = NULL;
+		size_t len = 0;
+		unsigned long n = 0;
+		bool whole = true;
+		FILE *m = open_memstream(&text, &len);
+		if (!m)
+			return SV_EXIT_FAILURE;
+		int st = diff_pair(ca, cb, m, json, &n, &whole);
+		if (fclose(m) != 0 || st == SV_EXIT_FAILURE) {
+			free(text);
+			return SV_EXIT_FAILURE;
+		}
+		total += n;
+		complete &= whole;
+		if (json) {
+			fprintf(f, "%s{\"name\":", first ? "" : ",");
+			show_json_bytes(f, (const unsigned char *)ctr_key(cb), strlen(ctr_key(cb)));
+			fprintf(f, ",\"change\":\"%s\",\"diff\":", n ? "changed" : "unchanged");
+			fwrite(text, 1, len ? len - 1 : 0, f); /* its document, without the newline */
+			fputc('}', f);
+		} else {
+			fputs("Container ", f);
+			show_put_str(f, ctr_key(cb));
+			fputc('\n', f);
+			for (size_t i = 0; i < len;) {
+				const char *nl = memchr(text + i, '\n', len - i);
+				size_t k = nl ? (size_t)(nl - (text + i)) + 1 : len - i;
+				fputs("  ", f);
+				fwrite(text + i, 1, k, f);
+				i += k;
+			}
+		}
+		first = false;
+		free(text);
+	}
+	for (const show_dump *ca = a; ca; ca = ca->next)
+		if (!ctr_find(b, ctr_key(ca)) && ctr_find(a, ctr_key(ca)) == ca) {
+			ctr_item(f, json, &first, "removed", ca);
+			total++;
+		}
+	if (json)
+		fprintf(f, "],\"complete\":%s,\"differences\":%lu}\n", complete ? "true" : "false",
+			total);
+	else
+		fprintf(f, "%lu difference%s in all\n", total, total == 1 ? "" : "s");
+	return total ? SV_EXIT_INVALID : SV_EXIT_VALID;
+}
+
+/* Two checkpoints; *ndiff and *complete (when not NULL) get the count and completeness. */
+static int diff_pair(show_dump *a, show_dump *b, FILE *f, bool json, unsigned long *ndiff,
+		     bool *complete)
 {
 	out o = { f, json, 0, true, 0, false };
 	/* page comparisons: twice the pages both dumps (and parents) hold, and some */
@@ -369,5 +484,9 @@ int show_diff_run(show_dump *a, show_dump *b, FILE *f, bool json)
 	}
 	free(oa);
 	free(ob);
+	if (ndiff)
+		*ndiff = o.diffs;
+	if (complete)
+		*complete = !o.incomplete;
 	return o.diffs ? SV_EXIT_INVALID : SV_EXIT_VALID;
 }

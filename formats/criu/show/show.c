@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "formats/criu/show/show.h"
 #include "formats/criu/schema/images.h"
@@ -408,11 +409,6 @@ typedef struct show_opts {
 	uint32_t pid;
 } show_opts;
 
-static void collect_cb(sv_ctx *cx, sv_members *m, void *arg)
-{
-	show_collect(cx, m, arg);
-}
-
 /* Collect path; findings in fs; returns the run status (SV_EXIT_*), *dp the model. */
 int show_load(const char *path, bool hash, findings *fs, show_dump **dp, sv_summary *sum);
 int show_load(const char *path, bool hash, findings *fs, show_dump **dp, sv_summary *sum)
@@ -426,8 +422,52 @@ int show_load(const char *path, bool hash, findings *fs, show_dump **dp, sv_summ
 		fprintf(stderr, "streamverify: out of memory\n");
 		return SV_EXIT_FAILURE;
 	}
-	st = sv_run_members(path, NULL, &sink, collect_cb, d, sum);
+	st = show_run(path, &sink, d, sum);
 	return st;
+}
+
+/* ARCHIVE:pre-checkpoint names the pre-dump of a container archive (podman --with-previous). */
+#define PRE_SUFFIX ":pre-checkpoint"
+
+/*
+ * show_load() for a checkpoint as the command line names it: a path, or
+ * ARCHIVE:pre-checkpoint (when no file has that name) for the archive's
+ * pre-checkpoint/ dump, which is then the model returned.
+ */
+static int load_named(const char *name, bool hash, findings *fs, show_dump **dp, sv_summary *sum)
+{
+	size_t n = strlen(name), k = strlen(PRE_SUFFIX);
+	struct stat st;
+	char *path;
+
+	if (n <= k || strcmp(name + n - k, PRE_SUFFIX) != 0 || stat(name, &st) == 0)
+		return show_load(name, hash, fs, dp, sum);
+	if (!(path = strndup(name, n - k))) {
+		*dp = NULL;
+		fprintf(stderr, "streamverify: out of memory\n");
+		return SV_EXIT_FAILURE;
+	}
+	int r = show_load(path, hash, fs, dp, sum);
+	show_dump *d = *dp, *pre = d ? d->pre_ckpt : NULL;
+	if (d && !pre && r != SV_EXIT_FAILURE) {
+		fprintf(stderr, "streamverify: %s holds no pre-checkpoint/ folder\n", path);
+		r = SV_EXIT_FAILURE;
+	}
+	free(path);
+	if (!pre) {
+		show_dump_free(d);
+		*dp = NULL;
+		return r;
+	}
+	/* the pre-dump alone: detached from the container's model */
+	d->pre_ckpt = NULL;
+	if (d->pre_is_parent) {
+		d->parent = NULL;
+		d->pre_is_parent = false;
+	}
+	show_dump_free(d);
+	*dp = pre;
+	return r;
 }
 
 static bool selected(const show_opts *o, const show_task *t)
@@ -936,8 +976,80 @@ static const char *verdict(const sv_summary *s)
 	       "not verified";
 }
 
+/* A container's name: pod.options' name for it, else config.dump's. */
+static const char *ctr_label(const show_dump *d)
+{
+	return d->pod_name ? d->pod_name : d->ctr_name;
+}
+
+static void show_tree_one(FILE *f, show_dump *d, const show_opts *o, const sv_summary *sum);
+
+/* "Container NAME (id ID), image IMAGE, folder F/" */
+static void put_container(FILE *f, const show_dump *d)
+{
+	fputs("Container ", f);
+	show_put_str(f, ctr_label(d) ? ctr_label(d) : "?");
+	if (d->ctr_id) {
+		fputs(" (id ", f);
+		show_put_str(f, d->ctr_id);
+		fputc(')', f);
+	}
+	if (d->ctr_image) {
+		fputs(", image ", f);
+		show_put_str(f, d->ctr_image);
+	}
+	if (d->folder) {
+		fputs(", folder ", f);
+		show_put_str(f, d->folder);
+	}
+	fputc('\n', f);
+}
+
+/* Each line of text, indented by two spaces. */
+static void put_indented(FILE *f, const char *text, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		const char *nl = memchr(text + i, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - (text + i)) + 1 : len - i;
+		if (n > 1)
+			fputs("  ", f);
+		fwrite(text + i, 1, n, f);
+		i += n;
+	}
+}
+
 static void show_tree(FILE *f, show_dump *d, const show_opts *o, const findings *fs,
 		      const sv_summary *sum)
+{
+	size_t n = 0;
+
+	print_findings_tree(f, fs, sum);
+	if (!d->pod) {
+		show_tree_one(f, d, o, sum);
+		return;
+	}
+	/* a pod checkpoint: one subtree per container */
+	for (const show_dump *c = d; c; c = c->next)
+		n++;
+	fputs("Pod checkpoint ", f);
+	show_put_str(f, sum->input ? sum->input : d->path);
+	fprintf(f, ": %zu container%s, %s\n", n, n == 1 ? "" : "s", verdict(sum));
+	for (show_dump *c = d; c; c = c->next) {
+		char *text = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&text, &len);
+		fputs("\n", f);
+		put_container(f, c);
+		if (!m)
+			continue;
+		show_tree_one(m, c, o, sum);
+		if (fclose(m) == 0)
+			put_indented(f, text, len);
+		free(text);
+	}
+}
+
+static void show_tree_one(FILE *f, show_dump *d, const show_opts *o, const sv_summary *sum)
 {
 	treectx c = { 0 };
 	size_t ntasks = 0;
@@ -958,23 +1070,13 @@ static void show_tree(FILE *f, show_dump *d, const show_opts *o, const findings 
 		if (ntasks > 1)
 			qsort_r(c.kids, ntasks, sizeof(size_t), cmp_ppid, d->tasks.v);
 	}
-	print_findings_tree(f, fs, sum);
 	fputs("Checkpoint ", f);
 	show_put_str(f, d->path);
 	fprintf(f, ": %s, %zu process%s, %s\n", d->predump ? "CRIU pre-dump" : "CRIU dump", c.n,
 		c.n == 1 ? "" : "es", verdict(sum));
-	if (d->ctr_name || d->ctr_image) {
-		fputs("Container ", f);
-		show_put_str(f, d->ctr_name ? d->ctr_name : "?");
-		if (d->ctr_image) {
-			fputs(", image ", f);
-			show_put_str(f, d->ctr_image);
-		}
-		fputc('\n', f);
-	}
-	if (d->other_dumps)
-		fprintf(f, "  (%zu members of further containers' dumps are not shown)\n",
-			d->other_dumps);
+	/* a pod's containers are named in the line that opens their subtree */
+	if ((ctr_label(d) || d->ctr_image) && !d->folder)
+		put_container(f, d);
 	if (d->limited)
 		fputs("  (some items were left out: the checkpoint holds more than is shown)\n", f);
 	if (d->pages_before_maps)
@@ -1116,19 +1218,9 @@ static void json_task(FILE *f, const show_dump *d, const show_task *t, const sho
 	fputc('}', f);
 }
 
-static void show_json(FILE *f, show_dump *d, const show_opts *o, const findings *fs,
-		      const sv_summary *sum)
+static void json_findings(FILE *f, const findings *fs)
 {
-	size_t n = 0;
-	size_t *order = show_tree_order(d, &n);
-	bool first = true;
-
-	fputs("{\"schema\":\"streamverify-show/1\",\"checkpoint\":", f);
-	json_str(f, d->path);
-	fprintf(f, ",\"kind\":\"%s\",\"verdict\":\"%s\",\"errors\":%lu,\"warnings\":%lu,"
-		"\"notes\":%lu,\"complete\":%s,\"findings\":[", d->predump ? "pre-dump" : "dump",
-		verdict(sum), sum->errors, sum->warnings, sum->notes,
-		d->limited || d->oom ? "false" : "true");
+	fputc('[', f);
 	for (size_t i = 0; i < fs->n; i++) {
 		const finding *x = &fs->v[i];
 		fputs(i ? ",{\"file\":" : "{\"file\":", f);
@@ -1143,12 +1235,33 @@ static void show_json(FILE *f, show_dump *d, const show_opts *o, const findings 
 		json_str(f, x->msg);
 		fputc('}', f);
 	}
-	fputs("],\"container\":", f);
-	if (d->ctr_name || d->ctr_image) {
+	fputc(']', f);
+}
+
+static void show_json(FILE *f, show_dump *d, const show_opts *o, const findings *fs,
+		      const sv_summary *sum)
+{
+	size_t n = 0;
+	size_t *order = show_tree_order(d, &n);
+	bool first = true;
+
+	fputs("{\"schema\":\"streamverify-show/1\",\"checkpoint\":", f);
+	json_str(f, d->path);
+	fprintf(f, ",\"kind\":\"%s\",\"verdict\":\"%s\",\"errors\":%lu,\"warnings\":%lu,"
+		"\"notes\":%lu,\"complete\":%s,\"findings\":", d->predump ? "pre-dump" : "dump",
+		verdict(sum), sum->errors, sum->warnings, sum->notes,
+		d->limited || d->oom ? "false" : "true");
+	json_findings(f, fs);
+	fputs(",\"container\":", f);
+	if (ctr_label(d) || d->ctr_image) {
 		fputs("{\"name\":", f);
-		json_str(f, d->ctr_name);
+		json_str(f, ctr_label(d));
 		fputs(",\"image\":", f);
 		json_str(f, d->ctr_image);
+		fputs(",\"id\":", f);
+		json_str(f, d->ctr_id);
+		fputs(",\"folder\":", f);
+		json_str(f, d->folder);
 		fputc('}', f);
 	} else {
 		fputs("null", f);
@@ -1245,12 +1358,77 @@ static void show_json(FILE *f, show_dump *d, const show_opts *o, const findings 
 	free(order);
 }
 
+/* The findings about container d's files (names under d->path), and their counts. */
+static void findings_of(const show_dump *d, const findings *all, const sv_summary *sum,
+			findings *out, sv_summary *osum)
+{
+	size_t plen = strlen(d->path);
+
+	*osum = *sum;
+	osum->errors = osum->warnings = osum->notes = 0;
+	out->n = out->dropped = 0;
+	out->v = malloc((all->n ? all->n : 1) * sizeof(finding));
+	for (size_t i = 0; out->v && i < all->n; i++) {
+		const finding *x = &all->v[i];
+		if (strncmp(x->file, d->path, plen) != 0)
+			continue;
+		out->v[out->n++] = *x;
+		if (strcmp(x->severity, "error") == 0)
+			osum->errors++;
+		else if (strcmp(x->severity, "warning") == 0)
+			osum->warnings++;
+		else
+			osum->notes++;
+	}
+	if (sum->status == SV_EXIT_VALID || sum->status == SV_EXIT_INVALID)
+		osum->status = osum->errors ? SV_EXIT_INVALID : SV_EXIT_VALID;
+}
+
+/* A pod checkpoint: its findings, then one show document per container. */
+static void show_json_pod(FILE *f, show_dump *d, const show_opts *o, const findings *fs,
+			  const sv_summary *sum)
+{
+	bool complete = true;
+
+	for (const show_dump *c = d; c; c = c->next)
+		complete &= !(c->limited || c->oom);
+	fputs("{\"schema\":\"streamverify-show-pod/1\",\"checkpoint\":", f);
+	json_str(f, sum->input ? sum->input : d->path);
+	fprintf(f, ",\"verdict\":\"%s\",\"errors\":%lu,\"warnings\":%lu,\"notes\":%lu,"
+		"\"complete\":%s,\"findings\":", verdict(sum), sum->errors, sum->warnings, sum->notes,
+		complete ? "true" : "false");
+	json_findings(f, fs);
+	fputs(",\"containers\":[", f);
+	for (show_dump *c = d; c; c = c->next) {
+		findings mine;
+		sv_summary msum;
+		char *text = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&text, &len);
+		findings_of(c, fs, sum, &mine, &msum);
+		if (m) {
+			show_json(m, c, o, &mine, &msum);
+			if (fclose(m) == 0 && len) {
+				if (c != d)
+					fputc(',', f);
+				fwrite(text, 1, len - 1, f); /* without its newline */
+			}
+		}
+		free(text);
+		free(mine.v);
+	}
+	fputs("]}\n", f);
+}
+
 /* ---- command line ------------------------------------------------------------------- */
 
 static const char show_usage[] =
 	"Usage: streamverify show [OPTIONS] CHECKPOINT\n"
-	"Show what a CRIU checkpoint (a dump directory) holds; findings of its\n"
-	"verification come first.\n"
+	"Show what a CRIU checkpoint holds; findings of its verification come first.\n"
+	"CHECKPOINT: a dump directory, a container checkpoint archive (podman, CRI-O,\n"
+	"containerd; a pod checkpoint shows every container), a criu-image-streamer\n"
+	"capture, or ARCHIVE:pre-checkpoint for the pre-dump in an archive's\n"
+	"pre-checkpoint/ folder (podman --with-previous).\n"
 	"  --ps         the process tree with state, threads and command lines (default)\n"
 	"  --files      every process's fds with kind and target, cwd, root and exe\n"
 	"  --mem        every VMA with pages dumped, in a parent, lazy or absent\n"
@@ -1336,9 +1514,11 @@ int sv_show_main(int argc, char **argv)
 	findings fs = { 0 };
 	show_dump *d;
 	sv_summary sum = { 0 };
-	int st = show_load(argv[optind], false, &fs, &d, &sum);
+	int st = load_named(argv[optind], false, &fs, &d, &sum);
 	if (d) {
-		if (o.json)
+		if (o.json && d->pod)
+			show_json_pod(stdout, d, &o, &fs, &sum);
+		else if (o.json)
 			show_json(stdout, d, &o, &fs, &sum);
 		else
 			show_tree(stdout, d, &o, &fs, &sum);
@@ -1352,9 +1532,14 @@ int sv_show_main(int argc, char **argv)
 
 static const char diff_usage[] =
 	"Usage: streamverify diff [--format tree|json] A B\n"
-	"Compare two CRIU checkpoints (dump directories): processes added and removed,\n"
-	"fds opened and closed, VMAs changed, pages changed (contents compared by a\n"
-	"64-bit hash per page, in-parent pages through the parent chain), sockets.\n"
+	"       streamverify diff [--format tree|json] ARCHIVE\n"
+	"Compare two CRIU checkpoints (each as show reads them): processes added and\n"
+	"removed, fds opened and closed, VMAs changed, pages changed (contents compared\n"
+	"by a 64-bit hash per page, in-parent pages through the parent chain, or an\n"
+	"archive's pre-checkpoint/), sockets.  ARCHIVE alone compares its\n"
+	"pre-checkpoint/ with its checkpoint/ (as A ARCHIVE:pre-checkpoint and B ARCHIVE,\n"
+	"in one pass).  Pod checkpoints are compared container by container, paired\n"
+	"by name.\n"
 	"Exit status: 0 no differences, 1 differences, 2 not readable or usage.\n";
 
 int sv_diff_main(int argc, char **argv)
@@ -1381,15 +1566,33 @@ int sv_diff_main(int argc, char **argv)
 			return usage_err("diff", "unknown option");
 		}
 	}
-	if (argc - optind != 2)
-		return usage_err("diff", "give two checkpoints A and B");
+	if (argc - optind != 2 && argc - optind != 1)
+		return usage_err("diff", "give two checkpoints A and B, or one archive");
 
 	findings fa = { 0 }, fb = { 0 };
 	show_dump *a = NULL, *b = NULL;
 	sv_summary sa = { 0 }, sb = { 0 };
 	int st = SV_EXIT_FAILURE;
-	int ra = show_load(argv[optind], true, &fa, &a, &sa);
-	int rb = show_load(argv[optind + 1], true, &fb, &b, &sb);
+	int ra, rb;
+	bool one = argc - optind == 1;
+
+	if (one) {
+		/* ARCHIVE alone: its pre-checkpoint/ against its checkpoint/, in one pass */
+		rb = ra = load_named(argv[optind], true, &fa, &b, &sa);
+		a = b ? b->pre_ckpt : NULL;
+		if (b && !a && ra != SV_EXIT_FAILURE) {
+			fputs("streamverify diff: ", stderr);
+			show_put_str(stderr, argv[optind]);
+			fputs(": no pre-checkpoint/ folder to compare its checkpoint with; "
+			      "give two checkpoints A and B\n", stderr);
+			show_dump_free(b);
+			findings_free(&fa);
+			return SV_EXIT_FAILURE;
+		}
+	} else {
+		ra = load_named(argv[optind], true, &fa, &a, &sa);
+		rb = load_named(argv[optind + 1], true, &fb, &b, &sb);
+	}
 
 	if (ra == SV_EXIT_FAILURE || rb == SV_EXIT_FAILURE || !a || !b) {
 		const findings *bad = ra == SV_EXIT_FAILURE ? &fa : &fb;
@@ -1403,11 +1606,17 @@ int sv_diff_main(int argc, char **argv)
 	} else {
 		if (!json) {
 			print_findings_tree(stdout, &fa, &sa);
-			print_findings_tree(stdout, &fb, &sb);
+			if (!one)
+				print_findings_tree(stdout, &fb, &sb);
 		}
-		st = show_diff_run(a, b, stdout, json);
+		/* pods: container by container, paired by name */
+		if (!one && (a->pod || b->pod))
+			st = show_diff_pods(a, b, argv[optind], argv[optind + 1], stdout, json);
+		else
+			st = show_diff_run(a, b, stdout, json);
 	}
-	show_dump_free(a);
+	if (!one)
+		show_dump_free(a); /* else b's own pre-checkpoint */
 	show_dump_free(b);
 	findings_free(&fa);
 	findings_free(&fb);

@@ -13,6 +13,12 @@
  * so in a directory the pages wanted are known when pages arrive; in an
  * archive that stores pages first, command lines are left unknown.
  *
+ * The members come from a directory, an archive (each container of a pod
+ * its own model, chained by `next`; an archive's pre-checkpoint/ its
+ * container's pre_ckpt, and its parent when checkpoint/parent links there)
+ * or a criu-image-streamer capture (criu_capture_read: the files as the
+ * criu-stream module reads them, interleaved ones held up to its cap).
+ *
  * The model is bounded by the number of items of the dump (tasks, fds,
  * VMAs, pagemap entries, pages when hashing), never by page contents.
  */
@@ -208,8 +214,14 @@ struct show_dump {
 	show_dump *parent;       /* diff: the parent dump, collected quietly */
 	uint64_t members, bytes;
 	bool archive;            /* read from an archive's checkpoint/ folder */
-	size_t other_dumps;
-	char *ctr_name, *ctr_image; /* config.dump of a container archive */      /* members of further dumps in the archive, not shown */
+	char *ctr_name, *ctr_id, *ctr_image; /* config.dump of a container archive */
+	char *pod_name;          /* a pod checkpoint's container: its name in pod.options */
+	char *folder;            /* ... and its folder ("ID-NAME/") */
+	bool pod;                /* the first container of a pod checkpoint (next: the others) */
+	show_dump *next;         /* the next container of the same archive */
+	show_dump *pre_ckpt;     /* the archive's pre-checkpoint/ of this container */
+	bool pre_is_parent;      /* ... which is also parent (owned there) */
+	bool finished;           /* indexes made, pages counted */
 	/* while reading one pages file */
 	show_pages *cur_pages;
 	uint32_t cur_pages_id;
@@ -227,6 +239,14 @@ void show_dump_free(show_dump *d);
  * (quietly) so in-parent pages have contents.
  */
 void show_collect(sv_ctx *cx, sv_members *m, show_dump *d);
+
+/*
+ * Verify and collect the checkpoint at path into d: a dump directory, a
+ * container archive or a criu-image-streamer capture (its files read from
+ * the capture as the criu-stream module reads them).  Findings go to sink;
+ * returns SV_EXIT_* with the run's summary in *sum.
+ */
+int show_run(const char *path, const sv_sink *sink, show_dump *d, sv_summary *sum);
 
 /* Lookups, after collecting. */
 show_task *show_task_find(show_dump *d, uint32_t pid);
@@ -276,5 +296,8 @@ void show_file_target(FILE *f, const show_dump *d, const show_file *fe, bool jso
 
 /* `diff` (diff.c) */
 int show_diff_run(show_dump *a, show_dump *b, FILE *out, bool json);
+/* Containers of two archives (pods: several), paired by name, each pair as show_diff_run. */
+int show_diff_pods(show_dump *a, show_dump *b, const char *a_name, const char *b_name, FILE *out,
+		   bool json);
 
 #endif /* SV_CRIU_SHOW_H */

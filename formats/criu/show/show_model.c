@@ -4,13 +4,17 @@
  * the model as they are read.  See show.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "formats/criu/show/show.h"
 #include "formats/criu/criu.h"
 #include "formats/criu/dump/dump.h"
 #include "formats/criu/schema/schema.h"
+#include "formats/criu-stream/capture.h"
 #include "internal.h"
 
 #include <jansson.h>
@@ -251,7 +255,13 @@ void show_dump_free(show_dump *d)
 	free(d->fd_by_id);
 	free(d->task_by_files);
 	free(d->socks);
+	if (!d->pre_is_parent)
+		show_dump_free(d->pre_ckpt);
 	show_dump_free(d->parent);
+	show_dump_free(d->next);
+	free(d->ctr_id);
+	free(d->pod_name);
+	free(d->folder);
 	free(d->ctr_name);
 	free(d->ctr_image);
 	sv_ctx_quiet_free(d->quiet);
@@ -920,7 +930,7 @@ typedef struct want {
 	unsigned char *dst;
 } want;
 
-typedef struct tee {
+typedef struct tee_state {
 	show_dump *d;
 	sv_stream *s;
 	bool keep;               /* a metadata image: keep its bytes */
@@ -934,7 +944,7 @@ typedef struct tee {
 	show_pages *hashes;
 	unsigned char page[CRIU_PAGE_SIZE];
 	size_t fill;
-} tee;
+} tee_state;
 
 /* 64-bit hash of a page: four independent lanes (fast), folded at the end. */
 static uint64_t page_hash(const unsigned char *p)
@@ -956,7 +966,7 @@ static uint64_t page_hash(const unsigned char *p)
 }
 
 /* Room for one more page hash; false (hashing given up) when there is none. */
-static bool hash_room(tee *t)
+static bool hash_room(tee_state *t)
 {
 	show_pages *h = t->hashes;
 
@@ -980,7 +990,7 @@ static bool hash_room(tee *t)
 	return true;
 }
 
-static void feed_pages(tee *t, const unsigned char *p, size_t n)
+static void feed_pages(tee_state *t, const unsigned char *p, size_t n)
 {
 	uint64_t pos = t->pos;
 
@@ -1017,7 +1027,7 @@ static void feed_pages(tee *t, const unsigned char *p, size_t n)
 	}
 }
 
-static void take(tee *t, const unsigned char *p, size_t n)
+static void take(tee_state *t, const unsigned char *p, size_t n)
 {
 	if (t->keep && !t->too_big && n) {
 		if (t->len + n > SHOW_MAX_IMAGE) {
@@ -1047,7 +1057,7 @@ static void take(tee *t, const unsigned char *p, size_t n)
 
 static ssize_t tee_read(void *arg, void *buf, size_t n)
 {
-	tee *t = arg;
+	tee_state *t = arg;
 	size_t got = sv_read(t->s, buf, n);
 
 	take(t, buf, got);
@@ -1058,7 +1068,7 @@ static ssize_t tee_read(void *arg, void *buf, size_t n)
  * Bytes from the current position that nobody wants, up to n: all of them
  * unless the image is kept or hashed, or a want starts before pos + n.
  */
-static uint64_t unwanted(const tee *t, uint64_t n)
+static uint64_t unwanted(const tee_state *t, uint64_t n)
 {
 	uint64_t gap = n;
 
@@ -1085,7 +1095,7 @@ static int scan_take(void *arg, const unsigned char *p, size_t n, uint64_t off)
 
 static int64_t tee_skip(void *arg, uint64_t n)
 {
-	tee *t = arg;
+	tee_state *t = arg;
 	uint64_t done = 0;
 	unsigned char buf[65536];
 
@@ -1158,7 +1168,7 @@ static void decode_kept(show_dump *d, const sv_member *m, const criu_image_name 
 }
 
 /* The bytes of [start, end) of task t's memory as they lie in pages file pid. */
-static void plan_range(tee *t, show_task *k, uint64_t start, uint64_t end, unsigned char **dst,
+static void plan_range(tee_state *t, show_task *k, uint64_t start, uint64_t end, unsigned char **dst,
 		       size_t *len, bool *done)
 {
 	size_t n, planned = 0;
@@ -1199,7 +1209,7 @@ static void plan_range(tee *t, show_task *k, uint64_t start, uint64_t end, unsig
 	*done = found == n;
 }
 
-static void plan_pages(tee *t, show_dump *d, uint32_t pages_id)
+static void plan_pages(tee_state *t, show_dump *d, uint32_t pages_id)
 {
 	bool any = false;
 
@@ -1251,19 +1261,19 @@ static void collect_member(sv_ctx *cx, sv_members *src, criu_dump *cd, show_dump
 		return;
 	}
 	collect_opened(cx, cd, d, m, s);
+	sv_close(s);
 }
 
-/* Member m, opened as s: to criu_dump through the tee, and to the model. */
+/* Member m, opened as s: to criu_dump through the tee, and to the model (the caller closes s). */
 static void collect_opened(sv_ctx *cx, criu_dump *cd, show_dump *d, const sv_member *m,
 			   sv_stream *s)
 {
 	uint64_t id = 0;
 	const criu_image_name *named = criu_image_match_file(m->name, &id);
-	tee t = { 0 };
+	tee_state t = { 0 };
 
 	if (!named) {
 		criu_dump_add(cd, m, s);
-		sv_close(s);
 		return;
 	}
 	t.d = d;
@@ -1296,7 +1306,6 @@ static void collect_opened(sv_ctx *cx, criu_dump *cd, show_dump *d, const sv_mem
 	free(t.wants);
 	if (t.hashes)
 		t.hashes->complete = t.fill == 0;
-	sv_close(s);
 }
 
 /* Collect the parent chain of a directory dump, quietly, for page contents. */
@@ -1305,9 +1314,10 @@ static void collect_parent(sv_members *dir, show_dump *d, int depth);
 /*
  * Where a member of an archive is in its CRIU dump: the name after
  * "checkpoint/" (podman, CRI-O; "FOLDER/checkpoint/" in a pod or
- * containerd layout), or NULL for the archive's other members.
+ * containerd layout) or "pre-checkpoint/" (*pre set: podman's pre-dump
+ * of --with-previous exports), or NULL for the archive's other members.
  */
-static const char *dump_name(const char *name, size_t *prefix)
+static const char *dump_name(const char *name, size_t *prefix, bool *pre)
 {
 	const char *p = name;
 
@@ -1315,9 +1325,12 @@ static const char *dump_name(const char *name, size_t *prefix)
 		const char *slash = strchr(p, '/');
 		if (!slash)
 			return NULL;
-		if ((size_t)(slash - p) == 10 && strncmp(p, "checkpoint", 10) == 0 &&
-		    slash[1] && !strchr(slash + 1, '/')) {
+		size_t n = (size_t)(slash - p);
+		if (slash[1] && !strchr(slash + 1, '/') &&
+		    ((n == 10 && strncmp(p, "checkpoint", 10) == 0) ||
+		     (n == 14 && strncmp(p, "pre-checkpoint", 14) == 0))) {
 			*prefix = (size_t)(p - name);
+			*pre = n == 14;
 			return slash + 1;
 		}
 		p = slash + 1;
@@ -1344,77 +1357,280 @@ static unsigned char *read_member(sv_ctx *cx, sv_members *src, const sv_member *
 	return p;
 }
 
-/*
- * Members of a container archive beside its dump: podman keeps the dump's
- * statistics in stats-dump and the container's name and image in
- * config.dump (next to checkpoint/).
- */
-static void container_member(sv_ctx *cx, sv_members *src, show_dump *d, const sv_member *m,
-			     const char *prefix)
-{
-	size_t plen = prefix ? strlen(prefix) : 0, len = 0;
-	const char *base;
-	unsigned char *p;
+/* JSON members of an archive are small (the container module caps them at 4 MiB). */
+#define SHOW_MAX_JSON ((size_t)16 << 20)
 
-	if ((prefix && strncmp(m->name, prefix, plen) != 0) || strchr(m->name + plen, '/'))
-		return;
-	base = m->name + plen;
-	if (strcmp(base, "stats-dump") == 0) {
-		if ((p = read_member(cx, src, m, SHOW_MAX_IMAGE, &len))) {
-			const criu_image_name *named = criu_image_match_file(base, NULL);
-			if (named)
-				decode_kept(d, m, named, 0, p, len);
-			free(p);
-		}
-	} else if (strcmp(base, "config.dump") == 0 && !d->ctr_name) {
-		if ((p = read_member(cx, src, m, (size_t)16 << 20, &len))) {
-			json_t *j = json_loadb((const char *)p, len, 0, NULL);
-			const char *name = json_string_value(json_object_get(j, "name"));
-			const char *image = json_string_value(json_object_get(j, "rootfsImageName"));
-			d->ctr_name = name ? sdup(d, name) : NULL;
-			d->ctr_image = image ? sdup(d, image) : NULL;
-			json_decref(j);
-			free(p);
-		}
+static json_t *read_json(sv_ctx *cx, sv_members *src, const sv_member *m)
+{
+	size_t len = 0;
+	unsigned char *p = read_member(cx, src, m, SHOW_MAX_JSON, &len);
+	json_t *j = p ? json_loadb((const char *)p, len, 0, NULL) : NULL;
+
+	free(p);
+	return j;
+}
+
+static void model_finish(show_dump *d);
+
+/* One container of an archive: the root, or a folder of a pod checkpoint. */
+typedef struct arch_ctr {
+	char *prefix;            /* "", "./" or "FOLDER/" */
+	show_dump *d, *pre;      /* checkpoint/ and pre-checkpoint/ */
+	criu_dump *cd, *pre_cd;
+	char *parent_link;       /* checkpoint/parent's target */
+} arch_ctr;
+
+typedef struct arch {
+	sv_ctx *cx;
+	sv_members *src;
+	show_dump *top;          /* the caller's model: options and path */
+	arch_ctr *v;
+	size_t n;
+	json_t *pod_ctrs;        /* pod.options "containers": name -> folder */
+} arch;
+
+#define SHOW_MAX_CONTAINERS 64   /* folders of a pod followed (the container module's cap) */
+
+static arch_ctr *ctr_for(arch *a, const char *name, size_t plen)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (strlen(a->v[i].prefix) == plen && strncmp(a->v[i].prefix, name, plen) == 0)
+			return &a->v[i];
+	if (a->n >= SHOW_MAX_CONTAINERS) {
+		a->top->limited = true;
+		return NULL;
 	}
+	arch_ctr *v = realloc(a->v, (a->n + 1) * sizeof(*v));
+	if (!v) {
+		a->top->oom = true;
+		return NULL;
+	}
+	a->v = v;
+	arch_ctr *c = &v[a->n];
+	memset(c, 0, sizeof(*c));
+	if (!(c->prefix = strndup(name, plen))) {
+		a->top->oom = true;
+		return NULL;
+	}
+	a->n++;
+	return c;
+}
+
+/* The model of checkpoint/ (or pre-checkpoint/) of c, made on first use. */
+static show_dump *model_for(arch *a, arch_ctr *c, bool pre)
+{
+	show_dump **d = pre ? &c->pre : &c->d;
+	char *name = NULL;
+
+	if (!*d) {
+		/* a container's model is named as the archive, or ARCHIVE:FOLDER/ in a pod */
+		bool root = !*c->prefix || strcmp(c->prefix, "./") == 0; /* CRI-O's "./" */
+		if ((pre || !root) ?
+		    asprintf(&name, "%s:%s%s", sv_members_path(a->src), c->prefix,
+			     pre ? "pre-checkpoint" : "") < 0 :
+		    !(name = strdup(sv_members_path(a->src)))) {
+			name = NULL;
+			a->top->oom = true;
+			return NULL;
+		}
+		*d = show_dump_new(name, a->top->hash_pages);
+		if (*d)
+			(*d)->archive = true;
+		else
+			a->top->oom = true;
+		free(name);
+	}
+	return *d;
+}
+
+/* The model and the dump checks of checkpoint/ (or pre-checkpoint/) of c. */
+static bool unit_for(arch *a, arch_ctr *c, bool pre, show_dump **dp, criu_dump **cdp)
+{
+	show_dump **d = pre ? &c->pre : &c->d;
+	criu_dump **cd = pre ? &c->pre_cd : &c->cd;
+	char *path = NULL;
+
+	if (!model_for(a, c, pre))
+		return false;
+	if (!*cd) {
+		if (asprintf(&path, "%s:%s%s", sv_members_path(a->src), c->prefix,
+			     pre ? "pre-checkpoint" : "checkpoint") >= 0)
+			*cd = criu_dump_new(a->cx, path);
+		free(path);
+	}
+	if (!*cd) {
+		a->top->oom = true;
+		return false;
+	}
+	*dp = *d;
+	*cdp = *cd;
+	return true;
 }
 
 /*
- * An archive: the members of its (first) CRIU dump go to criu_dump and the
- * model under their names inside the dump; pre-checkpoint/, the container's
- * metadata and other containers' dumps are not shown (the container
- * module's own checks are not run here: `streamverify ARCHIVE` runs them).
+ * Members of a container archive beside its dump: podman keeps the dump's
+ * statistics in stats-dump and the container's name, id and image in
+ * config.dump (next to checkpoint/); a pod checkpoint names its
+ * containers' folders in pod.options.
+ */
+static void container_member(arch *a, const sv_member *m)
+{
+	const char *slash = strrchr(m->name, '/');
+	const char *base = slash ? slash + 1 : m->name;
+	size_t plen = slash ? (size_t)(slash + 1 - m->name) : 0;
+	size_t len = 0;
+	unsigned char *p;
+	arch_ctr *c;
+	show_dump *d;
+
+	/* the root's, or one folder's (a pod's container, CRI-O's "./") */
+	if (slash && memchr(m->name, '/', plen - 1))
+		return;
+	if (strcmp(base, "pod.options") == 0 && !slash && !a->pod_ctrs) {
+		json_t *j = read_json(a->cx, a->src, m);
+		json_t *ctrs = json_object_get(j, "containers");
+		if (json_is_object(ctrs))
+			a->pod_ctrs = json_incref(ctrs);
+		json_decref(j);
+		return;
+	}
+	if (strcmp(base, "stats-dump") != 0 && strcmp(base, "config.dump") != 0)
+		return;
+	if (!(c = ctr_for(a, m->name, plen)) || !(d = model_for(a, c, false)))
+		return;
+	if (strcmp(base, "stats-dump") == 0) {
+		if ((p = read_member(a->cx, a->src, m, SHOW_MAX_IMAGE, &len))) {
+			const criu_image_name *named = criu_image_match_file(base, NULL);
+			sv_member sub = *m;
+			sub.name = base; /* a pod's FOLDER/stats-dump is the container's stats-dump */
+			if (named)
+				decode_kept(d, &sub, named, 0, p, len);
+			free(p);
+		}
+	} else if (!d->ctr_name) {
+		json_t *j = read_json(a->cx, a->src, m);
+		const char *name = json_string_value(json_object_get(j, "name"));
+		const char *id = json_string_value(json_object_get(j, "id"));
+		const char *image = json_string_value(json_object_get(j, "rootfsImageName"));
+		d->ctr_name = name ? sdup(d, name) : NULL;
+		d->ctr_id = id ? sdup(d, id) : NULL;
+		d->ctr_image = image ? sdup(d, image) : NULL;
+		json_decref(j);
+	}
+}
+
+/* Swap two models' contents (the caller's model becomes the first container's). */
+static void swap_models(show_dump *x, show_dump *y)
+{
+	show_dump t = *x;
+	*x = *y;
+	*y = t;
+}
+
+/* The end of an archive: each container's dumps finished, its models linked; false
+ * when no container has a dump. */
+static bool finish_archive(arch *a)
+{
+	show_dump *first = NULL, **tail = &first;
+
+	for (size_t i = 0; i < a->n; i++) {
+		arch_ctr *c = &a->v[i];
+		const char *t = c->parent_link;
+		bool to_pre = t && (strcmp(t, "../pre-checkpoint") == 0 ||
+				    strcmp(t, "../pre-checkpoint/") == 0);
+		/*
+		 * podman's checkpoint/parent -> ../pre-checkpoint: the archive's
+		 * pre-dump stands for it (as the container module lets it), so
+		 * in-parent pages are checked against it and, for diff, hashed
+		 * from it.
+		 */
+		if (c->pre_cd)
+			criu_dump_finish(c->pre_cd, NULL);
+		if (c->cd && to_pre && c->pre_cd)
+			criu_dump_set_parent(c->cd, c->pre_cd);
+		if (c->cd)
+			criu_dump_finish(c->cd, NULL);
+		criu_dump_free(c->cd);
+		criu_dump_free(c->pre_cd);
+		if (!c->cd && !c->pre_cd)
+			continue; /* config.dump or stats-dump without a dump: nothing to show */
+		if (c->pre)
+			model_finish(c->pre);
+		if (!c->cd && c->pre) {
+			/* a pre-checkpoint export alone: the pre-dump is the container's dump */
+			if (c->d) {
+				c->pre->ctr_name = c->d->ctr_name;
+				c->pre->ctr_id = c->d->ctr_id;
+				c->pre->ctr_image = c->d->ctr_image;
+				c->d->ctr_name = c->d->ctr_id = c->d->ctr_image = NULL;
+				show_dump_free(c->d);
+			}
+			c->d = c->pre;
+			c->pre = NULL;
+		}
+		model_finish(c->d);
+		c->d->pre_ckpt = c->pre;
+		if (c->pre && to_pre && !c->d->parent) {
+			c->d->parent = c->pre;
+			c->d->pre_is_parent = true;
+		}
+		c->pre = NULL;
+		/* a pod container's name: its key in pod.options */
+		const char *key;
+		json_t *v;
+		size_t fl = strlen(c->prefix);
+		json_object_foreach(a->pod_ctrs, key, v) {
+			const char *f = json_string_value(v);
+			if (f && fl && strlen(f) == fl - 1 && strncmp(f, c->prefix, fl - 1) == 0 &&
+			    !c->d->pod_name)
+				c->d->pod_name = sdup(c->d, key);
+		}
+		c->d->folder = *c->prefix && strcmp(c->prefix, "./") != 0 ? sdup(c->d, c->prefix) : NULL;
+		*tail = c->d;
+		tail = &c->d->next;
+		c->d = NULL;
+	}
+	if (first) {
+		/* the caller's model is the first container's; the others follow it */
+		swap_models(a->top, first);
+		show_dump_free(first);
+		a->top->pod = a->pod_ctrs != NULL || a->top->next != NULL;
+	}
+	return first != NULL;
+}
+
+/*
+ * An archive: the members of each container's CRIU dumps (checkpoint/ and
+ * pre-checkpoint/, in the root or in the folders of a pod) go to criu_dump
+ * and to that container's model under their names inside the dump; the
+ * container's stats-dump and config.dump to its model.  The container
+ * module's own checks are not run here: `streamverify ARCHIVE` runs them.
  */
 static void collect_archive(sv_ctx *cx, sv_members *src, show_dump *d)
 {
-	criu_dump *cd = NULL;
-	char *prefix = NULL;
+	arch a = { .cx = cx, .src = src, .top = d };
 	const sv_member *m;
 
 	while (!d->oom && !sv_stopped(cx) && (m = sv_members_next(src))) {
 		size_t plen = 0;
-		const char *rest = dump_name(m->name, &plen);
+		bool pre = false;
+		const char *rest = dump_name(m->name, &plen, &pre);
+		arch_ctr *c;
+		show_dump *u;
+		criu_dump *cd;
+
 		if (!rest) {
-			container_member(cx, src, d, m, prefix);
+			container_member(&a, m);
 			continue;
 		}
-		if (!prefix) {
-			char *path = NULL;
-			if (!(prefix = strndup(m->name, plen)) ||
-			    asprintf(&path, "%s:%scheckpoint", sv_members_path(src), prefix) < 0 ||
-			    !(cd = criu_dump_new(cx, path))) {
-				free(path);
-				d->oom = true;
-				break;
-			}
-			free(path);
-		} else if (strlen(prefix) != plen || strncmp(prefix, m->name, plen) != 0) {
-			d->other_dumps++;
+		if (!(c = ctr_for(&a, m->name, plen)) || !unit_for(&a, c, pre, &u, &cd))
 			continue;
-		}
 		/* podman's list of the fds it gave CRIU: no image (the container module reads it) */
 		if (strcmp(rest, "descriptors.json") == 0)
 			continue;
+		if (!pre && strcmp(rest, "parent") == 0 && m->kind == SV_MEMBER_SYMLINK && m->link &&
+		    !c->parent_link && !(c->parent_link = strdup(m->link)))
+			d->oom = true;
 		sv_member sub = *m;
 		sub.name = rest;
 		/* tmpfs archives are gzip and members raw: the dump learns they are there */
@@ -1423,17 +1639,29 @@ static void collect_archive(sv_ctx *cx, sv_members *src, show_dump *d)
 			criu_dump_add(cd, &sub, NULL);
 			continue;
 		}
-		d->archive = true;
-		collect_member(cx, src, cd, d, &sub);
+		collect_member(cx, src, cd, u, &sub);
+		if (u->oom)
+			d->oom = true;
 	}
-	if (cd) {
-		criu_dump_finish(cd, NULL);
-		criu_dump_free(cd);
-	} else if (!d->oom && !sv_stopped(cx)) {
+	bool found = false;
+	if (!d->oom)
+		found = finish_archive(&a);
+	else
+		for (size_t i = 0; i < a.n; i++) {
+			criu_dump_free(a.v[i].cd);
+			criu_dump_free(a.v[i].pre_cd);
+		}
+	for (size_t i = 0; i < a.n; i++) {
+		show_dump_free(a.v[i].d);
+		show_dump_free(a.v[i].pre);
+		free(a.v[i].prefix);
+		free(a.v[i].parent_link);
+	}
+	free(a.v);
+	json_decref(a.pod_ctrs);
+	if (!found && !d->oom && !sv_stopped(cx))
 		sv_report(cx, &sv_core_codes[SV_CORE_UNSUPPORTED], SV_NONE,
 			  "the archive holds no checkpoint/ folder of CRIU images");
-	}
-	free(prefix);
 }
 
 static void collect_into(sv_ctx *cx, sv_members *src, show_dump *d, int depth)
@@ -1468,6 +1696,7 @@ static void collect_into(sv_ctx *cx, sv_members *src, show_dump *d, int depth)
 			if (s) {
 				inv_done = true;
 				collect_opened(cx, cd, d, &inv, s);
+				sv_close(s);
 			}
 			free(display);
 		}
@@ -1764,6 +1993,114 @@ void show_owners(const show_dump *d, uint32_t id, void (*fn)(void *, uint32_t, u
 void show_collect(sv_ctx *cx, sv_members *m, show_dump *d)
 {
 	collect_into(cx, m, d, 0);
+	model_finish(d);
+}
+
+/* ---- criu-image-streamer captures ------------------------------------------------ */
+
+typedef struct capture_run {
+	sv_ctx *cx;
+	show_dump *d;
+} capture_run;
+
+/* A file of the capture: to criu_dump through the tee, as collect_member does. */
+static void capture_add(void *arg, criu_dump *cd, const sv_member *m, sv_stream *s)
+{
+	capture_run *r = arg;
+	const criu_image_name *named = criu_image_match_file(m->name, NULL);
+
+	r->d->members++;
+	if (!s || !named || r->d->oom ||
+	    (named->type->id != CRIU_T_PAGES && named->type->layout == CRIU_LAYOUT_RAW))
+		criu_dump_add(cd, m, s);
+	else
+		collect_opened(r->cx, cd, r->d, m, s);
+}
+
+/*
+ * The model a capture run fills: sv_verify() hands a module only its
+ * context and stream, and show collects one checkpoint at a time per thread.
+ */
+static _Thread_local show_dump *capture_into;
+
+static void capture_verify(sv_ctx *cx, sv_stream *in)
+{
+	show_dump *d = capture_into;
+	const char *name = sv_stream_name(in);
+	criu_dump *cd;
+
+	if (!d)
+		return;
+	if (!(cd = criu_dump_new(cx, name ? name : "-"))) {
+		d->oom = true;
+		return;
+	}
+	capture_run r = { cx, d };
+	criu_capture_read(cx, in, cd, capture_add, &r);
+	criu_dump_free(cd);
+	if (d->oom)
+		sv_report(cx, &sv_core_codes[SV_CORE_IO], SV_NONE,
+			  "out of memory while collecting the checkpoint: shown in part");
+	model_finish(d);
+}
+
+/* Registered by show_run(); chosen by name only (no bid). */
+static const sv_format show_capture_format = {
+	.name = "criu-show-capture",
+	.description = "a criu-image-streamer capture read for show and diff",
+	.verify = capture_verify,
+};
+
+/* A regular file the criu-stream module recognises by its first marker. */
+static bool is_capture(const char *path)
+{
+	const sv_format *cs = sv_format_find("criu-stream");
+	unsigned char head[SV_BID_BYTES];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (!cs || !cs->bid || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return false;
+	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK)) < 0)
+		return false;
+	n = read(fd, head, sizeof(head));
+	close(fd);
+	if (n <= 0)
+		return false;
+	sv_bid_input in = { .path = path, .name = path, .dirfd = -1, .head = head,
+			    .head_len = (size_t)n };
+	/* 85: the first file's name marker; a later shard's bare seq is no evidence */
+	return cs->bid(&in) >= 50;
+}
+
+static void collect_cb(sv_ctx *cx, sv_members *m, void *arg)
+{
+	show_collect(cx, m, arg);
+}
+
+int show_run(const char *path, const sv_sink *sink, show_dump *d, sv_summary *sum)
+{
+	if (!is_capture(path))
+		return sv_run_members(path, NULL, sink, collect_cb, d, sum);
+	if (sv_format_index(show_capture_format.name) < 0 &&
+	    !sv_register_format(&show_capture_format)) {
+		fprintf(stderr, "streamverify: cannot register %s\n", show_capture_format.name);
+		return SV_EXIT_FAILURE;
+	}
+	sv_options opt = { .format = show_capture_format.name };
+	capture_into = d;
+	int st = sv_verify(path, &opt, sink, sum);
+	capture_into = NULL;
+	return st;
+}
+
+/* The indexes, memfd names and page counts of a collected model (once). */
+static void model_finish(show_dump *d)
+{
+	if (d->finished)
+		return;
+	d->finished = true;
 	index_dump(d);
 	/* memfd names onto memfd file entries */
 	for (size_t i = 0; i < d->files.n; i++) {
