@@ -83,6 +83,10 @@ expect "streamverify (pipe)" "$svp" 0
 catp=$(m "$RUNS" "cat '$big' | cat >/dev/null")
 echo "| cat FILE \\| streamverify - | $(secs "$svp") | $(tp "$(secs "$svp")") | $(ratio "$(secs "$catp")" "$(secs "$svp")") | $(mib "$(rss "$svp")") |"
 echo "| cat FILE \\| cat > /dev/null | $(secs "$catp") | $(tp "$(secs "$catp")") | 1.0 | $(mib "$(rss "$catp")") |"
+teep=$(m "$RUNS" "cat '$big' | '$SV' -q --format qemu --tee - | cat >/dev/null")
+expect "streamverify --tee (pipe)" "$teep" 0
+catpp=$(m "$RUNS" "cat '$big' | cat | cat >/dev/null")
+echo "| cat FILE \\| streamverify --tee - \\| cat | $(secs "$teep") | $(tp "$(secs "$teep")") | $(ratio "$(secs "$catpp")" "$(secs "$teep")") of cat \\| cat \\| cat | $(mib "$(rss "$teep")") |"
 gp=$(m 1 "'$GEN' --size $BIG --pipe | '$SV' -q --format qemu -")
 expect "streamverify (generated into a pipe)" "$gp" 0
 echo "| gen_qemu --pipe \\| streamverify - | $(secs "$gp") | $(tp "$(secs "$gp")") | | $(mib "$(rss "$gp")") (generator included) |"

@@ -181,7 +181,8 @@ static bool pfn_type_invalid(unsigned t)
 /* NOTAB, L1-L4 and their pinned forms carry a page of data. */
 static bool pfn_type_has_data(unsigned t)
 {
-	return t <= 4 || (t >= 9 && t <= 12);
+	/* Bit t of 0x1e1f: types 0-4 and 9-12. */
+	return (0x1e1fu >> (t & 15)) & 1;
 }
 
 static const char *guest_name(uint32_t type)
@@ -370,6 +371,8 @@ static void check_page_data(xen_libxc *x, xen_rec *r, char *sum, size_t sumlen)
 	xen_pfnset_clear(&x->pfnset);
 	while (done < count) {
 		uint32_t n = count - done;
+		/* In locals for the loop: stores to x might alias them. */
+		uint64_t pfn_min = x->pfn_min, pfn_max = x->pfn_max;
 
 		if (n > sizeof(chunk) / 8)
 			n = sizeof(chunk) / 8;
@@ -379,7 +382,7 @@ static void check_page_data(xen_libxc *x, xen_rec *r, char *sum, size_t sumlen)
 			uint64_t w = xen_ld64(x->big_endian, chunk + 8 * i);
 			uint64_t pfn = w & PFN_MASK;
 			unsigned type = (unsigned)(w >> PFN_TYPE_SHIFT);
-			uint64_t at = body + 8 + 8 * (uint64_t)(done + i);
+#define at (body + 8 + 8 * (uint64_t)(done + i)) /* where the word is, for reports */
 			int seen;
 
 			if (((w >> PFN_RESERVED_SHIFT) & 0xff) != 0 && !bad_reserved) {
@@ -415,14 +418,16 @@ static void check_page_data(xen_libxc *x, xen_rec *r, char *sum, size_t sumlen)
 					  "128 MiB, the memory cap of the check (Xen's saver writes "
 					  "at most 1024 pfns per record)", done + i, XEN_PFNSET_LEAVES);
 			}
-			if (pfn_type_has_data(type))
-				with_data++;
+#undef at
+			with_data += pfn_type_has_data(type);
 			x->pages[type]++;
-			if (pfn < x->pfn_min)
-				x->pfn_min = pfn;
-			if (pfn > x->pfn_max)
-				x->pfn_max = pfn;
+			if (pfn < pfn_min)
+				pfn_min = pfn;
+			if (pfn > pfn_max)
+				pfn_max = pfn;
 		}
+		x->pfn_min = pfn_min;
+		x->pfn_max = pfn_max;
 		done += n;
 	}
 	x->squash_pages += count;

@@ -45,9 +45,16 @@ static inline uint32_t xen_ld32(bool be, const unsigned char *p)
 
 static inline uint64_t xen_ld64(bool be, const unsigned char *p)
 {
-	uint64_t hi = xen_ld32(be, be ? p : p + 4);
-	uint64_t lo = xen_ld32(be, be ? p + 4 : p);
-	return hi << 32 | lo;
+	/* Each order whole, so the compiler makes one load of it. */
+	if (be)
+		return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 |
+		       (uint64_t)p[2] << 40 | (uint64_t)p[3] << 32 |
+		       (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+		       (uint64_t)p[6] << 8 | p[7];
+	return (uint64_t)p[7] << 56 | (uint64_t)p[6] << 48 |
+	       (uint64_t)p[5] << 40 | (uint64_t)p[4] << 32 |
+	       (uint64_t)p[3] << 24 | (uint64_t)p[2] << 16 |
+	       (uint64_t)p[1] << 8 | p[0];
 }
 
 /* Guest types, as the libxc domain header numbers them. */
@@ -113,24 +120,47 @@ bool xen_rec_finish(sv_ctx *cx, sv_stream *in, xen_rec *r,
 /*
  * The pfns of one PAGE_DATA record (or legacy page batch), to find repeats
  * exactly with bounded memory: a sparse bitmap of 4 KiB leaves, each
- * covering 32768 pfns (128 MiB of guest memory), found through a fixed
+ * covering 32768 pfns (128 MiB of guest memory), found through an
  * open-addressing table.  At most XEN_PFNSET_LEAVES leaves (8 MiB: pfns
  * spread over 256 GiB of guest memory; a batch of Xen's saver, at most 1024
  * pfns, needs 1024 at the very most), kept for reuse from record to record.
+ * Everything is allocated when first needed and the table grows with the
+ * leaves in use: a record of 1024 neighbouring pfns costs one leaf and a
+ * table of a few hundred octets, not the whole table (each page an
+ * allocation touches is a page fault, the bulk of a verify's time).
  */
 #define XEN_PFNSET_LEAF_BITS 15u
 #define XEN_PFNSET_LEAVES 2048u
-#define XEN_PFNSET_SLOTS (2 * XEN_PFNSET_LEAVES)
+
+typedef struct xen_pfnslot {
+	uint64_t key;             /* leaf number + 1; 0: empty */
+	unsigned char *leaf;
+	uint16_t lo, hi;          /* octets [lo, hi) of the leaf may be non-zero */
+} xen_pfnslot;
 
 typedef struct xen_pfnset {
-	uint64_t *keys;           /* leaf number + 1 per slot; 0: empty */
-	unsigned char **leaf;     /* the leaf of each slot */
-	uint16_t *used;           /* slots in use, for clearing */
-	size_t nused;
-	unsigned char **pool;     /* cleared leaves for reuse */
+	xen_pfnslot *slot;        /* nslots of them, a power of two, or NULL */
+	size_t nslots;
+	unsigned shift;           /* 64 - log2(nslots), for the hash */
+	size_t nused;             /* slots holding a leaf of this record */
+	size_t nleaves;           /* leaves allocated, in slots or the pool */
+	unsigned char **pool;     /* cleared leaves for reuse, room for nleaves */
 	size_t npool;
-	uint64_t last_key;        /* leaf number + 1 of the last lookup; 0: none */
-	unsigned char *last_leaf; /* pfns come in runs: most lookups hit it */
+	size_t last;              /* slot of the last lookup */
+	uint64_t last_key;        /* its key; 0: none (pfns come in runs) */
+	/*
+	 * While the pfns of a record only ascend none can repeat, and a run
+	 * of neighbours [run_lo, run_hi] in one leaf (slot run_slot) is
+	 * written into the bitmap at once, when it ends: Xen's saver sends
+	 * most batches as such runs.  The first pfn that does not ascend
+	 * ends the fast path for the record.
+	 */
+	bool descended;           /* a pfn of this record was not above all before it */
+	bool any;                 /* a pfn of this record was added */
+	uint64_t top;             /* the highest so far, tracked or not (see run_hi) */
+	bool run_live;            /* run_lo..run_hi are waiting to be written */
+	uint64_t run_lo, run_hi;
+	size_t run_slot;
 } xen_pfnset;
 
 /* Forget every pfn (keeps the memory for the next record). */
@@ -139,7 +169,17 @@ void xen_pfnset_clear(xen_pfnset *s);
  * Add pfn: 0 when new, 1 when already there, -1 when it cannot be tracked
  * (its leaf would pass the cap, or memory ran out): its repeats go unseen.
  */
-int xen_pfnset_add(xen_pfnset *s, uint64_t pfn);
+int xen_pfnset_add_slow(xen_pfnset *s, uint64_t pfn);
+static inline int xen_pfnset_add(xen_pfnset *s, uint64_t pfn)
+{
+	/* The next neighbour of a run, in the run's leaf. */
+	if (s->run_live && pfn == s->run_hi + 1 &&
+	    (pfn & ((UINT64_C(1) << XEN_PFNSET_LEAF_BITS) - 1)) != 0) {
+		s->run_hi = pfn;
+		return 0;
+	}
+	return xen_pfnset_add_slow(s, pfn);
+}
 void xen_pfnset_free(xen_pfnset *s);
 
 /* ---- libxc ---------------------------------------------------------------- */

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "formats/xen/xen.h"
 #include "module.h"
 #include "xen_writer.h"
 
@@ -399,6 +400,58 @@ START_TEST(test_nested_qemu)
 END_TEST
 
 /*
+ * The pfn set against a plain list: runs of ascending neighbours (written
+ * into the bitmap when they end), across leaf boundaries, then pfns that
+ * descend onto a run, onto its last pfn, onto a run not yet written, and
+ * pseudo-random records; every answer must be the exact one.
+ */
+START_TEST(test_pfnset_exact)
+{
+	enum { N = 3000 };
+	static uint64_t seen[N];
+	xen_pfnset set;
+	uint64_t state = 42;
+
+	memset(&set, 0, sizeof(set));
+	for (unsigned rec = 0; rec < 400; rec++) {
+		size_t nseen = 0;
+		uint64_t base = (uint64_t)(rec % 5) << 15, pfn;
+
+		xen_pfnset_clear(&set);
+		for (unsigned i = 0; i < N; i++) {
+			int want = 0, got;
+
+			state = state * 6364136223846793005u + 1442695040888963407u;
+			switch (rec % 4) {
+			case 0: /* a run across a leaf boundary, then back onto it */
+				pfn = i < 2000 ? base + 32000 + i : base + 32000 + (i - 2000) * 2;
+				break;
+			case 1: /* short runs with gaps, then their last pfns again */
+				pfn = i < 1500 ? base + i / 7 * 16 + i % 7 : base + (i - 1500) / 7 * 16 + 6;
+				break;
+			case 2: /* ascending, then one repeat of the pfn just before */
+				pfn = i == N - 1 ? base + 2 * (N - 2) : base + 2 * i;
+				break;
+			default: /* scattered over a few leaves */
+				pfn = base + (state >> 33) % 200000;
+				break;
+			}
+			for (size_t k = 0; k < nseen; k++)
+				if (seen[k] == pfn) {
+					want = 1;
+					break;
+				}
+			got = xen_pfnset_add(&set, pfn);
+			ck_assert_int_eq(got, want);
+			if (!want)
+				seen[nseen++] = pfn;
+		}
+	}
+	xen_pfnset_free(&set);
+}
+END_TEST
+
+/*
  * The largest PAGE_DATA record the restore takes (16777215 pfns, 128 MiB):
  * repeats are looked for in bounded memory, whether its pfns are dense
  * (512 bitmap leaves) or scattered past the cap (a warning says from which
@@ -455,6 +508,7 @@ static Suite *xen_suite(void)
 	tcase_add_test(tc, test_mutations);
 	tcase_add_test(tc, test_big_file);
 	tcase_add_test(tc, test_page_data_memory);
+	tcase_add_test(tc, test_pfnset_exact);
 	suite_add_tcase(s, tc);
 	return s;
 }
