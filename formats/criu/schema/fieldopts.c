@@ -24,3 +24,17 @@ const criu_field_opt *criu_field_opt_find(const ProtobufCMessageDescriptor *msg,
 			return &criu_field_opts[i];
 	return NULL;
 }
+
+void criu_field_opts_of(const ProtobufCMessageDescriptor *msg, const criu_field_opt **opts)
+{
+	for (unsigned i = 0; i < msg->n_fields; i++)
+		opts[i] = NULL;
+	for (size_t k = 0; k < criu_field_opt_count; k++) {
+		if (criu_field_opts[k].msg != msg)
+			continue;
+		const ProtobufCFieldDescriptor *f =
+			protobuf_c_message_descriptor_get_field_by_name(msg, criu_field_opts[k].field);
+		if (f)
+			opts[f - msg->fields] = &criu_field_opts[k];
+	}
+}

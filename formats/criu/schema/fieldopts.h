@@ -30,4 +30,11 @@ extern const size_t criu_field_opt_count;
 const criu_field_opt *criu_field_opt_find(const ProtobufCMessageDescriptor *msg,
 					  const char *field);
 
+/*
+ * The options of every field of msg at once: opts[i] for msg->fields[i]
+ * (NULL when it has none); opts has msg->n_fields elements.  For callers
+ * that meet the same message many times and keep the answer.
+ */
+void criu_field_opts_of(const ProtobufCMessageDescriptor *msg, const criu_field_opt **opts);
+
 #endif /* SV_CRIU_FIELDOPTS_H */
