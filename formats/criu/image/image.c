@@ -680,16 +680,17 @@ static bool pass_entry_blob(image *im, const ProtobufCMessage *m, uint64_t index
 }
 
 /*
- * The rules of single entries, by image type: adding a rule is one
- * function and one row here.
+ * The rules of single entries, by image type: the check column of
+ * CRIU_IMAGE_TYPES names check_<check>() above, or none.
  */
 typedef void entry_check(image *im, const ProtobufCMessage *m, uint64_t off);
+#define check_none NULL
+#define ENTRY_CHECK_ROW(nm, mg, msg, lay, bl, fl, chk) [CRIU_T_##nm] = check_##chk,
 static entry_check *const entry_checks[CRIU_T_COUNT] = {
-	[CRIU_T_INVENTORY] = check_inventory,
-	[CRIU_T_TCP_STREAM] = check_tcp,
-	[CRIU_T_SECCOMP] = check_seccomp,
-	[CRIU_T_SK_QUEUES] = check_sk_packet,
+	CRIU_IMAGE_TYPES(ENTRY_CHECK_ROW)
 };
+#undef ENTRY_CHECK_ROW
+#undef check_none
 
 static void check_entry_rules(image *im, const ProtobufCMessage *m, uint64_t off)
 {
@@ -996,7 +997,7 @@ static void verify_ghost(image *im)
 	unsigned type = g->mode & S_IFMT;
 	bool regular = !(type == S_IFDIR || type == S_IFLNK || type == S_IFIFO ||
 			 type == S_IFCHR || type == S_IFBLK);
-	bool chunks = g->has_chunks && g->chunks;
+	bool chunks = criu_ghost_chunked(g);
 	uint64_t file_size = g->size;
 	bool has_size = g->has_size;
 

@@ -1574,7 +1574,7 @@ static bool ghost(tenc *e)
 	if (one_entry(e, &ghost_file_entry__descriptor, NULL, true, &m) < 0)
 		return false;
 	const GhostFileEntry *g = (const GhostFileEntry *)m;
-	bool chunks = g->has_chunks && g->chunks;
+	bool chunks = criu_ghost_chunked(g);
 	if (l->tok == T_IDENT) {
 		if (chunks) {
 			lerr(l, CT_LAYOUT, "a chunked ghost file has its data in the chunk entries");
