@@ -164,7 +164,7 @@ void dump_report(dump *d, long img, uint64_t rec, const char *rec_type, int code
 	if (rec == SV_NONE)
 		sv_record_none(d->cx);
 	else
-		sv_record(d->cx, rec, rec_type);
+		sv_set_record(d->cx, rec, rec_type);
 	va_start(ap, fmt);
 	sv_vreport(d->cx, &criu_dump_codes[code], off, fmt, ap);
 	va_end(ap);
@@ -195,7 +195,7 @@ static int cmp_pid_index(const void *a, const void *b)
 	return x->task < y->task ? -1 : x->task > y->task;
 }
 
-dtask *dump_task(dump *d, uint32_t pid)
+dtask *dump_find_task(dump *d, uint32_t pid)
 {
 	if (d->task_order.n != d->tasks.n) {
 		dump_vec_free(&d->task_order);

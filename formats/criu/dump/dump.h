@@ -531,7 +531,7 @@ const char *dump_img_path(dump *d, long img);
 int dump_img_cmp(dump *d, long a, long b);
 
 /* Lookups in the sorted tables. */
-dtask *dump_task(dump *d, uint32_t pid);
+dtask *dump_find_task(dump *d, uint32_t pid);
 dcore *dump_core(dump *d, uint32_t tid);
 dfile *dump_file(dump *d, uint32_t id);
 const dids *dump_task_ids(dump *d, const dtask *t);

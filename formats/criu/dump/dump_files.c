@@ -501,7 +501,7 @@ static void check_locks(dump *d)
 		return;
 	for (size_t k = 0; k < d->locks.n && !sv_stopped(d->cx); k++) {
 		const dref *l = &DV(d->locks, dref)[k];
-		dtask *t = l->sa > 0 ? dump_task(d, (uint32_t)l->sa) : NULL;
+		dtask *t = l->sa > 0 ? dump_find_task(d, (uint32_t)l->sa) : NULL;
 
 		if (!t || !t->live)
 			dump_report(d, l->img, l->index, "file_lock_entry", CD_FILELOCK_FD, SV_NONE,

@@ -571,7 +571,7 @@ static bool pagemap_restored(dump *d, const dpagemap *pm)
 
 	if (pm->shmem || d->kind != DUMP_FULL || d->no_tasks || pm->id > UINT32_MAX)
 		return true;
-	t = dump_task(d, (uint32_t)pm->id);
+	t = dump_find_task(d, (uint32_t)pm->id);
 	return t && t->live;
 }
 

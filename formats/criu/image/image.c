@@ -627,7 +627,7 @@ static bool blob_item(void *arg, uint64_t k, const ProtobufCMessage **out)
 	}
 	read_result r = read_entry(im, criu_blob_layouts[im->type->blob].item, bw->index, &m,
 				   &off, &size);
-	sv_record(im->cx, bw->index, im->type->entry->name);
+	sv_set_record(im->cx, bw->index, im->type->entry->name);
 	if (r == READ_END) {
 		sv_report_truncated(im->cx, off, CRIU_ENTRY_SIZE_LEN, 0, "ipc_msg entry size");
 		return false;
@@ -722,7 +722,7 @@ static void report_empty(image *im, const char *what)
 
 static void report_extra(image *im, uint64_t index, uint64_t off)
 {
-	sv_record(im->cx, index, im->type->entry->name);
+	sv_set_record(im->cx, index, im->type->entry->name);
 	sv_report(im->cx, code(CRIU_IMAGE_EXTRA_ENTRY), off,
 		  "%s holds one entry, but more data follows it (%s)",
 		  im->type->name,
@@ -1014,7 +1014,7 @@ static void verify_ghost(image *im)
 	emit(im, 0, "ghost_file_entry", off, CRIU_ENTRY_SIZE_LEN + (uint64_t)size, m, NULL);
 
 	if (!regular) {
-		sv_record(im->cx, 0, "ghost_file_entry");
+		sv_set_record(im->cx, 0, "ghost_file_entry");
 		if (!sv_at_end(im->s))
 			sv_report(im->cx, code(CRIU_GHOST_CONTENTS), sv_offset(im->s),
 				  "a ghost file of mode 0%o carries contents after its entry",
@@ -1027,7 +1027,7 @@ static void verify_ghost(image *im)
 		blob_pass bp = { im, { CRIU_PART_GHOST_CONTENTS, 0, start, UINT64_MAX } };
 		uint64_t got = sv_scan(im->s, UINT64_MAX, visit ? blob_piece : NULL, &bp);
 		if (has_size && got != file_size) {
-			sv_record(im->cx, 0, "ghost_file_entry");
+			sv_set_record(im->cx, 0, "ghost_file_entry");
 			sv_report(im->cx, code(CRIU_GHOST_SIZE), start,
 				  "%" PRIu64 " bytes of contents, size says %" PRIu64,
 				  got, file_size);
@@ -1099,7 +1099,7 @@ static void verify_plugin(sv_ctx *cx, sv_stream *s, const criu_image_type *t,
 		return;
 	}
 	uint64_t size = f.size;
-	sv_record(cx, 0, desc->name);
+	sv_set_record(cx, 0, desc->name);
 	if (st == CRIU_FRAME_TOO_LARGE) {
 		sv_report(cx, code(CRIU_ENTRY_TOO_LARGE), 0,
 			  "%s message of %" PRIu64 " bytes is larger than %u: not decoded, "

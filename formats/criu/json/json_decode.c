@@ -1061,7 +1061,7 @@ static int entry(dec *d, const ProtobufCMessageDescriptor *desc, bool blob, bool
 	bool need = d->w || (blob && d->type->blob != CRIU_BLOB_NONE);
 
 	criu_arena_reset(&d->arena);
-	sv_record(d->cx, d->index, desc->name);
+	sv_set_record(d->cx, d->index, desc->name);
 	int r = read_entry(d, desc, desc->name, at_end_ok, need ? &m : NULL, NULL);
 	if (r <= 0)
 		return r;
@@ -1086,7 +1086,7 @@ static bool ghost_file(dec *d)
 	ProtobufCMessage *m = NULL;
 
 	criu_arena_reset(&d->arena);
-	sv_record(d->cx, 0, "ghost_file_entry");
+	sv_set_record(d->cx, 0, "ghost_file_entry");
 	if (sv_at_end(d->s)) {
 		sv_report(d->cx, CJ_CODE(CJ_LAYOUT), sv_offset(d->s),
 			  "the image ends before its ghost_file_entry");
@@ -1121,7 +1121,7 @@ static bool ghost_file(dec *d)
 		jw_close(d->w, '}');
 	for (;;) {
 		criu_arena_reset(&d->arena);
-		sv_record(d->cx, d->index, "ghost_chunk_entry");
+		sv_set_record(d->cx, d->index, "ghost_chunk_entry");
 		int r = read_entry(d, &ghost_chunk_entry__descriptor, "a ghost_chunk_entry", true,
 				   &m, NULL);
 		if (r <= 0)

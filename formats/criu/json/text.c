@@ -1536,7 +1536,7 @@ static int one_entry(tenc *e, const ProtobufCMessageDescriptor *md, const criu_i
 		return 0;
 	criu_arena_reset(&e->arena);
 	e->used = 0;
-	sv_record(l->cx, e->index, md->name);
+	sv_set_record(l->cx, e->index, md->name);
 	if (!entry_marker(e, md))
 		return -1;
 	ProtobufCMessage *m = talloc(e, md->sizeof_message);
