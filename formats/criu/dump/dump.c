@@ -20,6 +20,7 @@
 #include "internal.h"
 #include "formats/criu/image/raw.h"
 #include "formats/criu/schema/schema.h"
+#include "formats/criu/schema/linux.h"
 
 
 const char *const dump_ns_names[DNS_COUNT] = {
@@ -394,7 +395,7 @@ static void fill_unix(dfile *f, const UnixSkEntry *u)
 	f->uflags = u->uflags;
 	f->sktype = u->type;
 	f->state = u->state;
-	f->family = 1; /* AF_UNIX */
+	f->family = CRIU_AF_UNIX;
 }
 
 static void fill_inet(dfile *f, const InetSkEntry *s)
@@ -484,9 +485,9 @@ static void collect_file_entry(dump *d, const FileEntry *fe, uint64_t index)
 	if (fe->isk)
 		fill_inet(f, fe->isk);
 	if (fe->psk)
-		f->family = 17; /* AF_PACKET */
+		f->family = CRIU_AF_PACKET;
 	if (fe->nlsk) {
-		f->family = 16; /* AF_NETLINK */
+		f->family = CRIU_AF_NETLINK;
 		f->ino = fe->nlsk->ino;
 		f->state = fe->nlsk->state;
 	}
