@@ -65,6 +65,21 @@ void dump_sort(dvec *vec, size_t elem, int (*cmp)(const void *, const void *))
 		qsort(vec->v, vec->n, elem, cmp);
 }
 
+size_t dump_lower_bound(const void *key, const void *base, size_t n, size_t elem,
+			int (*cmp)(const void *, const void *))
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cmp((const char *)base + mid * elem, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 void dump_vec_free(dvec *vec)
 {
 	free(vec->v);
@@ -209,15 +224,9 @@ dtask *dump_find_task(dump *d, uint32_t pid)
 		}
 		dump_sort(&d->task_order, sizeof(pid_index), cmp_pid_index);
 	}
-	size_t lo = 0, hi = d->task_order.n;
 	const pid_index *o = DV(d->task_order, pid_index);
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (o[mid].pid < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	pid_index key = { pid, 0 };
+	size_t lo = dump_lower_bound(&key, o, d->task_order.n, sizeof(*o), cmp_pid_index);
 	return lo < d->task_order.n && o[lo].pid == pid ? &DV(d->tasks, dtask)[o[lo].task] : NULL;
 }
 
@@ -258,18 +267,19 @@ static int cmp_file(const void *a, const void *b, void *arg)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
+/* The order of cmp_file() by id alone: the first entry of an id is found. */
+static int cmp_file_id(const void *a, const void *b)
+{
+	uint32_t x = ((const dfile *)a)->id, y = ((const dfile *)b)->id;
+	return x < y ? -1 : x > y;
+}
+
 dfile *dump_file(dump *d, uint32_t id)
 {
-	size_t lo = 0, hi = d->files.n;
 	dfile *f = DV(d->files, dfile);
+	dfile key = { .id = id };
+	size_t lo = dump_lower_bound(&key, f, d->files.n, sizeof(*f), cmp_file_id);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (f[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return lo < d->files.n && f[lo].id == id ? &f[lo] : NULL;
 }
 

@@ -275,14 +275,7 @@ static bool tmpfs_exempt(dump *d, const dmount *m, const exempter *ex, size_t ne
 	for (size_t i = 0;; i++) {
 		if (i == 0 || r[i] == '/' || r[i] == '\0') {
 			exempter key = { h, 0 };
-			size_t lo = 0, hi = nex;
-			while (lo < hi) {
-				size_t mid = lo + (hi - lo) / 2;
-				if (cmp_exempter(&ex[mid], &key) < 0)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
+			size_t lo = dump_lower_bound(&key, ex, nex, sizeof(*ex), cmp_exempter);
 			for (; lo < nex && ex[lo].hash == h; lo++) {
 				const dmount *b = &mt[ex[lo].mount];
 				if (strlen(b->root) == i && memcmp(b->root, r, i) == 0 && same_sb(m, b))
@@ -570,14 +563,8 @@ static void check_epoll(dump *d)
 		qsort(m, nm, sizeof(*m), cmp_master);
 	for (size_t k = 0; k < d->epoll_tfds.n && !sv_stopped(d->cx); k++) {
 		const dref *r = &DV(d->epoll_tfds, dref)[k];
-		size_t lo = 0, hi = nm;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (m[mid].epoll < r->a)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		epoll_master mkey = { r->a, 0, 0 };
+		size_t lo = dump_lower_bound(&mkey, m, nm, sizeof(*m), cmp_master);
 		if (lo == nm || m[lo].epoll != r->a)
 			continue; /* open in no task: nothing restores it */
 		fd_key key = { m[lo].files, r->b };

@@ -78,15 +78,9 @@ static tid_at *sorted_tids(dump *d, size_t *count, long pst)
 
 static const tid_at *find_tid(const tid_at *a, size_t n, uint32_t tid)
 {
-	size_t lo = 0, hi = n;
+	tid_at key = { tid, 0, 0 };
+	size_t lo = dump_lower_bound(&key, a, n, sizeof(*a), cmp_tid_at);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (a[mid].tid < tid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return lo < n && a[lo].tid == tid ? &a[lo] : NULL;
 }
 
