@@ -337,11 +337,11 @@ void sv_members_close(sv_members *m);
  * name (a string that lives as long as the run, e.g. a literal).  Each
  * report gives its own offset.  sv_record_none() clears the context.
  */
-void sv_record(sv_ctx *cx, uint64_t index, const char *type);
+void sv_set_record(sv_ctx *cx, uint64_t index, const char *type);
 
 /*
  * Begin a record that starts at offset `start` of the input: sets the
- * record context as sv_record() does, and tells the core that every byte
+ * record context as sv_set_record() does, and tells the core that every byte
  * before start belongs to records already verified.  With --tee those
  * bytes are forwarded then, unless an error was reported since the
  * previous record began (forwarding then stops before that record).  A

@@ -225,7 +225,7 @@ static unsigned long invalidating(const sv_ctx *cx)
 
 void sv_record_begin(sv_ctx *cx, uint64_t index, const char *type, uint64_t start)
 {
-	sv_record(cx, index, type);
+	sv_set_record(cx, index, type);
 	sv_record_boundary(cx, start);
 }
 
@@ -260,7 +260,7 @@ static void tee_finish(sv_ctx *cx, sv_stream *s)
 
 /* ---- reporting --------------------------------------------------------- */
 
-void sv_record(sv_ctx *cx, uint64_t index, const char *type)
+void sv_set_record(sv_ctx *cx, uint64_t index, const char *type)
 {
 	cx->rec_index = index;
 	cx->rec_type = type;

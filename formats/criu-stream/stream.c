@@ -193,7 +193,7 @@ static void cap_report(cs *c, int k, uint64_t off, const char *fmt, ...)
 	if (c->scan)
 		return; /* the second pass says it, where it comes */
 	sv_set_file(c->cx, cap_file(c));
-	sv_record(c->cx, c->markers ? c->markers - 1 : 0, "marker");
+	sv_set_record(c->cx, c->markers ? c->markers - 1 : 0, "marker");
 	va_start(ap, fmt);
 	sv_vreport(c->cx, k < 0 ? &sv_core_codes[SV_CORE_TRUNCATED] : code(k), off, fmt, ap);
 	va_end(ap);
@@ -210,7 +210,7 @@ static void cap_truncated(cs *c, uint64_t off, uint64_t needed, uint64_t got,
 	if (c->scan)
 		return;
 	sv_set_file(c->cx, cap_file(c));
-	sv_record(c->cx, c->markers, "marker");
+	sv_set_record(c->cx, c->markers, "marker");
 	sv_report_truncated(c->cx, off, needed, got, what);
 	sv_record_none(c->cx);
 	sv_set_file(c->cx, file);

@@ -1521,7 +1521,7 @@ static bool stream_header(qemu_state *q)
 	uint64_t at = sv_offset(q->in);
 	uint32_t v;
 
-	sv_record(q->cx, q->index, "header");
+	sv_set_record(q->cx, q->index, "header");
 	sv_count_record(q->cx);
 	if (!need(q, h, 8, "QEMU stream header"))
 		return false;
@@ -1687,7 +1687,7 @@ static void sections(qemu_state *q)
 			q->index++;
 			return;
 		default:
-			sv_record(q->cx, q->index, "section");
+			sv_set_record(q->cx, q->index, "section");
 			sv_report(q->cx, CODE(C_SECTION_TYPE), at,
 				  "section type 0x%02x%s", t,
 				  t == SEC_CONFIG ? " (CONFIGURATION belongs after the header only)" :
@@ -1715,7 +1715,7 @@ static bool libvirt_header(qemu_state *q)
 	uint32_t version, data_len, compressed, cookie;
 	bool swap = false;
 
-	sv_record(q->cx, q->index, "libvirt header");
+	sv_set_record(q->cx, q->index, "libvirt header");
 	sv_count_record(q->cx);
 	if (!need(q, h, sizeof(h), "libvirt save image header"))
 		return false;

@@ -136,7 +136,7 @@ typedef struct legacy {
 
 static void chunk(legacy *lg, const char *name)
 {
-	sv_record(lg->cx, lg->index++, name);
+	sv_set_record(lg->cx, lg->index++, name);
 	sv_count_record(lg->cx);
 }
 
@@ -647,7 +647,7 @@ static bool read_body(legacy *lg)
 		uint64_t at = sv_offset(lg->in);
 		int32_t m;
 
-		sv_record(lg->cx, lg->index, "chunk header");
+		sv_set_record(lg->cx, lg->index, "chunk header");
 		if (sv_stopped(lg->cx) || !sv_need(lg->cx, lg->in, b, 4, "chunk marker"))
 			return false;
 		m = (int32_t)xen_ld32(false, b);
@@ -737,7 +737,7 @@ static bool read_pv_tail(legacy *lg)
 		uint64_t size;
 		unsigned id = v < VCPU_IDS_KEPT ? lg->vcpu_ids[v] : 0;
 
-		sv_record(lg->cx, lg->index, "vcpu state");
+		sv_set_record(lg->cx, lg->index, "vcpu state");
 		if (!skip(lg, lg->basic_len, "vcpu basic state") ||
 		    (lg->extd && !skip(lg, VCPU_EXTD_SIZE, "vcpu extended state")))
 			return false;

@@ -906,7 +906,7 @@ xen_libxc_stop xen_libxc_records(xen_libxc *x)
 		r.length = xen_ld32(x->big_endian, h + 4);
 		r.name = r.type < REC_NTYPES ? libxc_kinds[r.type].name
 			 : (r.type & REC_OPTIONAL) ? "unknown optional" : "unknown";
-		sv_record(x->cx, r.index, r.name);
+		sv_set_record(x->cx, r.index, r.name);
 		sv_count_record(x->cx);
 		verify_record(x, &r);
 		if (r.truncated)

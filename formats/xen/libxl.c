@@ -464,7 +464,7 @@ static bool verify_record(libxl_state *st, xen_rec *r, bool *done)
 			return false;
 		if (st->pending_emulator) {
 			st->pending_emulator = false;
-			sv_record(st->cx, st->pending_emulator_index, "EMULATOR record");
+			sv_set_record(st->cx, st->pending_emulator_index, "EMULATOR record");
 			judge_emulator_guest(st, st->pending_emulator_off);
 		}
 		return run_libxc(st);
@@ -555,7 +555,7 @@ void xen_libxl_verify_stream(sv_ctx *cx, sv_stream *in,
 		r.type = xen_ld32(st.be, rh);
 		r.length = xen_ld32(st.be, rh + 4);
 		r.name = r.type < REC_NTYPES ? libxl_kinds[r.type].name : "unknown";
-		sv_record(cx, r.index, r.name);
+		sv_set_record(cx, r.index, r.name);
 		sv_count_record(cx);
 		if (!verify_record(&st, &r, &done))
 			break;

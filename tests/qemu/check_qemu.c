@@ -267,7 +267,7 @@ static void wrap_verify(sv_ctx *cx, sv_stream *in)
 	unsigned char h[4];
 	uint32_t len;
 
-	sv_record(cx, 0, "EMULATOR_CONTEXT");
+	sv_set_record(cx, 0, "EMULATOR_CONTEXT");
 	if (!sv_need(cx, in, h, 4, "length"))
 		return;
 	len = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];

@@ -82,13 +82,13 @@ static void svt_verify(sv_ctx *cx, sv_stream *s)
 			sv_report(cx, &svt_codes[T_END_MISSING], at, "stream ends without END");
 			return;
 		}
-		sv_record(cx, index, NULL);
+		sv_set_record(cx, index, NULL);
 		if (!sv_need(cx, s, hdr, 8, "record header"))
 			return;
 		type = (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 | (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24;
 		len = (uint32_t)hdr[4] | (uint32_t)hdr[5] << 8 | (uint32_t)hdr[6] << 16 | (uint32_t)hdr[7] << 24;
 		name = type < 7 ? svt_names[type] : "UNKNOWN";
-		sv_record(cx, index, name);
+		sv_set_record(cx, index, name);
 		sv_count_record(cx);
 		padlen = (8 - len % 8) % 8;
 		switch (type) {
@@ -136,9 +136,9 @@ static void svt_verify(sv_ctx *cx, sv_stream *s)
 			if (!sv_need(cx, s, text, len, "TEXT body"))
 				return;
 			text[len] = '\0';
-			sv_record(cx, index, text);
+			sv_set_record(cx, index, text);
 			sv_report(cx, &svt_codes[T_TEXT], at, "text: %s", text);
-			sv_record(cx, index, name);
+			sv_set_record(cx, index, name);
 			if (sv_want_records(cx))
 				sv_emit_stat(cx, text, "%s", text);
 			break;

@@ -575,7 +575,7 @@ bool criu_cv_pagemap(sv_ctx *cx, criu_cv_pages *p, sv_stream *pm, FILE *out, int
 		msg = read_msg(cx, pm, &n, &failed);
 		if (!msg)
 			break;
-		sv_record(cx, index, "pagemap_entry");
+		sv_set_record(cx, index, "pagemap_entry");
 		bool e_ok = convert_entry(cx, &io, msg, n, out, to_v3, m);
 		sv_record_none(cx);
 		free(msg);

@@ -20,6 +20,7 @@
 #include "internal.h"
 #include "formats/criu/image/raw.h"
 #include "formats/criu/schema/schema.h"
+#include "formats/criu/schema/linux.h"
 
 
 const char *const dump_ns_names[DNS_COUNT] = {
@@ -62,6 +63,21 @@ void dump_sort(dvec *vec, size_t elem, int (*cmp)(const void *, const void *))
 {
 	if (vec->n > 1)
 		qsort(vec->v, vec->n, elem, cmp);
+}
+
+size_t dump_lower_bound(const void *key, const void *base, size_t n, size_t elem,
+			int (*cmp)(const void *, const void *))
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cmp((const char *)base + mid * elem, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 void dump_vec_free(dvec *vec)
@@ -164,7 +180,7 @@ void dump_report(dump *d, long img, uint64_t rec, const char *rec_type, int code
 	if (rec == SV_NONE)
 		sv_record_none(d->cx);
 	else
-		sv_record(d->cx, rec, rec_type);
+		sv_set_record(d->cx, rec, rec_type);
 	va_start(ap, fmt);
 	sv_vreport(d->cx, &criu_dump_codes[code], off, fmt, ap);
 	va_end(ap);
@@ -195,7 +211,7 @@ static int cmp_pid_index(const void *a, const void *b)
 	return x->task < y->task ? -1 : x->task > y->task;
 }
 
-dtask *dump_task(dump *d, uint32_t pid)
+dtask *dump_find_task(dump *d, uint32_t pid)
 {
 	if (d->task_order.n != d->tasks.n) {
 		dump_vec_free(&d->task_order);
@@ -208,15 +224,9 @@ dtask *dump_task(dump *d, uint32_t pid)
 		}
 		dump_sort(&d->task_order, sizeof(pid_index), cmp_pid_index);
 	}
-	size_t lo = 0, hi = d->task_order.n;
 	const pid_index *o = DV(d->task_order, pid_index);
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (o[mid].pid < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	pid_index key = { pid, 0 };
+	size_t lo = dump_lower_bound(&key, o, d->task_order.n, sizeof(*o), cmp_pid_index);
 	return lo < d->task_order.n && o[lo].pid == pid ? &DV(d->tasks, dtask)[o[lo].task] : NULL;
 }
 
@@ -257,18 +267,19 @@ static int cmp_file(const void *a, const void *b, void *arg)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
+/* The order of cmp_file() by id alone: the first entry of an id is found. */
+static int cmp_file_id(const void *a, const void *b)
+{
+	uint32_t x = ((const dfile *)a)->id, y = ((const dfile *)b)->id;
+	return x < y ? -1 : x > y;
+}
+
 dfile *dump_file(dump *d, uint32_t id)
 {
-	size_t lo = 0, hi = d->files.n;
 	dfile *f = DV(d->files, dfile);
+	dfile key = { .id = id };
+	size_t lo = dump_lower_bound(&key, f, d->files.n, sizeof(*f), cmp_file_id);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (f[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return lo < d->files.n && f[lo].id == id ? &f[lo] : NULL;
 }
 
@@ -394,7 +405,7 @@ static void fill_unix(dfile *f, const UnixSkEntry *u)
 	f->uflags = u->uflags;
 	f->sktype = u->type;
 	f->state = u->state;
-	f->family = 1; /* AF_UNIX */
+	f->family = CRIU_AF_UNIX;
 }
 
 static void fill_inet(dfile *f, const InetSkEntry *s)
@@ -484,9 +495,9 @@ static void collect_file_entry(dump *d, const FileEntry *fe, uint64_t index)
 	if (fe->isk)
 		fill_inet(f, fe->isk);
 	if (fe->psk)
-		f->family = 17; /* AF_PACKET */
+		f->family = CRIU_AF_PACKET;
 	if (fe->nlsk) {
-		f->family = 16; /* AF_NETLINK */
+		f->family = CRIU_AF_NETLINK;
 		f->ino = fe->nlsk->ino;
 		f->state = fe->nlsk->state;
 	}

@@ -11,15 +11,9 @@
 #define CRIU_DUMP_INTERNAL
 #include "formats/criu/dump/dump.h"
 #include "formats/criu/schema/schema.h"
-
-#define VMA_FILE_PRIVATE (1u << 6)
-#define VMA_FILE_SHARED  (1u << 7)
-#define VMA_AREA_SOCKET  (1u << 11)
-#define VMA_AREA_MEMFD   (1u << 14)
-#define VMA_EXT_PLUGIN   (1u << 27)
+#include "formats/criu/schema/linux.h"
 
 #define USK_EXTERN 1u
-#define IPPROTO_TCP_NR 6u
 #define FSTYPE_TMPFS 5u
 
 static long img_index(dump *d, const dimg *i)
@@ -144,17 +138,17 @@ static void check_task_files(dump *d)
 			const char *want = NULL;
 			bool ok;
 
-			if (v->status & VMA_EXT_PLUGIN)
+			if (v->status & CRIU_VMA_EXT_PLUGIN)
 				continue;
-			if (v->status & VMA_AREA_MEMFD) {
+			if (v->status & CRIU_VMA_AREA_MEMFD) {
 				f = dump_file(d, (uint32_t)v->shmid);
 				ok = f && f->type == FD_TYPES__MEMFD && v->shmid <= UINT32_MAX;
 				want = "a memfd entry";
-			} else if (v->status & VMA_AREA_SOCKET) {
+			} else if (v->status & CRIU_VMA_AREA_SOCKET) {
 				f = dump_file(d, (uint32_t)v->shmid);
 				ok = f && is_socket(f->type) && v->shmid <= UINT32_MAX;
 				want = "a socket entry";
-			} else if (v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) {
+			} else if (v->status & (CRIU_VMA_FILE_PRIVATE | CRIU_VMA_FILE_SHARED)) {
 				f = dump_file(d, (uint32_t)v->shmid);
 				ok = f && f->type == FD_TYPES__REG && v->shmid <= UINT32_MAX;
 				want = "a regular-file entry";
@@ -281,14 +275,7 @@ static bool tmpfs_exempt(dump *d, const dmount *m, const exempter *ex, size_t ne
 	for (size_t i = 0;; i++) {
 		if (i == 0 || r[i] == '/' || r[i] == '\0') {
 			exempter key = { h, 0 };
-			size_t lo = 0, hi = nex;
-			while (lo < hi) {
-				size_t mid = lo + (hi - lo) / 2;
-				if (cmp_exempter(&ex[mid], &key) < 0)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
+			size_t lo = dump_lower_bound(&key, ex, nex, sizeof(*ex), cmp_exempter);
 			for (; lo < nex && ex[lo].hash == h; lo++) {
 				const dmount *b = &mt[ex[lo].mount];
 				if (strlen(b->root) == i && memcmp(b->root, r, i) == 0 && same_sb(m, b))
@@ -501,7 +488,7 @@ static void check_locks(dump *d)
 		return;
 	for (size_t k = 0; k < d->locks.n && !sv_stopped(d->cx); k++) {
 		const dref *l = &DV(d->locks, dref)[k];
-		dtask *t = l->sa > 0 ? dump_task(d, (uint32_t)l->sa) : NULL;
+		dtask *t = l->sa > 0 ? dump_find_task(d, (uint32_t)l->sa) : NULL;
 
 		if (!t || !t->live)
 			dump_report(d, l->img, l->index, "file_lock_entry", CD_FILELOCK_FD, SV_NONE,
@@ -576,14 +563,8 @@ static void check_epoll(dump *d)
 		qsort(m, nm, sizeof(*m), cmp_master);
 	for (size_t k = 0; k < d->epoll_tfds.n && !sv_stopped(d->cx); k++) {
 		const dref *r = &DV(d->epoll_tfds, dref)[k];
-		size_t lo = 0, hi = nm;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (m[mid].epoll < r->a)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		epoll_master mkey = { r->a, 0, 0 };
+		size_t lo = dump_lower_bound(&mkey, m, nm, sizeof(*m), cmp_master);
 		if (lo == nm || m[lo].epoll != r->a)
 			continue; /* open in no task: nothing restores it */
 		fd_key key = { m[lo].files, r->b };
@@ -723,7 +704,13 @@ static bool in_set(const uint32_t *set, size_t n, uint32_t v)
 static bool tcp_connected(uint32_t state)
 {
 	switch (state) {
-	case 1: case 2: case 4: case 5: case 8: case 9: case 11:
+	case CRIU_TCP_ESTABLISHED:
+	case CRIU_TCP_SYN_SENT:
+	case CRIU_TCP_FIN_WAIT1:
+	case CRIU_TCP_FIN_WAIT2:
+	case CRIU_TCP_CLOSE_WAIT:
+	case CRIU_TCP_LAST_ACK:
+	case CRIU_TCP_CLOSING:
 		return true;
 	default:
 		return false;
@@ -760,7 +747,7 @@ void dump_check_sockets(dump *d)
 				    ", which is the inode of no unix socket of the dump, and the "
 				    "socket is not marked external (CRIU: unix socket without peer)",
 				    f[k].id, f[k].ino, f[k].peer);
-		if (f[k].type == FD_TYPES__INETSK && f[k].proto == IPPROTO_TCP_NR) {
+		if (f[k].type == FD_TYPES__INETSK && f[k].proto == CRIU_IPPROTO_TCP) {
 			dimg *stream = dump_ref(d, "tcp-stream-", f[k].ino, true);
 			if (!stream && tcp_connected(f[k].state) && !d->tcp_close)
 				dump_report(d, f[k].img, f[k].index, "file_entry",

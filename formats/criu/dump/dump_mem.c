@@ -19,17 +19,10 @@
 #define CRIU_DUMP_INTERNAL
 #include "formats/criu/dump/dump.h"
 #include "formats/criu/schema/schema.h"
+#include "formats/criu/schema/linux.h"
 
-/* VMA status bits (criu/include/image.h). */
-#define VMA_AREA_REGULAR (1u << 0)
-#define VMA_FILE_PRIVATE (1u << 6)
-#define VMA_ANON_SHARED  (1u << 8)
-#define VMA_ANON_PRIVATE (1u << 9)
-#define VMA_AREA_SYSVIPC (1u << 10)
-#define VMA_AREA_AIORING (1u << 13)
-#define VMA_AREA_MEMFD   (1u << 14)
-
-#define PAGE 4096u
+/* The one page size of the images (schema/images.h). */
+#define PAGE CRIU_PAGE_SIZE
 
 /* ---- the parent chain ----------------------------------------------------------- */
 
@@ -571,7 +564,7 @@ static bool pagemap_restored(dump *d, const dpagemap *pm)
 
 	if (pm->shmem || d->kind != DUMP_FULL || d->no_tasks || pm->id > UINT32_MAX)
 		return true;
-	t = dump_task(d, (uint32_t)pm->id);
+	t = dump_find_task(d, (uint32_t)pm->id);
 	return t && t->live;
 }
 
@@ -629,9 +622,9 @@ static void check_pages_files(dump *d)
 
 static bool vma_private(const dvma *v)
 {
-	return ((v->status & VMA_AREA_REGULAR) &&
-		(v->status & (VMA_ANON_PRIVATE | VMA_FILE_PRIVATE))) ||
-	       (v->status & VMA_AREA_AIORING);
+	return ((v->status & CRIU_VMA_AREA_REGULAR) &&
+		(v->status & (CRIU_VMA_ANON_PRIVATE | CRIU_VMA_FILE_PRIVATE))) ||
+	       (v->status & CRIU_VMA_AREA_AIORING);
 }
 
 /* Sorted, non-overlapping VMAs; false (reported) otherwise. */
@@ -758,8 +751,8 @@ static void check_shmem(dump *d)
 		const dmm *mm = &DV(d->mms, dmm)[m];
 		for (size_t k = 0; k < mm->nvmas; k++) {
 			const dvma *v = &DV(d->vmas, dvma)[mm->vma0 + k];
-			if (v->status & (VMA_AREA_SYSVIPC | VMA_AREA_MEMFD)) {
-				if (v->status & VMA_AREA_SYSVIPC) {
+			if (v->status & (CRIU_VMA_AREA_SYSVIPC | CRIU_VMA_AREA_MEMFD)) {
+				if (v->status & CRIU_VMA_AREA_SYSVIPC) {
 					dump_ref(d, "pagemap-shmem-", v->shmid, false);
 					if (!sysv_known(d, v->shmid))
 						dump_report(d, mm->img, 0, "mm_entry", CD_SHM_VMA, SV_NONE,
@@ -770,7 +763,7 @@ static void check_shmem(dump *d)
 				}
 				continue;
 			}
-			if (!(v->status & VMA_ANON_SHARED))
+			if (!(v->status & CRIU_VMA_ANON_SHARED))
 				continue;
 			if (!dump_ref(d, "pagemap-shmem-", v->shmid, false))
 				dump_report(d, mm->img, 0, "mm_entry", CD_SHMEM_MISSING, SV_NONE,

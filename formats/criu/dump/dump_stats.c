@@ -10,8 +10,7 @@
 #define CRIU_DUMP_INTERNAL
 #include "formats/criu/dump/dump.h"
 #include "formats/criu/schema/schema.h"
-
-#define PAGE 4096u
+#include "formats/criu/schema/linux.h"
 
 static const char *task_state(const dump *d, const dtask *t)
 {
@@ -21,9 +20,9 @@ static const char *task_state(const dump *d, const dtask *t)
 	if (!c->has_tc)
 		return "unknown";
 	switch (c->task_state) {
-	case 1: return "alive";
-	case 2: return "zombie";
-	case 3: return "stopped";
+	case CRIU_TASK_ALIVE: return "alive";
+	case CRIU_TASK_DEAD: return "zombie";
+	case CRIU_TASK_STOPPED: return "stopped";
 	default: return "unknown";
 	}
 }
@@ -87,18 +86,18 @@ static void emit_files(dump *d)
 static const char *family_name(uint32_t family)
 {
 	switch (family) {
-	case 1: return "unix";
-	case 2: return "inet";
-	case 10: return "inet6";
-	case 16: return "netlink";
-	case 17: return "packet";
+	case CRIU_AF_UNIX: return "unix";
+	case CRIU_AF_INET: return "inet";
+	case CRIU_AF_INET6: return "inet6";
+	case CRIU_AF_NETLINK: return "netlink";
+	case CRIU_AF_PACKET: return "packet";
 	default: return "other";
 	}
 }
 
 static const char *sk_state_name(uint32_t state)
 {
-	static const char *const names[] = {
+	static const char *const names[CRIU_TCP_STATE_COUNT] = {
 		"0", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
 		"TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING"
 	};
@@ -107,9 +106,15 @@ static const char *sk_state_name(uint32_t state)
 
 static void emit_sockets(dump *d)
 {
-	/* family x state counts: families by index of family_name, states 0..12 */
-	static const uint32_t families[] = { 1, 2, 10, 16, 17, 0 };
-	uint64_t counts[6][13] = { { 0 } };
+	/*
+	 * family x state counts: the known families, then the others; the
+	 * TCP states, then one count for any state above them.
+	 */
+	static const uint32_t families[] = { CRIU_AF_UNIX, CRIU_AF_INET, CRIU_AF_INET6,
+					     CRIU_AF_NETLINK, CRIU_AF_PACKET, 0 };
+	enum { N_FAMILIES = sizeof(families) / sizeof(families[0]), OTHER_FAMILY = N_FAMILIES - 1,
+	       OTHER_STATE = CRIU_TCP_STATE_COUNT };
+	uint64_t counts[N_FAMILIES][OTHER_STATE + 1] = { { 0 } };
 	uint64_t total = 0;
 	const dfile *f = DV(d->files, dfile);
 	char key[96];
@@ -119,16 +124,16 @@ static void emit_sockets(dump *d)
 		if (t != FD_TYPES__UNIXSK && t != FD_TYPES__INETSK && t != FD_TYPES__PACKETSK &&
 		    t != FD_TYPES__NETLINKSK)
 			continue;
-		size_t fi = 5;
-		for (size_t j = 0; j < 5; j++)
+		size_t fi = OTHER_FAMILY;
+		for (size_t j = 0; j < OTHER_FAMILY; j++)
 			if (families[j] == f[k].family)
 				fi = j;
-		counts[fi][f[k].state < 12 ? f[k].state : 12]++;
+		counts[fi][f[k].state < OTHER_STATE ? f[k].state : OTHER_STATE]++;
 		total++;
 	}
 	sv_emit_stat_u64(d->cx, "sockets.count", total);
-	for (size_t fi = 0; fi < 6; fi++)
-		for (uint32_t s = 0; s < 13; s++)
+	for (size_t fi = 0; fi < N_FAMILIES; fi++)
+		for (uint32_t s = 0; s <= OTHER_STATE; s++)
 			if (counts[fi][s]) {
 				snprintf(key, sizeof(key), "sockets.%s.%s",
 					 family_name(families[fi]), sk_state_name(s));
@@ -169,7 +174,7 @@ static void emit_memory(dump *d)
 	sv_emit_stat_u64(d->cx, "memory.pages.present", present);
 	sv_emit_stat_u64(d->cx, "memory.pages.parent", parent);
 	sv_emit_stat_u64(d->cx, "memory.pages.lazy", lazy);
-	sv_emit_stat_u64(d->cx, "memory.bytes.present", present * PAGE);
+	sv_emit_stat_u64(d->cx, "memory.bytes.present", present * CRIU_PAGE_SIZE);
 	sv_emit_stat_u64(d->cx, "memory.shmem.pages.present", sh_present);
 	sv_emit_stat_u64(d->cx, "memory.shmem.pages.parent", sh_parent);
 	sv_emit_stat_u64(d->cx, "memory.shmem.pages.lazy", sh_lazy);

@@ -10,10 +10,8 @@
 #define CRIU_DUMP_INTERNAL
 #include "formats/criu/dump/dump.h"
 #include "formats/criu/schema/schema.h"
+#include "formats/criu/schema/linux.h"
 
-#define TASK_ALIVE   1u
-#define TASK_DEAD    2u /* a zombie */
-#define TASK_STOPPED 3u
 
 /* A pid or thread id of pstree.img and where it is. */
 typedef struct tid_at {
@@ -80,15 +78,9 @@ static tid_at *sorted_tids(dump *d, size_t *count, long pst)
 
 static const tid_at *find_tid(const tid_at *a, size_t n, uint32_t tid)
 {
-	size_t lo = 0, hi = n;
+	tid_at key = { tid, 0, 0 };
+	size_t lo = dump_lower_bound(&key, a, n, sizeof(*a), cmp_tid_at);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (a[mid].tid < tid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return lo < n && a[lo].tid == tid ? &a[lo] : NULL;
 }
 
@@ -276,10 +268,10 @@ void dump_check_tasks(dump *d)
 				dump_report(d, c->img, 0, "core_entry", CD_TASK_CORE_TC, SV_NONE,
 					    "core of task %" PRIu32 " has no tc (CRIU: core task "
 					    "state data missed)", t[i].pid);
-			} else if (c->task_state == TASK_DEAD) {
+			} else if (c->task_state == CRIU_TASK_DEAD) {
 				t[i].zombie = true;
 				t[i].live = false;
-			} else if (c->task_state != TASK_ALIVE && c->task_state != TASK_STOPPED) {
+			} else if (c->task_state != CRIU_TASK_ALIVE && c->task_state != CRIU_TASK_STOPPED) {
 				dump_report(d, c->img, 0, "core_entry", CD_TASK_STATE, SV_NONE,
 					    "task %" PRIu32 " has task_state %" PRIu32
 					    " (CRIU: unknown task state)", t[i].pid, c->task_state);
@@ -357,24 +349,20 @@ static const char *const ns_required[DNS_COUNT] = {
 	[DNS_NET] = "netns-", [DNS_IPC] = "ipcns-var-", [DNS_UTS] = "utsns-",
 	[DNS_MNT] = "mountpoints-", [DNS_USER] = "userns-", [DNS_TIME] = "timens-",
 };
-static const char *const ns_optional[] = {
+static const char *const ns_optional_net[] = {
 	"netdev-", "ifaddr-", "route-", "route6-", "rule-", "iptables-", "ip6tables-",
-	"nftables-", "netns-ct-", "netns-exp-", NULL,        /* net */
-	"ipcns-shm-", "ipcns-msg-", "ipcns-sem-", NULL,      /* ipc */
-	"pidns-", NULL,                                      /* pid */
+	"nftables-", "netns-ct-", "netns-exp-", NULL
+};
+static const char *const ns_optional_ipc[] = { "ipcns-shm-", "ipcns-msg-", "ipcns-sem-", NULL };
+static const char *const ns_optional_pid[] = { "pidns-", NULL };
+/* Each list ends with NULL. */
+static const char *const *const ns_optional[DNS_COUNT] = {
+	[DNS_NET] = ns_optional_net, [DNS_IPC] = ns_optional_ipc, [DNS_PID] = ns_optional_pid,
 };
 
 static void ref_ns_images(dump *d, int kind, uint32_t id, long at_img, uint32_t pid)
 {
-	const char *const *opt = NULL;
-
-	if (kind == DNS_NET)
-		opt = &ns_optional[0];
-	else if (kind == DNS_IPC)
-		opt = &ns_optional[11];
-	else if (kind == DNS_PID)
-		opt = &ns_optional[15];
-	for (; opt && *opt; opt++)
+	for (const char *const *opt = ns_optional[kind]; opt && *opt; opt++)
 		dump_ref(d, *opt, id, false);
 	if (!ns_required[kind])
 		return;
@@ -429,9 +417,9 @@ void dump_check_ns(dump *d)
 		for (int k = 0; k < DNS_COUNT; k++)
 			if (ns_required[k])
 				dump_ref(d, ns_required[k], t[root_task].pid, false);
-		for (size_t k = 0; k < sizeof(ns_optional) / sizeof(ns_optional[0]); k++)
-			if (ns_optional[k])
-				dump_ref(d, ns_optional[k], t[root_task].pid, false);
+		for (int k = 0; k < DNS_COUNT; k++)
+			for (const char *const *opt = ns_optional[k]; opt && *opt; opt++)
+				dump_ref(d, *opt, t[root_task].pid, false);
 		return;
 	}
 	for (int k = 0; k < DNS_COUNT; k++) {

@@ -627,7 +627,7 @@ static bool blob_item(void *arg, uint64_t k, const ProtobufCMessage **out)
 	}
 	read_result r = read_entry(im, criu_blob_layouts[im->type->blob].item, bw->index, &m,
 				   &off, &size);
-	sv_record(im->cx, bw->index, im->type->entry->name);
+	sv_set_record(im->cx, bw->index, im->type->entry->name);
 	if (r == READ_END) {
 		sv_report_truncated(im->cx, off, CRIU_ENTRY_SIZE_LEN, 0, "ipc_msg entry size");
 		return false;
@@ -680,16 +680,17 @@ static bool pass_entry_blob(image *im, const ProtobufCMessage *m, uint64_t index
 }
 
 /*
- * The rules of single entries, by image type: adding a rule is one
- * function and one row here.
+ * The rules of single entries, by image type: the check column of
+ * CRIU_IMAGE_TYPES names check_<check>() above, or none.
  */
 typedef void entry_check(image *im, const ProtobufCMessage *m, uint64_t off);
+#define check_none NULL
+#define ENTRY_CHECK_ROW(nm, mg, msg, lay, bl, fl, chk) [CRIU_T_##nm] = check_##chk,
 static entry_check *const entry_checks[CRIU_T_COUNT] = {
-	[CRIU_T_INVENTORY] = check_inventory,
-	[CRIU_T_TCP_STREAM] = check_tcp,
-	[CRIU_T_SECCOMP] = check_seccomp,
-	[CRIU_T_SK_QUEUES] = check_sk_packet,
+	CRIU_IMAGE_TYPES(ENTRY_CHECK_ROW)
 };
+#undef ENTRY_CHECK_ROW
+#undef check_none
 
 static void check_entry_rules(image *im, const ProtobufCMessage *m, uint64_t off)
 {
@@ -721,7 +722,7 @@ static void report_empty(image *im, const char *what)
 
 static void report_extra(image *im, uint64_t index, uint64_t off)
 {
-	sv_record(im->cx, index, im->type->entry->name);
+	sv_set_record(im->cx, index, im->type->entry->name);
 	sv_report(im->cx, code(CRIU_IMAGE_EXTRA_ENTRY), off,
 		  "%s holds one entry, but more data follows it (%s)",
 		  im->type->name,
@@ -996,7 +997,7 @@ static void verify_ghost(image *im)
 	unsigned type = g->mode & S_IFMT;
 	bool regular = !(type == S_IFDIR || type == S_IFLNK || type == S_IFIFO ||
 			 type == S_IFCHR || type == S_IFBLK);
-	bool chunks = g->has_chunks && g->chunks;
+	bool chunks = criu_ghost_chunked(g);
 	uint64_t file_size = g->size;
 	bool has_size = g->has_size;
 
@@ -1013,7 +1014,7 @@ static void verify_ghost(image *im)
 	emit(im, 0, "ghost_file_entry", off, CRIU_ENTRY_SIZE_LEN + (uint64_t)size, m, NULL);
 
 	if (!regular) {
-		sv_record(im->cx, 0, "ghost_file_entry");
+		sv_set_record(im->cx, 0, "ghost_file_entry");
 		if (!sv_at_end(im->s))
 			sv_report(im->cx, code(CRIU_GHOST_CONTENTS), sv_offset(im->s),
 				  "a ghost file of mode 0%o carries contents after its entry",
@@ -1026,7 +1027,7 @@ static void verify_ghost(image *im)
 		blob_pass bp = { im, { CRIU_PART_GHOST_CONTENTS, 0, start, UINT64_MAX } };
 		uint64_t got = sv_scan(im->s, UINT64_MAX, visit ? blob_piece : NULL, &bp);
 		if (has_size && got != file_size) {
-			sv_record(im->cx, 0, "ghost_file_entry");
+			sv_set_record(im->cx, 0, "ghost_file_entry");
 			sv_report(im->cx, code(CRIU_GHOST_SIZE), start,
 				  "%" PRIu64 " bytes of contents, size says %" PRIu64,
 				  got, file_size);
@@ -1098,7 +1099,7 @@ static void verify_plugin(sv_ctx *cx, sv_stream *s, const criu_image_type *t,
 		return;
 	}
 	uint64_t size = f.size;
-	sv_record(cx, 0, desc->name);
+	sv_set_record(cx, 0, desc->name);
 	if (st == CRIU_FRAME_TOO_LARGE) {
 		sv_report(cx, code(CRIU_ENTRY_TOO_LARGE), 0,
 			  "%s message of %" PRIu64 " bytes is larger than %u: not decoded, "

@@ -198,7 +198,7 @@ void criu_verify_pages_plan(sv_ctx *cx, sv_stream *s, const criu_pages_plan *p,
 		const plan_seg *g = &p->segs[i];
 		uint64_t at = sv_offset(s);
 
-		sv_record(cx, g->index, "pagemap_entry");
+		sv_set_record(cx, g->index, "pagemap_entry");
 		if (g->aligned && at % CRIU_PAGE_SIZE) {
 			uint64_t pad = CRIU_PAGE_SIZE - at % CRIU_PAGE_SIZE;
 			if (sv_skip(s, pad) < pad) {
@@ -406,7 +406,7 @@ static void verify_tar(sv_ctx *cx, sv_stream *s, criu_image_info *info)
 			break; /* end of archive; GNU tar pads the rest with zeros */
 
 		uint64_t stored, size;
-		sv_record(cx, members, "tar header");
+		sv_set_record(cx, members, "tar header");
 		if (!tar_octal(h + 148, 8, &stored) || !tar_checksum_ok(h, stored)) {
 			sv_report(cx, code(CRIU_TAR_CHECKSUM), at,
 				  "member %" PRIu64 ": header checksum does not match", members);
@@ -480,7 +480,7 @@ static void verify_iproute(sv_ctx *cx, sv_stream *s, const criu_image_type *t,
 
 		if (avail == 0)
 			break;
-		sv_record(cx, index, "nlmsghdr");
+		sv_set_record(cx, index, "nlmsghdr");
 		if (avail < NLMSG_HDRLEN) {
 			sv_report_truncated(cx, at, NLMSG_HDRLEN, avail, "netlink message header");
 			sv_skip(s, avail);

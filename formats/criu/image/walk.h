@@ -172,7 +172,9 @@ criu_walk_frame(criu_walk *w, criu_frame *f, bool want_body)
 /*
  * What the walker hands over while it follows the extra data after an
  * entry (criu_walk_blobs).  Each callback consumes what it is given from
- * the stream and returns false to stop the walk.
+ * the stream, or notes it to consume once the walk returns (the JSON
+ * decoder's --nopl skips an entry's pieces at once), and returns false to
+ * stop the walk.
  */
 typedef struct criu_blob_events {
 	void *arg;

@@ -920,44 +920,88 @@ static bool write_values(dec *d, uint64_t len, unsigned size, const char *what)
 	return true;
 }
 
-/* IPCNS_MSG: items, each a u32 size, an ipc_msg and its text padded (schema/images.h). */
-static bool blob_items(dec *d, const ProtobufCMessage *entry)
-{
-	criu_blob_kind kind = d->type->blob;
-	const criu_blob_layout *bl = &criu_blob_layouts[kind];
-	const char *what = blob_words[kind].what[0];
-	uint64_t items = criu_blob_items(kind, entry), payload = 0;
-	bool values = d->pretty;
+/*
+ * The decoder following one entry's blob (criu_walk_blobs' events, in
+ * the layout of schema/images.h).  Listed, the data are written as crit
+ * writes them; sized (--nopl, or info without a writer), the pieces of an
+ * entry are only summed as they come and skipped at once when the walk
+ * ends, so that a short image is reported for all of them together.
+ */
+typedef struct blob_dec {
+	dec *d;
+	criu_blob_kind kind;
+	bool listed;        /* the data are written (not --nopl, not info) */
+	bool any_piece;     /* a piece followed the entry */
+	uint64_t payload;   /* --nopl of items: item frames and their data */
+	uint64_t total;     /* sized pieces: their octets, skipped at the end */
+	uint64_t pad;       /* sized pieces: the padding after them */
+} blob_dec;
 
-	if (d->w && !d->nopl)
-		jw_open(d->w, '[');
-	for (uint64_t i = 0; i < items; i++) {
-		ProtobufCMessage *m = NULL;
-		uint32_t size;
-		uint64_t len;
-		criu_arena_reset(&d->arena);
-		if (read_entry(d, bl->item, "an IPC message", false, &m, &size) < 0)
-			return false;
-		criu_blob_length(kind, m, 0, &len);
-		payload += size + len;
-		if (d->w && !d->nopl) {
-			/* crit writes the queued messages without pretty values. */
-			d->pretty = false;
-			jw_item(d->w);
-			write_message(d, m, false);
-			d->pretty = values;
-			jw_item(d->w);
-			if (!write_blob(d, len, false, what))
-				return false;
-		} else if (!skip_blob(d, len, what)) {
-			return false;
-		}
-		skip_padding(d, criu_pad_len(len, bl->align));
+/* IPCNS_MSG: one queued message, framed like an entry, before its text. */
+static bool dec_blob_item(void *arg, uint64_t k, const ProtobufCMessage **out)
+{
+	blob_dec *bd = arg;
+	dec *d = bd->d;
+	ProtobufCMessage *m = NULL;
+	uint32_t size;
+
+	(void)k;
+	criu_arena_reset(&d->arena);
+	if (read_entry(d, criu_blob_layouts[bd->kind].item, "an IPC message", false, &m,
+		       &size) < 0)
+		return false;
+	bd->payload += size;
+	if (bd->listed) {
+		/* crit writes the queued messages without pretty values. */
+		bool values = d->pretty;
+		d->pretty = false;
+		jw_item(d->w);
+		write_message(d, m, false);
+		d->pretty = values;
+		jw_item(d->w);
 	}
-	if (d->w && d->nopl)
-		write_payload_size(d->w, payload);
-	else if (d->w)
-		jw_close(d->w, ']');
+	*out = m;
+	return true;
+}
+
+static bool dec_blob_piece(void *arg, const ProtobufCMessage *m, uint64_t item,
+			   unsigned piece, uint64_t len)
+{
+	blob_dec *bd = arg;
+	dec *d = bd->d;
+	const criu_blob_layout *bl = &criu_blob_layouts[bd->kind];
+	const struct blob_words *words = &blob_words[bd->kind];
+
+	(void)m;
+	(void)item;
+	bd->any_piece = true;
+	if (bl->item) {
+		bd->payload += len;
+		return bd->listed ? write_blob(d, len, false, words->what[piece])
+				  : skip_blob(d, len, words->what[piece]);
+	}
+	if (!bd->listed) {
+		bd->total += len;
+		return true;
+	}
+	if (bl->value_size > 1)
+		return write_values(d, len, bl->value_size, words->what[piece]);
+	if (bl->pieces > 1) {
+		if (piece == 0)
+			jw_open(d->w, '{');
+		jw_key(d->w, words->key[piece]);
+	}
+	return write_blob(d, len, false, words->what[piece]);
+}
+
+static bool dec_blob_padding(void *arg, uint64_t len)
+{
+	blob_dec *bd = arg;
+
+	if (!bd->listed && !criu_blob_layouts[bd->kind].item)
+		bd->pad = len;
+	else
+		skip_padding(bd->d, len);
 	return true;
 }
 
@@ -966,53 +1010,47 @@ static bool entry_blob(dec *d, const ProtobufCMessage *m)
 {
 	criu_blob_kind kind = d->type->blob;
 	const criu_blob_layout *bl = &criu_blob_layouts[kind];
-	const struct blob_words *words = &blob_words[kind];
-	uint64_t len[CRIU_BLOB_MAX_PIECES] = { 0 }, total = 0;
-	unsigned last = bl->pieces ? bl->pieces - 1 : 0;
+	blob_dec bd = { d, kind, d->w && !d->nopl, false, 0, 0, 0 };
+	criu_blob_events ev = { &bd, dec_blob_item, dec_blob_piece, dec_blob_padding };
 
 	if (kind == CRIU_BLOB_NONE)
 		return true;
 	if (d->w)
 		jw_key(d->w, "extra");
-	if (bl->item)
-		return blob_items(d, m);
-	for (unsigned k = 0; k < bl->pieces; k++) {
-		if (!criu_blob_length(kind, m, k, &len[k])) {
-			/*
-			 * IPC_SHM: since CRIU 3.0 the contents are in a
-			 * pagemap-shmem image (in_pagemaps) and nothing follows;
-			 * crit 3.17 still reads size bytes.  Written as no bytes,
-			 * which is what crit shows for the last (usually only)
-			 * segment; --nopl gives the size crit would.
-			 */
-			if (d->w && d->nopl)
-				write_payload_size(d->w, ((const IpcShmEntry *)m)->size);
-			else if (d->w)
-				jw_raw(d->w, "\"\"", 2);
-			return true;
-		}
-		total += len[k];
-	}
-	if (d->nopl || !d->w) {
-		if (d->w)
-			write_payload_size(d->w, total);
-		if (!skip_blob(d, total, words->all))
-			return false;
-	} else if (bl->value_size > 1) {
-		if (!write_values(d, len[0], bl->value_size, words->what[0]))
-			return false;
-	} else if (bl->pieces > 1) {
-		jw_open(d->w, '{');
-		for (unsigned k = 0; k < bl->pieces; k++) {
-			jw_key(d->w, words->key[k]);
-			if (!write_blob(d, len[k], false, words->what[k]))
-				return false;
-		}
-		jw_close(d->w, '}');
-	} else if (!write_blob(d, len[0], false, words->what[0])) {
+	if (bl->item && bd.listed)
+		jw_open(d->w, '[');
+	if (!criu_walk_blobs(kind, m, &ev))
 		return false;
+	if (bl->item) {
+		if (d->w && d->nopl)
+			write_payload_size(d->w, bd.payload);
+		else if (d->w)
+			jw_close(d->w, ']');
+		return true;
 	}
-	skip_padding(d, criu_pad_len(len[last], bl->align));
+	if (!bd.any_piece) {
+		/*
+		 * IPC_SHM: since CRIU 3.0 the contents are in a
+		 * pagemap-shmem image (in_pagemaps) and nothing follows;
+		 * crit 3.17 still reads size bytes.  Written as no bytes,
+		 * which is what crit shows for the last (usually only)
+		 * segment; --nopl gives the size crit would.
+		 */
+		if (d->w && d->nopl)
+			write_payload_size(d->w, ((const IpcShmEntry *)m)->size);
+		else if (d->w)
+			jw_raw(d->w, "\"\"", 2);
+		return true;
+	}
+	if (!bd.listed) {
+		if (d->w)
+			write_payload_size(d->w, bd.total);
+		if (!skip_blob(d, bd.total, blob_words[kind].all))
+			return false;
+		skip_padding(d, bd.pad);
+	} else if (bl->pieces > 1 && bl->value_size == 1) {
+		jw_close(d->w, '}');
+	}
 	return true;
 }
 
@@ -1023,7 +1061,7 @@ static int entry(dec *d, const ProtobufCMessageDescriptor *desc, bool blob, bool
 	bool need = d->w || (blob && d->type->blob != CRIU_BLOB_NONE);
 
 	criu_arena_reset(&d->arena);
-	sv_record(d->cx, d->index, desc->name);
+	sv_set_record(d->cx, d->index, desc->name);
 	int r = read_entry(d, desc, desc->name, at_end_ok, need ? &m : NULL, NULL);
 	if (r <= 0)
 		return r;
@@ -1048,7 +1086,7 @@ static bool ghost_file(dec *d)
 	ProtobufCMessage *m = NULL;
 
 	criu_arena_reset(&d->arena);
-	sv_record(d->cx, 0, "ghost_file_entry");
+	sv_set_record(d->cx, 0, "ghost_file_entry");
 	if (sv_at_end(d->s)) {
 		sv_report(d->cx, CJ_CODE(CJ_LAYOUT), sv_offset(d->s),
 			  "the image ends before its ghost_file_entry");
@@ -1058,7 +1096,7 @@ static bool ghost_file(dec *d)
 		       NULL) < 0)
 		return false;
 	const GhostFileEntry *g = (const GhostFileEntry *)m;
-	bool chunks = g->has_chunks && g->chunks;
+	bool chunks = criu_ghost_chunked(g);
 	if (d->w) {
 		jw_item(d->w);
 		jw_open(d->w, '{');
@@ -1083,7 +1121,7 @@ static bool ghost_file(dec *d)
 		jw_close(d->w, '}');
 	for (;;) {
 		criu_arena_reset(&d->arena);
-		sv_record(d->cx, d->index, "ghost_chunk_entry");
+		sv_set_record(d->cx, d->index, "ghost_chunk_entry");
 		int r = read_entry(d, &ghost_chunk_entry__descriptor, "a ghost_chunk_entry", true,
 				   &m, NULL);
 		if (r <= 0)

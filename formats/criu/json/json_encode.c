@@ -865,7 +865,7 @@ static ProtobufCMessage *entry_message(enc *e, const ProtobufCMessageDescriptor 
 				       const json_t *obj, bool allow_extra)
 {
 	criu_arena_reset(&e->arena);
-	sv_record(e->cx, e->index, md->name);
+	sv_set_record(e->cx, e->index, md->name);
 	return build_message(e, md, obj, allow_extra, 0);
 }
 

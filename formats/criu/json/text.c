@@ -1536,7 +1536,7 @@ static int one_entry(tenc *e, const ProtobufCMessageDescriptor *md, const criu_i
 		return 0;
 	criu_arena_reset(&e->arena);
 	e->used = 0;
-	sv_record(l->cx, e->index, md->name);
+	sv_set_record(l->cx, e->index, md->name);
 	if (!entry_marker(e, md))
 		return -1;
 	ProtobufCMessage *m = talloc(e, md->sizeof_message);
@@ -1574,7 +1574,7 @@ static bool ghost(tenc *e)
 	if (one_entry(e, &ghost_file_entry__descriptor, NULL, true, &m) < 0)
 		return false;
 	const GhostFileEntry *g = (const GhostFileEntry *)m;
-	bool chunks = g->has_chunks && g->chunks;
+	bool chunks = criu_ghost_chunked(g);
 	if (l->tok == T_IDENT) {
 		if (chunks) {
 			lerr(l, CT_LAYOUT, "a chunked ghost file has its data in the chunk entries");

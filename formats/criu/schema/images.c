@@ -8,7 +8,7 @@
 #include "formats/criu/schema/schema.h"
 
 #define CRIU_IMG_0 0u
-#define TYPE_ROW(nm, mg, msg, lay, bl, fl)                                 \
+#define TYPE_ROW(nm, mg, msg, lay, bl, fl, chk)                              \
 	[CRIU_T_##nm] = { CRIU_T_##nm, #nm, mg, &msg##__descriptor,          \
 			  CRIU_LAYOUT_##lay, CRIU_BLOB_##bl, CRIU_RAW_NONE, 0, \
 			  CRIU_IMG_##fl },
@@ -288,4 +288,9 @@ uint32_t criu_pagemap_flags(const PagemapEntry *pe)
 	else if (!pe->has_flags)
 		f = CRIU_PE_PRESENT;
 	return f;
+}
+
+bool criu_ghost_chunked(const GhostFileEntry *g)
+{
+	return g->has_chunks && g->chunks;
 }

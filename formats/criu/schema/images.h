@@ -185,79 +185,83 @@ typedef enum criu_raw_kind {
 
 /*
  * Every image type with a magic: T(name, type magic, message of its
- * entries, layout, blob kind, flags).  The flags column names
+ * entries, layout, blob kind, flags, check).  The flags column names
  * CRIU_IMG_<flags> (0 for none).  Types CRIU opens with
- * pb_read_one() are SINGLE.
+ * pb_read_one() are SINGLE.  The check column names the rule that each
+ * entry of the type must keep beyond its framing and its message:
+ * check_<check>() of the image verifier (image/image.c), none without one.
+ * The schema only names it, so it stays below image/: adding an image type
+ * is one row here and, if it has a rule, one check function there.
  */
 #define CRIU_IMAGE_TYPES(T) \
-	T(APPARMOR,       0x59423047, apparmor_entry,        ENTRIES,    NONE,        SINGLE)  \
-	T(AUTOFS,         0x49353943, autofs_entry,          ENTRIES,    NONE,        SINGLE)  \
-	T(BINFMT_MISC,    0x67343323, binfmt_misc_entry,     ENTRIES,    NONE,        NO_CRIT) \
-	T(BPFMAP_DATA,    0x64324033, bpfmap_data_entry,     ENTRIES,    BPFMAP_DATA, 0)       \
-	T(BPFMAP_FILE,    0x57506142, bpfmap_file_entry,     ENTRIES,    NONE,        0)       \
-	T(CGROUP,         0x59383330, cgroup_entry,          ENTRIES,    NONE,        SINGLE)  \
-	T(CORE,           0x55053847, core_entry,            ENTRIES,    NONE,        SINGLE)  \
-	T(CPUINFO,        0x61404013, cpuinfo_entry,         ENTRIES,    NONE,        SINGLE)  \
-	T(CREDS,          0x54023547, creds_entry,           ENTRIES,    NONE,        SINGLE)  \
-	T(EVENTFD_FILE,   0x44523722, eventfd_file_entry,    ENTRIES,    NONE,        0)       \
-	T(EVENTPOLL_FILE, 0x45023858, eventpoll_file_entry,  ENTRIES,    NONE,        0)       \
-	T(EVENTPOLL_TFD,  0x44433746, eventpoll_tfd_entry,   ENTRIES,    NONE,        0)       \
-	T(EXT_FILES,      0x59255641, ext_file_entry,        ENTRIES,    NONE,        0)       \
-	T(FANOTIFY_FILE,  0x55096122, fanotify_file_entry,   ENTRIES,    NONE,        0)       \
-	T(FANOTIFY_MARK,  0x56506035, fanotify_mark_entry,   ENTRIES,    NONE,        0)       \
-	T(FDINFO,         0x56213732, fdinfo_entry,          ENTRIES,    NONE,        0)       \
-	T(FIFO,           0x58364939, fifo_entry,            ENTRIES,    NONE,        0)       \
-	T(FIFO_DATA,      0x59333054, pipe_data_entry,       ENTRIES,    PIPE_DATA,   0)       \
-	T(FILES,          0x56303138, file_entry,            ENTRIES,    NONE,        0)       \
-	T(FILE_LOCKS,     0x54323616, file_lock_entry,       ENTRIES,    NONE,        0)       \
-	T(FS,             0x51403912, fs_entry,              ENTRIES,    NONE,        SINGLE)  \
-	T(GHOST_FILE,     0x52583605, ghost_file_entry,      GHOST_FILE, NONE,        0)       \
-	T(IDS,            0x54432030, task_kobj_ids_entry,   ENTRIES,    NONE,        SINGLE)  \
-	T(INETSK,         0x56443851, inet_sk_entry,         ENTRIES,    NONE,        0)       \
-	T(INOTIFY_FILE,   0x48424431, inotify_file_entry,    ENTRIES,    NONE,        0)       \
-	T(INOTIFY_WD,     0x54562009, inotify_wd_entry,      ENTRIES,    NONE,        0)       \
-	T(INVENTORY,      0x58313116, inventory_entry,       ENTRIES,    NONE,        SINGLE)  \
-	T(IPCNS_MSG,      0x55453737, ipc_msg_entry,         ENTRIES,    IPC_MSG,     0)       \
-	T(IPCNS_SEM,      0x59573019, ipc_sem_entry,         ENTRIES,    IPC_SEM,     0)       \
-	T(IPCNS_SHM,      0x46283044, ipc_shm_entry,         ENTRIES,    IPC_SHM,     0)       \
-	T(IPC_VAR,        0x53115007, ipc_var_entry,         ENTRIES,    NONE,        SINGLE)  \
-	T(IRMAP_CACHE,    0x57004059, irmap_cache_entry,     ENTRIES,    NONE,        SERVICE) \
-	T(ITIMERS,        0x57464056, itimer_entry,          ENTRIES,    NONE,        0)       \
-	T(MEMFD_INODE,    0x48453499, memfd_inode_entry,     ENTRIES,    NONE,        0)       \
-	T(MM,             0x57492820, mm_entry,              ENTRIES,    NONE,        SINGLE)  \
-	T(MNTS,           0x55563928, mnt_entry,             ENTRIES,    NONE,        0)       \
-	T(NETDEV,         0x57373951, net_device_entry,      ENTRIES,    NONE,        0)       \
-	T(NETLINK_SK,     0x58005614, netlink_sk_entry,      ENTRIES,    NONE,        0)       \
-	T(NETNS,          0x55933752, netns_entry,           ENTRIES,    NONE,        SINGLE)  \
-	T(NS_FILES,       0x61394011, ns_file_entry,         ENTRIES,    NONE,        0)       \
-	T(PACKETSK,       0x60454618, packet_sock_entry,     ENTRIES,    NONE,        0)       \
-	T(PAGEMAP,        0x56084025, pagemap_entry,         PAGEMAP,    NONE,        0)       \
-	T(PIDFD,          0x54435556, pidfd_entry,           ENTRIES,    NONE,        NO_CRIT) \
-	T(PIDNS,          0x61157326, pidns_entry,           ENTRIES,    NONE,        SINGLE)  \
-	T(PIPES,          0x56513555, pipe_entry,            ENTRIES,    NONE,        0)       \
-	T(PIPES_DATA,     0x56453709, pipe_data_entry,       ENTRIES,    PIPE_DATA,   0)       \
-	T(POSIX_TIMERS,   0x52603957, posix_timer_entry,     ENTRIES,    NONE,        0)       \
-	T(PSTREE,         0x50273030, pstree_entry,          ENTRIES,    NONE,        0)       \
-	T(REG_FILES,      0x50363636, reg_file_entry,        ENTRIES,    NONE,        0)       \
-	T(REMAP_FPATH,    0x59133954, remap_file_path_entry, ENTRIES,    NONE,        0)       \
-	T(RLIMIT,         0x57113925, rlimit_entry,          ENTRIES,    NONE,        0)       \
-	T(SECCOMP,        0x64413049, seccomp_entry,         ENTRIES,    NONE,        SINGLE)  \
-	T(SIGACT,         0x55344201, sa_entry,              ENTRIES,    NONE,        0)       \
-	T(SIGNAL,         0x59255647, siginfo_entry,         ENTRIES,    NONE,        NO_CRIT) \
-	T(SIGNALFD,       0x57323820, signalfd_entry,        ENTRIES,    NONE,        0)       \
-	T(SK_QUEUES,      0x56264026, sk_packet_entry,       ENTRIES,    SK_QUEUE,    0)       \
-	T(STATS,          0x57093306, stats_entry,           ENTRIES,    NONE,        SERVICE) \
-	T(TCP_STREAM,     0x51465506, tcp_stream_entry,      ENTRIES,    TCP_QUEUES,  SINGLE)  \
-	T(TIMENS,         0x43114433, timens_entry,          ENTRIES,    NONE,        SINGLE)  \
-	T(TIMERFD,        0x50493712, timerfd_entry,         ENTRIES,    NONE,        0)       \
-	T(TTY_DATA,       0x59413026, tty_data_entry,        ENTRIES,    NONE,        0)       \
-	T(TTY_FILES,      0x59433025, tty_file_entry,        ENTRIES,    NONE,        0)       \
-	T(TTY_INFO,       0x59453036, tty_info_entry,        ENTRIES,    NONE,        0)       \
-	T(TUNFILE,        0x57143751, tunfile_entry,         ENTRIES,    NONE,        0)       \
-	T(UNIXSK,         0x54373943, unix_sk_entry,         ENTRIES,    NONE,        0)       \
-	T(USERNS,         0x55474906, userns_entry,          ENTRIES,    NONE,        SINGLE)  \
-	T(UTSNS,          0x54473203, utsns_entry,           ENTRIES,    NONE,        SINGLE)  \
-	T(VMAS,           0x54123737, vma_entry,             ENTRIES,    NONE,        0)       \
+	T(APPARMOR,       0x59423047, apparmor_entry,        ENTRIES,    NONE,        SINGLE,  none) \
+	T(AUTOFS,         0x49353943, autofs_entry,          ENTRIES,    NONE,        SINGLE,  none) \
+	T(BINFMT_MISC,    0x67343323, binfmt_misc_entry,     ENTRIES,    NONE,        NO_CRIT, none) \
+	T(BPFMAP_DATA,    0x64324033, bpfmap_data_entry,     ENTRIES,    BPFMAP_DATA, 0,       none) \
+	T(BPFMAP_FILE,    0x57506142, bpfmap_file_entry,     ENTRIES,    NONE,        0,       none) \
+	T(CGROUP,         0x59383330, cgroup_entry,          ENTRIES,    NONE,        SINGLE,  none) \
+	T(CORE,           0x55053847, core_entry,            ENTRIES,    NONE,        SINGLE,  none) \
+	T(CPUINFO,        0x61404013, cpuinfo_entry,         ENTRIES,    NONE,        SINGLE,  none) \
+	T(CREDS,          0x54023547, creds_entry,           ENTRIES,    NONE,        SINGLE,  none) \
+	T(EVENTFD_FILE,   0x44523722, eventfd_file_entry,    ENTRIES,    NONE,        0,       none) \
+	T(EVENTPOLL_FILE, 0x45023858, eventpoll_file_entry,  ENTRIES,    NONE,        0,       none) \
+	T(EVENTPOLL_TFD,  0x44433746, eventpoll_tfd_entry,   ENTRIES,    NONE,        0,       none) \
+	T(EXT_FILES,      0x59255641, ext_file_entry,        ENTRIES,    NONE,        0,       none) \
+	T(FANOTIFY_FILE,  0x55096122, fanotify_file_entry,   ENTRIES,    NONE,        0,       none) \
+	T(FANOTIFY_MARK,  0x56506035, fanotify_mark_entry,   ENTRIES,    NONE,        0,       none) \
+	T(FDINFO,         0x56213732, fdinfo_entry,          ENTRIES,    NONE,        0,       none) \
+	T(FIFO,           0x58364939, fifo_entry,            ENTRIES,    NONE,        0,       none) \
+	T(FIFO_DATA,      0x59333054, pipe_data_entry,       ENTRIES,    PIPE_DATA,   0,       none) \
+	T(FILES,          0x56303138, file_entry,            ENTRIES,    NONE,        0,       none) \
+	T(FILE_LOCKS,     0x54323616, file_lock_entry,       ENTRIES,    NONE,        0,       none) \
+	T(FS,             0x51403912, fs_entry,              ENTRIES,    NONE,        SINGLE,  none) \
+	T(GHOST_FILE,     0x52583605, ghost_file_entry,      GHOST_FILE, NONE,        0,       none) \
+	T(IDS,            0x54432030, task_kobj_ids_entry,   ENTRIES,    NONE,        SINGLE,  none) \
+	T(INETSK,         0x56443851, inet_sk_entry,         ENTRIES,    NONE,        0,       none) \
+	T(INOTIFY_FILE,   0x48424431, inotify_file_entry,    ENTRIES,    NONE,        0,       none) \
+	T(INOTIFY_WD,     0x54562009, inotify_wd_entry,      ENTRIES,    NONE,        0,       none) \
+	T(INVENTORY,      0x58313116, inventory_entry,       ENTRIES,    NONE,        SINGLE,  inventory) \
+	T(IPCNS_MSG,      0x55453737, ipc_msg_entry,         ENTRIES,    IPC_MSG,     0,       none) \
+	T(IPCNS_SEM,      0x59573019, ipc_sem_entry,         ENTRIES,    IPC_SEM,     0,       none) \
+	T(IPCNS_SHM,      0x46283044, ipc_shm_entry,         ENTRIES,    IPC_SHM,     0,       none) \
+	T(IPC_VAR,        0x53115007, ipc_var_entry,         ENTRIES,    NONE,        SINGLE,  none) \
+	T(IRMAP_CACHE,    0x57004059, irmap_cache_entry,     ENTRIES,    NONE,        SERVICE, none) \
+	T(ITIMERS,        0x57464056, itimer_entry,          ENTRIES,    NONE,        0,       none) \
+	T(MEMFD_INODE,    0x48453499, memfd_inode_entry,     ENTRIES,    NONE,        0,       none) \
+	T(MM,             0x57492820, mm_entry,              ENTRIES,    NONE,        SINGLE,  none) \
+	T(MNTS,           0x55563928, mnt_entry,             ENTRIES,    NONE,        0,       none) \
+	T(NETDEV,         0x57373951, net_device_entry,      ENTRIES,    NONE,        0,       none) \
+	T(NETLINK_SK,     0x58005614, netlink_sk_entry,      ENTRIES,    NONE,        0,       none) \
+	T(NETNS,          0x55933752, netns_entry,           ENTRIES,    NONE,        SINGLE,  none) \
+	T(NS_FILES,       0x61394011, ns_file_entry,         ENTRIES,    NONE,        0,       none) \
+	T(PACKETSK,       0x60454618, packet_sock_entry,     ENTRIES,    NONE,        0,       none) \
+	T(PAGEMAP,        0x56084025, pagemap_entry,         PAGEMAP,    NONE,        0,       none) \
+	T(PIDFD,          0x54435556, pidfd_entry,           ENTRIES,    NONE,        NO_CRIT, none) \
+	T(PIDNS,          0x61157326, pidns_entry,           ENTRIES,    NONE,        SINGLE,  none) \
+	T(PIPES,          0x56513555, pipe_entry,            ENTRIES,    NONE,        0,       none) \
+	T(PIPES_DATA,     0x56453709, pipe_data_entry,       ENTRIES,    PIPE_DATA,   0,       none) \
+	T(POSIX_TIMERS,   0x52603957, posix_timer_entry,     ENTRIES,    NONE,        0,       none) \
+	T(PSTREE,         0x50273030, pstree_entry,          ENTRIES,    NONE,        0,       none) \
+	T(REG_FILES,      0x50363636, reg_file_entry,        ENTRIES,    NONE,        0,       none) \
+	T(REMAP_FPATH,    0x59133954, remap_file_path_entry, ENTRIES,    NONE,        0,       none) \
+	T(RLIMIT,         0x57113925, rlimit_entry,          ENTRIES,    NONE,        0,       none) \
+	T(SECCOMP,        0x64413049, seccomp_entry,         ENTRIES,    NONE,        SINGLE,  seccomp) \
+	T(SIGACT,         0x55344201, sa_entry,              ENTRIES,    NONE,        0,       none) \
+	T(SIGNAL,         0x59255647, siginfo_entry,         ENTRIES,    NONE,        NO_CRIT, none) \
+	T(SIGNALFD,       0x57323820, signalfd_entry,        ENTRIES,    NONE,        0,       none) \
+	T(SK_QUEUES,      0x56264026, sk_packet_entry,       ENTRIES,    SK_QUEUE,    0,       sk_packet) \
+	T(STATS,          0x57093306, stats_entry,           ENTRIES,    NONE,        SERVICE, none) \
+	T(TCP_STREAM,     0x51465506, tcp_stream_entry,      ENTRIES,    TCP_QUEUES,  SINGLE,  tcp) \
+	T(TIMENS,         0x43114433, timens_entry,          ENTRIES,    NONE,        SINGLE,  none) \
+	T(TIMERFD,        0x50493712, timerfd_entry,         ENTRIES,    NONE,        0,       none) \
+	T(TTY_DATA,       0x59413026, tty_data_entry,        ENTRIES,    NONE,        0,       none) \
+	T(TTY_FILES,      0x59433025, tty_file_entry,        ENTRIES,    NONE,        0,       none) \
+	T(TTY_INFO,       0x59453036, tty_info_entry,        ENTRIES,    NONE,        0,       none) \
+	T(TUNFILE,        0x57143751, tunfile_entry,         ENTRIES,    NONE,        0,       none) \
+	T(UNIXSK,         0x54373943, unix_sk_entry,         ENTRIES,    NONE,        0,       none) \
+	T(USERNS,         0x55474906, userns_entry,          ENTRIES,    NONE,        SINGLE,  none) \
+	T(UTSNS,          0x54473203, utsns_entry,           ENTRIES,    NONE,        SINGLE,  none) \
+	T(VMAS,           0x54123737, vma_entry,             ENTRIES,    NONE,        0,       none) \
 
 /*
  * Raw images: R(name, raw kind, iproute2 stream magic or 0).  The amdgpu
@@ -285,7 +289,7 @@ typedef enum criu_raw_kind {
 	R(AMDGPU_DRM_PAGES, NONE,    0)
 
 /* Index of each type in criu_image_types[]: CRIU_T_PAGEMAP, CRIU_T_PAGES... */
-#define CRIU_TYPE_ENUM_T(name, magic, msg, layout, blob, flags) CRIU_T_##name,
+#define CRIU_TYPE_ENUM_T(name, magic, msg, layout, blob, flags, check) CRIU_T_##name,
 #define CRIU_TYPE_ENUM_R(name, kind, raw_magic) CRIU_T_##name,
 typedef enum criu_type_id {
 	CRIU_IMAGE_TYPES(CRIU_TYPE_ENUM_T)
@@ -366,5 +370,13 @@ criu_empty_rule criu_image_empty_rule(criu_type_id t);
  */
 struct PagemapEntry;
 uint32_t criu_pagemap_flags(const struct PagemapEntry *pe);
+
+/*
+ * GHOST_FILE layout: after the ghost_file_entry come either its contents,
+ * to the end of the file, or (chunks set: CRIU 3.15 and later) pairs of
+ * ghost_chunk_entry and its len octets (criu/files-reg.c).
+ */
+struct GhostFileEntry;
+bool criu_ghost_chunked(const struct GhostFileEntry *g);
 
 #endif /* SV_CRIU_IMAGES_H */

@@ -13,6 +13,7 @@
 #include "formats/criu/show/show.h"
 #include "formats/criu/schema/images.h"
 #include "formats/criu/schema/schema.h"
+#include "formats/criu/schema/linux.h"
 
 /* ---- escaping ----------------------------------------------------------------- */
 
@@ -120,10 +121,10 @@ static void json_str(FILE *f, const char *s)
 const char *show_state_name(uint32_t state)
 {
 	switch (state) {
-	case 1: return "running";
-	case 2: return "zombie";
-	case 3: return "stopped";
-	case 6: return "dead";
+	case CRIU_TASK_ALIVE: return "running";
+	case CRIU_TASK_DEAD: return "zombie";
+	case CRIU_TASK_STOPPED: return "stopped";
+	case CRIU_TASK_HELPER: return "dead";
 	default: return "unknown";
 	}
 }
@@ -147,11 +148,11 @@ const char *show_fd_kind(uint32_t type)
 const char *show_family_name(uint32_t family)
 {
 	switch (family) {
-	case 1: return "unix";
-	case 2: return "inet";
-	case 10: return "inet6";
-	case 16: return "netlink";
-	case 17: return "packet";
+	case CRIU_AF_UNIX: return "unix";
+	case CRIU_AF_INET: return "inet";
+	case CRIU_AF_INET6: return "inet6";
+	case CRIU_AF_NETLINK: return "netlink";
+	case CRIU_AF_PACKET: return "packet";
 	default: return "unknown";
 	}
 }
@@ -159,12 +160,12 @@ const char *show_family_name(uint32_t family)
 const char *show_sktype_name(uint32_t type)
 {
 	switch (type) {
-	case 1: return "stream";
-	case 2: return "dgram";
-	case 3: return "raw";
-	case 4: return "rdm";
-	case 5: return "seqpacket";
-	case 10: return "packet";
+	case CRIU_SOCK_STREAM: return "stream";
+	case CRIU_SOCK_DGRAM: return "dgram";
+	case CRIU_SOCK_RAW: return "raw";
+	case CRIU_SOCK_RDM: return "rdm";
+	case CRIU_SOCK_SEQPACKET: return "seqpacket";
+	case CRIU_SOCK_PACKET: return "packet";
 	default: return "unknown";
 	}
 }
@@ -229,7 +230,7 @@ void show_format_addr(char *buf, size_t size, const uint32_t *a, size_t n)
 static const show_queue *queue_of(const show_dump *d, const show_file *f)
 {
 	/* TCP streams by inode (tcp-stream-INO), other sockets' packets by id */
-	if ((f->family == 2 || f->family == 10) && f->type == FD_TYPES__INETSK) {
+	if ((f->family == CRIU_AF_INET || f->family == CRIU_AF_INET6) && f->type == FD_TYPES__INETSK) {
 		const show_queue *q = show_queue_find(d, true, f->ino);
 		if (q)
 			return q;
@@ -280,12 +281,14 @@ void show_file_target(FILE *f, const show_dump *d, const show_file *fe, bool jso
 	case FD_TYPES__INETSK:
 		show_format_addr(a, sizeof(a), fe->src_addr, fe->nsrc);
 		show_format_addr(b, sizeof(b), fe->dst_addr, fe->ndst);
-		fprintf(m, "%s %s %s%s%s:%u", fe->proto == 6 ? "tcp" : fe->proto == 17 ? "udp" :
-			fe->proto == 136 ? "udplite" : "ip", show_skstate_name(fe->state),
-			fe->family == 10 ? "[" : "", a, fe->family == 10 ? "]" : "", fe->src_port);
+		fprintf(m, "%s %s %s%s%s:%u",
+			fe->proto == CRIU_IPPROTO_TCP ? "tcp" : fe->proto == CRIU_IPPROTO_UDP ? "udp" :
+			fe->proto == CRIU_IPPROTO_UDPLITE ? "udplite" : "ip", show_skstate_name(fe->state),
+			fe->family == CRIU_AF_INET6 ? "[" : "", a, fe->family == CRIU_AF_INET6 ? "]" : "",
+			fe->src_port);
 		if (fe->state != 10 && fe->dst_port)
-			fprintf(m, " -> %s%s%s:%u", fe->family == 10 ? "[" : "", b,
-				fe->family == 10 ? "]" : "", fe->dst_port);
+			fprintf(m, " -> %s%s%s:%u", fe->family == CRIU_AF_INET6 ? "[" : "", b,
+				fe->family == CRIU_AF_INET6 ? "]" : "", fe->dst_port);
 		fprintf(m, " ino %u", fe->ino);
 		break;
 	case FD_TYPES__UNIXSK:
@@ -671,7 +674,7 @@ static void tree_files(treectx *c)
 	FILE *f = c->f;
 	for (size_t i = 0; i < c->n; i++) {
 		show_task *t = &SVV(c->d->tasks, show_task)[c->order[i]];
-		if (!selected(c->o, t) || !t->have_core || t->state == 2)
+		if (!selected(c->o, t) || !t->have_core || t->state == CRIU_TASK_DEAD)
 			continue;
 		fprintf(f, "\nFiles of %u (", t->pid);
 		task_comm(f, t);
@@ -724,25 +727,25 @@ static void prot_str(char *b, uint32_t prot, uint32_t flags)
 
 static const char *vma_kind(uint32_t status)
 {
-	if (status & (1u << 1)) return "stack";
-	if (status & (1u << 2)) return "vsyscall";
-	if (status & (1u << 3)) return "vdso";
-	if (status & (1u << 12)) return "vvar";
-	if (status & (1u << 5)) return "heap";
-	if (status & (1u << 14)) return "memfd";
-	if (status & (1u << 13)) return "aio";
-	if (status & (1u << 11)) return "socket";
-	if (status & (1u << 10)) return "sysvipc";
-	if (status & (1u << 6)) return "file";
-	if (status & (1u << 7)) return "shared-file";
-	if (status & (1u << 8)) return "shared-anon";
-	if (status & (1u << 9)) return "anon";
+	if (status & CRIU_VMA_AREA_STACK) return "stack";
+	if (status & CRIU_VMA_AREA_VSYSCALL) return "vsyscall";
+	if (status & CRIU_VMA_AREA_VDSO) return "vdso";
+	if (status & CRIU_VMA_AREA_VVAR) return "vvar";
+	if (status & CRIU_VMA_AREA_HEAP) return "heap";
+	if (status & CRIU_VMA_AREA_MEMFD) return "memfd";
+	if (status & CRIU_VMA_AREA_AIORING) return "aio";
+	if (status & CRIU_VMA_AREA_SOCKET) return "socket";
+	if (status & CRIU_VMA_AREA_SYSVIPC) return "sysvipc";
+	if (status & CRIU_VMA_FILE_PRIVATE) return "file";
+	if (status & CRIU_VMA_FILE_SHARED) return "shared-file";
+	if (status & CRIU_VMA_ANON_SHARED) return "shared-anon";
+	if (status & CRIU_VMA_ANON_PRIVATE) return "anon";
 	return "other";
 }
 
 static const char *vma_file(const show_dump *d, const show_vma *v)
 {
-	if (!(v->status & ((1u << 6) | (1u << 7) | (1u << 14))))
+	if (!(v->status & (CRIU_VMA_FILE_PRIVATE | CRIU_VMA_FILE_SHARED | CRIU_VMA_AREA_MEMFD)))
 		return NULL;
 	const show_file *f = show_file_find(d, (uint32_t)v->shmid);
 	return f ? f->path : NULL;
@@ -1294,10 +1297,10 @@ static void show_json(FILE *f, show_dump *d, const show_opts *o, const findings 
 				show_sktype_name(fe->sktype),
 				fe->type == FD_TYPES__PACKETSK ? "none" : show_skstate_name(fe->state),
 				fe->proto);
-			if (fe->family == 2 || fe->family == 10) {
+			if (fe->family == CRIU_AF_INET || fe->family == CRIU_AF_INET6) {
 				fprintf(f, "{\"address\":\"%s\",\"port\":%u},\"remote\":", a, fe->src_port);
 				fprintf(f, "{\"address\":\"%s\",\"port\":%u}", b, fe->dst_port);
-			} else if (fe->family == 1) {
+			} else if (fe->family == CRIU_AF_UNIX) {
 				if (fe->name_len)
 					show_json_bytes(f, fe->name, fe->name_len);
 				else

@@ -14,6 +14,7 @@
 #include "formats/criu/criu.h"
 #include "formats/criu/dump/dump.h"
 #include "formats/criu/schema/schema.h"
+#include "formats/criu/schema/linux.h"
 #include "formats/criu-stream/capture.h"
 #include "internal.h"
 
@@ -442,7 +443,7 @@ static void sock_inet(show_file *f, const InetSkEntry *s)
 static void sock_unix(show_dump *d, show_file *f, const UnixSkEntry *s)
 {
 	f->ino = s->ino;
-	f->family = 1; /* AF_UNIX */
+	f->family = CRIU_AF_UNIX;
 	f->sktype = s->type;
 	f->state = s->state;
 	f->peer = s->peer;
@@ -524,7 +525,7 @@ static void add_file(cur_image *c, uint32_t type, uint32_t id, const FileEntry *
 	case FD_TYPES__PACKETSK: {
 		const PacketSockEntry *p = SUB(psk, PacketSockEntry);
 		if (p) {
-			f->family = 17; /* AF_PACKET */
+			f->family = CRIU_AF_PACKET;
 			f->sktype = p->type;
 			f->proto = p->protocol;
 			f->ino = 0;
@@ -534,7 +535,7 @@ static void add_file(cur_image *c, uint32_t type, uint32_t id, const FileEntry *
 	case FD_TYPES__NETLINKSK: {
 		const NetlinkSkEntry *n = SUB(nlsk, NetlinkSkEntry);
 		if (n) {
-			f->family = 16; /* AF_NETLINK */
+			f->family = CRIU_AF_NETLINK;
 			f->ino = n->ino;
 			f->proto = n->protocol;
 			f->state = n->state;
