@@ -54,14 +54,17 @@ struct sv_stream {
 	uint64_t landed;       /* stream offset where the last seek landed */
 	/*
 	 * --tee: bytes from offset tee_from on stay in buf until a record
-	 * boundary says they belong to records found valid; then they are
-	 * written to tee_fd.  buf grows up to TEE_HOLD_MAX to hold one
-	 * record whole.
+	 * boundary says they belong to records found valid (tee_valid moves
+	 * on); they are written to tee_fd before the next read, so a run of
+	 * small records goes out in one write(2) of about a read's size, and
+	 * nothing valid waits in buf while the input is waited for.  buf
+	 * grows up to TEE_HOLD_MAX to hold one record whole.
 	 */
 	bool tee;
 	bool tee_cut;          /* forwarding stopped for good */
 	int tee_fd;
-	uint64_t tee_from;
+	uint64_t tee_from;     /* first byte not yet written */
+	uint64_t tee_valid;    /* bytes before this offset belong to valid records */
 	/* gzip state: compressed bytes wait in zin[zhead..ztail). */
 	z_stream z;
 	bool z_live;           /* inflate initialised and mid-member */
@@ -234,6 +237,8 @@ static void gz_fill(sv_stream *s)
  */
 #define TEE_HOLD_MAX ((size_t)128 << 20 | STREAM_BUF)
 
+static void tee_flush(sv_stream *s);
+
 /* Index in buf of the first byte that must be kept. */
 static size_t keep_index(const sv_stream *s)
 {
@@ -242,10 +247,16 @@ static size_t keep_index(const sv_stream *s)
 	return s->head;
 }
 
-/* Make room at the end of buf by moving the live bytes to the front. */
+/*
+ * Make room at the end of buf: write out what is known valid, then move
+ * the live bytes to the front.
+ */
 static void compact(sv_stream *s)
 {
-	size_t keep = keep_index(s);
+	size_t keep;
+
+	tee_flush(s);
+	keep = keep_index(s);
 
 	if (keep == 0)
 		return;
@@ -284,6 +295,8 @@ static bool fill(sv_stream *s)
 
 	if (s->src_eof)
 		return false;
+	/* Valid bytes go out before the input is waited for. */
+	tee_flush(s);
 	if (keep_index(s) == s->tail)
 		s->head = s->tail = 0;
 	else if (s->tail == s->cap)
@@ -539,6 +552,25 @@ uint64_t sv_remaining(const sv_stream *s)
 
 /* ---- --tee ---------------------------------------------------------------- */
 
+/*
+ * Pipes on either side of --tee hold 64 KiB by default: every 64 KiB
+ * would cost each process a sleep and a wake-up.  A pipe as large as
+ * the read buffer lets one read(2) take what a whole buffer can hold.
+ * Best effort: the pipe keeps its size when the kernel refuses
+ * (pipe-max-size, the user's pipe quota).
+ */
+static void grow_pipe(int fd)
+{
+	struct stat st;
+	int size;
+
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode))
+		return;
+	size = fcntl(fd, F_GETPIPE_SZ);
+	if (size >= 0 && (size_t)size < STREAM_BUF)
+		(void)fcntl(fd, F_SETPIPE_SZ, (int)STREAM_BUF);
+}
+
 /* Write buf[from, from + n) to the tee; false (reported) when it fails. */
 static bool tee_write(sv_stream *s, size_t from, size_t n)
 {
@@ -561,13 +593,22 @@ static bool tee_write(sv_stream *s, size_t from, size_t n)
 	return true;
 }
 
+/* Write out the bytes found valid and not yet written. */
+static void tee_flush(sv_stream *s)
+{
+	if (s->tee && !s->tee_cut && s->tee_valid > s->tee_from)
+		tee_write(s, keep_index(s), (size_t)(s->tee_valid - s->tee_from));
+}
+
 void sv_stream_tee(sv_stream *s, int fd)
 {
 	s->tee = true;
 	s->tee_fd = fd;
-	s->tee_from = s->pos;
+	s->tee_from = s->tee_valid = s->pos;
 	/* Every byte must pass through buf: no seeks over it. */
 	s->seekable = false;
+	grow_pipe(s->fd);
+	grow_pipe(fd);
 }
 
 bool sv_stream_tee_active(const sv_stream *s)
@@ -577,15 +618,23 @@ bool sv_stream_tee_active(const sv_stream *s)
 
 void sv_stream_tee_commit(sv_stream *s, uint64_t upto)
 {
-	if (!s->tee || s->tee_cut || upto <= s->tee_from)
+	if (!s->tee || s->tee_cut)
 		return;
 	if (upto > s->pos)
 		upto = s->pos; /* only bytes the module has gone past */
-	tee_write(s, keep_index(s), (size_t)(upto - s->tee_from));
+	if (upto > s->tee_valid)
+		s->tee_valid = upto;
+}
+
+void sv_stream_tee_flush(sv_stream *s)
+{
+	tee_flush(s);
 }
 
 void sv_stream_tee_cut(sv_stream *s)
 {
+	/* What was found valid before still goes out; nothing after it. */
+	tee_flush(s);
 	s->tee_cut = true;
 }
 
