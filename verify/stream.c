@@ -23,6 +23,9 @@
 /* Large enough that a pipe is drained with few system calls. */
 #define STREAM_BUF (1u << 20)
 
+/* Buffers are whole pages: a smaller one saves nothing. */
+#define STREAM_PAGE ((size_t)4096)
+
 struct sv_stream {
 	sv_ctx *cx;            /* where I/O and gzip failures are reported */
 	int fd;                /* -1 for a stream read through src */
@@ -76,6 +79,35 @@ struct sv_stream {
 static const sv_code *core(int which)
 {
 	return &sv_core_codes[which];
+}
+
+/*
+ * The buffer for an input of known length: no larger than the input,
+ * rounded up to a page.  A dump directory opens a stream per image and
+ * most images are a few hundred bytes; a 1 MiB buffer for each was most
+ * of the cost of a small run (and of a fuzzer's execution under ASan,
+ * which poisons every freed byte).  Inputs of a buffer or more keep the
+ * whole buffer, so large files are read exactly as before.
+ */
+static size_t buf_size_for(uint64_t len)
+{
+	if (len >= STREAM_BUF)
+		return STREAM_BUF;
+	if (len == 0)
+		return STREAM_PAGE;
+	return ((size_t)len + STREAM_PAGE - 1) & ~(STREAM_PAGE - 1);
+}
+
+/* Resize buf to cap bytes (never below what it holds); false when out of memory. */
+static bool buf_resize(sv_stream *s, size_t cap)
+{
+	unsigned char *p = realloc(s->buf, cap);
+
+	if (!p)
+		return false;
+	s->buf = p;
+	s->cap = cap;
+	return true;
 }
 
 /* Report against this stream's file, keeping the module's record context. */
@@ -274,18 +306,12 @@ static void compact(sv_stream *s)
 static bool tee_grow(sv_stream *s)
 {
 	size_t cap = s->cap + STREAM_BUF;
-	unsigned char *p;
 
 	if (s->cap >= TEE_HOLD_MAX)
 		return false;
 	if (cap > TEE_HOLD_MAX)
 		cap = TEE_HOLD_MAX;
-	p = realloc(s->buf, cap);
-	if (!p)
-		return false;
-	s->buf = p;
-	s->cap = cap;
-	return true;
+	return buf_resize(s, cap);
 }
 
 /* Add bytes to the buffer; false when none could be added. */
@@ -403,6 +429,15 @@ const unsigned char *sv_peek(sv_stream *s, size_t n, size_t *avail)
 	}
 	while (s->tail - s->head < n && fill(s))
 		;
+	/*
+	 * A buffer sized to a declared length cannot hold the peek: the
+	 * input has more bytes than it declared (a file that grew, a member
+	 * source that says less than it gives).  Peeks see what is there.
+	 */
+	if (s->tail - s->head < n && s->cap - s->head < n && !s->src_eof &&
+	    buf_resize(s, s->head + n))
+		while (s->tail - s->head < n && fill(s))
+			;
 	*avail = s->tail - s->head < n ? s->tail - s->head : n;
 	return s->buf + s->head;
 }
@@ -713,12 +748,8 @@ sv_stream *sv_stream_open_fd(sv_ctx *cx, int fd, bool owns_fd,
 			s->positional = true;
 			s->base = s->file_off = (uint64_t)here;
 			s->size = (uint64_t)st.st_size > s->base ? (uint64_t)st.st_size - s->base : 0;
-			/*
-			 * A small file needs no big buffer (one per image of a
-			 * dump directory); a gzip file may inflate to any size.
-			 */
-			if (s->size < STREAM_BUF / 2)
-				s->cap = s->size < SV_PEEK_MAX ? SV_PEEK_MAX : STREAM_BUF / 2;
+			/* (gzip_sniff gives a gzip file a whole buffer to inflate into.) */
+			s->cap = buf_size_for(s->size);
 		}
 	}
 	s->buf = malloc(s->cap);
@@ -765,9 +796,7 @@ sv_stream *sv_stream_open_source(sv_ctx *cx, const sv_source *src,
 	if (src->size != SV_NONE) {
 		s->size_known = true;
 		s->size = start + src->size;
-		/* Small members need no big buffer (a dump holds many). */
-		if (src->size < STREAM_BUF / 2)
-			s->cap = src->size < SV_PEEK_MAX ? SV_PEEK_MAX : STREAM_BUF / 2;
+		s->cap = buf_size_for(src->size);
 		s->seekable = src->skip != NULL;
 	}
 	s->read_size = s->cap;
