@@ -83,11 +83,10 @@ static const sv_code *core(int which)
 
 /*
  * The buffer for an input of known length: no larger than the input,
- * rounded up to a page.  A dump directory opens a stream per image and
- * most images are a few hundred bytes; a 1 MiB buffer for each was most
- * of the cost of a small run (and of a fuzzer's execution under ASan,
- * which poisons every freed byte).  Inputs of a buffer or more keep the
- * whole buffer, so large files are read exactly as before.
+ * rounded up to a page.  A dump directory opens a stream per image, most
+ * of them a few hundred bytes, and a fuzzer opens one per execution.
+ * Inputs of a whole buffer or more keep the whole buffer, so large files
+ * are read exactly as before.
  */
 static size_t buf_size_for(uint64_t len)
 {
@@ -98,7 +97,7 @@ static size_t buf_size_for(uint64_t len)
 	return ((size_t)len + STREAM_PAGE - 1) & ~(STREAM_PAGE - 1);
 }
 
-/* Resize buf to cap bytes (never below what it holds); false when out of memory. */
+/* Resize buf to cap bytes, at least tail; false when out of memory. */
 static bool buf_resize(sv_stream *s, size_t cap)
 {
 	unsigned char *p = realloc(s->buf, cap);
