@@ -32,12 +32,14 @@ sv_stream *sv_stream_open_source(sv_ctx *cx, const sv_source *src,
 
 /*
  * --tee: forward the stream's bytes to fd as they are found to belong to
- * valid records.  Held bytes are written up to offset upto by commit; cut
- * stops forwarding for good.  Set before the first read.
+ * valid records.  commit marks the held bytes before offset upto valid;
+ * they are written before the stream next reads, at flush, or at cut,
+ * which then stops forwarding for good.  Set before the first read.
  */
 void sv_stream_tee(sv_stream *s, int fd);
 bool sv_stream_tee_active(const sv_stream *s);
 void sv_stream_tee_commit(sv_stream *s, uint64_t upto);
+void sv_stream_tee_flush(sv_stream *s);
 void sv_stream_tee_cut(sv_stream *s);
 uint64_t sv_stream_tee_forwarded(const sv_stream *s);
 

@@ -23,6 +23,9 @@
 /* Large enough that a pipe is drained with few system calls. */
 #define STREAM_BUF (1u << 20)
 
+/* Buffers are whole pages: a smaller one saves nothing. */
+#define STREAM_PAGE ((size_t)4096)
+
 struct sv_stream {
 	sv_ctx *cx;            /* where I/O and gzip failures are reported */
 	int fd;                /* -1 for a stream read through src */
@@ -54,14 +57,17 @@ struct sv_stream {
 	uint64_t landed;       /* stream offset where the last seek landed */
 	/*
 	 * --tee: bytes from offset tee_from on stay in buf until a record
-	 * boundary says they belong to records found valid; then they are
-	 * written to tee_fd.  buf grows up to TEE_HOLD_MAX to hold one
-	 * record whole.
+	 * boundary says they belong to records found valid (tee_valid moves
+	 * on); they are written to tee_fd before the next read, so a run of
+	 * small records goes out in one write(2) of about a read's size, and
+	 * nothing valid waits in buf while the input is waited for.  buf
+	 * grows up to TEE_HOLD_MAX to hold one record whole.
 	 */
 	bool tee;
 	bool tee_cut;          /* forwarding stopped for good */
 	int tee_fd;
-	uint64_t tee_from;
+	uint64_t tee_from;     /* first byte not yet written */
+	uint64_t tee_valid;    /* bytes before this offset belong to valid records */
 	/* gzip state: compressed bytes wait in zin[zhead..ztail). */
 	z_stream z;
 	bool z_live;           /* inflate initialised and mid-member */
@@ -73,6 +79,34 @@ struct sv_stream {
 static const sv_code *core(int which)
 {
 	return &sv_core_codes[which];
+}
+
+/*
+ * The buffer for an input of known length: no larger than the input,
+ * rounded up to a page.  A dump directory opens a stream per image, most
+ * of them a few hundred bytes, and a fuzzer opens one per execution.
+ * Inputs of a whole buffer or more keep the whole buffer, so large files
+ * are read exactly as before.
+ */
+static size_t buf_size_for(uint64_t len)
+{
+	if (len >= STREAM_BUF)
+		return STREAM_BUF;
+	if (len == 0)
+		return STREAM_PAGE;
+	return ((size_t)len + STREAM_PAGE - 1) & ~(STREAM_PAGE - 1);
+}
+
+/* Resize buf to cap bytes, at least tail; false when out of memory. */
+static bool buf_resize(sv_stream *s, size_t cap)
+{
+	unsigned char *p = realloc(s->buf, cap);
+
+	if (!p)
+		return false;
+	s->buf = p;
+	s->cap = cap;
+	return true;
 }
 
 /* Report against this stream's file, keeping the module's record context. */
@@ -234,6 +268,8 @@ static void gz_fill(sv_stream *s)
  */
 #define TEE_HOLD_MAX ((size_t)128 << 20 | STREAM_BUF)
 
+static void tee_flush(sv_stream *s);
+
 /* Index in buf of the first byte that must be kept. */
 static size_t keep_index(const sv_stream *s)
 {
@@ -242,10 +278,16 @@ static size_t keep_index(const sv_stream *s)
 	return s->head;
 }
 
-/* Make room at the end of buf by moving the live bytes to the front. */
+/*
+ * Make room at the end of buf: write out what is known valid, then move
+ * the live bytes to the front.
+ */
 static void compact(sv_stream *s)
 {
-	size_t keep = keep_index(s);
+	size_t keep;
+
+	tee_flush(s);
+	keep = keep_index(s);
 
 	if (keep == 0)
 		return;
@@ -263,18 +305,12 @@ static void compact(sv_stream *s)
 static bool tee_grow(sv_stream *s)
 {
 	size_t cap = s->cap + STREAM_BUF;
-	unsigned char *p;
 
 	if (s->cap >= TEE_HOLD_MAX)
 		return false;
 	if (cap > TEE_HOLD_MAX)
 		cap = TEE_HOLD_MAX;
-	p = realloc(s->buf, cap);
-	if (!p)
-		return false;
-	s->buf = p;
-	s->cap = cap;
-	return true;
+	return buf_resize(s, cap);
 }
 
 /* Add bytes to the buffer; false when none could be added. */
@@ -284,6 +320,8 @@ static bool fill(sv_stream *s)
 
 	if (s->src_eof)
 		return false;
+	/* Valid bytes go out before the input is waited for. */
+	tee_flush(s);
 	if (keep_index(s) == s->tail)
 		s->head = s->tail = 0;
 	else if (s->tail == s->cap)
@@ -390,6 +428,15 @@ const unsigned char *sv_peek(sv_stream *s, size_t n, size_t *avail)
 	}
 	while (s->tail - s->head < n && fill(s))
 		;
+	/*
+	 * A buffer sized to a declared length cannot hold the peek: the
+	 * input has more bytes than it declared (a file that grew, a member
+	 * source that says less than it gives).  Peeks see what is there.
+	 */
+	if (s->tail - s->head < n && s->cap - s->head < n && !s->src_eof &&
+	    buf_resize(s, s->head + n))
+		while (s->tail - s->head < n && fill(s))
+			;
 	*avail = s->tail - s->head < n ? s->tail - s->head : n;
 	return s->buf + s->head;
 }
@@ -539,6 +586,25 @@ uint64_t sv_remaining(const sv_stream *s)
 
 /* ---- --tee ---------------------------------------------------------------- */
 
+/*
+ * Pipes on either side of --tee hold 64 KiB by default: every 64 KiB
+ * would cost each process a sleep and a wake-up.  A pipe as large as
+ * the read buffer lets one read(2) take what a whole buffer can hold.
+ * Best effort: the pipe keeps its size when the kernel refuses
+ * (pipe-max-size, the user's pipe quota).
+ */
+static void grow_pipe(int fd)
+{
+	struct stat st;
+	int size;
+
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode))
+		return;
+	size = fcntl(fd, F_GETPIPE_SZ);
+	if (size >= 0 && (size_t)size < STREAM_BUF)
+		(void)fcntl(fd, F_SETPIPE_SZ, (int)STREAM_BUF);
+}
+
 /* Write buf[from, from + n) to the tee; false (reported) when it fails. */
 static bool tee_write(sv_stream *s, size_t from, size_t n)
 {
@@ -561,13 +627,22 @@ static bool tee_write(sv_stream *s, size_t from, size_t n)
 	return true;
 }
 
+/* Write out the bytes found valid and not yet written. */
+static void tee_flush(sv_stream *s)
+{
+	if (s->tee && !s->tee_cut && s->tee_valid > s->tee_from)
+		tee_write(s, keep_index(s), (size_t)(s->tee_valid - s->tee_from));
+}
+
 void sv_stream_tee(sv_stream *s, int fd)
 {
 	s->tee = true;
 	s->tee_fd = fd;
-	s->tee_from = s->pos;
+	s->tee_from = s->tee_valid = s->pos;
 	/* Every byte must pass through buf: no seeks over it. */
 	s->seekable = false;
+	grow_pipe(s->fd);
+	grow_pipe(fd);
 }
 
 bool sv_stream_tee_active(const sv_stream *s)
@@ -577,15 +652,23 @@ bool sv_stream_tee_active(const sv_stream *s)
 
 void sv_stream_tee_commit(sv_stream *s, uint64_t upto)
 {
-	if (!s->tee || s->tee_cut || upto <= s->tee_from)
+	if (!s->tee || s->tee_cut)
 		return;
 	if (upto > s->pos)
 		upto = s->pos; /* only bytes the module has gone past */
-	tee_write(s, keep_index(s), (size_t)(upto - s->tee_from));
+	if (upto > s->tee_valid)
+		s->tee_valid = upto;
+}
+
+void sv_stream_tee_flush(sv_stream *s)
+{
+	tee_flush(s);
 }
 
 void sv_stream_tee_cut(sv_stream *s)
 {
+	/* What was found valid before still goes out; nothing after it. */
+	tee_flush(s);
 	s->tee_cut = true;
 }
 
@@ -664,12 +747,8 @@ sv_stream *sv_stream_open_fd(sv_ctx *cx, int fd, bool owns_fd,
 			s->positional = true;
 			s->base = s->file_off = (uint64_t)here;
 			s->size = (uint64_t)st.st_size > s->base ? (uint64_t)st.st_size - s->base : 0;
-			/*
-			 * A small file needs no big buffer (one per image of a
-			 * dump directory); a gzip file may inflate to any size.
-			 */
-			if (s->size < STREAM_BUF / 2)
-				s->cap = s->size < SV_PEEK_MAX ? SV_PEEK_MAX : STREAM_BUF / 2;
+			/* (gzip_sniff gives a gzip file a whole buffer to inflate into.) */
+			s->cap = buf_size_for(s->size);
 		}
 	}
 	s->buf = malloc(s->cap);
@@ -716,9 +795,7 @@ sv_stream *sv_stream_open_source(sv_ctx *cx, const sv_source *src,
 	if (src->size != SV_NONE) {
 		s->size_known = true;
 		s->size = start + src->size;
-		/* Small members need no big buffer (a dump holds many). */
-		if (src->size < STREAM_BUF / 2)
-			s->cap = src->size < SV_PEEK_MAX ? SV_PEEK_MAX : STREAM_BUF / 2;
+		s->cap = buf_size_for(src->size);
 		s->seekable = src->skip != NULL;
 	}
 	s->read_size = s->cap;

@@ -256,6 +256,7 @@ static void tee_finish(sv_ctx *cx, sv_stream *s)
 	sv_stream_tee_commit(s, sv_offset(s));
 	while (sv_stream_tee_active(s) && sv_skip(s, 1u << 20) > 0)
 		sv_stream_tee_commit(s, sv_offset(s));
+	sv_stream_tee_flush(s);
 }
 
 /* ---- reporting --------------------------------------------------------- */

@@ -109,6 +109,38 @@ for f in "$out"/cs/broken/*; do
 	head -c "$n" "$f" | cmp -s - "$out/tee.bin" || fail "$f: not a prefix"
 done
 
+# Valid records go out while the input is waited for, not only at the
+# next read that returns: a receiver that must answer before the sender
+# goes on (a checkpointed stream) never waits on --tee.  The sender stops
+# at a record boundary past the page data and holds the pipe open.
+valid=$out/xen/valid-libxc-hvm-v3.libxc
+size=$(stat -c %s "$valid")
+held=$("$SV" -v --json --format libxc "$valid" | python3 -c '
+import json, sys
+size = int(sys.argv[1])
+print(min(o["offset"] for o in map(json.loads, sys.stdin)
+          if o["type"] == "record" and o["offset"] >= size // 2))' "$size")
+rm -f "$out/in.fifo" "$out/early.bin" && mkfifo "$out/in.fifo"
+"$SV" --format libxc --tee - <"$out/in.fifo" >"$out/early.bin" 2>/dev/null &
+tee_pid=$!
+exec 3>"$out/in.fifo"
+head -c "$held" "$valid" >&3
+for _ in $(seq 100); do
+	[ "$(stat -c %s "$out/early.bin")" -ge "$held" ] && break
+	sleep 0.1
+done
+early=$(stat -c %s "$out/early.bin")
+tail -c +$((held + 1)) "$valid" >&3
+exec 3>&-
+wait "$tee_pid"
+status=$?
+checked=$((checked + 1))
+[ "$early" -eq "$held" ] ||
+	fail "input held open after offset $held: $early bytes forwarded, expected $held"
+[ $status -eq 0 ] && cmp -s "$out/early.bin" "$valid" ||
+	fail "input through a FIFO in two parts: exit $status, not forwarded byte for byte"
+rm -f "$out/in.fifo"
+
 # Findings go to standard error when the stream takes standard output.
 valid=$out/xen/valid-libxc-hvm-v3.libxc
 "$SV" --tee "$valid" 2>"$out/tee.err" | cmp -s - "$valid" || fail "--tee to stdout"
