@@ -1,8 +1,10 @@
 /*
- * --tee and the three output sinks: any bytes, verified with the format
- * chosen by the bids (as the CLI does without --format) while the valid
- * records are forwarded to a memfd, and the findings written by the text,
- * JSON Lines or SARIF sink the CLI uses (one of the three per input).
+ * --tee and the three output sinks: any bytes, verified as one of the
+ * stream formats or with the format the bids choose (as the CLI does
+ * without --format; the bids of every module are most of such a run, so
+ * they get one input in eight) while the valid records are forwarded to a
+ * memfd, and the findings written by the text, JSON Lines or SARIF sink
+ * the CLI uses (one of the three per input).
  *
  * Checked on every input that is not gzip (the tee forwards what the core
  * inflated): what was forwarded is a prefix of the input, and all of it
@@ -20,6 +22,12 @@
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Modules that read a stream, so --tee applies; by the input's length. */
+static const char *const formats[] = {
+	"auto", "libxc", "libxl", "xl", "libxc-legacy", "criu", "qemu", "criu-stream",
+};
+#define NFORMATS (sizeof(formats) / sizeof(formats[0]))
 
 static int tee_fd = -1;
 static uint8_t *forwarded;
@@ -91,7 +99,7 @@ static void check_sarif(const char *text, size_t len, const sv_summary *sum)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	sv_options opt = { .format = "auto", .tee = 1 };
+	sv_options opt = { .format = formats[size / 3 % NFORMATS], .tee = 1 };
 	sv_summary sum = { 0 };
 	sv_output out = { 0 };
 	sv_sink sink;
