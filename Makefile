@@ -218,10 +218,11 @@ asan:
 # ---- fuzzing -------------------------------------------------------------------
 
 # One libFuzzer target per registered format, one for auto-detection, one
-# for CRIU dump directories and one for encode (and decode) of JSON.
+# for CRIU dump directories, one for encode (and decode) of JSON, and the
+# others fuzz/README.md lists (show, --tee and the sinks, config and baseline files).
 FUZZ_BUILD   := build/fuzz
 FUZZ_FORMATS := $(shell sed -n 's/^SV_FORMAT(sv_format_\(.*\))/\1/p' formats/registry.def)
-FUZZ_TARGETS := $(addprefix fuzz_,$(FUZZ_FORMATS) auto criu_dir encode text show)
+FUZZ_TARGETS := $(addprefix fuzz_,$(FUZZ_FORMATS) auto criu_dir encode text show tee cli_files)
 FUZZ_BINS    := $(addprefix $(FUZZ_BUILD)/,$(FUZZ_TARGETS))
 FUZZ_SECONDS ?= 60
 FUZZ_PKGS    := clang libclang-rt-14-dev
@@ -236,7 +237,8 @@ $(FUZZ_BUILD)/libstreamverify.a: fuzz-deps FORCE
 	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang SANITIZE=fuzz $(FUZZ_BUILD)/libstreamverify.a
 endif
 
-$(FUZZ_BUILD)/fuzz_criu_dir $(FUZZ_BUILD)/fuzz_encode $(FUZZ_BUILD)/fuzz_text $(FUZZ_BUILD)/fuzz_show: $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.c $(FUZZ_BUILD)/libstreamverify.a
+$(FUZZ_BUILD)/fuzz_criu_dir $(FUZZ_BUILD)/fuzz_encode $(FUZZ_BUILD)/fuzz_text $(FUZZ_BUILD)/fuzz_show \
+$(FUZZ_BUILD)/fuzz_tee $(FUZZ_BUILD)/fuzz_cli_files: $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.c $(FUZZ_BUILD)/libstreamverify.a
 	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< fuzz/fuzz_common.c $(FUZZ_BUILD)/libstreamverify.a $(PC_LIBS)
 
 $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_verify.c fuzz/fuzz_common.c $(FUZZ_BUILD)/libstreamverify.a

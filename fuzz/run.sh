@@ -99,6 +99,29 @@ make_seeds() {
 	return 0
 }
 
+# Config files and baselines for fuzz_cli_files: hand-written rules (good
+# and refused ones), baselines --write-baseline writes for broken fixtures,
+# and findings named as check_key cuts them ({code, input NUL file NUL type}).
+make_cli_seeds() {
+	local d="$seeds/cli" codes f i=0
+	[ -d "$d" ] && return
+	mkdir -p "$d"
+	mapfile -t codes < <("$SV_BUILD/streamverify" --list-codes 2>/dev/null | awk '{print $1}')
+	[ "${#codes[@]}" -gt 3 ] || return 0
+	printf '# rules\nseverity %s=warning\nseverity *=error\n\tseverity %s.*=ignore \r\n' \
+		"${codes[10]}" "${codes[20]%%.*}" >"$d/config-rules"
+	printf 'severity %s=note\nseverity %s=ignore\n' "${codes[0]}" "${codes[30]}" >"$d/config-fixed"
+	printf 'severity nothing=error\nlevel x\n' >"$d/config-bad"
+	for f in "$seeds"/xen/*broken* "$seeds"/criu/gen-broken* "$seeds"/capture/*; do
+		[ -f "$f" ] && [ "$i" -lt 12 ] || continue
+		"$SV_BUILD/streamverify" --write-baseline "$d/baseline-$i" "$f" >/dev/null 2>&1
+		[ -s "$d/baseline-$i" ] || rm -f "$d/baseline-$i"
+		i=$((i + 1))
+	done
+	printf '\x05fuzz-input\0fuzz-input/core-1.img\0PAGE_DATA' >"$d/key-member"
+	printf '\x40/tmp/d\0/tmp/d/x\x1b[2J\nFAKE\0' >"$d/key-hostile"
+}
+
 # The names fuzz_criu_dir.c and fuzz_show.c select from, in their order
 # (each target has its own list: read from its source).
 names_of() {
@@ -133,6 +156,8 @@ seed_dirs_for() {
 	fuzz_criu) echo "$seeds/criu" ;;
 	fuzz_criu_dir) echo "$seeds/criu_dir" ;;
 	fuzz_show) echo "$seeds/show" ;;
+	fuzz_tee) echo "$seeds/xen $seeds/criu $seeds/qemu $seeds/capture" ;;
+	fuzz_cli_files) echo "$seeds/cli" ;;
 	fuzz_encode) echo "$seeds/json" ;;
 	fuzz_qemu) echo "$seeds/qemu" ;;
 	fuzz_container) echo "$seeds/archive" ;;
@@ -144,8 +169,18 @@ seed_dirs_for() {
 
 dict_for() {
 	local t=${1#fuzz_}
-	case $t in criu_dir | show) t=criu ;; encode) t=json ;; *_*) t=${t//_/-} ;; esac
+	case $t in criu_dir | show) t=criu ;; encode) t=json ;; tee) t=auto ;; *_*) t=${t//_/-} ;; esac
 	[ -f "$here/dict/$t.dict" ] && echo "-dict=$here/dict/$t.dict"
+}
+
+# fuzz_tee takes inputs under 64 KiB: the stream of a smaller regular file
+# gets a 64 KiB buffer, which ASan serves from its size classes, where a
+# bigger one is an mmap and munmap per input (most of an execution).
+max_len_for() {
+	case $1 in fuzz_tee) echo "-max_len=65535" ;; esac
+}
+seed_size_for() {
+	case $1 in fuzz_tee) echo "-64k" ;; *) echo "-1024k" ;; esac
 }
 
 # ASan keeps freed memory in quarantine (256 MiB by default), which alone
@@ -158,6 +193,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=16:detect_leaks=1}
 rss_mb=${FUZZ_RSS_MB:-256}
 
 make_seeds
+make_cli_seeds
 status=0
 printf '%-16s %12s %10s %8s %s\n' target executions exec/s edges findings
 for t in "$@"; do
@@ -168,13 +204,13 @@ for t in "$@"; do
 	mkdir -p "$corpus" "$findings" "$(dirname "$log")"
 	if [ -z "$(ls -A "$corpus")" ]; then
 		for s in $(seed_dirs_for "$t"); do
-			find "$s" -maxdepth 1 -type f -size -1024k -exec cp {} "$corpus/" \; 2>/dev/null
+			find "$s" -maxdepth 1 -type f -size "$(seed_size_for "$t")" -exec cp {} "$corpus/" \; 2>/dev/null
 		done
 	fi
 	# shellcheck disable=SC2046
 	"$bin" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb="$rss_mb" -malloc_limit_mb=256 -timeout=5 \
 		-print_final_stats=1 \
-		-artifact_prefix="$findings/" $(dict_for "$t") "$corpus" >"$log" 2>&1
+		-artifact_prefix="$findings/" $(dict_for "$t") $(max_len_for "$t") "$corpus" >"$log" 2>&1
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
 	edges=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)

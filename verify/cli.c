@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "cli_files.h"
 
 static const char usage_text[] =
 	"Usage: streamverify [OPTIONS] PATH...\n"
@@ -144,7 +144,6 @@ enum {
 };
 
 #define MAX_PARAMS 16
-#define MAX_RULES 256
 
 static const struct option long_options[] = {
 	{ "format", required_argument, NULL, 'f' },
@@ -173,30 +172,7 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* ---- messages ---------------------------------------------------------------- */
-
-/* "streamverify: " and a message whose %s arguments are shown escaped. */
-static void complain(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
-static void complain(const char *fmt, va_list ap)
-{
-	char buf[2048];
-
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	fputs("streamverify: ", stderr);
-	sv_text_string(stderr, buf);
-	fputc('\n', stderr);
-}
-
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	complain(fmt, ap);
-	va_end(ap);
-	return SV_EXIT_FAILURE;
-}
+/* ---- messages (sv_cli_complain, sv_cli_fail: cli_files.c) --------------------- */
 
 /* The subcommand being run ("decode "), for the usage hint. */
 static const char *subcommand = "";
@@ -207,7 +183,7 @@ static int usage_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	complain(fmt, ap);
+	sv_cli_complain(fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "Try 'streamverify %s--help'.\n", subcommand);
 	return SV_EXIT_FAILURE;
@@ -221,7 +197,7 @@ static int finish_stdout(int status)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		int e = errno;
-		fail("writing standard output: %s", e == EPIPE ? "broken pipe" : strerror(e));
+		sv_cli_fail("writing standard output: %s", e == EPIPE ? "broken pipe" : strerror(e));
 		return SV_EXIT_FAILURE;
 	}
 	return status;
@@ -282,163 +258,13 @@ static void man_escaped(const char *s)
 	}
 }
 
-/* ---- severities (--severity, config files) ------------------------------------ */
-
-typedef struct sev_rule {
-	char pattern[128]; /* a code, "PREFIX." (from PREFIX.*), or "" (from *) */
-	bool prefix;
-	int severity;      /* SV_NOTE..SV_ERROR or SV_DROP */
-} sev_rule;
-
-static sev_rule rules[MAX_RULES];
-static size_t nrules;
-
-static int level_of(const char *name)
-{
-	static const char *const names[] = { "note", "warning", "error" };
-
-	for (int i = 0; i < 3; i++)
-		if (strcmp(name, names[i]) == 0)
-			return i;
-	return strcmp(name, "ignore") == 0 ? SV_DROP : -2;
-}
-
-static bool rule_matches(const sev_rule *r, const sv_code *c)
-{
-	if (r->prefix)
-		return !sv_code_fixed(c) && strncmp(c->id, r->pattern, strlen(r->pattern)) == 0;
-	return strcmp(c->id, r->pattern) == 0;
-}
-
-/* The severity of code c after every rule (the last that matches wins). */
-static int effective_severity(const sv_code *c)
-{
-	int sev = (int)c->severity;
-
-	for (size_t i = 0; i < nrules; i++)
-		if (rule_matches(&rules[i], c))
-			sev = rules[i].severity;
-	return sev;
-}
-
-/*
- * Add "PATTERN=LEVEL" (from where: "--severity" or "FILE:LINE").  Returns
- * 0, or prints why not and returns -1.
- */
-static int add_rule(const char *arg, const char *where)
-{
-	const char *eq = strrchr(arg, '=');
-	sev_rule r = { "", false, 0 };
-	size_t plen, matched = 0;
-
-	if (!eq || eq == arg)
-		return fail("%s: '%s' is not CODE=LEVEL", where, arg), -1;
-	plen = (size_t)(eq - arg);
-	r.severity = level_of(eq + 1);
-	if (r.severity == -2)
-		return fail("%s: '%s': the level is error, warning, note or ignore", where, arg), -1;
-	if (plen >= sizeof(r.pattern))
-		return fail("%s: '%s': no such code", where, arg), -1;
-	memcpy(r.pattern, arg, plen);
-	r.pattern[plen] = '\0';
-	if (strcmp(r.pattern, "*") == 0) {
-		r.pattern[0] = '\0';
-		r.prefix = true;
-	} else if (plen >= 2 && strcmp(r.pattern + plen - 2, ".*") == 0) {
-		r.pattern[plen - 1] = '\0'; /* keep the dot: criu.dump.* is "criu.dump." */
-		r.prefix = true;
-	}
-	for (size_t i = 0; i < sv_code_count(); i++) {
-		const sv_code *c = sv_code_at(i);
-		if (r.prefix ? strncmp(c->id, r.pattern, strlen(r.pattern)) == 0 :
-			       strcmp(c->id, r.pattern) == 0) {
-			matched++;
-			if (!r.prefix && sv_code_fixed(c) && r.severity < (int)c->severity)
-				return fail("%s: %s cannot be made %s: after it the rest of the input "
-					    "cannot be read, so nothing after it would be checked",
-					    where, c->id, r.severity == SV_DROP ? "ignored" :
-					    sv_severity_name((sv_severity)r.severity)), -1;
-		}
-	}
-	if (!matched)
-		return fail("%s: no code %s '%s' (see --list-codes)", where,
-			    r.prefix ? "starts with" : "is", r.pattern), -1;
-	if (nrules == MAX_RULES)
-		return fail("%s: more than %d severity rules", where, MAX_RULES), -1;
-	rules[nrules++] = r;
-	return 0;
-}
-
-/*
- * A config file: one setting per line, "severity PATTERN=LEVEL" (as the
- * option, without its dashes); blank lines and lines starting with # are
- * skipped.  A missing default file is no error.
- */
-static int read_config(const char *path, bool must_exist)
-{
-	FILE *fp = fopen(path, "r");
-	char line[1024], where[4200];
-	unsigned lineno = 0;
-
-	if (!fp) {
-		if (!must_exist && errno == ENOENT)
-			return 0;
-		return fail("cannot read the config file %s: %s", path, strerror(errno)), -1;
-	}
-	while (fgets(line, sizeof(line), fp)) {
-		char *p = line, *end;
-		lineno++;
-		snprintf(where, sizeof(where), "%s:%u", path, lineno);
-		if (!strchr(line, '\n') && !feof(fp)) {
-			fclose(fp);
-			return fail("%s: line too long", where), -1;
-		}
-		while (*p == ' ' || *p == '\t')
-			p++;
-		end = p + strlen(p);
-		while (end > p && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
-			*--end = '\0';
-		if (!*p || *p == '#')
-			continue;
-		if (strncmp(p, "severity", 8) != 0 || (p[8] != ' ' && p[8] != '\t')) {
-			fclose(fp);
-			return fail("%s: unknown setting '%s' (only 'severity CODE=LEVEL')", where, p), -1;
-		}
-		p += 8;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (add_rule(p, where) != 0) {
-			fclose(fp);
-			return -1;
-		}
-	}
-	fclose(fp);
-	return 0;
-}
-
-/* $XDG_CONFIG_HOME/streamverify/config, else ~/.config/streamverify/config; NULL: none. */
-static char *default_config_path(void)
-{
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-	char *path = NULL;
-
-	if (xdg && *xdg == '/') {
-		if (asprintf(&path, "%s/streamverify/config", xdg) < 0)
-			return NULL;
-	} else if (home && *home) {
-		if (asprintf(&path, "%s/.config/streamverify/config", home) < 0)
-			return NULL;
-	}
-	return path;
-}
-
 static int list_codes(const char *style, int json)
 {
 	if (style && strcmp(style, "man") != 0 && strcmp(style, "text") != 0)
 		return usage_error("--list-codes takes 'text' or 'man', not '%s'", style);
 	for (size_t i = 0; i < sv_code_count(); i++) {
 		const sv_code *c = sv_code_at(i);
-		int sev = effective_severity(c);
+		int sev = sv_cli_effective_severity(c);
 		const char *sname = sev == SV_DROP ? "ignore" : sv_severity_name((sv_severity)sev);
 		if (json) {
 			fputs("{\"code\":", stdout);
@@ -466,204 +292,6 @@ static int list_codes(const char *style, int json)
 	return SV_EXIT_VALID;
 }
 
-/* ---- baselines ------------------------------------------------------------------ */
-
-/*
- * A finding's stable key: CODE, FILE, RECORD, TYPE separated by tabs, with
- * FILE relative to the input (the input's own last component when the
- * finding is about the input itself), RECORD the index or "-", TYPE the
- * record type or "-".  Names are escaped as in text output, so a key is
- * one line.  Offsets are left out: they shift when anything before changes.
- */
-/* Where FILE of a key starts, and its length (see baseline_key). */
-static const char *key_file(const sv_diag *d, size_t *len)
-{
-	const char *file = d->file, *input = d->input, *p;
-	size_t ilen = strlen(input);
-
-	while (ilen > 1 && input[ilen - 1] == '/')
-		ilen--;
-	if (strncmp(file, input, ilen) == 0 && file[ilen] == '/' && strcmp(file, input) != 0) {
-		for (p = file + ilen; *p == '/'; p++)
-			;
-		*len = strlen(p);
-		return p;
-	}
-	if (strcmp(file, input) == 0) {
-		/* The input itself: its last component, as it may be named differently next time. */
-		for (p = input + ilen; p > input && p[-1] != '/'; p--)
-			;
-		*len = (size_t)(input + ilen - p);
-		return p;
-	}
-	*len = strlen(file);
-	return file;
-}
-
-/*
- * A finding's stable key: CODE, FILE, RECORD, TYPE separated by tabs, with
- * FILE relative to the input (the input's own last component when the
- * finding is about the input itself), RECORD the index or "-", TYPE the
- * record type or "-".  Names are escaped as in text output, so a key is
- * one line.  Offsets are left out: they shift when anything before changes.
- */
-static char *baseline_key(const sv_diag *d)
-{
-	char *buf = NULL, *file;
-	size_t len = 0, flen;
-	const char *fstart = key_file(d, &flen);
-	FILE *fp;
-
-	if (!(file = strndup(fstart, flen)))
-		return NULL;
-	if (!(fp = open_memstream(&buf, &len))) {
-		free(file);
-		return NULL;
-	}
-	fprintf(fp, "%s\t", d->code->id);
-	sv_text_string(fp, file);
-	free(file);
-	if (d->record != SV_NONE)
-		fprintf(fp, "\t%" PRIu64 "\t", d->record);
-	else
-		fputs("\t-\t", fp);
-	sv_text_string(fp, d->record_type ? d->record_type : "-");
-	if (fclose(fp) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
-typedef struct keyset {
-	char **keys;
-	size_t n, cap;
-	bool sorted;
-} keyset;
-
-static int keyset_add(keyset *k, char *key)
-{
-	if (!key)
-		return -1;
-	if (k->n == k->cap) {
-		size_t cap = k->cap ? k->cap * 2 : 64;
-		char **p = realloc(k->keys, cap * sizeof(*p));
-		if (!p) {
-			free(key);
-			return -1;
-		}
-		k->keys = p;
-		k->cap = cap;
-	}
-	k->keys[k->n++] = key;
-	k->sorted = false;
-	return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void keyset_sort(keyset *k)
-{
-	size_t out = 0;
-
-	qsort(k->keys, k->n, sizeof(*k->keys), cmp_str);
-	for (size_t i = 0; i < k->n; i++) {
-		if (out && strcmp(k->keys[out - 1], k->keys[i]) == 0)
-			free(k->keys[i]);
-		else
-			k->keys[out++] = k->keys[i];
-	}
-	k->n = out;
-	k->sorted = true;
-}
-
-static bool keyset_has(keyset *k, const char *key)
-{
-	if (!k->sorted)
-		keyset_sort(k);
-	return k->n && bsearch(&key, k->keys, k->n, sizeof(*k->keys), cmp_str) != NULL;
-}
-
-static void keyset_free(keyset *k)
-{
-	for (size_t i = 0; i < k->n; i++)
-		free(k->keys[i]);
-	free(k->keys);
-	memset(k, 0, sizeof(*k));
-}
-
-#define BASELINE_HEAD "# streamverify baseline 1"
-
-static int read_baseline(keyset *k, const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	unsigned lineno = 0;
-
-	if (!fp)
-		return fail("cannot read the baseline %s: %s", path, strerror(errno)), -1;
-	while ((n = getline(&line, &cap, fp)) > 0) {
-		lineno++;
-		if (line[n - 1] == '\n')
-			line[--n] = '\0';
-		if (lineno == 1 && strncmp(line, BASELINE_HEAD, strlen(BASELINE_HEAD)) != 0) {
-			free(line);
-			fclose(fp);
-			return fail("%s: not a baseline written by --write-baseline", path), -1;
-		}
-		if (!*line || *line == '#')
-			continue;
-		if (keyset_add(k, strdup(line)) != 0) {
-			free(line);
-			fclose(fp);
-			return fail("out of memory reading %s", path), -1;
-		}
-	}
-	free(line);
-	fclose(fp);
-	if (lineno == 0)
-		return fail("%s: empty file, not a baseline", path), -1;
-	return 0;
-}
-
-static int write_baseline(keyset *k, const char *path)
-{
-	char *tmp = NULL;
-	int fd;
-	FILE *fp;
-
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-		return fail("out of memory"), -1;
-	fd = mkstemp(tmp);
-	if (fd < 0 || !(fp = fdopen(fd, "w"))) {
-		fail("cannot write the baseline %s: %s", path, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(tmp);
-		}
-		free(tmp);
-		return -1;
-	}
-	keyset_sort(k);
-	fprintf(fp, BASELINE_HEAD ": CODE, FILE, RECORD, RECORD TYPE; "
-		"streamverify --baseline reports these as notes\n");
-	for (size_t i = 0; i < k->n; i++)
-		fprintf(fp, "%s\n", k->keys[i]);
-	if (fclose(fp) != 0 || rename(tmp, path) != 0) {
-		fail("cannot write the baseline %s: %s", path, strerror(errno));
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
-	free(tmp);
-	return 0;
-}
-
 typedef struct adjuster {
 	keyset baseline;    /* findings to report as notes */
 	bool use_baseline;
@@ -675,20 +303,20 @@ typedef struct adjuster {
 static int cli_adjust(void *arg, const sv_diag *d)
 {
 	adjuster *a = arg;
-	int sev = effective_severity(d->code);
+	int sev = sv_cli_effective_severity(d->code);
 	char *key = NULL;
 
 	if (sev == SV_DROP || sev == SV_NOTE || (!a->use_baseline && !a->collect))
 		return sev;
-	key = baseline_key(d);
+	key = sv_baseline_key(d);
 	if (!key) {
 		a->oom = true;
 		return sev;
 	}
-	if (a->use_baseline && keyset_has(&a->baseline, key))
+	if (a->use_baseline && sv_keyset_has(&a->baseline, key))
 		sev = SV_NOTE;
 	if (a->collect) {
-		if (keyset_add(&a->found, key) != 0)
+		if (sv_keyset_add(&a->found, key) != 0)
 			a->oom = true;
 	} else {
 		free(key);
@@ -876,10 +504,10 @@ static int run_conversion(sv_action action, int argc, char **argv)
 	if (out_path && strcmp(out_path, "-") == 0)
 		out_path = NULL;
 	if (out_path && same_file(in, out_path))
-		return fail("refusing to write over the input: %s is %s", out_path,
+		return sv_cli_fail("refusing to write over the input: %s is %s", out_path,
 			    strcmp(in, "-") == 0 ? "standard input" : in);
 	if (!out_path && strcmp(in, "-") != 0 && same_file(in, "/dev/stdout"))
-		return fail("refusing to write over the input: standard output is %s", in);
+		return sv_cli_fail("refusing to write over the input: standard output is %s", in);
 
 	/*
 	 * Encoded images only ever reach OUT whole.  A decode to standard
@@ -897,7 +525,7 @@ static int run_conversion(sv_action action, int argc, char **argv)
 			/* A temporary in the same directory, given the file's mode and owner. */
 			int fd;
 			if (asprintf(&tmp_path, "%s.XXXXXX", out_path) < 0)
-				return fail("out of memory");
+				return sv_cli_fail("out of memory");
 			fd = mkstemp(tmp_path);
 			if (fd >= 0 && (fchmod(fd, ost.st_mode & 07777) != 0 ||
 					(fchown(fd, ost.st_uid, ost.st_gid) != 0 &&
@@ -909,7 +537,7 @@ static int run_conversion(sv_action action, int argc, char **argv)
 				tmp_path = NULL;
 				replace = false;
 			} else if (fd < 0 || !(out = fdopen(fd, "w+b"))) {
-				fail("cannot create %s: %s", tmp_path, strerror(errno));
+				sv_cli_fail("cannot create %s: %s", tmp_path, strerror(errno));
 				if (fd >= 0) {
 					close(fd);
 					unlink(tmp_path);
@@ -922,7 +550,7 @@ static int run_conversion(sv_action action, int argc, char **argv)
 			/* Opened now (a FIFO's reader is waited for), truncated only on success. */
 			int fd = open(out_path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
 			if (fd < 0 || !(in_place = fdopen(fd, "wb"))) {
-				fail("cannot write %s: %s", out_path, strerror(errno));
+				sv_cli_fail("cannot write %s: %s", out_path, strerror(errno));
 				if (fd >= 0)
 					close(fd);
 				return SV_EXIT_FAILURE;
@@ -931,7 +559,7 @@ static int run_conversion(sv_action action, int argc, char **argv)
 	} else if (out_path) {
 		int fd;
 		if (asprintf(&tmp_path, "%s.XXXXXX", out_path) < 0)
-			return fail("out of memory");
+			return sv_cli_fail("out of memory");
 		fd = mkstemp(tmp_path);
 		if (fd >= 0) {
 			/* A new file gets the usual mode (0666 less the umask), not mkstemp's 0600. */
@@ -940,7 +568,7 @@ static int run_conversion(sv_action action, int argc, char **argv)
 			fchmod(fd, 0666 & ~um);
 		}
 		if (fd < 0 || !(out = fdopen(fd, "w+b"))) {
-			fail("cannot create %s: %s", tmp_path, strerror(errno));
+			sv_cli_fail("cannot create %s: %s", tmp_path, strerror(errno));
 			if (fd >= 0) {
 				close(fd);
 				unlink(tmp_path);
@@ -954,21 +582,21 @@ static int run_conversion(sv_action action, int argc, char **argv)
 		int e = errno;
 		if (in_place)
 			fclose(in_place);
-		return fail("temporary file: %s", strerror(e));
+		return sv_cli_fail("temporary file: %s", strerror(e));
 	}
 
 	sv_sink_text(&sink, &diag_out);
 	sink.summary = NULL;
 	status = sv_convert(in, action, flags, out, &opt, &sink);
 	if (fflush(out) != 0 || ferror(out)) {
-		fail("writing output: %s", errno == EPIPE ? "broken pipe" : strerror(errno));
+		sv_cli_fail("writing output: %s", errno == EPIPE ? "broken pipe" : strerror(errno));
 		status = SV_EXIT_FAILURE;
 	}
 	if (tmp_path) {
 		if (fclose(out) != 0)
 			status = SV_EXIT_FAILURE;
 		if (status == SV_EXIT_VALID && rename(tmp_path, out_path) != 0) {
-			fail("cannot write %s: %s", out_path, strerror(errno));
+			sv_cli_fail("cannot write %s: %s", out_path, strerror(errno));
 			status = SV_EXIT_FAILURE;
 		}
 		if (status != SV_EXIT_VALID)
@@ -978,17 +606,17 @@ static int run_conversion(sv_action action, int argc, char **argv)
 		FILE *dest = in_place ? in_place : stdout;
 		if (status == SV_EXIT_VALID) {
 			if (in_place && S_ISREG(ost.st_mode) && ftruncate(fileno(in_place), 0) != 0) {
-				fail("cannot write %s: %s", out_path, strerror(errno));
+				sv_cli_fail("cannot write %s: %s", out_path, strerror(errno));
 				status = SV_EXIT_FAILURE;
 			} else if (copy_out(out, dest) != 0 || fflush(dest) != 0) {
-				fail("writing %s: %s", in_place ? out_path : "standard output",
+				sv_cli_fail("writing %s: %s", in_place ? out_path : "standard output",
 				     errno == EPIPE ? "broken pipe" : strerror(errno));
 				status = SV_EXIT_FAILURE;
 			}
 		}
 		fclose(out);
 		if (in_place && fclose(in_place) != 0 && status == SV_EXIT_VALID) {
-			fail("writing %s: %s", out_path, strerror(errno));
+			sv_cli_fail("writing %s: %s", out_path, strerror(errno));
 			status = SV_EXIT_FAILURE;
 		}
 	}
@@ -1269,17 +897,17 @@ int sv_cli_main(int argc, char **argv)
 
 	/* Severities: the config file first, then --severity in order. */
 	if (config) {
-		if (read_config(config, true) != 0)
+		if (sv_cli_read_config(config, true) != 0)
 			return SV_EXIT_FAILURE;
 	} else {
-		char *path = default_config_path();
-		int r = path ? read_config(path, false) : 0;
+		char *path = sv_cli_default_config_path();
+		int r = path ? sv_cli_read_config(path, false) : 0;
 		free(path);
 		if (r != 0)
 			return SV_EXIT_FAILURE;
 	}
 	for (size_t i = 0; i < nseverities; i++)
-		if (add_rule(severities[i], "--severity") != 0)
+		if (sv_cli_add_rule(severities[i], "--severity") != 0)
 			return SV_EXIT_FAILURE;
 
 	if (want_list_formats) {
@@ -1298,8 +926,8 @@ int sv_cli_main(int argc, char **argv)
 			return st;
 	}
 	if (baseline) {
-		if (read_baseline(&adj.baseline, baseline) != 0) {
-			keyset_free(&adj.baseline);
+		if (sv_read_baseline(&adj.baseline, baseline) != 0) {
+			sv_keyset_free(&adj.baseline);
 			return SV_EXIT_FAILURE;
 		}
 		adj.use_baseline = true;
@@ -1346,14 +974,14 @@ int sv_cli_main(int argc, char **argv)
 		status = SV_EXIT_FAILURE;
 	}
 	if (out.fp != stdout && (fflush(out.fp) != 0 || ferror((FILE *)out.fp)))
-		status = fail("writing standard error: %s", strerror(errno));
+		status = sv_cli_fail("writing standard error: %s", strerror(errno));
 	if (sarif)
 		sv_sarif_finish(&out);
 	if (adj.oom)
-		status = fail("out of memory keeping baseline keys");
-	if (write_to && !adj.oom && write_baseline(&adj.found, write_to) != 0)
+		status = sv_cli_fail("out of memory keeping baseline keys");
+	if (write_to && !adj.oom && sv_write_baseline(&adj.found, write_to) != 0)
 		status = SV_EXIT_FAILURE;
-	keyset_free(&adj.baseline);
-	keyset_free(&adj.found);
+	sv_keyset_free(&adj.baseline);
+	sv_keyset_free(&adj.found);
 	return finish_stdout(status);
 }

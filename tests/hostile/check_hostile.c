@@ -30,6 +30,7 @@
 
 #include "streamverify.h"
 #include "hostile.h"
+#include "cli_files.h"
 #include "formats/criu/schema/images.h"
 #include "formats/criu/schema/pb.h"
 #include "formats/criu/schema/schema.h"
@@ -848,6 +849,35 @@ START_TEST(criu_arena_reuses_freed_slabs)
 }
 END_TEST
 
+/*
+ * fuzz_cli_files' first finding: --write-baseline after a run without
+ * findings sorted an empty key set by passing NULL to qsort (undefined
+ * behaviour, reported by UBSan under make asan).  The baseline holds its
+ * head line alone, and it reads back as an empty set.
+ */
+START_TEST(baseline_of_a_run_without_findings)
+{
+	static const char head[] = "# streamverify baseline 1: CODE, FILE, RECORD, RECORD TYPE; "
+				   "streamverify --baseline reports these as notes\n";
+	keyset none = { 0 }, again = { 0 };
+	char path[4200];
+	size_t len;
+	unsigned char *text;
+
+	snprintf(path, sizeof(path), "%s/empty.baseline", work_dir);
+	ck_assert_int_eq(sv_write_baseline(&none, path), 0);
+	text = slurp(path, &len);
+	ck_assert_uint_eq(len, strlen(head));
+	ck_assert_mem_eq(text, head, len);
+	free(text);
+	ck_assert_int_eq(sv_read_baseline(&again, path), 0);
+	ck_assert_uint_eq(again.n, 0);
+	ck_assert(!sv_keyset_has(&again, "input.io\tx\t-\t-"));
+	sv_keyset_free(&none);
+	sv_keyset_free(&again);
+}
+END_TEST
+
 static void run_generator(const char *gen, const char *dir)
 {
 	char cmd[8400];
@@ -899,6 +929,7 @@ int main(void)
 	tcase_add_test(ro, inputs_are_never_written);
 	tcase_add_test(forge, criu_big_cgroup_entry_valid);
 	tcase_add_test(forge, criu_arena_reuses_freed_slabs);
+	tcase_add_test(ro, baseline_of_a_run_without_findings);
 	suite_add_tcase(s, forge);
 	suite_add_tcase(s, cut);
 	suite_add_tcase(s, dirs);
