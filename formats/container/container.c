@@ -4,10 +4,10 @@
  * checkpoints), verified member by member in the one pass the core's
  * archive source makes over them: nothing is extracted.
  *
- * Layouts and what restore reads: /work/shared/formats/container-archives.md
- * (podman libpod/container_internal_common.go exportCheckpoint, CRI-O
+ * Layouts and what restore reads, from the writers and readers themselves:
+ * podman libpod/container_internal_common.go exportCheckpoint, CRI-O
  * internal/lib/checkpoint.go, containerd container_checkpoint_linux.go,
- * checkpointctl lib/metadata.go).
+ * checkpointctl lib/metadata.go.
  *
  * Per member: the CRIU images of checkpoint/ and pre-checkpoint/ with the
  * criu module's image checks, stats-dump (a CRIU service image), the JSON
