@@ -433,10 +433,15 @@ const unsigned char *sv_peek(sv_stream *s, size_t n, size_t *avail)
 	 * input has more bytes than it declared (a file that grew, a member
 	 * source that says less than it gives).  Peeks see what is there.
 	 */
-	if (s->tail - s->head < n && s->cap - s->head < n && !s->src_eof &&
-	    buf_resize(s, s->head + n))
-		while (s->tail - s->head < n && fill(s))
-			;
+	if (s->tail - s->head < n && s->cap - s->head < n && !s->src_eof) {
+		if (buf_resize(s, s->head + n)) {
+			while (s->tail - s->head < n && fill(s))
+				;
+		} else {
+			/* Not a short input: say it was not read (exit 2). */
+			raw_fail(s, ENOMEM);
+		}
+	}
 	*avail = s->tail - s->head < n ? s->tail - s->head : n;
 	return s->buf + s->head;
 }
