@@ -41,7 +41,11 @@
 #define BIG_INT_MARK "\\u0000"
 #define BIG_INT_MARK_LEN 6
 
-#define OPT_CACHE_SLOTS 64 /* direct-mapped by descriptor address */
+/* Open addressing by descriptor address, never evicting: build_message
+ * keeps its message's options across the nested messages it builds, so
+ * an entry must stay valid for the whole run. proto/ declares fewer
+ * than 200 message types, so the table stays under half full. */
+#define OPT_CACHE_SLOTS 512
 
 typedef struct enc {
 	sv_ctx *cx;
@@ -525,17 +529,22 @@ static const criu_field_opt **field_opts(enc *e, const ProtobufCMessageDescripto
 {
 	size_t slot = ((uintptr_t)md / sizeof(void *)) % OPT_CACHE_SLOTS;
 
-	if (e->opt_cache[slot].msg != md) {
-		const criu_field_opt **opts =
-			malloc((md->n_fields ? md->n_fields : 1) * sizeof(*opts));
-		if (!opts)
-			return NULL;
-		criu_field_opts_of(md, opts);
-		free(e->opt_cache[slot].opts);
-		e->opt_cache[slot].msg = md;
-		e->opt_cache[slot].opts = opts;
+	for (size_t probe = 0; probe < OPT_CACHE_SLOTS; probe++) {
+		if (e->opt_cache[slot].msg == md)
+			return e->opt_cache[slot].opts;
+		if (!e->opt_cache[slot].msg) {
+			const criu_field_opt **opts =
+				malloc((md->n_fields ? md->n_fields : 1) * sizeof(*opts));
+			if (!opts)
+				return NULL;
+			criu_field_opts_of(md, opts);
+			e->opt_cache[slot].msg = md;
+			e->opt_cache[slot].opts = opts;
+			return opts;
+		}
+		slot = (slot + 1) % OPT_CACHE_SLOTS;
 	}
-	return e->opt_cache[slot].opts;
+	return NULL; /* more message types than slots: not with this schema */
 }
 
 /*
