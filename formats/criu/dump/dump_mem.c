@@ -398,6 +398,11 @@ static void level_pagemap(chain *c, size_t L, bool shmem, uint64_t id, ppm *p)
 	p->exists = true;
 	p->damaged = sv_error_count(d->cx) != errors || !info.complete;
 	p->pm.present = info.pages_present;
+	/* The image check's exact size: in image version 3 the compressed
+	 * payloads, not present pages x 4096. */
+	p->pm.pages_bytes = info.pages_bytes;
+	if (info.pages_bytes == UINT64_MAX)
+		p->damaged = true;
 	p->pm.ent0 = 0;
 	dump_sort(&p->ents, sizeof(dpage), cmp_page);
 
@@ -412,10 +417,10 @@ static void level_pagemap(chain *c, size_t L, bool shmem, uint64_t id, ppm *p)
 				report_at(d, path, CD_PAGES_MISSING,
 					  "%" PRIu64 " pages are stored in %s, which is absent",
 					  p->pm.present, ppath ? ppath : pname);
-		} else if (size != p->pm.present * PAGE) {
+		} else if (size != p->pm.pages_bytes) {
 			report_at(d, ppath, CD_PAGES_SIZE,
 				  "%" PRIu64 " bytes, but %s stores %" PRIu64 " pages here (%" PRIu64
-				  " bytes)", size, path, p->pm.present, p->pm.present * PAGE);
+				  " bytes)", size, path, p->pm.present, p->pm.pages_bytes);
 		}
 	}
 }
