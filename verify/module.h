@@ -427,6 +427,18 @@ void sv_emit_stat_u64(sv_ctx *cx, const char *key, uint64_t value);
  * share it through their own headers inside their formats/ folder.
  */
 
+/* ---- helpers ---------------------------------------------------------------- */
+
+/*
+ * The first of n elements sorted by cmp that is not below key (n if
+ * none), cmp called as cmp(element, key): a search with the comparator
+ * of the sort, like bsearch(), but among equal elements it finds the
+ * first, so lookups give the same one whatever the search path.  A key
+ * of another type than the elements needs a comparator of its own.
+ */
+size_t sv_lower_bound(const void *key, const void *base, size_t n, size_t elem,
+		      int (*cmp)(const void *elem, const void *key));
+
 /* ---- show and diff (issue 20) --------------------------------------------- */
 
 /*

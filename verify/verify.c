@@ -1352,3 +1352,18 @@ void sv_ctx_quiet_free(sv_ctx *cx)
 {
 	free(cx);
 }
+
+size_t sv_lower_bound(const void *key, const void *base, size_t n, size_t elem,
+		      int (*cmp)(const void *elem, const void *key))
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cmp((const char *)base + mid * elem, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}

@@ -600,21 +600,18 @@ static int cmp_block(const void *a, const void *b)
 	return strcmp((*(ram_block *const *)a)->name, (*(ram_block *const *)b)->name);
 }
 
+static int cmp_name_block(const void *key, const void *elem)
+{
+	return strcmp(key, (*(ram_block *const *)elem)->name);
+}
+
+/* The block called name (q->sorted is by name), or -1. */
 static long block_find(const qemu_state *q, const char *name)
 {
-	size_t lo = 0, hi = q->nblocks;
+	ram_block *const *b = q->nblocks ? bsearch(name, q->sorted, q->nblocks, sizeof(*q->sorted),
+						   cmp_name_block) : NULL;
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(name, q->sorted[mid]->name);
-		if (c == 0)
-			return (long)(q->sorted[mid] - q->blocks);
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return -1;
+	return b ? (long)(*b - q->blocks) : -1;
 }
 
 typedef struct bits_arg {

@@ -475,20 +475,17 @@ short_file:
 	return false;
 }
 
+/* An entry against an address: before it when it ends at or below it. */
+static int cmp_ent_end(const void *elem, const void *key)
+{
+	const pm_ent *e = elem;
+	return e->vaddr + e->npages * CRIU_PAGE_SIZE <= *(const uint64_t *)key ? -1 : 1;
+}
+
 /* First entry of l that ends after addr (entries ascend, do not overlap). */
 static size_t first_after(const level *l, uint64_t addr)
 {
-	size_t lo = 0, hi = l->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const pm_ent *e = &l->e[mid];
-		if (e->vaddr + e->npages * CRIU_PAGE_SIZE <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return sv_lower_bound(&addr, l->e, l->n, sizeof(*l->e), cmp_ent_end);
 }
 
 /*

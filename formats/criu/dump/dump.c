@@ -65,21 +65,6 @@ void dump_sort(dvec *vec, size_t elem, int (*cmp)(const void *, const void *))
 		qsort(vec->v, vec->n, elem, cmp);
 }
 
-size_t dump_lower_bound(const void *key, const void *base, size_t n, size_t elem,
-			int (*cmp)(const void *, const void *))
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (cmp((const char *)base + mid * elem, key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 void dump_vec_free(dvec *vec)
 {
 	free(vec->v);
@@ -128,20 +113,26 @@ char *dump_printf(dump *d, const char *fmt, ...)
 
 static dimg *by_name(dump *d, size_t k);
 
+/* A name to look up in byname: an index into imgs. */
+typedef struct name_key {
+	const dimg *imgs;
+	const char *name;
+} name_key;
+
+static int cmp_img_name_key(const void *elem, const void *key)
+{
+	const name_key *k = key;
+	return strcmp(k->imgs[*(const size_t *)elem].name, k->name);
+}
+
 dimg *dump_find(dump *d, const char *name)
 {
-	size_t lo = 0, hi = d->byname.n;
+	name_key key = { DV(d->imgs, dimg), name };
+	size_t lo = sv_lower_bound(&key, d->byname.v, d->byname.n, sizeof(size_t),
+				     cmp_img_name_key);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(by_name(d, mid)->name, name);
-		if (c == 0)
-			return by_name(d, mid);
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	if (lo < d->byname.n && strcmp(by_name(d, lo)->name, name) == 0)
+		return by_name(d, lo);
 	return NULL;
 }
 
@@ -226,7 +217,7 @@ dtask *dump_find_task(dump *d, uint32_t pid)
 	}
 	const pid_index *o = DV(d->task_order, pid_index);
 	pid_index key = { pid, 0 };
-	size_t lo = dump_lower_bound(&key, o, d->task_order.n, sizeof(*o), cmp_pid_index);
+	size_t lo = sv_lower_bound(&key, o, d->task_order.n, sizeof(*o), cmp_pid_index);
 	return lo < d->task_order.n && o[lo].pid == pid ? &DV(d->tasks, dtask)[o[lo].task] : NULL;
 }
 
@@ -278,7 +269,7 @@ dfile *dump_file(dump *d, uint32_t id)
 {
 	dfile *f = DV(d->files, dfile);
 	dfile key = { .id = id };
-	size_t lo = dump_lower_bound(&key, f, d->files.n, sizeof(*f), cmp_file_id);
+	size_t lo = sv_lower_bound(&key, f, d->files.n, sizeof(*f), cmp_file_id);
 
 	return lo < d->files.n && f[lo].id == id ? &f[lo] : NULL;
 }

@@ -511,15 +511,6 @@ void *dump_push(dump *d, dvec *vec, size_t elem);
 void dump_vec_free(dvec *vec);
 /* qsort of a table (nothing to do, and no NULL to qsort, when it is empty). */
 void dump_sort(dvec *vec, size_t elem, int (*cmp)(const void *, const void *));
-/*
- * The first of n elements sorted by cmp that is not below key (n if
- * none): a search with the comparator of the sort, like bsearch(), but
- * among equal elements it finds the first, so lookups give the same one
- * whatever the search path.
- */
-size_t dump_lower_bound(const void *key, const void *base, size_t n, size_t elem,
-			int (*cmp)(const void *, const void *));
-
 /* A string kept until the end of the run. */
 char *dump_strdup(dump *d, const char *s);
 char *dump_printf(dump *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -275,7 +275,7 @@ static bool tmpfs_exempt(dump *d, const dmount *m, const exempter *ex, size_t ne
 	for (size_t i = 0;; i++) {
 		if (i == 0 || r[i] == '/' || r[i] == '\0') {
 			exempter key = { h, 0 };
-			size_t lo = dump_lower_bound(&key, ex, nex, sizeof(*ex), cmp_exempter);
+			size_t lo = sv_lower_bound(&key, ex, nex, sizeof(*ex), cmp_exempter);
 			for (; lo < nex && ex[lo].hash == h; lo++) {
 				const dmount *b = &mt[ex[lo].mount];
 				if (strlen(b->root) == i && memcmp(b->root, r, i) == 0 && same_sb(m, b))
@@ -564,7 +564,7 @@ static void check_epoll(dump *d)
 	for (size_t k = 0; k < d->epoll_tfds.n && !sv_stopped(d->cx); k++) {
 		const dref *r = &DV(d->epoll_tfds, dref)[k];
 		epoll_master mkey = { r->a, 0, 0 };
-		size_t lo = dump_lower_bound(&mkey, m, nm, sizeof(*m), cmp_master);
+		size_t lo = sv_lower_bound(&mkey, m, nm, sizeof(*m), cmp_master);
 		if (lo == nm || m[lo].epoll != r->a)
 			continue; /* open in no task: nothing restores it */
 		fd_key key = { m[lo].files, r->b };

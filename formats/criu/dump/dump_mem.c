@@ -309,6 +309,22 @@ static int cmp_pm_key(const void *a, const void *b, void *arg)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* A (shmem, id) to look up in pm_order: an index into pms. */
+typedef struct pm_key {
+	const dpagemap *pms;
+	bool shmem;
+	uint64_t id;
+} pm_key;
+
+static int cmp_pm_index_key(const void *elem, const void *key)
+{
+	const pm_key *k = key;
+	const dpagemap *x = &k->pms[*(const size_t *)elem];
+	if (x->shmem != k->shmem)
+		return x->shmem < k->shmem ? -1 : 1;
+	return x->id < k->id ? -1 : x->id > k->id;
+}
+
 /* The pagemap of (shmem, id) that dump p collected, or NULL. */
 static const dpagemap *dump_pagemap(dump *p, bool shmem, uint64_t id)
 {
@@ -326,15 +342,8 @@ static const dpagemap *dump_pagemap(dump *p, bool shmem, uint64_t id)
 	}
 	const size_t *o = DV(p->pm_order, size_t);
 	const dpagemap *pms = DV(p->pagemaps, dpagemap);
-	size_t lo = 0, hi = p->pm_order.n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const dpagemap *m = &pms[o[mid]];
-		if (m->shmem < shmem || (m->shmem == shmem && m->id < id))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	pm_key key = { pms, shmem, id };
+	size_t lo = sv_lower_bound(&key, o, p->pm_order.n, sizeof(*o), cmp_pm_index_key);
 	if (lo < p->pm_order.n && pms[o[lo]].shmem == shmem && pms[o[lo]].id == id)
 		return &pms[o[lo]];
 	return NULL;
@@ -425,6 +434,13 @@ static void level_pagemap(chain *c, size_t L, bool shmem, uint64_t id, ppm *p)
 	}
 }
 
+/* An entry against an address: before it when it ends at or below it. */
+static int cmp_page_end(const void *elem, const void *key)
+{
+	const dpage *e = elem;
+	return e->vaddr + e->pages * PAGE <= *(const uint64_t *)key ? -1 : 1;
+}
+
 /* A range of in-parent pages still to find, and the entry it comes from. */
 typedef struct need {
 	uint64_t a, b;
@@ -482,14 +498,9 @@ static void check_parent_pages(dump *d, chain *c, const dpagemap *pm)
 		for (size_t r = 0; r < cur.n; r++) {
 			const need *n = &DV(cur, need)[r];
 			uint64_t cursor = n->a, b = n->b;
-			size_t lo = 0, hi = p.ents.n;
-			while (lo < hi) {
-				size_t mid = lo + (hi - lo) / 2;
-				if (pe[mid].vaddr + pe[mid].pages * PAGE <= cursor)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
+			/* the first entry that ends after cursor */
+			size_t lo = sv_lower_bound(&cursor, pe, p.ents.n, sizeof(*pe),
+						     cmp_page_end);
 			for (size_t k = lo; k < p.ents.n && pe[k].vaddr < b && cursor < b; k++) {
 				uint64_t end = pe[k].vaddr + pe[k].pages * PAGE;
 				if (end <= cursor)

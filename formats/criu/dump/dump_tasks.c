@@ -79,7 +79,7 @@ static tid_at *sorted_tids(dump *d, size_t *count, long pst)
 static const tid_at *find_tid(const tid_at *a, size_t n, uint32_t tid)
 {
 	tid_at key = { tid, 0, 0 };
-	size_t lo = dump_lower_bound(&key, a, n, sizeof(*a), cmp_tid_at);
+	size_t lo = sv_lower_bound(&key, a, n, sizeof(*a), cmp_tid_at);
 
 	return lo < n && a[lo].tid == tid ? &a[lo] : NULL;
 }

@@ -114,18 +114,17 @@ static void diff_fds(out *o, const show_dump *a, const show_task *ta, const show
 	}
 }
 
+static int cmp_vma_start(const void *elem, const void *key)
+{
+	uint64_t a = ((const show_vma *)elem)->start, b = *(const uint64_t *)key;
+	return a < b ? -1 : a > b;
+}
+
 /* VMAs are sorted by start (show_collect). */
 static const show_vma *vma_at(const show_task *t, uint64_t start)
 {
-	size_t lo = 0, hi = t->nvmas;
+	size_t lo = sv_lower_bound(&start, t->vmas, t->nvmas, sizeof(*t->vmas), cmp_vma_start);
 
-	while (lo < hi) {
-		size_t m = lo + (hi - lo) / 2;
-		if (t->vmas[m].start < start)
-			lo = m + 1;
-		else
-			hi = m;
-	}
 	return lo < t->nvmas && t->vmas[lo].start == start ? &t->vmas[lo] : NULL;
 }
 

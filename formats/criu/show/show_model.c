@@ -2166,19 +2166,20 @@ size_t *show_tree_order(show_dump *d, size_t *n)
 	return v;
 }
 
+/* An entry against an address: before it when it starts at or below it. */
+static int cmp_pent_start(const void *elem, const void *key)
+{
+	return ((const show_pent *)elem)->vaddr <= *(const uint64_t *)key ? -1 : 1;
+}
+
 const show_pent *show_pent_at(const show_task *t, uint64_t vaddr)
 {
-	size_t lo = 0, hi = t ? t->npents : 0;
 	const show_pent *p;
+	/* entries are sorted by address (CRIU writes them so): the last one
+	 * that starts at or below vaddr */
+	size_t lo = t ? sv_lower_bound(&vaddr, t->pents, t->npents, sizeof(*t->pents),
+				       cmp_pent_start) : 0;
 
-	/* entries are sorted by address (CRIU writes them so) */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (t->pents[mid].vaddr <= vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (lo == 0)
 		return NULL;
 	p = &t->pents[lo - 1];
