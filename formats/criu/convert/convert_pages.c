@@ -485,7 +485,7 @@ static bool convert_entry(sv_ctx *cx, pages_io *io, const unsigned char *msg, ui
 		return false;
 	}
 	uint32_t flags = criu_pagemap_flags(pe);
-	uint64_t pages = pe->has_nr_pages64 ? pe->nr_pages64 : pe->nr_pages;
+	uint64_t pages = criu_pagemap_pages(pe);
 	bool compressed = pe->n_compressed_size || pe->has_total_compressed_size ||
 			  pe->has_region_pages || (flags & PE_PAYLOAD_ALIGNED);
 

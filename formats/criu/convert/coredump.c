@@ -25,6 +25,7 @@
 #include "formats/criu/convert/coredump.h"
 #include "formats/criu/criu.h"
 #include "formats/criu/schema/images.h"
+#include "formats/criu/schema/linux.h"
 #include "formats/criu/schema/schema.h"
 
 #define MAX_LEVELS 64           /* dumps in a parent chain */
@@ -33,15 +34,6 @@
 #define MAX_THREADS 65536
 #define XSTATE_SIZE 2696        /* x87..PKRU, standard (non-compacted) layout */
 #define XCR0_OFFSET 464         /* where gdb and the kernel keep XCR0 in the legacy area */
-
-/* vma_entry.status bits (CRIU's vma.h). */
-#define VMA_FILE_PRIVATE (1u << 6)
-#define VMA_FILE_SHARED  (1u << 7)
-#define VMA_AREA_MEMFD   (1u << 14)
-
-/* pagemap_entry.flags */
-#define PE_PARENT  1u
-#define PE_PRESENT 4u
 
 #define CODE(c) CRIT_CODE(c)
 
@@ -341,7 +333,7 @@ static int mm_entry(void *arg, const criu_entry *e)
 /* ---- memory: pagemaps and pages through the parent chain ----------------------------- */
 
 typedef struct pm_ent {
-	uint64_t vaddr, npages, page; /* page: index in the pages file (PE_PRESENT) */
+	uint64_t vaddr, npages, page; /* page: index in the pages file (CRIU_PE_PRESENT) */
 	unsigned flags;
 } pm_ent;
 
@@ -378,13 +370,13 @@ static int pagemap_entry(void *arg, const criu_entry *e)
 		return 0;
 	}
 	const PagemapEntry *p = (const PagemapEntry *)e->msg;
-	unsigned flags = p->has_flags ? p->flags : p->has_in_parent && p->in_parent ? PE_PARENT : PE_PRESENT;
+	unsigned flags = criu_pagemap_flags(p);
 	pm_ent *ne = grow(d, l->e, &l->cap, l->n, sizeof(*ne));
 	if (!ne)
 		return 1;
 	l->e = ne;
 	l->e[l->n++] = (pm_ent){ p->vaddr, p->nr_pages, l->next_page, flags };
-	if (flags & PE_PRESENT)
+	if (flags & CRIU_PE_PRESENT)
 		l->next_page += p->nr_pages;
 	return 0;
 }
@@ -490,7 +482,7 @@ static size_t first_after(const level *l, uint64_t addr)
 
 /*
  * The dumped memory in [addr, addr + len) to sink, run by run, from level
- * i of the chain down through PE_PARENT; what was not dumped is skipped.
+ * i of the chain down through CRIU_PE_PARENT; what was not dumped is skipped.
  */
 static bool mem_read(memsrc *ms, size_t i, uint64_t addr, uint64_t len, mem_sink sink, void *arg)
 {
@@ -503,11 +495,11 @@ static bool mem_read(memsrc *ms, size_t i, uint64_t addr, uint64_t len, mem_sink
 		const pm_ent *e = &l->e[k];
 		uint64_t es = e->vaddr, ee = e->vaddr + e->npages * CRIU_PAGE_SIZE;
 		uint64_t a = es > addr ? es : addr, b = ee < end ? ee : end;
-		if (e->flags & PE_PRESENT) {
+		if (e->flags & CRIU_PE_PRESENT) {
 			uint64_t off = e->page * CRIU_PAGE_SIZE + (a - es);
 			if (!copy_pages(ms, l, off, b - a, a, sink, arg))
 				return false;
-		} else if (e->flags & PE_PARENT) {
+		} else if (e->flags & CRIU_PE_PARENT) {
 			if (!mem_read(ms, i + 1, a, b - a, sink, arg))
 				return false;
 		}
@@ -522,7 +514,7 @@ static bool dumped_in(memsrc *ms, uint64_t start, uint64_t end)
 		return false;
 	level *l = &ms->lv[0];
 	for (size_t k = first_after(l, start); k < l->n && l->e[k].vaddr < end; k++)
-		if (l->e[k].flags & (PE_PRESENT | PE_PARENT))
+		if (l->e[k].flags & (CRIU_PE_PRESENT | CRIU_PE_PARENT))
 			return true;
 	return false;
 }
@@ -659,8 +651,8 @@ static void file_note(cd *d, notes *nb, const mm *m)
 
 	for (size_t i = 0; i < m->nvmas; i++) {
 		const vma *v = &m->vmas[i];
-		const char *name = v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED) &&
-				   !(v->status & VMA_AREA_MEMFD) ? file_name(d, v->shmid) : NULL;
+		const char *name = v->status & (CRIU_VMA_FILE_PRIVATE | CRIU_VMA_FILE_SHARED) &&
+				   !(v->status & CRIU_VMA_AREA_MEMFD) ? file_name(d, v->shmid) : NULL;
 		if (name) {
 			count++;
 			names += strlen(name) + 1;
@@ -678,8 +670,8 @@ static void file_note(cd *d, notes *nb, const mm *m)
 	size_t k = 0;
 	for (size_t i = 0; i < m->nvmas; i++) {
 		const vma *v = &m->vmas[i];
-		const char *name = v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED) &&
-				   !(v->status & VMA_AREA_MEMFD) ? file_name(d, v->shmid) : NULL;
+		const char *name = v->status & (CRIU_VMA_FILE_PRIVATE | CRIU_VMA_FILE_SHARED) &&
+				   !(v->status & CRIU_VMA_AREA_MEMFD) ? file_name(d, v->shmid) : NULL;
 		if (!name)
 			continue;
 		desc[2 + 3 * k] = v->start;
@@ -776,7 +768,9 @@ static bool write_core(cd *d, int fd, const char *path, const notes *nb, mm *m, 
 		const vma *v = &m->vmas[i];
 		ph = (GElf_Phdr){
 			.p_type = PT_LOAD,
-			.p_flags = (v->prot & 1 ? PF_R : 0) | (v->prot & 2 ? PF_W : 0) | (v->prot & 4 ? PF_X : 0),
+			.p_flags = (v->prot & CRIU_PROT_READ ? PF_R : 0) |
+				   (v->prot & CRIU_PROT_WRITE ? PF_W : 0) |
+				   (v->prot & CRIU_PROT_EXEC ? PF_X : 0),
 			.p_offset = v->offset,
 			.p_vaddr = v->start,
 			.p_filesz = v->filesz,

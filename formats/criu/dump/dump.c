@@ -303,13 +303,6 @@ static void copy_ids(dids *out, const TaskKobjIdsEntry *e)
 #undef NS
 }
 
-/* CRIU 4.2 writes the page count in field 5 and nr_pages 0 (see image.c). */
-/* CRIU 4.2 moved the page count to field 5 (nr_pages64 in our schema). */
-static uint64_t pagemap_pages(const PagemapEntry *pe)
-{
-	return pe->has_nr_pages64 ? pe->nr_pages64 : pe->nr_pages;
-}
-
 void dump_collect_pagemap(dump *d, dvec *ents, dpagemap *pm, const criu_entry *e)
 {
 	if (e->role == CRIU_ENTRY_PAGEMAP_HEAD) {
@@ -325,7 +318,7 @@ void dump_collect_pagemap(dump *d, dvec *ents, dpagemap *pm, const criu_entry *e
 		pm->ent0 = ents->n - 1;
 	pm->nents++;
 	p->vaddr = pe->vaddr;
-	p->pages = pagemap_pages(pe);
+	p->pages = criu_pagemap_pages(pe);
 	p->flags = criu_pagemap_flags(pe);
 	p->index = e->index;
 	if (p->flags & DPE_PRESENT)

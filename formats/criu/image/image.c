@@ -876,7 +876,7 @@ static void verify_pagemap(image *im)
 		const PagemapEntry *pe = (const PagemapEntry *)m;
 		/* CRIU 4.2 moved the page count to field 5 and writes field 2 as
 		 * 0; field 5 wins when present (older images lack it). */
-		uint64_t pages = pe->has_nr_pages64 ? pe->nr_pages64 : pe->nr_pages;
+		uint64_t pages = criu_pagemap_pages(pe);
 		if (pe->has_nr_pages64) {
 			if (!told_new_layout)
 				sv_report(im->cx, code(CRIU_PAGEMAP_NEW_LAYOUT), off,

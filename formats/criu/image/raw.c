@@ -136,11 +136,10 @@ static bool grow(void **arr, size_t *cap, size_t need, size_t elem)
 
 bool criu_pages_plan_add(criu_pages_plan *p, uint64_t index, const PagemapEntry *pe)
 {
-	unsigned flags = pe->has_flags ? pe->flags
-			 : pe->has_in_parent && pe->in_parent ? 1u : 4u;
-	uint64_t pages = pe->has_nr_pages64 ? pe->nr_pages64 : pe->nr_pages;
+	uint32_t flags = criu_pagemap_flags(pe);
+	uint64_t pages = criu_pagemap_pages(pe);
 
-	if (!(flags & 4u) || pages == 0 || pages > (UINT64_MAX >> 13))
+	if (!(flags & CRIU_PE_PRESENT) || pages == 0 || pages > (UINT64_MAX >> 13))
 		return true; /* no payload here (image.c has judged the rest) */
 	if (!grow((void **)&p->segs, &p->capsegs, p->nsegs + 1, sizeof(*p->segs)) ||
 	    !grow((void **)&p->sizes, &p->capsizes, p->nsizes + pe->n_compressed_size,

@@ -5,29 +5,37 @@
 
 #include "formats/criu/json/json_common.h"
 #include "formats/criu/schema/images.h"
+#include "formats/criu/schema/linux.h"
 
 
 /* ---- flags and dictionaries (crit's pb2dict tables, CRIU 3.17.1) ------- */
 
 static const cj_flag mmap_prot[] = {
-	{ "PROT_READ", 0x1 }, { "PROT_WRITE", 0x2 }, { "PROT_EXEC", 0x4 },
+	{ "PROT_READ", CRIU_PROT_READ }, { "PROT_WRITE", CRIU_PROT_WRITE },
+	{ "PROT_EXEC", CRIU_PROT_EXEC },
 };
 
 static const cj_flag mmap_flags[] = {
-	{ "MAP_SHARED", 0x1 }, { "MAP_PRIVATE", 0x2 }, { "MAP_ANON", 0x20 },
-	{ "MAP_GROWSDOWN", 0x100 },
+	{ "MAP_SHARED", CRIU_MAP_SHARED }, { "MAP_PRIVATE", CRIU_MAP_PRIVATE },
+	{ "MAP_ANON", CRIU_MAP_ANONYMOUS }, { "MAP_GROWSDOWN", CRIU_MAP_GROWSDOWN },
 };
 
 /* VMA_AREA_NONE (0) is in crit's table too but can never be printed. */
 static const cj_flag mmap_status[] = {
 	{ "VMA_AREA_NONE", 0 },
-	{ "VMA_AREA_REGULAR", 1u << 0 },   { "VMA_AREA_STACK", 1u << 1 },
-	{ "VMA_AREA_VSYSCALL", 1u << 2 },  { "VMA_AREA_VDSO", 1u << 3 },
-	{ "VMA_AREA_HEAP", 1u << 5 },      { "VMA_FILE_PRIVATE", 1u << 6 },
-	{ "VMA_FILE_SHARED", 1u << 7 },    { "VMA_ANON_SHARED", 1u << 8 },
-	{ "VMA_ANON_PRIVATE", 1u << 9 },   { "VMA_AREA_SYSVIPC", 1u << 10 },
-	{ "VMA_AREA_SOCKET", 1u << 11 },   { "VMA_AREA_VVAR", 1u << 12 },
-	{ "VMA_AREA_AIORING", 1u << 13 },  { "VMA_UNSUPP", 1u << 31 },
+	{ "VMA_AREA_REGULAR", CRIU_VMA_AREA_REGULAR },
+	{ "VMA_AREA_STACK", CRIU_VMA_AREA_STACK },
+	{ "VMA_AREA_VSYSCALL", CRIU_VMA_AREA_VSYSCALL },
+	{ "VMA_AREA_VDSO", CRIU_VMA_AREA_VDSO },
+	{ "VMA_AREA_HEAP", CRIU_VMA_AREA_HEAP },
+	{ "VMA_FILE_PRIVATE", CRIU_VMA_FILE_PRIVATE },
+	{ "VMA_FILE_SHARED", CRIU_VMA_FILE_SHARED },
+	{ "VMA_ANON_SHARED", CRIU_VMA_ANON_SHARED },
+	{ "VMA_ANON_PRIVATE", CRIU_VMA_ANON_PRIVATE },
+	{ "VMA_AREA_SYSVIPC", CRIU_VMA_AREA_SYSVIPC },
+	{ "VMA_AREA_SOCKET", CRIU_VMA_AREA_SOCKET },
+	{ "VMA_AREA_VVAR", CRIU_VMA_AREA_VVAR },
+	{ "VMA_AREA_AIORING", CRIU_VMA_AREA_AIORING },  { "VMA_UNSUPP", 1u << 31 },
 };
 
 static const cj_flag rfile_flags[] = {

@@ -911,7 +911,7 @@ static void entry_ghost(enc *e, const json_t *obj)
 			return;
 		}
 		const GhostFileEntry *g = (const GhostFileEntry *)m;
-		bool chunks = g->has_chunks && g->chunks;
+		bool chunks = criu_ghost_chunked(g);
 		const json_t *contents = json_object_get(obj, "extra");
 		if (chunks && contents) {
 			size_t s2 = path_push_key(e, "extra");

@@ -279,6 +279,11 @@ criu_empty_rule criu_image_empty_rule(criu_type_id t)
 	}
 }
 
+uint64_t criu_pagemap_pages(const PagemapEntry *pe)
+{
+	return pe->has_nr_pages64 ? pe->nr_pages64 : pe->nr_pages;
+}
+
 uint32_t criu_pagemap_flags(const PagemapEntry *pe)
 {
 	uint32_t f = pe->has_flags ? pe->flags : 0;

@@ -370,6 +370,8 @@ criu_empty_rule criu_image_empty_rule(criu_type_id t);
  */
 struct PagemapEntry;
 uint32_t criu_pagemap_flags(const struct PagemapEntry *pe);
+/* Its page count: CRIU 4.2 moved it to field 5 (nr_pages64 here). */
+uint64_t criu_pagemap_pages(const struct PagemapEntry *pe);
 
 /*
  * GHOST_FILE layout: after the ghost_file_entry come either its contents,

@@ -51,6 +51,15 @@ enum criu_tcp_state {
 	CRIU_TCP_STATE_COUNT
 };
 
+/* vma_entry.prot and vma_entry.flags: mmap(2)'s values, as CRIU stores them */
+#define CRIU_PROT_READ      0x1u
+#define CRIU_PROT_WRITE     0x2u
+#define CRIU_PROT_EXEC      0x4u
+#define CRIU_MAP_SHARED     0x1u
+#define CRIU_MAP_PRIVATE    0x2u
+#define CRIU_MAP_ANONYMOUS  0x20u
+#define CRIU_MAP_GROWSDOWN  0x100u
+
 /* vma_entry.status */
 #define CRIU_VMA_AREA_REGULAR (1u << 0)
 #define CRIU_VMA_AREA_STACK   (1u << 1)

@@ -718,10 +718,10 @@ static void tree_files(treectx *c)
 
 static void prot_str(char *b, uint32_t prot, uint32_t flags)
 {
-	b[0] = prot & 1 ? 'r' : '-';
-	b[1] = prot & 2 ? 'w' : '-';
-	b[2] = prot & 4 ? 'x' : '-';
-	b[3] = flags & 1 ? 's' : 'p';
+	b[0] = prot & CRIU_PROT_READ ? 'r' : '-';
+	b[1] = prot & CRIU_PROT_WRITE ? 'w' : '-';
+	b[2] = prot & CRIU_PROT_EXEC ? 'x' : '-';
+	b[3] = flags & CRIU_MAP_SHARED ? 's' : 'p';
 	b[4] = '\0';
 }
 

@@ -272,27 +272,6 @@ void show_dump_free(show_dump *d)
 
 /* ---- entries ------------------------------------------------------------------ */
 
-static uint64_t pent_pages(const PagemapEntry *pe)
-{
-	/* CRIU 4.2 moved nr_pages to field 5, which this schema does not know. */
-	if (pe->nr_pages == 0 && pe->base.n_unknown_fields == 1) {
-		const ProtobufCMessageUnknownField *u = &pe->base.unknown_fields[0];
-		uint64_t v = 0;
-		if (u->tag == 5 && u->wire_type == PROTOBUF_C_WIRE_TYPE_VARINT)
-			for (size_t i = 0; i < u->len && i < 10; i++)
-				v |= (uint64_t)(u->data[i] & 0x7f) << (7 * i);
-		return v;
-	}
-	return pe->nr_pages;
-}
-
-static uint32_t pent_flags(const PagemapEntry *pe)
-{
-	if (pe->has_in_parent && pe->in_parent)
-		return (pe->has_flags ? pe->flags : 0) | SHOW_PE_PARENT;
-	return pe->has_flags ? pe->flags : SHOW_PE_PRESENT;
-}
-
 /* What the image being decoded is. */
 typedef struct cur_image {
 	show_dump *d;
@@ -325,8 +304,8 @@ static void add_pent(cur_image *c, const PagemapEntry *pe)
 	}
 	p = &t->pents[t->npents++];
 	p->vaddr = pe->vaddr;
-	p->pages = pent_pages(pe);
-	p->flags = pent_flags(pe);
+	p->pages = criu_pagemap_pages(pe);
+	p->flags = criu_pagemap_flags(pe);
 	p->file_page = c->file_page;
 	if (p->flags & SHOW_PE_PRESENT)
 		c->file_page += p->pages;
@@ -787,8 +766,8 @@ static int on_entry(void *arg, const criu_entry *e)
 			if (o) {
 				o->shmid = c->id;
 				o->off = pe->vaddr;
-				o->pages = pent_pages(pe);
-				o->flags = pent_flags(pe);
+				o->pages = criu_pagemap_pages(pe);
+				o->flags = criu_pagemap_flags(pe);
 			}
 		}
 		break;
