@@ -25,12 +25,6 @@ const sv_code *const criu_dump_codes = criu_codes + CRIU_NCODES;
 const sv_code *const criu_json_codes = criu_codes + CRIU_NCODES + CD_NCODES;
 const sv_code *const criu_crit_codes = criu_codes + CRIU_NCODES + CD_NCODES + CJ_NCODES;
 
-static uint32_t le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
 static int criu_bid(const sv_bid_input *in)
 {
 	if (in->is_dir) {
@@ -50,13 +44,13 @@ static int criu_bid(const sv_bid_input *in)
 	const criu_image_name *named = in->name ? criu_image_match_file(in->name, &id) : NULL;
 
 	if (in->head_len >= 8) {
-		uint32_t m = le32(in->head);
+		uint32_t m = criu_le32(in->head);
 		if ((m == CRIU_IMG_COMMON_MAGIC || m == CRIU_IMG_SERVICE_MAGIC) &&
-		    criu_image_by_magic(le32(in->head + 4)))
+		    criu_image_by_magic(criu_le32(in->head + 4)))
 			return 100;
 	}
 	if (in->head_len >= 4) {
-		const criu_image_type *t = criu_image_by_magic(le32(in->head));
+		const criu_image_type *t = criu_image_by_magic(criu_le32(in->head));
 		if (t && t->id == CRIU_T_INVENTORY)
 			return 100;
 		if (t) /* version 1 layout: the type magic alone */
@@ -67,7 +61,7 @@ static int criu_bid(const sv_bid_input *in)
 	/* A CRIU file name: raw images have no magic to go by. */
 	switch (named->type->raw) {
 	case CRIU_RAW_IPROUTE:
-		return in->head_len >= 4 && le32(in->head) == named->type->raw_magic ? 90 : 40;
+		return in->head_len >= 4 && criu_le32(in->head) == named->type->raw_magic ? 90 : 40;
 	case CRIU_RAW_TMPFS:
 		return in->gzip ? 80 : 40;
 	case CRIU_RAW_NONE:  /* named like an image, but no magic: still ours */

@@ -62,11 +62,6 @@ static bool crit_info(sv_ctx *cx, sv_stream *in, FILE *out)
 
 /* ---- version conversion: one image ------------------------------------------ */
 
-static uint32_t le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static bool put_le32(FILE *out, uint32_t v)
 {
 	unsigned char b[4] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
@@ -159,11 +154,11 @@ static bool convert_magic(sv_stream *in, FILE *out, uint32_t to, const criu_imag
 	size_t avail;
 	const unsigned char *head = sv_peek(in, 8, &avail);
 	const criu_image_type *t = NULL;
-	uint32_t m0 = avail >= 4 ? le32(head) : 0;
+	uint32_t m0 = avail >= 4 ? criu_le32(head) : 0;
 	bool has_head = m0 == CRIU_IMG_COMMON_MAGIC || m0 == CRIU_IMG_SERVICE_MAGIC, ok = true;
 
 	if (avail >= 8 && has_head)
-		t = criu_image_by_magic(le32(head + 4));
+		t = criu_image_by_magic(criu_le32(head + 4));
 	else if (avail >= 4 && !has_head)
 		t = criu_image_by_magic(m0);
 	if (t && t->layout == CRIU_LAYOUT_RAW)
@@ -187,7 +182,7 @@ static bool convert_inventory(sv_ctx *cx, sv_stream *in, FILE *out, const conv *
 	unsigned char sz[4];
 	if (!sv_need(cx, in, sz, 4, "the inventory entry's size"))
 		return false;
-	uint32_t n = le32(sz);
+	uint32_t n = criu_le32(sz);
 	size_t got, outn = n;
 	unsigned char *msg = n <= CJ_ENTRY_MAX ? sv_read_alloc(in, n, &got) : NULL, *conv_msg = msg;
 	int old = msg ? patch_img_version(msg, n, &cv->to) : -1;
@@ -470,10 +465,10 @@ static int dump_version(sv_ctx *cx, sv_members *m)
 
 	if (!in)
 		return -1;
-	if (sv_read(in, head, 8) == 8 && criu_image_by_magic(le32(head)) &&
-	    criu_image_by_magic(le32(head))->id == CRIU_T_INVENTORY &&
-	    le32(head + 4) <= CJ_ENTRY_MAX) {
-		size_t got, n = le32(head + 4);
+	if (sv_read(in, head, 8) == 8 && criu_image_by_magic(criu_le32(head)) &&
+	    criu_image_by_magic(criu_le32(head))->id == CRIU_T_INVENTORY &&
+	    criu_le32(head + 4) <= CJ_ENTRY_MAX) {
+		size_t got, n = criu_le32(head + 4);
 		unsigned char *msg = sv_read_alloc(in, n, &got);
 		if (msg && got == n)
 			version = patch_img_version(msg, n, NULL);

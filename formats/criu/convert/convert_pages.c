@@ -238,11 +238,6 @@ unsigned char *criu_cv_inventory(const unsigned char *msg, size_t n, uint32_t to
 
 /* ---- pages ------------------------------------------------------------------ */
 
-static uint32_t get_le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* The open pages files of one pagemap. */
 typedef struct pages_io {
 	sv_ctx *cx;
@@ -449,7 +444,7 @@ static unsigned char *read_msg(sv_ctx *cx, sv_stream *pm, uint32_t *n, bool *fai
 	*failed = true;
 	if (!sv_need(cx, pm, sz, 4, "a pagemap entry's size"))
 		return NULL;
-	*n = get_le32(sz);
+	*n = criu_le32(sz);
 	unsigned char *msg;
 	if (*n == 0) /* an empty message (every field at its default) */
 		msg = malloc(1), got = 0;
