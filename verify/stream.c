@@ -326,6 +326,13 @@ static bool fill(sv_stream *s)
 		s->head = s->tail = 0;
 	else if (s->tail == s->cap)
 		compact(s);
+	/* A source of unknown size starts small (sv_stream_open_source) and
+	 * doubles while reading goes on, up to a whole buffer. */
+	if (s->tail == s->cap && s->cap < STREAM_BUF && !s->size_known && !s->gzip &&
+	    !buf_resize(s, s->cap * 2 < STREAM_BUF ? s->cap * 2 : STREAM_BUF)) {
+		raw_fail(s, ENOMEM);
+		return false;
+	}
 	if (s->tail == s->cap && s->tee && !s->tee_cut && !tee_grow(s)) {
 		/* Holding more would break the memory bound: give up forwarding. */
 		stream_report(s, SV_CORE_TEE, s->tee_from,
@@ -796,7 +803,13 @@ sv_stream *sv_stream_open_source(sv_ctx *cx, const sv_source *src,
 	s->src = *src;
 	s->pos = start;
 	s->name = strdup(name);
-	s->cap = STREAM_BUF;
+	/*
+	 * Of unknown size (a member being streamed out of a capture or an
+	 * archive): most are images of a few KiB, and a whole buffer for each
+	 * costs a page fault per page touched (and, under ASan, an mmap of its
+	 * own); fill() doubles it while reading goes on.
+	 */
+	s->cap = SV_PEEK_MAX;
 	if (src->size != SV_NONE) {
 		s->size_known = true;
 		s->size = start + src->size;
