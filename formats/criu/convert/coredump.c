@@ -375,9 +375,10 @@ static int pagemap_entry(void *arg, const criu_entry *e)
 	if (!ne)
 		return 1;
 	l->e = ne;
-	l->e[l->n++] = (pm_ent){ p->vaddr, p->nr_pages, l->next_page, flags };
+	uint64_t npages = criu_pagemap_pages(p);
+	l->e[l->n++] = (pm_ent){ p->vaddr, npages, l->next_page, flags };
 	if (flags & CRIU_PE_PRESENT)
-		l->next_page += p->nr_pages;
+		l->next_page += npages;
 	return 0;
 }
 
