@@ -321,11 +321,11 @@ void dump_collect_pagemap(dump *d, dvec *ents, dpagemap *pm, const criu_entry *e
 	p->pages = criu_pagemap_pages(pe);
 	p->flags = criu_pagemap_flags(pe);
 	p->index = e->index;
-	if (p->flags & DPE_PRESENT)
+	if (p->flags & CRIU_PE_PRESENT)
 		pm->present += p->pages;
-	else if (p->flags & DPE_PARENT)
+	else if (p->flags & CRIU_PE_PARENT)
 		pm->parent += p->pages;
-	else if (p->flags & DPE_LAZY)
+	else if (p->flags & CRIU_PE_LAZY)
 		pm->lazy += p->pages;
 }
 

@@ -565,10 +565,6 @@ void dump_emit_stats(dump *d);
 /* The plugins the dump needs, and those its inventory lists (--verbose). */
 void dump_emit_plugins(dump *d);
 
-/* Pagemap entry flags (criu/include/pagemap.h). */
-#define DPE_PARENT  1u
-#define DPE_LAZY    2u
-#define DPE_PRESENT 4u
 
 #endif /* CRIU_DUMP_INTERNAL */
 

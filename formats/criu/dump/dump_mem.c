@@ -479,7 +479,7 @@ static void check_parent_pages(dump *d, chain *c, const dpagemap *pm)
 	}
 	for (size_t k = 0; k < pm->nents; k++) {
 		first[k] = UINT64_MAX;
-		if (!(e[k].flags & DPE_PARENT))
+		if (!(e[k].flags & CRIU_PE_PARENT))
 			continue;
 		need *n = dump_push(d, &cur, sizeof(need));
 		if (!n)
@@ -512,7 +512,7 @@ static void check_parent_pages(dump *d, chain *c, const dpagemap *pm)
 					cursor = pe[k].vaddr;
 				}
 				uint64_t stop = end < b ? end : b;
-				if (pe[k].flags & DPE_PARENT) {
+				if (pe[k].flags & CRIU_PE_PARENT) {
 					need *m = dump_push(d, &next, sizeof(need));
 					if (!m) {
 						dump_vec_free(&p.ents);

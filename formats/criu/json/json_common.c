@@ -35,7 +35,7 @@ static const cj_flag mmap_status[] = {
 	{ "VMA_AREA_SYSVIPC", CRIU_VMA_AREA_SYSVIPC },
 	{ "VMA_AREA_SOCKET", CRIU_VMA_AREA_SOCKET },
 	{ "VMA_AREA_VVAR", CRIU_VMA_AREA_VVAR },
-	{ "VMA_AREA_AIORING", CRIU_VMA_AREA_AIORING },  { "VMA_UNSUPP", 1u << 31 },
+	{ "VMA_AREA_AIORING", CRIU_VMA_AREA_AIORING },  { "VMA_UNSUPP", CRIU_VMA_UNSUPP },
 };
 
 static const cj_flag rfile_flags[] = {

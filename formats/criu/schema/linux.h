@@ -76,5 +76,6 @@ enum criu_tcp_state {
 #define CRIU_VMA_AREA_AIORING (1u << 13)
 #define CRIU_VMA_AREA_MEMFD   (1u << 14)
 #define CRIU_VMA_EXT_PLUGIN   (1u << 27)
+#define CRIU_VMA_UNSUPP       (1u << 31)
 
 #endif /* SV_CRIU_LINUX_H */

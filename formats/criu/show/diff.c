@@ -172,7 +172,7 @@ static void count_pages(const show_dump *a, const show_task *ta, const show_dump
 		const show_task *t = pass ? ta : tb;
 		for (size_t k = 0; k < t->npents; k++) {
 			const show_pent *p = &t->pents[k];
-			if (!(p->flags & (SHOW_PE_PRESENT | SHOW_PE_PARENT)) ||
+			if (!(p->flags & (CRIU_PE_PRESENT | CRIU_PE_PARENT)) ||
 			    p->pages > (UINT64_MAX - p->vaddr) / CRIU_PAGE_SIZE)
 				continue;
 			for (uint64_t i = 0; i < p->pages; i++) {

@@ -63,8 +63,6 @@ typedef struct show_pent {
 	uint64_t file_page;      /* present: index of its first page in pages-N.img */
 } show_pent;
 
-enum { SHOW_PE_PARENT = 1, SHOW_PE_LAZY = 2, SHOW_PE_PRESENT = 4 };
-
 /* Namespaces kept per task: pid, net, ipc, uts, mnt, user, cgroup, time. */
 #define SHOW_NS_COUNT 8
 extern const char *const show_ns_names[SHOW_NS_COUNT];

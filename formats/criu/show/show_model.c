@@ -307,7 +307,7 @@ static void add_pent(cur_image *c, const PagemapEntry *pe)
 	p->pages = criu_pagemap_pages(pe);
 	p->flags = criu_pagemap_flags(pe);
 	p->file_page = c->file_page;
-	if (p->flags & SHOW_PE_PRESENT)
+	if (p->flags & CRIU_PE_PRESENT)
 		c->file_page += p->pages;
 }
 
@@ -1165,7 +1165,7 @@ static void plan_range(tee_state *t, show_task *k, uint64_t start, uint64_t end,
 	*len = n;
 	for (size_t i = 0; i < k->npents; i++) {
 		const show_pent *p = &k->pents[i];
-		if (!(p->flags & SHOW_PE_PRESENT) || p->pages > (UINT64_MAX - p->vaddr) / CRIU_PAGE_SIZE)
+		if (!(p->flags & CRIU_PE_PRESENT) || p->pages > (UINT64_MAX - p->vaddr) / CRIU_PAGE_SIZE)
 			continue;
 		uint64_t ps = p->vaddr, pe = p->vaddr + p->pages * CRIU_PAGE_SIZE;
 		uint64_t a = ps > start ? ps : start, b = pe < end ? pe : end;
@@ -1700,7 +1700,7 @@ static void collect_parent(sv_members *dir, show_dump *d, int depth)
 	for (size_t i = 0; i < d->tasks.n && !need; i++) {
 		const show_task *t = &SVV(d->tasks, show_task)[i];
 		for (size_t k = 0; k < t->npents && !need; k++)
-			need = (t->pents[k].flags & SHOW_PE_PARENT) != 0;
+			need = (t->pents[k].flags & CRIU_PE_PARENT) != 0;
 	}
 	if (!need)
 		return;
@@ -1769,11 +1769,11 @@ static void count_shared(show_dump *d, show_vma *v)
 		if (a >= b)
 			continue;
 		uint64_t n = (b - a) / CRIU_PAGE_SIZE;
-		if (e->flags & SHOW_PE_PRESENT)
+		if (e->flags & CRIU_PE_PRESENT)
 			v->present += n;
-		else if (e->flags & SHOW_PE_PARENT)
+		else if (e->flags & CRIU_PE_PARENT)
 			v->parent += n;
-		else if (e->flags & SHOW_PE_LAZY)
+		else if (e->flags & CRIU_PE_LAZY)
 			v->lazy += n;
 	}
 }
@@ -2112,11 +2112,11 @@ static void model_finish(show_dump *d)
 				if (lo >= hi)
 					continue;
 				uint64_t n = (hi - lo) / CRIU_PAGE_SIZE;
-				if (p->flags & SHOW_PE_PRESENT)
+				if (p->flags & CRIU_PE_PRESENT)
 					a->present += n;
-				else if (p->flags & SHOW_PE_PARENT)
+				else if (p->flags & CRIU_PE_PARENT)
 					a->parent += n;
-				else if (p->flags & SHOW_PE_LAZY)
+				else if (p->flags & CRIU_PE_LAZY)
 					a->lazy += n;
 			}
 		}
@@ -2177,7 +2177,7 @@ bool show_page_hash(const show_dump *d, uint32_t pid, uint64_t vaddr, uint64_t *
 			return false;
 		if (!(p = show_pent_at(t, vaddr)))
 			return false;
-		if (p->flags & SHOW_PE_PRESENT) {
+		if (p->flags & CRIU_PE_PRESENT) {
 			uint64_t idx = p->file_page + (vaddr - p->vaddr) / CRIU_PAGE_SIZE;
 			for (size_t k = 0; k < d->pages.n; k++) {
 				const show_pages *h = &SVV(d->pages, show_pages)[k];
@@ -2188,7 +2188,7 @@ bool show_page_hash(const show_dump *d, uint32_t pid, uint64_t vaddr, uint64_t *
 			}
 			return false;
 		}
-		if (!(p->flags & SHOW_PE_PARENT))
+		if (!(p->flags & CRIU_PE_PARENT))
 			return false;
 	}
 	return false;
