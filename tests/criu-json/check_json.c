@@ -14,6 +14,7 @@
 
 #include "streamverify.h"
 #include "formats/criu/json/json_common.h"
+#include "formats/criu/json/json_stream.h"
 
 /* ---- quoted-printable: quopri.encodestring() of Python 3.11 ------------------ */
 
@@ -499,6 +500,50 @@ START_TEST(test_dropped_required)
 }
 END_TEST
 
+/* ---- the fast path of encode's reader gives what jansson gives ---------------- */
+
+static const struct {
+	const char *text;
+	bool fast; /* the fast path reads it (else it leaves it to jansson) */
+} fast_vectors[] = {
+	{ "{\"a\": 1, \"b\": [true, false, null], \"c\": \"x\"}", true },
+	{ "\"AwQFBgcICQo=\\n\"", true },
+	{ "{\"addr\": \"BAUGBwgJCgs=\\n\", \"n\": -3}", true },
+	{ "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", true },
+	{ "[\"a\\nb\", \"c\\td\", \"\"]", true },
+	{ "\"\\u0041\"", false },      /* a Unicode escape: left to jansson */
+	{ "\"a\\u0000b\"", false },    /* a NUL, allowed by JSON_ALLOW_NUL */
+	{ "{\"k\\n\": 1}", false },    /* an escape in a key */
+	{ "\"\\x\"", false },          /* not an escape: jansson words the error */
+	{ "\"abc\\\"", false },        /* the escape takes the closing quote */
+	{ "\"a\\n\tb\"", false },      /* a raw tab is not allowed in a string */
+	{ "\"\\n\xc3\xa9\"", false },  /* UTF-8: jansson checks it */
+	{ "12345678901234567890", false },
+	{ "1.5", false },
+};
+
+START_TEST(test_fast_parse)
+{
+	for (size_t i = 0; i < sizeof(fast_vectors) / sizeof(fast_vectors[0]); i++) {
+		const char *t = fast_vectors[i].text;
+		json_t *quick = cjs_fast_parse(t, strlen(t));
+		ck_assert_msg((quick != NULL) == fast_vectors[i].fast, "vector %zu: %s", i, t);
+		if (!quick)
+			continue;
+		json_error_t err;
+		json_t *ref = json_loadb(t, strlen(t), JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
+		ck_assert_msg(ref != NULL, "vector %zu: jansson refuses it: %s", i, err.text);
+		char *a = json_dumps(quick, JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+		char *b = json_dumps(ref, JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+		ck_assert_str_eq(a, b);
+		free(a);
+		free(b);
+		json_decref(ref);
+		json_decref(quick);
+	}
+}
+END_TEST
+
 static Suite *json_suite(void)
 {
 	Suite *s = suite_create("criu-json");
@@ -511,6 +556,7 @@ static Suite *json_suite(void)
 	tcase_add_test(tc, test_parse_int);
 	tcase_add_test(tc, test_dev);
 	tcase_add_test(tc, test_dropped_required);
+	tcase_add_test(tc, test_fast_parse);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hostile");

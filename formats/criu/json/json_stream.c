@@ -409,11 +409,12 @@ void cjs_locate(const cjs_text *t, size_t pos, uint64_t *line, uint64_t *col)
 /*
  * jansson's lexer reads byte by byte through callbacks and is most of the
  * time of an encode.  CRIU's entries are plain JSON: objects, arrays,
- * printable ASCII strings without escapes, integers, true/false/null.
- * Such text is parsed here straight into the jansson values json_loadb
+ * printable ASCII strings, integers, true/false/null.  The strings of
+ * bytes fields are base64 that crit ends with an escaped newline, so value
+ * strings may hold one-character escapes (\n, \", ...).  Such text is parsed here straight into the jansson values json_loadb
  * would build (same keys in the same order, same integers); anything else
- * (an escape, a byte outside printable ASCII, a fraction or exponent, an
- * integer of 19 digits or more, a repeated key, deep nesting, an error)
+ * (a \u escape, an escape in a key, a byte outside printable ASCII, a
+ * fraction or exponent, an integer of 19 digits or more, a repeated key, deep nesting, an error)
  * makes fast_value give up, and the caller parses the text with jansson,
  * which then also words any error.
  */
@@ -421,6 +422,8 @@ void cjs_locate(const cjs_text *t, size_t pos, uint64_t *line, uint64_t *col)
 
 typedef struct fast {
 	const char *p, *end;
+	char *unescaped; /* the last value string with its escapes replaced */
+	size_t unescaped_cap;
 } fast;
 
 static void fast_blank(fast *f)
@@ -446,6 +449,56 @@ static bool fast_string(fast *f, const char **s, size_t *n)
 	*n = (size_t)(q - f->p);
 	f->p = q + 1;
 	return true;
+}
+
+/* The one-character escapes of RFC 8259, section 7; 0 for any other. */
+static char unescape(char c)
+{
+	switch (c) {
+	case '"': return '"';
+	case '\\': return '\\';
+	case '/': return '/';
+	case 'b': return '\b';
+	case 'f': return '\f';
+	case 'n': return '\n';
+	case 'r': return '\r';
+	case 't': return '\t';
+	default: return 0;
+	}
+}
+
+/* A value string, which may hold one-character escapes; f->p at its opening quote. */
+static json_t *fast_string_value(fast *f)
+{
+	const char *start = f->p + 1, *q = start, *s;
+	size_t n;
+
+	while (q < f->end && *q != '"' && *q != '\\')
+		q++;
+	if (q == f->end || *q == '"')
+		return fast_string(f, &s, &n) ? json_stringn_nocheck(s, n) : NULL;
+	/* Unescaped, the rest of the text is never longer. */
+	size_t most = (size_t)(f->end - start);
+	if (most > f->unescaped_cap) {
+		char *b = realloc(f->unescaped, most);
+		if (!b)
+			return NULL;
+		f->unescaped = b;
+		f->unescaped_cap = most;
+	}
+	char *out = f->unescaped;
+	for (q = start; q < f->end && *q != '"'; q++) {
+		unsigned char c = (unsigned char)*q;
+		if (c < 0x20 || c >= 0x80)
+			return NULL;
+		if (c == '\\' && (++q == f->end || !(c = (unsigned char)unescape(*q))))
+			return NULL;
+		*out++ = (char)c;
+	}
+	if (q == f->end)
+		return NULL;
+	f->p = q + 1;
+	return json_stringn_nocheck(f->unescaped, (size_t)(out - f->unescaped));
 }
 
 static json_t *fast_value(fast *f, unsigned depth);
@@ -559,9 +612,6 @@ static bool fast_word(fast *f, const char *w, size_t n)
 
 static json_t *fast_value(fast *f, unsigned depth)
 {
-	const char *s;
-	size_t n;
-
 	if (f->p == f->end || depth > FAST_MAX_DEPTH)
 		return NULL;
 	switch (*f->p) {
@@ -570,7 +620,7 @@ static json_t *fast_value(fast *f, unsigned depth)
 	case '[':
 		return fast_array(f, depth);
 	case '"':
-		return fast_string(f, &s, &n) ? json_stringn_nocheck(s, n) : NULL;
+		return fast_string_value(f);
 	case 't':
 		return fast_word(f, "true", 4) ? json_true() : NULL;
 	case 'f':
@@ -584,7 +634,7 @@ static json_t *fast_value(fast *f, unsigned depth)
 
 json_t *cjs_fast_parse(const char *text, size_t len)
 {
-	fast f = { text, text + len };
+	fast f = { .p = text, .end = text + len };
 
 	fast_blank(&f);
 	json_t *v = fast_value(&f, 1);
@@ -593,5 +643,6 @@ json_t *cjs_fast_parse(const char *text, size_t len)
 		json_decref(v);
 		v = NULL;
 	}
+	free(f.unescaped);
 	return v;
 }
