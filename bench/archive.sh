@@ -54,28 +54,53 @@ cpu() {
 }
 rss() { /usr/bin/time -f "%M" -o "$dir/rss" bash -c "$1" >/dev/null 2>&1; tail -1 "$dir/rss"; }
 
-echo "| archive ($mib MiB tar) | decompression alone: wall / CPU | streamverify: wall / CPU | ratio wall / CPU | from a pipe: wall / CPU | ratio wall / CPU | peak RSS |"
-echo "|---|---|---|---|---|---|---|"
-row() { # label file decompress-command
-	local base sv pipe r cbase csv cpipe
-	base=$(best "$3")
-	cbase=$(cpu "$3")
+echo "| archive ($mib MiB tar) | decompression alone: wall / CPU | streamverify: wall / CPU | ratio wall / CPU | through a pipe, decompression alone: wall / CPU | through a pipe, streamverify: wall / CPU | ratio wall / CPU | peak RSS |"
+echo "|---|---|---|---|---|---|---|---|"
+row() { # label file decompressor (reads standard input)
+	local base sv pbase pipe r cbase csv cpbase cpipe
+	base=$(best "$3 < '$2'")
+	cbase=$(cpu "$3 < '$2'")
 	sv=$(best "'$SV' -q '$2'")
 	csv=$(cpu "'$SV' -q '$2'")
+	pbase=$(best "cat '$2' | $3")
+	cpbase=$(cpu "cat '$2' | $3")
 	pipe=$(best "cat '$2' | '$SV' -q -")
 	cpipe=$(cpu "cat '$2' | '$SV' -q -")
 	r=$(rss "'$SV' -q '$2'")
-	awk -v l="$1" -v b="$base" -v s="$sv" -v p="$pipe" -v cb="$cbase" -v cs="$csv" -v cp="$cpipe" -v r="$r" 'BEGIN {
-		printf "| %s | %d / %d ms | %d / %d ms | %.2fx / %.2fx | %d / %d ms | %.2fx / %.2fx | %.1f MiB |\n",
+	awk -v l="$1" -v b="$base" -v s="$sv" -v pb="$pbase" -v p="$pipe" -v cb="$cbase" -v cs="$csv" \
+	    -v cpb="$cpbase" -v cp="$cpipe" -v r="$r" 'BEGIN {
+		printf "| %s | %d / %d ms | %d / %d ms | %.2fx / %.2fx | %d / %d ms | %d / %d ms | %.2fx / %.2fx | %.1f MiB |\n",
 			l, b, cb, s, cs, (s > 0 ? b / s : 0), (cs > 0 ? cb / cs : 0),
-			p, cp, (p > 0 ? b / p : 0), (cp > 0 ? cb / cp : 0), r / 1024 }'
+			pb, cpb, p, cp, (p > 0 ? pb / p : 0), (cp > 0 ? cpb / cp : 0), r / 1024 }'
 }
-row "none" "$dir/big.tar" "cat '$dir/big.tar'"
-row "gzip -1" "$dir/big.tar.gz" "gzip -dc '$dir/big.tar.gz'"
-[ -f "$dir/big.tar.zst" ] && row "zstd -3" "$dir/big.tar.zst" "zstd -dc '$dir/big.tar.zst'"
+row "none" "$dir/big.tar" "cat"
+row "gzip -1" "$dir/big.tar.gz" "gzip -dc"
+[ -f "$dir/big.tar.zst" ] && row "zstd -3" "$dir/big.tar.zst" "zstd -dc"
 echo
 echo "(ratio: decompression alone / streamverify, wall-clock and CPU; 1.00x = as fast as"
-echo "decompressing alone.  The pipe's CPU includes cat's.)"
+echo "decompressing alone.  Through a pipe both read from \`cat FILE |\`, and the CPU"
+echo "includes cat's.)"
+echo
+
+# Peak memory must not grow with the archive: the same archive at two sizes.
+if [ "$mode" = full ]; then small=100 large=4096; else small=16 large=64; fi
+echo "| archive | bytes | peak RSS, file | peak RSS, pipe |"
+echo "|---|---|---|---|"
+for n in $small $large; do
+	"$gen" --big "$dir/size.tar" "$c1" "$SV_DATA/criu-real/sleep" "$n" ||
+		{ echo "bench/archive.sh: gen_archive --big $n failed" >&2; exit 1; }
+	if command -v zstd >/dev/null; then
+		zstd -q -T1 -3 -c "$dir/size.tar" >"$dir/size.tar.zst" && rm -f "$dir/size.tar"
+		f=$dir/size.tar.zst label="$n MiB tar, zstd -3"
+	else
+		f=$dir/size.tar label="$n MiB tar"
+	fi
+	rf=$(rss "'$SV' -q '$f'")
+	rp=$(rss "cat '$f' | '$SV' -q -")
+	awk -v l="$label" -v b="$(stat -c %s "$f")" -v rf="$rf" -v rp="$rp" \
+		'BEGIN { printf "| %s | %d | %.1f MiB | %.1f MiB |\n", l, b, rf / 1024, rp / 1024 }'
+	rm -f "$dir"/size.tar*
+done
 echo
 
 rm -f "$dir"/big.tar*
