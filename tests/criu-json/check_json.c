@@ -518,6 +518,7 @@ static const struct {
 	{ "\"abc\\\"", false },        /* the escape takes the closing quote */
 	{ "\"a\\n\tb\"", false },      /* a raw tab is not allowed in a string */
 	{ "\"\\n\xc3\xa9\"", false },  /* UTF-8: jansson checks it */
+	{ "{\"a\": 1, \"a\": 2}", false }, /* a repeated key: jansson refuses it */
 	{ "12345678901234567890", false },
 	{ "1.5", false },
 };

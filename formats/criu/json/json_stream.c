@@ -528,10 +528,11 @@ static json_t *fast_object(fast *f, unsigned depth)
 		f->p++;
 		return obj;
 	}
-	while (obj && f->p < f->end && *f->p == '"') {
+	/* A repeated key replaces the value and leaves the size: counted, not looked up. */
+	for (size_t members = 1; obj && f->p < f->end && *f->p == '"'; members++) {
 		const char *key;
 		size_t klen;
-		if (!fast_string(f, &key, &klen) || json_object_getn(obj, key, klen))
+		if (!fast_string(f, &key, &klen))
 			break;
 		fast_blank(f);
 		if (f->p == f->end || *f->p != ':')
@@ -539,7 +540,8 @@ static json_t *fast_object(fast *f, unsigned depth)
 		f->p++;
 		fast_blank(f);
 		json_t *v = fast_value(f, depth + 1);
-		if (!v || json_object_setn_new_nocheck(obj, key, klen, v))
+		if (!v || json_object_setn_new_nocheck(obj, key, klen, v) ||
+		    json_object_size(obj) != members)
 			break;
 		int r = fast_after(f, '}');
 		if (r > 0)
