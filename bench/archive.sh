@@ -54,6 +54,9 @@ cpu() {
 }
 rss() { /usr/bin/time -f "%M" -o "$dir/rss" bash -c "$1" >/dev/null 2>&1; tail -1 "$dir/rss"; }
 
+echo ""
+echo "### Container checkpoint archives (the real podman checkpoint with a $mib MiB rootfs-diff.tar)"
+echo ""
 echo "| archive ($mib MiB tar) | decompression alone: wall / CPU | streamverify: wall / CPU | ratio wall / CPU | through a pipe, decompression alone: wall / CPU | through a pipe, streamverify: wall / CPU | ratio wall / CPU | peak RSS |"
 echo "|---|---|---|---|---|---|---|---|"
 row() { # label file decompressor (reads standard input)
@@ -95,10 +98,11 @@ for n in $small $large; do
 	else
 		f=$dir/size.tar label="$n MiB tar"
 	fi
+	"$SV" -q "$f" || { echo "FAILED: streamverify $label exited $?, expected 0"; exit 1; }
 	rf=$(rss "'$SV' -q '$f'")
 	rp=$(rss "cat '$f' | '$SV' -q -")
 	awk -v l="$label" -v b="$(stat -c %s "$f")" -v rf="$rf" -v rp="$rp" \
-		'BEGIN { printf "| %s | %d | %.1f MiB | %.1f MiB |\n", l, b, rf / 1024, rp / 1024 }'
+		'BEGIN { printf "| %s | %s | %.1f MiB | %.1f MiB |\n", l, b, rf / 1024, rp / 1024 }'
 	rm -f "$dir"/size.tar*
 done
 echo
