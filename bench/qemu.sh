@@ -31,6 +31,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) print "n/a"; else printf 
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 expect() { [ "$(st "$2")" = "$3" ] || { echo "FAILED: $1 exited $(st "$2"), expected $3"; failures=$((failures + 1)); }; }
 
+# Debian's interpreter, not a shim of PATH (see bench/run.sh, which sets it).
+PYTHON=${SV_PYTHON:-/usr/bin/python3}
+[ -x "$PYTHON" ] || PYTHON=python3
 if [ -n "$REF" ] && [ ! -f "$REF" ]; then REF=""; fi
 [ -n "$REF" ] || echo "- analyze-migration.py: SV_ANALYZE_MIGRATION not set: skipped"
 
@@ -47,7 +50,7 @@ for gz in "$DATA"/qemu/*.qemu.gz; do
 	expect "streamverify $(basename "$f")" "$sv" 0
 	refcol="-" faster="-"
 	if [ -n "$REF" ] && gzip -dc "$gz" | head -c 1000000 | grep -q '"devices"'; then
-		r=$(m "$RUNS" "python3 '$REF' -f '$f' >/dev/null 2>&1")
+		r=$(m "$RUNS" "$PYTHON '$REF' -f '$f' >/dev/null 2>&1")
 		refcol=$(secs "$r")
 		faster="$(ratio "$refcol" "$(secs "$sv")")x faster"
 	fi
@@ -68,7 +71,7 @@ echo "| streamverify --format qemu | $(secs "$sv") | $(mib "$(rss "$sv")") | |"
 c=$(m "$RUNS" "cat '$big' >/dev/null")
 echo "| cat FILE > /dev/null | $(secs "$c") | $(mib "$(rss "$c")") | $(ratio "$(secs "$c")" "$(secs "$sv")")x faster |"
 if [ -n "$REF" ]; then
-	r=$(m 1 "python3 '$REF' -f '$big' >/dev/null 2>&1")
+	r=$(m 1 "$PYTHON '$REF' -f '$big' >/dev/null 2>&1")
 	echo "| analyze-migration.py | $(secs "$r") | $(mib "$(rss "$r")") | $(ratio "$(secs "$r")" "$(secs "$sv")")x faster |"
 fi
 

@@ -50,6 +50,14 @@ expect_status() {
 
 # ---- the peers -----------------------------------------------------------
 
+# The peers written in Python run under Debian's interpreter, the one their
+# packages name (#!/usr/bin/python3), not the first python3 of PATH: a
+# version manager's shim there (pyenv's is a shell script) adds a third of a
+# second to every start and would flatter streamverify.
+PYTHON=${SV_PYTHON:-/usr/bin/python3}
+[ -x "$PYTHON" ] || PYTHON=python3
+export SV_PYTHON=$PYTHON
+
 # Xen's verify-stream-v2, unpacked from its Debian package, never installed.
 XEN_REF=""
 find_xen_ref() {
@@ -65,7 +73,7 @@ find_xen_ref() {
 	local py
 	py=$(find "$root/usr/lib" -type d -path '*/xen/migration' 2>/dev/null | head -1)
 	[ -n "$py" ] || return 1
-	XEN_REF="PYTHONPATH=$(dirname "$(dirname "$py")") python3 $bin"
+	XEN_REF="PYTHONPATH=$(dirname "$(dirname "$py")") $PYTHON $bin"
 }
 find_xen_ref || say "- verify-stream-v2: not available (apt-get download xen-utils-4.17 failed): skipped"
 
@@ -280,7 +288,8 @@ if [ "$MODE" = full ]; then
 		echo
 		echo "Made by \`make bench\` on $(date -u +%Y-%m-%d), $(nproc) cores,"
 		echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ { print $2 }') GiB,"
-		echo "$(uname -sr), streamverify $("$SV" --version | cut -d' ' -f2). Best of $RUNS runs (slow peers: 1 run)."
+		echo "$(uname -sr), streamverify $("$SV" --version | cut -d' ' -f2), $("$PYTHON" --version 2>&1) ($PYTHON) for the peers"
+		echo "written in Python. Best of $RUNS runs (slow peers: 1 run)."
 		printf '%s\n' "${report[@]}"
 	} >"$out"
 	echo "written: $out"
