@@ -565,7 +565,6 @@ void dump_emit_stats(dump *d);
 /* The plugins the dump needs, and those its inventory lists (--verbose). */
 void dump_emit_plugins(dump *d);
 
-
 #endif /* CRIU_DUMP_INTERNAL */
 
 #endif /* SV_CRIU_DUMP_H */

@@ -411,12 +411,13 @@ void cjs_locate(const cjs_text *t, size_t pos, uint64_t *line, uint64_t *col)
  * time of an encode.  CRIU's entries are plain JSON: objects, arrays,
  * printable ASCII strings, integers, true/false/null.  The strings of
  * bytes fields are base64 that crit ends with an escaped newline, so value
- * strings may hold one-character escapes (\n, \", ...).  Such text is parsed here straight into the jansson values json_loadb
- * would build (same keys in the same order, same integers); anything else
- * (a \u escape, an escape in a key, a byte outside printable ASCII, a
- * fraction or exponent, an integer of 19 digits or more, a repeated key, deep nesting, an error)
- * makes fast_value give up, and the caller parses the text with jansson,
- * which then also words any error.
+ * strings may hold one-character escapes (\n, \", ...).  Such text is
+ * parsed here straight into the jansson values json_loadb would build
+ * (same keys in the same order, same integers); anything else (a \u
+ * escape, an escape in a key, a byte outside printable ASCII, a fraction
+ * or exponent, an integer of 19 digits or more, a repeated key, deep
+ * nesting, an error) makes fast_value give up, and the caller parses the
+ * text with jansson, which then also words any error.
  */
 #define FAST_MAX_DEPTH 64
 
@@ -467,37 +468,45 @@ static char unescape(char c)
 	}
 }
 
-/* A value string, which may hold one-character escapes; f->p at its opening quote. */
+/*
+ * A value string, which may hold one-character escapes; f->p at its
+ * opening quote.  One pass: the bytes are taken where they lie until the
+ * first escape, and copied with their escapes replaced from there on.
+ */
 static json_t *fast_string_value(fast *f)
 {
-	const char *start = f->p + 1, *q = start, *s;
-	size_t n;
+	const char *start = f->p + 1, *q;
+	char *out = NULL;
 
-	while (q < f->end && *q != '"' && *q != '\\')
-		q++;
-	if (q == f->end || *q == '"')
-		return fast_string(f, &s, &n) ? json_stringn_nocheck(s, n) : NULL;
-	/* Unescaped, the rest of the text is never longer. */
-	size_t most = (size_t)(f->end - start);
-	if (most > f->unescaped_cap) {
-		char *b = realloc(f->unescaped, most);
-		if (!b)
-			return NULL;
-		f->unescaped = b;
-		f->unescaped_cap = most;
-	}
-	char *out = f->unescaped;
 	for (q = start; q < f->end && *q != '"'; q++) {
 		unsigned char c = (unsigned char)*q;
 		if (c < 0x20 || c >= 0x80)
 			return NULL;
-		if (c == '\\' && (++q == f->end || !(c = (unsigned char)unescape(*q))))
-			return NULL;
-		*out++ = (char)c;
+		if (c == '\\') {
+			if (!out) {
+				/* Unescaped, the rest of the text is never longer. */
+				size_t most = (size_t)(f->end - start);
+				if (most > f->unescaped_cap) {
+					char *b = realloc(f->unescaped, most);
+					if (!b)
+						return NULL; /* jansson tries, and reports no memory */
+					f->unescaped = b;
+					f->unescaped_cap = most;
+				}
+				memcpy(f->unescaped, start, (size_t)(q - start));
+				out = f->unescaped + (q - start);
+			}
+			if (++q == f->end || !(c = (unsigned char)unescape(*q)))
+				return NULL;
+		}
+		if (out)
+			*out++ = (char)c;
 	}
 	if (q == f->end)
 		return NULL;
 	f->p = q + 1;
+	if (!out)
+		return json_stringn_nocheck(start, (size_t)(q - start));
 	return json_stringn_nocheck(f->unescaped, (size_t)(out - f->unescaped));
 }
 
